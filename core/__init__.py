@@ -1,0 +1,1 @@
+"""The product without a screen: models, config, sources, store, triage rules, reports."""

@@ -1,0 +1,224 @@
+"""The desk's configuration: TOML file + TGTRIAGE_* environment + CLI flags, validated by pydantic."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("_FILE_DATA", default={})
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line naming the file/line or key and the fix."""
+
+
+class Section(BaseModel):
+    """Base for config sections: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Levels(Section):
+    """Response thresholds in minutes: waiting longer than each raises the level."""
+
+    due: float = Field(5, gt=0, description="Minutes until a waiting chat is 'due' (level 1).")
+    late: float = Field(15, gt=0, description="Minutes until it is 'late' (level 2).")
+    breached: float = Field(60, gt=0, description="Minutes until it is 'breached' (level 3).")
+
+    def seconds(self) -> tuple[int, int, int]:
+        """The three thresholds in seconds."""
+        return (int(self.due * 60), int(self.late * 60), int(self.breached * 60))
+
+
+class BusinessHours(Section):
+    """When the response clocks run; outside these hours they pause."""
+
+    enabled: bool = Field(False, description="Pause the clocks outside business hours.")
+    timezone: str = Field("UTC", description="IANA time zone, e.g. 'Europe/Berlin'.")
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+        description="Working weekdays.",
+    )
+    start: str = Field("09:00", description="Start of the working day, HH:MM.")
+    end: str = Field("18:00", description="End of the working day, HH:MM.")
+    holidays: list[str] = Field(default_factory=list, description="Dates off, YYYY-MM-DD.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be a time like '09:00'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use a name like 'Europe/Berlin'") from exc
+        return value
+
+
+class Staff(Section):
+    """Who counts as staff besides the logged-in account, and who is ignored."""
+
+    ids: list[int | str] = Field(
+        default_factory=list, description="Teammates: numeric ids or @usernames."
+    )
+    ignore: list[int | str] = Field(
+        default_factory=list, description="Bots or accounts whose messages never count."
+    )
+    reaction_handled: bool = Field(
+        False, description="A staff emoji reaction on the customer's last message marks it handled."
+    )
+    handled_reaction: str = Field("👍", description="The reaction the handled key sends.")
+
+
+class Chats(Section):
+    """Which chats are support chats."""
+
+    title_patterns: list[str] = Field(
+        default_factory=list, description="Shell-style title patterns, e.g. '* Support'."
+    )
+    folder: str | None = Field(None, description="A Telegram folder (dialog filter) by name.")
+    include: list[int | str] = Field(default_factory=list, description="Always include these.")
+    exclude: list[int | str] = Field(default_factory=list, description="Never include these.")
+    private_chats: bool = Field(True, description="Include private one-to-one chats.")
+
+
+class Telegram(Section):
+    """The Telegram account connection."""
+
+    api_id: int | None = Field(None, description="From https://my.telegram.org → API tools.")
+    api_hash: str | None = Field(None, description="From https://my.telegram.org → API tools.")
+    history_limit: int = Field(200, ge=0, le=5000, description="Messages backfilled per chat.")
+    mark_read: Literal["on_open", "on_reply", "never"] = Field(
+        "on_open", description="When opening a chat marks it read in Telegram."
+    )
+
+
+class Templates(Section):
+    """Where canned replies live."""
+
+    paths: list[Path] = Field(
+        default_factory=list, description="Extra template folders besides the config dir's."
+    )
+
+
+class Postpone(Section):
+    """Postpone choices."""
+
+    tomorrow_at: str = Field("09:00", description="'Tomorrow' means this time, HH:MM.")
+
+    @field_validator("tomorrow_at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be a time like '09:00'")
+        return value
+
+
+class Config(BaseSettings):
+    """All settings; every field has a default so an empty file is valid."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TGTRIAGE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    agent_name: str | None = Field(None, description="Your name in templates; else from Telegram.")
+    levels: Levels = Field(default_factory=Levels)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    staff: Staff = Field(default_factory=Staff)
+    chats: Chats = Field(default_factory=Chats)
+    telegram: Telegram = Field(default_factory=Telegram)
+    templates: Templates = Field(default_factory=Templates)
+    postpone: Postpone = Field(default_factory=Postpone)
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Key remapping: binding id → keys, e.g. next_waiting = 'ctrl+n,f2'.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (init) win over the environment, which wins over the config file."""
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, _FILE_DATA.get()))
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best-effort line number of the key at `loc` in the TOML text."""
+    if not loc:
+        return None
+    lines = text.splitlines()
+    section = [str(p) for p in loc[:-1] if isinstance(p, str)]
+    key = str(loc[-1]) if isinstance(loc[-1], str) else (section.pop() if section else "")
+    in_section = not section
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = stripped.strip("[] ") == ".".join(section)
+            continue
+        if in_section and re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """A fix-oriented description of one pydantic error."""
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling (see README 'Configuration')"
+    if kind == "missing":
+        return "is required"
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Load and validate config from `path` (missing file = defaults), env and `overrides`."""
+    data: dict[str, Any] = {}
+    text = ""
+    name = str(path) if path else "<defaults>"
+    if path is not None and path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{name}: cannot read the file ({exc}); fix its permissions or encoding") from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{name}: not valid TOML: {exc}; fix the syntax on that line") from exc
+    token = _FILE_DATA.set(data)
+    try:
+        return Config(**(overrides or {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first.get("loc", ()))
+        key = ".".join(str(p) for p in loc)
+        line = _line_of(text, loc) if text else None
+        where = f"{name}:{line}" if line else name
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{where}: {key}: {_describe(dict(first))}{more}") from exc
+    finally:
+        _FILE_DATA.reset(token)

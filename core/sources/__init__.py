@@ -1,0 +1,1 @@
+"""Chat sources: the one seam to the outside (telegram, demo, replay)."""
