@@ -108,3 +108,35 @@ class OutboxItem(Frozen):
     error: str | None = None
     created: int = 0
     sent_id: int | None = None
+
+
+class ChatTriage(Frozen):
+    """Per-chat triage summary: facts derived from messages plus the engineer's own marks.
+
+    The derived half is kept up to date incrementally by the Inbox (and recomputed from the
+    store's messages after a deletion); the marks half is only changed by the engineer.
+    """
+
+    chat_id: int
+    # derived from messages
+    last_msg_id: int = 0
+    last_activity: int = 0
+    last_preview: str = ""
+    last_staff_msg_id: int = 0
+    last_staff_at: int | None = None
+    last_staff_sender: int | None = None
+    waiting_since: int | None = None
+    waiting_msg_id: int | None = None
+    last_customer_id: int | None = None
+    unread: int = 0
+    read_inbox_max: int = 0
+    read_outbox_max: int = 0
+    # the engineer's marks
+    handled_upto: int = 0
+    status: Status = Status.OPEN
+    postponed_until: int | None = None
+    ticket: str | None = None
+    due: int | None = None
+    reopened: bool = False
+    levels_override: tuple[int, int, int] | None = None
+    alerted_level: int = 0

@@ -1,0 +1,43 @@
+"""Shared fixtures: a private temporary data/config dir and the real support-chat exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
+    """Point TGTRIAGE_CONFIG_DIR / TGTRIAGE_DATA_DIR at fresh temporary folders."""
+    config_dir = tmp_path / "config"
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("TGTRIAGE_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("TGTRIAGE_DATA_DIR", str(data_dir))
+    for name in list(__import__("os").environ):
+        if name.startswith("TGTRIAGE_") and name not in ("TGTRIAGE_CONFIG_DIR", "TGTRIAGE_DATA_DIR"):
+            monkeypatch.delenv(name)
+    yield config_dir, data_dir
+
+
+def shared_export(name: str) -> Path:
+    """Path of ../shared/data/<name>/result.json, skipping the test where it is absent."""
+    path = SHARED_DATA / name / "result.json"
+    if not path.exists():
+        pytest.skip(f"{path} not present (../shared/data is only beside the project's own clone)")
+    return path
+
+
+@pytest.fixture
+def stripe_export() -> Path:
+    """The real Stripe IRC support export (full-account shape)."""
+    return shared_export("stripe-support")
+
+
+@pytest.fixture
+def gitter_export() -> Path:
+    """The real Gitter support export (single-chat shape)."""
+    return shared_export("gitter-support")
