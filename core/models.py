@@ -49,6 +49,14 @@ class Chat(Frozen):
     kind: ChatKind = "supergroup"
     username: str | None = None
     folder_ids: tuple[int, ...] = ()
+    topics: tuple[tuple[int, str], ...] = ()
+    """Forum topics as (topic id, title) pairs, when the source knows them."""
+
+    def topic_title(self, topic_id: int | None) -> str | None:
+        """The title of forum topic `topic_id`, if known."""
+        if topic_id is None:
+            return None
+        return dict(self.topics).get(topic_id)
 
 
 class Media(Frozen):

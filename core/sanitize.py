@@ -18,7 +18,8 @@ _ESCAPES = re.compile(
     \x1b\[[0-?]*[ -/]*[@-~]                  # CSI
     | \x1b[\]PX^_].*?(?:\x07|\x1b\\|\x9c|$)  # OSC, DCS, SOS, PM, APC up to BEL/ST/end
     | \x9b[0-?]*[ -/]*[@-~]                  # 8-bit CSI
-    | [\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x1b\\|\x9c|$)  # 8-bit DCS/SOS/OSC/PM/APC
+    | [\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x1b\\|\x9c)  # 8-bit DCS/SOS/OSC/PM/APC; unterminated:
+    #   only the C1 character goes (below), so mojibake like "â€\x9d" keeps the rest of the text
     | \x1b[@-Z\\-_]?                         # other ESC sequences or a lone ESC
     """,
     re.VERBOSE | re.DOTALL,

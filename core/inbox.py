@@ -1,0 +1,708 @@
+"""The Inbox owns the desk's live state: it applies source events and the engineer's actions.
+
+Events are drained in batches: one store transaction and one change notification per batch,
+and notifications are spaced at least one frame apart however fast events arrive. Only the
+chats an event touches are recomputed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from tgtriage.core import events as ev
+from tgtriage.core import triage
+from tgtriage.core.config import Config
+from tgtriage.core.events import Connection
+from tgtriage.core.models import (
+    Chat,
+    ChatTriage,
+    Message,
+    OutboxItem,
+    OutboxState,
+    Status,
+    User,
+)
+from tgtriage.core.source import ChatSource, SendError
+from tgtriage.core.store import Store
+
+log = logging.getLogger(__name__)
+
+SLOTS = 10
+RECOMPUTE_WINDOW = 500
+BATCH = 1000
+
+
+@dataclass
+class Changes:
+    """What one batch changed, so the screen repaints only that."""
+
+    chats: set[int] = field(default_factory=set)
+    messages: dict[int, list[Message]] = field(default_factory=dict)
+    deleted: dict[int, set[int]] = field(default_factory=dict)
+    outbox: set[int] = field(default_factory=set)
+    order: bool = False
+    status: bool = False
+    slots: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    def merge(self, other: Changes) -> None:
+        """Fold `other` into this one."""
+        self.chats |= other.chats
+        for chat_id, msgs in other.messages.items():
+            self.messages.setdefault(chat_id, []).extend(msgs)
+        for chat_id, ids in other.deleted.items():
+            self.deleted.setdefault(chat_id, set()).update(ids)
+        self.outbox |= other.outbox
+        self.order |= other.order
+        self.status |= other.status
+        self.slots |= other.slots
+        self.notices.extend(other.notices)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.chats
+            or self.messages
+            or self.deleted
+            or self.outbox
+            or self.order
+            or self.status
+            or self.slots
+            or self.notices
+        )
+
+
+Listener = Callable[[Changes], None]
+
+
+class Inbox:
+    """Live state of the desk over one source and one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        source: ChatSource,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        frame: float = 1 / 60,
+        elapsed: triage.ElapsedFn | None = None,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.config = config
+        self.clock = clock
+        self.frame = frame
+        self.elapsed: triage.ElapsedFn = elapsed or _elapsed_for(config)
+        self.thresholds = config.levels.seconds()
+        self.me: User | None = None
+        self.chats: dict[int, Chat] = {}
+        self.triage: dict[int, ChatTriage] = {}
+        self.users: dict[int, User] = {}
+        self.slots: dict[int, int] = {}
+        self.drafts: dict[int, str] = {}
+        self.outbox: dict[int, list[OutboxItem]] = {}
+        self.typing: dict[int, dict[int, int]] = {}
+        self.connection = Connection.CONNECTING
+        self.connection_detail = ""
+        self.flood_until: int | None = None
+        self.sync: ev.SyncProgress | None = None
+        self.open_chat_id: int | None = None
+        self._rule = triage.StaffRule(me_id=0)
+        self._listeners: list[Listener] = []
+        self._queue: list[ev.Event] = []
+        self._wake = asyncio.Event()
+        self._pending = Changes()
+        self._last_emit = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[int] = set()  # outbox local ids being sent right now
+        self._running = False
+        self.batches = 0
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener` with the changes of each batch (at most once per frame)."""
+        self._listeners.append(listener)
+
+    async def load_cached(self) -> None:
+        """Fill the live state from the store alone (the fast path to the first paint)."""
+        self.chats = {chat.id: chat for chat in await self.store.all_chats()}
+        self.triage = await self.store.load_triage()
+        for chat_id in self.chats:
+            self.triage.setdefault(chat_id, ChatTriage(chat_id=chat_id))
+        self.users = await self.store.users()
+        self.slots = await self.store.slots()
+        self.drafts = await self.store.drafts()
+        self.outbox = {}
+        for item in await self.store.outbox_items(states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}):
+            self.outbox.setdefault(item.chat_id, []).append(item)
+        me_id = await self.store.get_meta("me_id")
+        if me_id:
+            self._set_rule(int(me_id))
+
+    async def start(self) -> None:
+        """Start the source, load its chats, resume unsent replies, then follow its events."""
+        self._running = True
+        self._spawn(self._flush_loop())
+        self.me = await self.source.start()
+        await self.store.upsert_users([self.me])
+        await self.store.set_meta("me_id", str(self.me.id))
+        self.users[self.me.id] = self.me
+        self._set_rule(self.me.id)
+        chats = await self.source.dialogs()
+        await self.store.upsert_chats(chats)
+        changes = Changes(order=True, status=True)
+        for chat in chats:
+            self.chats[chat.id] = chat
+            self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
+            changes.chats.add(chat.id)
+        self._emit(changes)
+        if not getattr(self.source, "backfills_itself", False):
+            await self._backfill(chats)
+        self._spawn(self._pump())
+        for items in list(self.outbox.values()):
+            for item in items:
+                if item.state in (OutboxState.PENDING, OutboxState.SENDING):
+                    self._spawn(self._deliver(item))
+
+    async def _backfill(self, chats: list[Chat]) -> None:
+        """Queue each chat's recent history (sources that do not push their backlog as events)."""
+        limit = max(1, self.config.telegram.history_limit)
+        for chat in chats:
+            try:
+                messages = await self.source.history(chat.id, None, limit)
+            except Exception as exc:
+                log.warning("history of %s unavailable: %s", chat.id, exc)
+                continue
+            for message in messages:
+                self.submit(ev.NewMessage(message))
+
+    async def stop(self) -> None:
+        """Stop following events, flush drafts and close the source."""
+        self._running = False
+        with contextlib.suppress(Exception):
+            await self.source.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _set_rule(self, me_id: int) -> None:
+        """Rebuild the staff rule from the account, the source's teammates and the config."""
+        staff = {int(x) for x in self.config.staff.ids if isinstance(x, int) or str(x).isdigit()}
+        ignore = {int(x) for x in self.config.staff.ignore if isinstance(x, int) or str(x).isdigit()}
+        with contextlib.suppress(Exception):
+            staff |= set(self.source.staff_ids())
+        self._rule = triage.StaffRule(me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore))
+
+    @property
+    def rule(self) -> triage.StaffRule:
+        """Who counts as staff right now."""
+        return self._rule
+
+    def _spawn(self, coro: object) -> None:
+        """Run a coroutine as a task the Inbox cancels on stop."""
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished task and log its failure."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("inbox task failed", exc_info=task.exception())
+
+    # ----------------------------------------------------------------- events in
+
+    async def _pump(self) -> None:
+        """Move events from the source into the queue, waking the flush loop."""
+        async for event in self.source.events():
+            self.submit(event)
+        self.submit(ev.ConnectionState(Connection.OFFLINE, "source ended"))
+
+    def submit(self, event: ev.Event) -> None:
+        """Queue one event for the next batch."""
+        self._queue.append(event)
+        self._wake.set()
+
+    async def _flush_loop(self) -> None:
+        """Drain the queue in batches, one store transaction and one notification each."""
+        while self._running:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+                try:
+                    changes = await self.apply(batch)
+                except Exception:
+                    log.exception("could not apply %d events", len(batch))
+                    continue
+                self._emit(changes)
+                await asyncio.sleep(0)
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Deliver pending changes, no sooner than one frame after the previous delivery."""
+        if not self._pending:
+            return
+        delay = self._last_emit + self.frame - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        changes, self._pending = self._pending, Changes()
+        self._last_emit = self.clock()
+        self.batches += 1
+        for listener in list(self._listeners):
+            listener(changes)
+
+    def _emit(self, changes: Changes) -> None:
+        """Queue changes for the next (frame-limited) delivery."""
+        if changes:
+            self._pending.merge(changes)
+            self._wake.set()
+
+    async def apply(self, batch: list[ev.Event]) -> Changes:
+        """Apply a batch of events to the store and the live state; return what changed."""
+        changes = Changes()
+        new_msgs: list[Message] = []
+        edits: list[Message] = []
+        users: dict[int, User] = {}
+        recompute: set[int] = set()
+        for event in batch:
+            match event:
+                case ev.NewMessage(message=message, sender=sender):
+                    if message.chat_id in self.chats:
+                        new_msgs.append(message)
+                        if sender is not None:
+                            users[sender.id] = sender
+                case ev.MessageEdited(message=message):
+                    if message.chat_id in self.chats:
+                        edits.append(message)
+                case ev.MessagesDeleted(chat_id=chat_id, ids=ids):
+                    # Store what arrived earlier in this batch first, or it would outlive its deletion.
+                    await self._commit(new_msgs, edits, users, changes, recompute)
+                    for cid, mid in await self.store.delete_messages(chat_id, list(ids)):
+                        changes.deleted.setdefault(cid, set()).add(mid)
+                        recompute.add(cid)
+                case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox):
+                    state = self.triage.get(chat_id)
+                    if state is None:
+                        continue
+                    if outbox:
+                        if max_id > state.read_outbox_max:
+                            self.triage[chat_id] = state.model_copy(update={"read_outbox_max": max_id})
+                            changes.chats.add(chat_id)
+                    elif max_id > state.read_inbox_max:
+                        unread = 0 if max_id >= state.last_msg_id else state.unread
+                        self.triage[chat_id] = triage.read_upto(state, max_id, unread)
+                        changes.chats.add(chat_id)
+                        if unread:
+                            recompute.add(chat_id)
+                case ev.ChatUpdated(chat=chat):
+                    await self.store.upsert_chats([chat])
+                    self.chats[chat.id] = chat
+                    self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
+                    changes.chats.add(chat.id)
+                    changes.order = True
+                case ev.ChatRemoved(chat_id=chat_id):
+                    await self._commit(new_msgs, edits, users, changes, recompute)
+                    await self.store.remove_chat(chat_id)
+                    self.chats.pop(chat_id, None)
+                    self.triage.pop(chat_id, None)
+                    # The store dropped its slot, draft and outbox rows; so does the live state.
+                    self.drafts.pop(chat_id, None)
+                    self.outbox.pop(chat_id, None)
+                    slot = self.slot_of(chat_id)
+                    if slot is not None:
+                        del self.slots[slot]
+                        changes.slots = True
+                    changes.order = True
+                    changes.chats.add(chat_id)
+                case ev.Typing(chat_id=chat_id, user_id=user_id, until=until):
+                    self.typing.setdefault(chat_id, {})[user_id] = until
+                    changes.chats.add(chat_id)
+                case ev.ReactionChanged():
+                    pass
+                case ev.ConnectionState(state=state, detail=detail):
+                    self.connection, self.connection_detail = state, detail
+                    if state is Connection.CONNECTED:
+                        self.flood_until = None
+                    changes.status = True
+                case ev.FloodWait(until=until):
+                    self.flood_until = until
+                    changes.status = True
+                case ev.SyncProgress():
+                    self.sync = None if event.done else event
+                    changes.status = True
+        await self._commit(new_msgs, edits, users, changes, recompute)
+        for chat_id in recompute:
+            if chat_id in self.triage:
+                await self._recompute(chat_id)
+                changes.chats.add(chat_id)
+                changes.order = True
+        if self.open_chat_id in changes.chats and self.config.telegram.mark_read == "on_open":
+            self._read_open_chat()
+        touched = [self.triage[c] for c in changes.chats if c in self.triage]
+        if touched:
+            await self.store.save_triage(touched)
+        return changes
+
+    async def _commit(
+        self,
+        new_msgs: list[Message],
+        edits: list[Message],
+        users: dict[int, User],
+        changes: Changes,
+        recompute: set[int],
+    ) -> None:
+        """Store and apply the new messages, edits and senders collected so far, then forget them."""
+        if users:
+            await self.store.upsert_users(users.values())
+            self.users.update(users)
+        if new_msgs:
+            fresh = await self.store.add_messages(new_msgs)
+            fresh.sort(key=lambda m: (m.chat_id, m.id))
+            for message in fresh:
+                state = self.triage[message.chat_id]
+                if message.id > state.last_msg_id:
+                    self.triage[message.chat_id] = triage.apply_message(
+                        state, message, self._rule.role(message)
+                    )
+                else:
+                    recompute.add(message.chat_id)
+                self._drop_typing(message)
+                changes.messages.setdefault(message.chat_id, []).append(message)
+                changes.chats.add(message.chat_id)
+            if fresh:
+                changes.order = True
+        if edits:
+            await self.store.update_messages(edits)
+            for message in edits:
+                changes.messages.setdefault(message.chat_id, []).append(message)
+                state = self.triage[message.chat_id]
+                if message.id == state.last_msg_id:
+                    self.triage[message.chat_id] = state.model_copy(
+                        update={"last_preview": triage.preview_of(message)}
+                    )
+                    changes.chats.add(message.chat_id)
+        new_msgs.clear()
+        edits.clear()
+        users.clear()
+
+    def _drop_typing(self, message: Message) -> None:
+        """Whoever just sent a message has stopped typing."""
+        typing = self.typing.get(message.chat_id)
+        if typing and message.sender_id in typing:
+            del typing[message.sender_id]
+
+    async def _recompute(self, chat_id: int) -> None:
+        """Re-derive one chat's summary from its recent messages in the store."""
+        messages = await self.store.messages(chat_id, limit=RECOMPUTE_WINDOW)
+        self.triage[chat_id] = triage.derive(self.triage[chat_id], messages, self._rule)
+
+    # ----------------------------------------------------------------- queries
+
+    def now(self) -> int:
+        """The current time in whole seconds."""
+        return int(self.clock())
+
+    def thresholds_for(self, chat_id: int) -> tuple[int, int, int]:
+        """The response thresholds of a chat (its own override wins)."""
+        state = self.triage.get(chat_id)
+        return (state.levels_override if state else None) or self.thresholds
+
+    def order(self, now: int | None = None) -> list[int]:
+        """Chat ids in triage order."""
+        now = self.now() if now is None else now
+        states = [self.triage[c] for c in self.chats if c in self.triage]
+        return [s.chat_id for s in triage.ordered(states, now, self.thresholds, self.elapsed)]
+
+    def level(self, chat_id: int, now: int | None = None) -> triage.Level | None:
+        """The chat's response level, or None when nobody waits."""
+        state = self.triage.get(chat_id)
+        if state is None:
+            return None
+        now = self.now() if now is None else now
+        return triage.chat_level(state, now, self.thresholds, self.elapsed)
+
+    def wait(self, chat_id: int, now: int | None = None) -> int | None:
+        """How long the chat's customer has waited (clock time), or None."""
+        state = self.triage.get(chat_id)
+        if state is None:
+            return None
+        return triage.wait_seconds(state, self.now() if now is None else now, self.elapsed)
+
+    def level_counts(self, now: int | None = None) -> tuple[int, int, int, int]:
+        """Awaiting chats by level, for the status line."""
+        now = self.now() if now is None else now
+        return triage.level_counts(self.triage.values(), now, self.thresholds, self.elapsed)
+
+    def next_waiting(self, exclude: int | None = None) -> int | None:
+        """The chat that has waited longest (highest level first), other than `exclude`."""
+        states = (self.triage[c] for c in self.chats if c in self.triage)
+        best = triage.longest_waiting(states, self.now(), self.thresholds, exclude, self.elapsed)
+        return best.chat_id if best else None
+
+    def neighbour(self, chat_id: int | None, step: int) -> int | None:
+        """The chat `step` places away from `chat_id` in list order (wrapping)."""
+        order = self.order()
+        if not order:
+            return None
+        if chat_id not in order:
+            return order[0] if step > 0 else order[-1]
+        return order[(order.index(chat_id) + step) % len(order)]
+
+    def slot_of(self, chat_id: int) -> int | None:
+        """The working-set slot (1..10) holding `chat_id`, if any."""
+        for slot, cid in self.slots.items():
+            if cid == chat_id:
+                return slot
+        return None
+
+    def typing_in(self, chat_id: int) -> list[User | int]:
+        """Who is typing in the chat right now."""
+        now = self.now()
+        people = self.typing.get(chat_id, {})
+        return [self.users.get(uid, uid) for uid, until in people.items() if until > now]
+
+    def sender_name(self, message: Message) -> str:
+        """A display name for a message's author."""
+        if message.sender_id is not None and message.sender_id in self.users:
+            return self.users[message.sender_id].name
+        if message.sender_name:
+            return message.sender_name
+        if message.out and self.me is not None:
+            return self.me.name
+        return "unknown"
+
+    def role(self, message: Message) -> triage.Role:
+        """Staff, customer or ignored, for drawing."""
+        return self._rule.role(message)
+
+    async def history(self, chat_id: int, before_id: int | None = None, limit: int = 100) -> list[Message]:
+        """Messages of a chat from the store, older ones fetched from the source when missing."""
+        messages = await self.store.messages(chat_id, before_id=before_id, limit=limit)
+        if len(messages) < limit and before_id is not None:
+            oldest = messages[0].id if messages else before_id
+            try:
+                older = await self.source.history(chat_id, oldest, limit - len(messages))
+            except Exception:
+                log.warning("history of %s unavailable from the source", chat_id)
+                older = []
+            if older:
+                await self.store.add_messages(older)
+                messages = sorted({m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id)
+        return messages
+
+    # ----------------------------------------------------------------- actions
+
+    async def open(self, chat_id: int) -> None:
+        """Open a chat: it takes the first free working-set slot and is marked read."""
+        if chat_id not in self.chats:
+            return
+        self.open_chat_id = chat_id
+        changes = Changes(chats={chat_id})
+        if self.slot_of(chat_id) is None:
+            free = next((s for s in range(1, SLOTS + 1) if s not in self.slots), None)
+            if free is not None:
+                await self._set_slot(free, chat_id)
+                changes.slots = True
+        if self.config.telegram.mark_read == "on_open":
+            self._read_open_chat()
+        await self.store.save_triage([self.triage[chat_id]])
+        self._emit(changes)
+
+    def _read_open_chat(self) -> None:
+        """Mark the open chat read here and (in the background) at the source."""
+        chat_id = self.open_chat_id
+        if chat_id is None or chat_id not in self.triage:
+            return
+        state = self.triage[chat_id]
+        if state.unread == 0 and state.read_inbox_max >= state.last_msg_id:
+            return
+        self.triage[chat_id] = state.model_copy(
+            update={"unread": 0, "read_inbox_max": max(state.read_inbox_max, state.last_msg_id)}
+        )
+        self._spawn(self._mark_read_remote(chat_id, state.last_msg_id))
+
+    async def _mark_read_remote(self, chat_id: int, upto: int) -> None:
+        """Tell the source that the chat was read."""
+        try:
+            await self.source.mark_read(chat_id, upto)
+        except Exception as exc:
+            log.warning("mark read failed: %s", exc)
+
+    async def _set_slot(self, slot: int, chat_id: int | None) -> None:
+        """Put a chat into a slot (freeing its old one), or empty the slot."""
+        if chat_id is not None:
+            old = self.slot_of(chat_id)
+            if old is not None:
+                del self.slots[old]
+            self.slots[slot] = chat_id
+        else:
+            self.slots.pop(slot, None)
+        await self.store.set_slot(slot, chat_id)
+
+    async def pin(self, chat_id: int, slot: int) -> None:
+        """Pin a chat to a working-set slot, replacing whatever was there."""
+        await self._set_slot(slot, chat_id)
+        self._emit(Changes(slots=True, chats={chat_id}))
+
+    async def unpin(self, chat_id: int) -> int | None:
+        """Take a chat out of the working set; return the slot it had."""
+        slot = self.slot_of(chat_id)
+        if slot is not None:
+            await self._set_slot(slot, None)
+            self._emit(Changes(slots=True, chats={chat_id}))
+        return slot
+
+    async def _update(self, chat_id: int, state: ChatTriage, notice: str | None = None) -> None:
+        """Store a chat's new summary and announce it."""
+        self.triage[chat_id] = state
+        await self.store.save_triage([state])
+        self._emit(Changes(chats={chat_id}, order=True, notices=[notice] if notice else []))
+
+    async def mark_handled(self, chat_id: int) -> None:
+        """No reply needed: the chat stops waiting until the customer writes again."""
+        if chat_id in self.triage:
+            await self._update(chat_id, triage.mark_handled(self.triage[chat_id]))
+
+    async def postpone(self, chat_id: int, until: int) -> None:
+        """Hide the chat from the top until `until`."""
+        if chat_id in self.triage:
+            await self._update(chat_id, triage.postpone(self.triage[chat_id], until))
+
+    async def close(self, chat_id: int) -> None:
+        """Close the chat until the customer writes again."""
+        if chat_id in self.triage:
+            await self._update(chat_id, triage.close(self.triage[chat_id]))
+
+    async def reopen(self, chat_id: int) -> None:
+        """Undo postponed/closed/in-development."""
+        if chat_id in self.triage:
+            await self._update(chat_id, triage.reopen(self.triage[chat_id]))
+
+    async def set_in_development(self, chat_id: int, ticket: str, due: int | None = None) -> None:
+        """Park the chat under a ticket reference with an optional due date."""
+        if chat_id in self.triage:
+            await self._update(chat_id, triage.set_in_development(self.triage[chat_id], ticket, due))
+
+    async def set_draft(self, chat_id: int, text: str) -> None:
+        """Keep the composer's text for a chat (empty deletes the draft)."""
+        if self.drafts.get(chat_id, "") == text:
+            return
+        if text:
+            self.drafts[chat_id] = text
+        else:
+            self.drafts.pop(chat_id, None)
+        await self.store.set_draft(chat_id, text)
+
+    async def send(self, chat_id: int, text: str, reply_to: int | None = None) -> OutboxItem | None:
+        """Put a reply in the outbox (persisted first), then deliver it in the background."""
+        text = text.strip()
+        if not text or chat_id not in self.chats:
+            return None
+        item = await self.store.outbox_add(chat_id, text, reply_to)
+        self.outbox.setdefault(chat_id, []).append(item)
+        await self.set_draft(chat_id, "")
+        self._emit(Changes(outbox={chat_id}))
+        self._spawn(self._deliver(item))
+        return item
+
+    async def retry(self, local_id: int) -> None:
+        """Send a failed reply again with the same random id (never posts twice)."""
+        for items in self.outbox.values():
+            for item in items:
+                if item.local_id == local_id and item.state is OutboxState.FAILED:
+                    self._spawn(self._deliver(item))
+                    return
+
+    async def discard(self, local_id: int) -> str | None:
+        """Drop a failed reply from the outbox; return its text so it can go back to the composer."""
+        for chat_id, items in self.outbox.items():
+            for item in items:
+                if item.local_id == local_id and item.state is OutboxState.FAILED:
+                    items.remove(item)
+                    await self.store.outbox_remove(local_id)
+                    self._emit(Changes(outbox={chat_id}))
+                    return item.text
+        return None
+
+    def failed_items(self) -> list[OutboxItem]:
+        """Replies that could not be sent."""
+        return [i for items in self.outbox.values() for i in items if i.state is OutboxState.FAILED]
+
+    async def _replace_item(self, item: OutboxItem) -> None:
+        """Swap an outbox item for its updated version in the live state."""
+        items = self.outbox.setdefault(item.chat_id, [])
+        for index, old in enumerate(items):
+            if old.local_id == item.local_id:
+                items[index] = item
+                break
+        else:
+            items.append(item)
+        self._emit(Changes(outbox={item.chat_id}))
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        """Send one outbox item (once at a time, however often retry is pressed)."""
+        if item.local_id in self._in_flight:
+            return
+        self._in_flight.add(item.local_id)
+        try:
+            await self._deliver_once(item)
+        finally:
+            self._in_flight.discard(item.local_id)
+
+    async def _deliver_once(self, item: OutboxItem) -> None:
+        """Send one outbox item; keep it with its error if Telegram refuses."""
+        item = await self.store.outbox_update(item.local_id, state=OutboxState.SENDING)
+        await self._replace_item(item)
+        try:
+            message = await self.source.send(item.chat_id, item.text, item.reply_to, item.random_id)
+        except SendError as exc:
+            item = await self.store.outbox_update(item.local_id, state=OutboxState.FAILED, error=str(exc))
+            await self._replace_item(item)
+            return
+        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+            item = await self.store.outbox_update(
+                item.local_id, state=OutboxState.FAILED, error=f"network: {exc or type(exc).__name__}"
+            )
+            await self._replace_item(item)
+            return
+        await self.store.outbox_update(item.local_id, state=OutboxState.SENT, sent_id=message.id)
+        await self.store.outbox_remove(item.local_id)
+        items = self.outbox.get(item.chat_id, [])
+        items[:] = [i for i in items if i.local_id != item.local_id]
+        self._emit(Changes(outbox={item.chat_id}))
+        self.submit(ev.NewMessage(message, self.me))
+
+    def status_of(self, chat_id: int) -> Status:
+        """The chat's status, with a run-out postponement shown as open."""
+        state = self.triage[chat_id]
+        if triage.postpone_due(state, self.now()):
+            return Status.OPEN
+        return state.status
+
+
+def _elapsed_for(config: Config) -> triage.ElapsedFn:
+    """Wall-clock waits, or business-time waits when business hours are enabled."""
+    if not config.business_hours.enabled:
+        return triage.wall_elapsed
+    from tgtriage.core.business_hours import business_seconds
+
+    hours = config.business_hours
+
+    def elapsed(start: int, end: int) -> int:
+        return business_seconds(start, end, hours) if end > start else 0
+
+    return elapsed
+
+
+def states_of(inbox: Inbox, chat_ids: Iterable[int]) -> list[ChatTriage]:
+    """The summaries of the given chats, skipping unknown ids."""
+    return [inbox.triage[c] for c in chat_ids if c in inbox.triage]

@@ -1,0 +1,270 @@
+"""Response-time figures computed from conversations (DESIGN §3 "Reply time"), as pure functions.
+
+Per chat, messages are taken in (date, id) order; service messages and ignored senders never
+count. A *wait* opens at the first customer message after the last staff message (later customer
+messages do not move it) and closes at the next staff message: that is one reply, credited to the
+staff member who sent it, lasting `duration(wait opened, reply sent)`. A wait still open at `now`
+is *unanswered*, aged `duration(wait opened, now)`.
+
+Periods: a wait belongs to the period in which it opened, so [since, until) reports partition the
+waits. Messages before `since` are still read to know whether a wait was already open; messages
+at or after `until` (or after `now`) are not read at all: the report is the world as of then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from tgtriage.core.models import Message
+
+Duration = Callable[[int, int], int]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_THRESHOLDS = (300, 900, 3600)
+_ORDER = attrgetter("date", "id")  # export order: by date, same-second messages by id
+
+
+def wall_seconds(start: int, end: int) -> int:
+    """Plain elapsed seconds: the duration used when business hours are off."""
+    return end - start
+
+
+@dataclass(frozen=True)
+class ReportStaff:
+    """Who is staff: listed ids, plus (optionally) any message the account itself sent (`out`)."""
+
+    ids: frozenset[int] = frozenset()
+    out_is_staff: bool = True
+    ignore: frozenset[int] = frozenset()
+
+    def is_staff(self, message: Message) -> bool:
+        """Whether `message` was written by staff."""
+        return (self.out_is_staff and message.out) or message.sender_id in self.ids
+
+
+class Reply(NamedTuple):
+    """One closed wait: the customer's opening message and the staff message that answered it."""
+
+    chat_id: int
+    waited_from: int
+    wait_msg_id: int
+    replied_at: int
+    reply_msg_id: int
+    staff_id: int | None
+    staff_name: str
+    seconds: int
+
+
+class Unanswered(NamedTuple):
+    """A wait still open at the report's `now`."""
+
+    chat_id: int
+    waited_from: int
+    wait_msg_id: int
+    age: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Count, median, p90 and max of a set of durations; None where there is no data."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """All figures of one report, ready for any output format."""
+
+    now: int
+    since: int | None
+    until: int | None
+    replies: list[Reply]
+    unanswered: list[Unanswered]
+    total: Summary
+    per_staff: dict[int, tuple[str, Summary]]
+    per_chat: dict[int, tuple[str, Summary]]
+    within: dict[int, float | None]
+    load: dict[str, list[int]]
+    chat_titles: dict[int, str] = field(default_factory=dict)
+    zone_name: str = "UTC"
+    business_hours: bool = False
+
+    @property
+    def oldest_unanswered(self) -> int | None:
+        """Age in seconds of the longest-open wait, or None if nothing is waiting."""
+        return max((u.age for u in self.unanswered), default=None)
+
+
+def percentile(sorted_values: Sequence[int | float], q: float) -> float | None:
+    """The q-quantile (0..1) by linear interpolation between closest ranks (numpy's default)."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    rank = (n - 1) * q
+    lo = math.floor(rank)
+    hi = min(lo + 1, n - 1)
+    low = float(sorted_values[lo])
+    return low + (rank - lo) * (float(sorted_values[hi]) - low)
+
+
+def summarize(values: Iterable[int]) -> Summary:
+    """Count, median, p90 and max of `values`."""
+    ordered = sorted(values)
+    if not ordered:
+        return Summary(0, None, None, None)
+    return Summary(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9), ordered[-1])
+
+
+def chat_waits(
+    messages: Iterable[Message],
+    staff: ReportStaff,
+    now: int,
+    *,
+    since: int | None = None,
+    until: int | None = None,
+    duration: Duration = wall_seconds,
+) -> tuple[list[Reply], Unanswered | None, list[int]]:
+    """Replies, the open wait and the customer message times (for load) of one chat.
+
+    Messages later than `now` or at/after `until` are not read; only waits opened (and customer
+    messages sent) at or after `since` are returned.
+    """
+    limit = now if until is None else min(now, until - 1)
+    first = since if since is not None else -(2**63)
+    ids, ignore, out_is_staff = staff.ids, staff.ignore, staff.out_is_staff
+    replies: list[Reply] = []
+    customers: list[int] = []
+    opened: Message | None = None
+    for message in sorted(messages, key=_ORDER):
+        date = message.date
+        if date > limit:
+            break
+        sender = message.sender_id
+        if message.service or sender in ignore:
+            continue
+        if sender in ids or (out_is_staff and message.out):
+            if opened is not None:
+                if opened.date >= first:
+                    replies.append(
+                        Reply(
+                            message.chat_id,
+                            opened.date,
+                            opened.id,
+                            date,
+                            message.id,
+                            sender,
+                            message.sender_name,
+                            duration(opened.date, date),
+                        )
+                    )
+                opened = None
+        else:
+            if date >= first:
+                customers.append(date)
+            if opened is None:
+                opened = message
+    waiting = None
+    if opened is not None and opened.date >= first:
+        waiting = Unanswered(opened.chat_id, opened.date, opened.id, duration(opened.date, now))
+    return replies, waiting, customers
+
+
+def weekday_hour_load(dates: Iterable[int], zone: ZoneInfo | None = None) -> dict[str, list[int]]:
+    """Count instants by local weekday × hour: {"mon": [24 ints], …, "sun": [...]} (UTC if no zone)."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    offsets: dict[int, int] = {}
+    for t in dates:
+        if zone is None:
+            local = t
+        else:
+            bucket = t // 900  # zone offsets change on quarter-hour boundaries
+            offset = offsets.get(bucket)
+            if offset is None:
+                delta = datetime.fromtimestamp(bucket * 900, zone).utcoffset()
+                offset = int(delta.total_seconds()) if delta is not None else 0
+                offsets[bucket] = offset
+            local = t + offset
+        days, rest = divmod(local, 86400)
+        grid[(days + 3) % 7][rest // 3600] += 1  # 1970-01-01 was a Thursday
+    return dict(zip(WEEKDAYS, grid, strict=True))
+
+
+def build_report(
+    chats: Mapping[int, Iterable[Message]],
+    staff: ReportStaff,
+    now: int,
+    *,
+    since: int | None = None,
+    until: int | None = None,
+    duration: Duration = wall_seconds,
+    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+    load_zone: ZoneInfo | None = None,
+    chat_titles: Mapping[int, str] | None = None,
+    staff_names: Mapping[int, str] | None = None,
+    business_hours: bool = False,
+) -> Report:
+    """The whole report over `chats` (chat id → its messages) as of `min(now, until)`.
+
+    `until` is exclusive: a message sent exactly at `until` is not read.
+    """
+    as_of = now if until is None else min(now, until)
+    titles = dict(chat_titles or {})
+    names = dict(staff_names or {})
+    replies: list[Reply] = []
+    unanswered: list[Unanswered] = []
+    customer_dates: list[int] = []
+    active_chats: list[int] = []
+    for chat_id, messages in chats.items():
+        chat_replies, waiting, customers = chat_waits(
+            messages, staff, as_of, since=since, until=until, duration=duration
+        )
+        replies.extend(chat_replies)
+        if waiting is not None:
+            unanswered.append(waiting)
+        customer_dates.extend(customers)
+        if chat_replies or waiting is not None:
+            active_chats.append(chat_id)
+    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff.ids)}
+    none_key = 0  # a staff message without a sender id (an anonymous `out` message)
+    for reply in replies:
+        key = reply.staff_id if reply.staff_id is not None else none_key
+        by_staff.setdefault(key, []).append(reply.seconds)
+        if key not in names and reply.staff_name:
+            names[key] = reply.staff_name
+    staff_summaries = {sid: summarize(values) for sid, values in by_staff.items()}
+    per_staff = {
+        sid: (names.get(sid, ""), summary)
+        for sid, summary in sorted(staff_summaries.items(), key=lambda kv: (-kv[1].count, kv[0]))
+    }
+    by_chat: dict[int, list[int]] = {cid: [] for cid in active_chats}
+    for reply in replies:
+        by_chat[reply.chat_id].append(reply.seconds)
+    per_chat = {cid: (titles.get(cid, str(cid)), summarize(v)) for cid, v in by_chat.items()}
+    seconds = [r.seconds for r in replies]
+    within: dict[int, float | None] = {
+        limit: (sum(1 for s in seconds if s <= limit) / len(seconds)) if seconds else None
+        for limit in thresholds
+    }
+    return Report(
+        now=as_of,
+        since=since,
+        until=until,
+        replies=replies,
+        unanswered=unanswered,
+        total=summarize(seconds),
+        per_staff=per_staff,
+        per_chat=per_chat,
+        within=within,
+        load=weekday_hour_load(customer_dates, load_zone),
+        chat_titles=titles,
+        zone_name="UTC" if load_zone is None else str(load_zone),
+        business_hours=business_hours,
+    )

@@ -1,0 +1,152 @@
+"""The store's SQLite schema as an ordered list of migration steps (`PRAGMA user_version`).
+
+Step *n* (0-based) takes a database from `user_version = n` to `n + 1`. Steps are only ever
+appended: a released step is never edited, because databases in the field already ran it.
+"""
+
+from __future__ import annotations
+
+# 'tgtr' — marks the file as tgtriage's so a foreign SQLite file is never migrated in place.
+APPLICATION_ID = 0x74677472
+
+_V1 = """
+CREATE TABLE chats (
+    id         INTEGER PRIMARY KEY,
+    title      TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
+    username   TEXT,
+    folder_ids TEXT    NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE users (
+    id         INTEGER PRIMARY KEY,
+    first_name TEXT    NOT NULL DEFAULT '',
+    last_name  TEXT    NOT NULL DEFAULT '',
+    username   TEXT,
+    bot        INTEGER NOT NULL DEFAULT 0
+);
+
+-- `seq` is an explicit INTEGER PRIMARY KEY so that VACUUM never renumbers the rows the
+-- external-content FTS index points at; (chat_id, id) is the message's real key.
+CREATE TABLE messages (
+    seq         INTEGER PRIMARY KEY,
+    chat_id     INTEGER NOT NULL,
+    id          INTEGER NOT NULL,
+    date        INTEGER NOT NULL,
+    sender_id   INTEGER,
+    sender_name TEXT    NOT NULL DEFAULT '',
+    text        TEXT    NOT NULL DEFAULT '',
+    out         INTEGER NOT NULL DEFAULT 0,
+    reply_to    INTEGER,
+    edit_date   INTEGER,
+    media       TEXT,
+    service     INTEGER NOT NULL DEFAULT 0,
+    topic_id    INTEGER,
+    UNIQUE (chat_id, id)
+);
+CREATE INDEX messages_chat_date ON messages (chat_id, date, id);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text,
+    content = 'messages',
+    content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text != '' BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text != '' BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text)
+        SELECT 'delete', old.seq, old.text WHERE old.text != '';
+    INSERT INTO messages_fts (rowid, text) SELECT new.seq, new.text WHERE new.text != '';
+END;
+
+CREATE TABLE triage (
+    chat_id           INTEGER PRIMARY KEY,
+    last_msg_id       INTEGER NOT NULL DEFAULT 0,
+    last_activity     INTEGER NOT NULL DEFAULT 0,
+    last_preview      TEXT    NOT NULL DEFAULT '',
+    last_staff_msg_id INTEGER NOT NULL DEFAULT 0,
+    last_staff_at     INTEGER,
+    last_staff_sender INTEGER,
+    waiting_since     INTEGER,
+    waiting_msg_id    INTEGER,
+    last_customer_id  INTEGER,
+    unread            INTEGER NOT NULL DEFAULT 0,
+    read_inbox_max    INTEGER NOT NULL DEFAULT 0,
+    read_outbox_max   INTEGER NOT NULL DEFAULT 0,
+    handled_upto      INTEGER NOT NULL DEFAULT 0,
+    status            TEXT    NOT NULL DEFAULT 'open',
+    postponed_until   INTEGER,
+    ticket            TEXT,
+    due               INTEGER,
+    reopened          INTEGER NOT NULL DEFAULT 0,
+    levels_override   TEXT,
+    alerted_level     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE drafts (
+    chat_id INTEGER PRIMARY KEY,
+    text    TEXT    NOT NULL,
+    updated INTEGER NOT NULL
+);
+
+CREATE TABLE outbox (
+    local_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id   INTEGER NOT NULL,
+    random_id INTEGER NOT NULL UNIQUE,
+    text      TEXT    NOT NULL,
+    reply_to  INTEGER,
+    state     TEXT    NOT NULL,
+    error     TEXT,
+    created   INTEGER NOT NULL,
+    sent_id   INTEGER
+);
+
+CREATE TABLE slots (
+    slot    INTEGER PRIMARY KEY CHECK (slot BETWEEN 1 AND 10),
+    chat_id INTEGER NOT NULL UNIQUE
+);
+
+CREATE TABLE template_usage (
+    key       TEXT    PRIMARY KEY,
+    count     INTEGER NOT NULL,
+    last_used INTEGER NOT NULL
+);
+
+CREATE TABLE notes (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    date    INTEGER NOT NULL,
+    author  TEXT    NOT NULL,
+    text    TEXT    NOT NULL
+);
+CREATE INDEX notes_chat ON notes (chat_id, date);
+
+CREATE TABLE chat_tags (
+    chat_id INTEGER NOT NULL,
+    tag     TEXT    NOT NULL,
+    PRIMARY KEY (chat_id, tag)
+) WITHOUT ROWID;
+
+-- Small facts about the account and sync state (e.g. "me_id"), as text.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alerts (
+    chat_id INTEGER NOT NULL,
+    level   INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (chat_id, level, kind)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,112 @@
+"""Postpone choices: durations, clock times today or tomorrow, 'tomorrow' in the desk's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tgtriage.core.postpone import CHOICES, parse_postpone
+
+UTC = ZoneInfo("UTC")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at(zone: ZoneInfo, *parts: int) -> int:
+    """Unix time of a local wall-clock time in `zone`."""
+    return int(datetime(*parts, tzinfo=zone).timestamp())  # type: ignore[misc]
+
+
+NOW = at(UTC, 2024, 5, 14, 10, 0)  # a Tuesday, 10:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("15m", 15 * 60),
+        ("1h", 3600),
+        ("4h", 4 * 3600),
+        ("2d", 2 * 86_400),
+        ("45 min", 45 * 60),
+        ("90 minutes", 90 * 60),
+        ("3 hours", 3 * 3600),
+        ("1 day", 86_400),
+        ("  2H ", 2 * 3600),
+    ],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_postpone(text, NOW) == NOW + seconds
+
+
+def test_clock_time_later_today() -> None:
+    assert parse_postpone("16:30", NOW) == at(UTC, 2024, 5, 14, 16, 30)
+
+
+def test_clock_time_already_past_means_tomorrow() -> None:
+    evening = at(UTC, 2024, 5, 14, 17, 0)
+    assert parse_postpone("16:30", evening) == at(UTC, 2024, 5, 15, 16, 30)
+    exactly = at(UTC, 2024, 5, 14, 16, 30)
+    assert parse_postpone("16:30", exactly) == at(UTC, 2024, 5, 15, 16, 30)
+
+
+def test_clock_time_is_read_in_the_desks_time_zone() -> None:
+    now = at(BERLIN, 2024, 5, 14, 10, 0)  # 08:00 UTC
+    assert parse_postpone("16:30", now, tz="Europe/Berlin") == at(BERLIN, 2024, 5, 14, 16, 30)
+    assert parse_postpone("9:05", now, tz="Europe/Berlin") == at(BERLIN, 2024, 5, 15, 9, 5)
+
+
+def test_tomorrow_is_nine_in_the_morning_local_time() -> None:
+    now = at(BERLIN, 2024, 5, 14, 23, 30)  # still the 14th in Berlin, 21:30 UTC
+    until = parse_postpone("tomorrow", now, tz="Europe/Berlin")
+    assert until == at(BERLIN, 2024, 5, 15, 9, 0)
+    assert datetime.fromtimestamp(until, UTC).hour == 7  # CEST is UTC+2
+
+
+def test_tomorrow_after_midnight_local_is_the_next_calendar_day() -> None:
+    # 00:30 on the 15th in Berlin is still the 14th in UTC: the local date decides.
+    now = at(BERLIN, 2024, 5, 15, 0, 30)
+    assert parse_postpone("Tomorrow", now, tz="Europe/Berlin") == at(BERLIN, 2024, 5, 16, 9, 0)
+    assert parse_postpone("tomorrow", now, tz="UTC") == at(UTC, 2024, 5, 15, 9, 0)
+
+
+def test_tomorrow_across_a_daylight_saving_change() -> None:
+    now = at(BERLIN, 2024, 3, 30, 12, 0)  # clocks go forward in the night to the 31st
+    until = parse_postpone("tomorrow", now, tz="Europe/Berlin")
+    assert until == at(BERLIN, 2024, 3, 31, 9, 0)
+    assert until - now == 20 * 3600
+    assert parse_postpone("tomorrow", now, tz="Europe/Berlin", tomorrow_at="08:15") == at(
+        BERLIN, 2024, 3, 31, 8, 15
+    )
+
+
+def test_every_offered_choice_but_custom_parses_to_the_future() -> None:
+    for key, label in CHOICES:
+        assert label
+        if key == "custom":
+            continue
+        assert parse_postpone(key, NOW) > NOW
+
+
+@pytest.mark.parametrize(
+    "text", ["", "soon", "25:00", "16:60", "1.5h", "-5m", "15", "m", "next week", "16:30 tomorrow"]
+)
+def test_bad_input_raises_value_error_with_a_hint(text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_postpone(text, NOW)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "16:30" in message and "45m" in message
+
+
+@pytest.mark.parametrize("text", ["0m", "0h", "0d"])
+def test_zero_duration_is_refused_with_a_hint(text: str) -> None:
+    with pytest.raises(ValueError, match="15m"):
+        parse_postpone(text, NOW)
+
+
+@pytest.mark.parametrize("text", ["366d", "9000h", "99999999999999999999d"])
+def test_absurd_durations_are_refused_instead_of_overflowing_the_store(text: str) -> None:
+    with pytest.raises(ValueError, match="365 days"):
+        parse_postpone(text, NOW)
+    assert parse_postpone("365d", NOW) == NOW + 365 * 86_400

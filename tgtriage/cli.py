@@ -1,0 +1,217 @@
+"""The `tgtriage` command: parses arguments and hands off to the desk, reports or templates.
+
+Heavy imports (Textual, Telethon) happen only inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tgtriage import __version__
+from tgtriage.core.config import Config, ConfigError, load_config
+from tgtriage.core.paths import Paths, ensure_private_dir, make_private_file
+
+if TYPE_CHECKING:
+    from tgtriage.core.source import ChatSource
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog="tgtriage",
+        description="A terminal triage desk for support engineers who work in Telegram.",
+    )
+    parser.add_argument("--version", action="version", version=f"tgtriage {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: the user config dir's config.toml)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="open the desk on the built-in simulated support desk (no account needed)")
+    demo.add_argument("--seed", type=int, default=None, help="make the simulation repeatable")
+    demo.add_argument("--speed", type=float, default=1.0, help="time compression, e.g. 5 = five times faster")
+    demo.add_argument("--fail-rate", type=float, default=0.0, help="share of sends that fail (to try retry)")
+    _add_run_flags(demo)
+
+    replay = sub.add_parser("replay", help="play a Telegram Desktop export (result.json) as live traffic")
+    replay.add_argument("export", type=Path, help="path to result.json")
+    replay.add_argument("--speed", type=float, default=60.0, help="time compression (default 60×)")
+    replay.add_argument("--staff", default="", help="teammates: ids like user123 or 123, comma-separated")
+    _add_run_flags(replay)
+
+    sub.add_parser("login", help="log in to your Telegram account (phone + code, or QR code)")
+    sub.add_parser("logout", help="log out of Telegram and delete the local session")
+    report = sub.add_parser("report", help="response-time report from the store or an export", add_help=False)
+    report.add_argument("args", nargs=argparse.REMAINDER)
+    templates = sub.add_parser("templates", help="canned replies: init | check | list", add_help=False)
+    templates.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the commands that open the desk."""
+    parser.add_argument("--headless-seconds", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def _setup_logging(paths: Paths) -> None:
+    """Log to a private file in the data dir (never to the terminal the desk draws on)."""
+    ensure_private_dir(paths.data_dir)
+    make_private_file(paths.log_file)
+    logging.basicConfig(
+        filename=paths.log_file,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _load_config(path: Path | None, paths: Paths) -> Config:
+    """Load config, reporting a bad file as one line with exit status 2."""
+    return load_config(path or paths.config_file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tgtriage` command."""
+    args = _parser().parse_args(argv)
+    paths = Paths.default()
+    try:
+        if args.command == "report":
+            from tgtriage.core.report_cli import run_report
+
+            extra = ["--config", str(args.config)] if args.config else []
+            return run_report([*extra, *args.args])
+        if args.command == "templates":
+            from tgtriage.core.templates_cmd import run_templates
+
+            return run_templates(list(args.args))
+        config = _load_config(args.config, paths)
+        keymap = _keymap(config)
+        if args.command == "demo":
+            from tgtriage.core.sources.demo import DemoSource
+
+            source: ChatSource = DemoSource(seed=args.seed, speed=args.speed, fail_rate=args.fail_rate)
+            return _run_desk(source, "demo", config, paths, keymap, fresh=True, headless=args.headless_seconds)
+        if args.command == "replay":
+            from tgtriage.core.export import ExportError, load_export, parse_peer_id
+            from tgtriage.core.sources.replay import ReplaySource
+
+            try:
+                export = load_export(args.export)
+                staff = [parse_peer_id(s) for s in args.staff.split(",") if s.strip()]
+                source = ReplaySource(export, speed=args.speed, staff=staff)
+            except (ExportError, ValueError) as exc:
+                print(f"tgtriage: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            for warning in export.warnings[:5]:
+                print(f"tgtriage: warning: {warning}", file=sys.stderr)
+            if len(export.warnings) > 5:
+                print(f"tgtriage: … and {len(export.warnings) - 5} more warnings", file=sys.stderr)
+            return _run_desk(source, "replay", config, paths, keymap, fresh=True, headless=args.headless_seconds)
+        if args.command in (None, "login", "logout"):
+            return _telegram(args.command, config, paths, keymap)
+    except ConfigError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _keymap(config: Config) -> dict[str, str]:
+    """The user's key remapping, validated against the action registry."""
+    from tgtriage.tui.keymap import keymap_from_config
+
+    keymap, problems = keymap_from_config(config.keys)
+    if problems:
+        raise ConfigError(f"{problems[0]} (in [keys] of config.toml)")
+    return keymap
+
+
+def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+    """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
+    try:
+        from tgtriage.tui.telegram_main import run_telegram
+    except ImportError:
+        print(
+            "tgtriage: the Telegram account mode is not available in this build yet; "
+            "try `tgtriage demo` or `tgtriage replay EXPORT.json`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return run_telegram(command, config, paths, keymap)
+
+
+def _run_desk(
+    source: ChatSource,
+    profile: str,
+    config: Config,
+    paths: Paths,
+    keymap: dict[str, str],
+    *,
+    fresh: bool,
+    headless: float | None,
+) -> int:
+    """Open the store and run the desk on `source` until the engineer quits."""
+    _setup_logging(paths)
+    db_path = paths.database(profile)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+
+
+async def _desk(
+    source: ChatSource,
+    label: str,
+    config: Config,
+    db_path: Path,
+    keymap: dict[str, str],
+    headless: float | None,
+) -> int:
+    """Run the app inside one event loop with the store open."""
+    from tgtriage.core.inbox import Inbox
+    from tgtriage.core.store import Store, StoreError
+    from tgtriage.tui.app import DeskApp
+
+    try:
+        store = await Store.open(db_path)
+    except StoreError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def factory() -> Inbox:
+        inbox = Inbox(store, source, config)
+        await inbox.load_cached()
+        return inbox
+
+    app = DeskApp(factory, source_label=label, keymap=keymap)
+    try:
+        if headless is not None:
+            return await _headless(app, headless)
+        await app.run_async()
+    finally:
+        await store.close()
+    return app.return_code or 0
+
+
+async def _headless(app: Any, seconds: float) -> int:
+    """Run the desk without a terminal for a while and print what it showed (smoke check)."""
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(seconds)
+        await app.run_action("next_waiting")
+        await pilot.pause(0.5)
+        inbox = app.inbox
+        counts = inbox.level_counts()
+        print(
+            f"tgtriage {app.source_label}: {len(inbox.chats)} chats, "
+            f"{sum(counts)} waiting (levels {counts}), open: "
+            f"{inbox.chats[inbox.open_chat_id].title if inbox.open_chat_id else 'none'}"
+        )
+    return 0 if app.inbox.chats else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,429 @@
+"""The desk: a split-pane Textual app over the Inbox. It draws state and forwards keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from importlib.resources import files
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tgtriage.core.inbox import Changes, Inbox
+from tgtriage.core.models import Message, OutboxItem, OutboxState
+from tgtriage.core.postpone import CHOICES, parse_postpone
+from tgtriage.core.triage import Role
+from tgtriage.tui import keymap as km
+from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.composer import Composer
+from tgtriage.tui.conversation import Conversation
+from tgtriage.tui.message_view import Styles, message_text, outbox_text
+from tgtriage.tui.panels import header_text, slots_text, status_text
+from tgtriage.tui.rows import RowModel, row_model
+from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+
+InboxFactory = Callable[[], Awaitable[Inbox]]
+PAGE = 100
+
+
+class DeskApp(App[int]):
+    """The triage desk."""
+
+    TITLE = "tgtriage"
+    CSS_PATH = str(files("tgtriage.styles").joinpath("desk.tcss"))
+    BINDINGS = km.bindings()
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        inbox_factory: InboxFactory,
+        *,
+        source_label: str = "",
+        keymap: dict[str, str] | None = None,
+        start_source: bool = True,
+        tick: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self._inbox_factory = inbox_factory
+        self._inbox: Inbox | None = None
+        self.source_label = source_label
+        self.user_keymap = dict(keymap or {})
+        self.start_source = start_source
+        self.tick_seconds = tick
+        self.styles_for_messages = Styles()
+        self.ready = False
+        self.paint_log: list[tuple[str, float]] = []
+
+    @property
+    def inbox(self) -> Inbox:
+        """The live state (available from mount on)."""
+        assert self._inbox is not None, "the inbox is created when the app mounts"
+        return self._inbox
+
+    # ----------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        """Slot strip, list | conversation + composer, status line, footer."""
+        yield Static(id="slots")
+        with Horizontal(id="main"):
+            yield ChatList(self._row, id="chat-list")
+            with Vertical(id="right"):
+                yield Static(id="conv-header")
+                yield Conversation(self._render_message, self._render_outbox, id="conversation")
+                yield Composer(id="composer")
+        yield Static(id="status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    async def on_mount(self) -> None:
+        """Load the cache, paint, then start the source in the background."""
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self._inbox = await self._inbox_factory()
+        self.inbox.subscribe(self._on_changes)
+        chat_list = self.query_one(ChatList)
+        chat_list.set_order(self.inbox.order())
+        chat_list.focus()
+        self._refresh_panels()
+        self.query_one(Composer).disabled = True
+        self.set_interval(self.tick_seconds, self._tick)
+        self.ready = True
+        if self.start_source:
+            self._start_source()
+
+    @work(exclusive=True, group="source")
+    async def _start_source(self) -> None:
+        """Connect the source; failures are shown, never swallowed."""
+        try:
+            await self.inbox.start()
+        except Exception as exc:
+            self.notify(f"Could not start the {self.source_label} source: {exc}", severity="error", timeout=15)
+
+    async def on_unmount(self) -> None:
+        """Stop the source (drafts are already stored as they are typed)."""
+        if self._inbox is not None:
+            await self.inbox.stop()
+
+    # ----------------------------------------------------------------- drawing helpers
+
+    def _row(self, chat_id: int) -> RowModel:
+        """Row model for the chat list."""
+        return row_model(self.inbox, chat_id, self.inbox.now())
+
+    def _render_message(self, message: Message) -> Text:
+        """One message as safe Text."""
+        inbox = self.inbox
+        me_id = inbox.me.id if inbox.me else inbox.rule.me_id
+        state = inbox.triage.get(message.chat_id)
+        waiting_id = state.waiting_msg_id if state else None
+        conversation = self.query_one(Conversation)
+        by_id = {m.id: m for m in conversation.messages} if message.reply_to else {}
+
+        def quote(msg_id: int) -> tuple[str, str] | None:
+            quoted = by_id.get(msg_id)
+            if quoted is None:
+                return None
+            return inbox.sender_name(quoted), quoted.text or "[media]"
+
+        is_me = message.out or (message.sender_id is not None and message.sender_id == me_id)
+        role = inbox.role(message)
+        return message_text(message, "You" if is_me else inbox.sender_name(message), role, is_me, quote, waiting_id, self.styles_for_messages)
+
+    def _render_outbox(self, item: OutboxItem) -> Text:
+        """An unconfirmed reply."""
+        return outbox_text(item, "You", self.styles_for_messages)
+
+    def _refresh_panels(self) -> None:
+        """Slot strip, header and status line."""
+        inbox = self.inbox
+        width = self.size.width or 80
+        self.query_one("#slots", Static).update(slots_text(inbox, width))
+        self.query_one("#conv-header", Static).update(header_text(inbox, inbox.open_chat_id))
+        self.query_one("#status", Static).update(status_text(inbox, self.source_label))
+
+    # ----------------------------------------------------------------- live updates
+
+    def _on_changes(self, changes: Changes) -> None:
+        """Apply one coalesced batch of changes to the screen (at most once per frame)."""
+        if not self.ready:
+            return
+        started = time.perf_counter()
+        chat_list = self.query_one(ChatList)
+        if changes.order:
+            chat_list.set_order(self.inbox.order())
+        chat_list.update_rows(changes.chats or None if changes.order else changes.chats)
+        open_id = self.inbox.open_chat_id
+        conversation = self.query_one(Conversation)
+        if open_id is not None and conversation.chat_id == open_id:
+            if open_id in changes.messages:
+                conversation.add(changes.messages[open_id])
+            if open_id in changes.deleted:
+                conversation.remove(changes.deleted[open_id])
+            if open_id in changes.outbox:
+                conversation.set_outbox(self.inbox.outbox.get(open_id, []))
+            elif open_id in changes.chats and open_id not in changes.messages:
+                conversation.rerender()
+        for notice in changes.notices:
+            self.notify(notice)
+        self._refresh_panels()
+        self.paint_log.append(("changes", time.perf_counter() - started))
+        del self.paint_log[:-200]
+
+    def _tick(self) -> None:
+        """Once a second: timers move; repaint only the rows whose text changed."""
+        if self._inbox is None:
+            return
+        chat_list = self.query_one(ChatList)
+        order = self.inbox.order()
+        if order != chat_list.chat_ids:
+            chat_list.set_order(order)
+        chat_list.update_rows(None)
+        self._refresh_panels()
+
+    # ----------------------------------------------------------------- opening chats
+
+    async def open_chat(self, chat_id: int | None, focus_composer: bool = True) -> None:
+        """Show a chat on the right, restore its draft, and put it in the working set."""
+        if chat_id is None or chat_id not in self.inbox.chats:
+            return
+        await self._save_draft()
+        started = time.perf_counter()
+        await self.inbox.open(chat_id)
+        messages = await self.inbox.history(chat_id, limit=PAGE)
+        conversation = self.query_one(Conversation)
+        conversation.show(chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE)
+        chat_list = self.query_one(ChatList)
+        chat_list.set_open(chat_id)
+        chat_list.update_rows({chat_id})
+        composer = self.query_one(Composer)
+        composer.disabled = False
+        composer.load(self.inbox.drafts.get(chat_id, ""))
+        if focus_composer:
+            composer.focus()
+        self._refresh_panels()
+        self.paint_log.append(("open", time.perf_counter() - started))
+
+    async def _save_draft(self) -> None:
+        """Keep the composer's text as the open chat's draft."""
+        if self._inbox is None or self.inbox.open_chat_id is None:
+            return
+        composer = self.query_one(Composer)
+        if not composer.disabled:
+            await self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
+
+    @on(ChatList.Chosen)
+    async def _chosen(self, event: ChatList.Chosen) -> None:
+        await self.open_chat(event.chat_id)
+
+    @on(Conversation.NeedOlder)
+    async def _need_older(self, event: Conversation.NeedOlder) -> None:
+        older = await self.inbox.history(event.chat_id, before_id=event.before_id, limit=PAGE)
+        conversation = self.query_one(Conversation)
+        if conversation.chat_id == event.chat_id:
+            conversation.prepend(older, has_more=len(older) >= PAGE)
+
+    @on(Composer.Edited)
+    async def _edited(self, event: Composer.Edited) -> None:
+        chat_id = self.inbox.open_chat_id
+        if chat_id is not None:
+            await self.inbox.set_draft(chat_id, event.text)
+
+    @on(Composer.Submitted)
+    async def _submitted(self, event: Composer.Submitted) -> None:
+        await self._send(event.text)
+
+    async def _send(self, text: str) -> bool:
+        """Send the composer's text to the open chat through the outbox."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None or not text.strip():
+            return False
+        item = await self.inbox.send(chat_id, text)
+        if item is None:
+            return False
+        self.query_one(Composer).load("")
+        self.query_one(Conversation).set_outbox(self.inbox.outbox.get(chat_id, []))
+        return True
+
+    # ----------------------------------------------------------------- actions (keys)
+
+    async def action_next_waiting(self) -> None:
+        """Open the chat that has waited longest, other than the open one."""
+        chat_id = self.inbox.next_waiting(exclude=self.inbox.open_chat_id)
+        if chat_id is None:
+            self.notify("Nobody is waiting for a reply.", timeout=3)
+            return
+        await self.open_chat(chat_id)
+
+    async def action_next_chat(self) -> None:
+        """Next chat in list order."""
+        await self.open_chat(self.inbox.neighbour(self._current(), 1))
+
+    async def action_prev_chat(self) -> None:
+        """Previous chat in list order."""
+        await self.open_chat(self.inbox.neighbour(self._current(), -1))
+
+    def _current(self) -> int | None:
+        """The open chat, else the one under the list cursor."""
+        return self.inbox.open_chat_id or self.query_one(ChatList).current_chat_id
+
+    async def action_open_slot(self, slot: int) -> None:
+        """Open working-set slot 1..10."""
+        chat_id = self.inbox.slots.get(slot)
+        if chat_id is None:
+            self.notify(f"Slot {slot % 10} is empty — open a chat to fill it.", timeout=3)
+            return
+        await self.open_chat(chat_id)
+
+    def action_pin_slot(self) -> None:
+        """Ask for a slot and pin the open chat there."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+            return
+        choices = []
+        for slot in range(1, 11):
+            holder = self.inbox.slots.get(slot)
+            title = self.inbox.chats[holder].title if holder in self.inbox.chats else "empty"
+            choices.append((str(slot), f"{slot % 10}  {title}"))
+        self.push_screen(ChoiceScreen("Pin to slot (press its digit)", choices), partial(self._pinned, chat_id))
+
+    async def _pinned(self, chat_id: int, value: str | None) -> None:
+        if value and value.isdigit():
+            await self.inbox.pin(chat_id, int(value))
+
+    async def action_unpin(self) -> None:
+        """Take the open chat out of the working set."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            return
+        slot = await self.inbox.unpin(chat_id)
+        if slot is not None:
+            self.notify(f"Removed from slot {slot % 10}.", timeout=2)
+
+    async def action_switcher(self) -> None:
+        """Fuzzy chat switcher."""
+        chats = []
+        for chat_id in self.inbox.order():
+            wait = self.inbox.wait(chat_id)
+            extra = f"waiting {wait // 60}m" if wait is not None else ""
+            chats.append((chat_id, self.inbox.chats[chat_id].title, extra))
+        self.push_screen(SwitcherScreen(chats), self._switched)
+
+    async def _switched(self, chat_id: int | None) -> None:
+        if chat_id:
+            await self.open_chat(chat_id)
+
+    def action_back(self) -> None:
+        """Back to the list (keeps the chat open on the right)."""
+        self.query_one(ChatList).focus()
+
+    def action_focus_composer(self) -> None:
+        """Focus the composer of the open chat."""
+        if self.inbox.open_chat_id is not None:
+            self.query_one(Composer).focus()
+
+    async def action_send_next(self) -> None:
+        """Send the reply, then jump to the next waiting chat."""
+        sent_from = self.inbox.open_chat_id
+        if await self._send(self.query_one(Composer).text):
+            next_id = self.inbox.next_waiting(exclude=sent_from)
+            if next_id is not None:
+                await self.open_chat(next_id)
+            else:
+                self.notify("Sent. Nobody else is waiting.", timeout=3)
+
+    async def action_handled(self) -> None:
+        """Mark the open (or highlighted) chat handled: no reply needed."""
+        chat_id = self._current()
+        if chat_id is not None:
+            await self.inbox.mark_handled(chat_id)
+            self.notify("Marked handled — it waits again when the customer writes.", timeout=3)
+
+    def action_postpone(self) -> None:
+        """Choose how long to postpone the chat."""
+        chat_id = self._current()
+        if chat_id is None:
+            return
+        screen = ChoiceScreen("Postpone until…", CHOICES, prompt="16:30, 45m, 3h, 2d — Enter")
+        self.push_screen(screen, partial(self._postponed, chat_id))
+
+    async def _postponed(self, chat_id: int, value: str | None) -> None:
+        if not value:
+            return
+        text = value[1:] if value.startswith("=") else value
+        tz = self.inbox.config.business_hours.timezone
+        try:
+            until = parse_postpone(text, self.inbox.now(), tz, self.inbox.config.postpone.tomorrow_at)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.inbox.postpone(chat_id, until)
+        self.notify("Postponed until " + time.strftime("%a %H:%M", time.localtime(until)), timeout=3)
+
+    async def action_close_chat(self) -> None:
+        """Close the chat until the customer writes again."""
+        chat_id = self._current()
+        if chat_id is not None:
+            await self.inbox.close(chat_id)
+
+    async def action_reopen(self) -> None:
+        """Reopen a parked chat."""
+        chat_id = self._current()
+        if chat_id is not None:
+            await self.inbox.reopen(chat_id)
+
+    async def action_retry(self) -> None:
+        """Retry the failed reply in the open chat."""
+        failed = self._failed_here()
+        if failed is None:
+            self.notify("No failed reply in this chat.", timeout=2)
+            return
+        await self.inbox.retry(failed.local_id)
+
+    async def action_discard(self) -> None:
+        """Discard the failed reply, putting its text back into the composer."""
+        failed = self._failed_here()
+        if failed is None:
+            return
+        text = await self.inbox.discard(failed.local_id)
+        if text:
+            self.query_one(Composer).load(text)
+
+    def _failed_here(self) -> OutboxItem | None:
+        """The first failed reply of the open chat."""
+        chat_id = self.inbox.open_chat_id
+        for item in self.inbox.outbox.get(chat_id or 0, []):
+            if item.state is OutboxState.FAILED:
+                return item
+        return None
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.user_keymap))
+
+    def on_key(self, event: object) -> None:
+        """'?' opens help — but never while typing in the composer."""
+        if getattr(event, "character", None) == "?" and not isinstance(self.focused, Composer):
+            self.action_help()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every desk action in the command palette (Ctrl+P)."""
+        yield from super().get_system_commands(screen)
+        for action in km.ACTIONS:
+            if action.id.startswith("slot_") or action.id in ("quit",):
+                continue
+            keys = km.display_keys(action, self.user_keymap)
+            yield SystemCommand(f"{action.description} ({keys})", action.description, partial(self.run_action, action.action))
+        for slot in range(1, 11):
+            chat_id = self.inbox.slots.get(slot) if self._inbox else None
+            if chat_id is not None and chat_id in self.inbox.chats:
+                title = self.inbox.chats[chat_id].title
+                yield SystemCommand(f"Open slot {slot % 10}: {title}", "Working set", partial(self.run_action, f"open_slot({slot})"))
+
+    def is_waiting_role(self, message: Message) -> bool:
+        """True when the message was written by a customer (for tests)."""
+        return self.inbox.role(message) is Role.CUSTOMER

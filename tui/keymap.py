@@ -1,0 +1,133 @@
+"""One registry of the desk's actions → default keys → bindings, palette commands and help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+# What Textual 8 reports for Alt+1 … Alt+0 in a Linux terminal (ESC + digit is mapped to the
+# macOS Option characters ¡ ™ £ ¢ ∞ § ¶ • ª º), next to the plain names some terminals send.
+ALT_DIGIT_KEYS: dict[int, str] = {
+    1: "alt+1,inverted_exclamation_mark",
+    2: "alt+2,trade_mark_sign",
+    3: "alt+3,pound_sign",
+    4: "alt+4,cent_sign",
+    5: "alt+5,infinity",
+    6: "alt+6,section_sign",
+    7: "alt+7,pilcrow_sign",
+    8: "alt+8,bullet",
+    9: "alt+9,ª",
+    10: "alt+0,º",
+}
+
+# The key names alone (second spelling of each entry above), which a text widget must not eat.
+ALT_DIGIT_CHARACTER_KEYS: frozenset[str] = frozenset(k.split(",")[1] for k in ALT_DIGIT_KEYS.values())
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the engineer can do, with its default keys and where it is documented."""
+
+    id: str
+    keys: str
+    action: str
+    description: str
+    group: str
+    show: bool = False
+    priority: bool = True
+    key_display: str | None = None
+
+
+def _slot_actions() -> list[Action]:
+    """Alt+1 … Alt+0: open working-set slot 1 … 10."""
+    return [
+        Action(
+            id=f"slot_{slot % 10}",
+            keys=keys,
+            action=f"open_slot({slot})",
+            description=f"Open working-set slot {slot}",
+            group="Working set",
+            key_display=f"Alt+{slot % 10}",
+        )
+        for slot, keys in ALT_DIGIT_KEYS.items()
+    ]
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("next_waiting", "ctrl+n", "next_waiting", "Open the chat that has waited longest", "Navigate", show=True, key_display="^N"),
+    Action("next_chat", "alt+down", "next_chat", "Next chat in list order", "Navigate", key_display="Alt+↓"),
+    Action("prev_chat", "alt+up", "prev_chat", "Previous chat in list order", "Navigate", key_display="Alt+↑"),
+    Action("switcher", "ctrl+k", "switcher", "Find a chat by name (fuzzy)", "Navigate", show=True, key_display="^K"),
+    Action("back", "escape", "back", "Back to the chat list", "Navigate", priority=False, key_display="Esc"),
+    Action("focus_composer", "ctrl+r", "focus_composer", "Reply: focus the composer", "Navigate", key_display="^R"),
+    *_slot_actions(),
+    Action("pin_slot", "alt+w", "pin_slot", "Pin the open chat to a slot you choose", "Working set", key_display="Alt+W"),
+    Action("unpin", "ctrl+w", "unpin", "Take the open chat out of the working set", "Working set", key_display="^W"),
+    Action("send_next", "ctrl+s", "send_next", "Send, then open the next waiting chat", "Reply", show=True, key_display="^S"),
+    Action("retry", "alt+r", "retry", "Retry the failed reply in this chat", "Reply", key_display="Alt+R"),
+    Action("discard", "alt+x", "discard", "Discard the failed reply (text back to composer)", "Reply", key_display="Alt+X"),
+    Action("handled", "alt+h", "handled", "Mark handled: no reply needed", "Triage", show=True, key_display="Alt+H"),
+    Action("postpone", "alt+p", "postpone", "Postpone the chat (15 min, 1 h, tomorrow, custom)", "Triage", show=True, key_display="Alt+P"),
+    Action("close_chat", "alt+c", "close_chat", "Close the chat until the customer writes again", "Triage", key_display="Alt+C"),
+    Action("reopen", "alt+o", "reopen", "Reopen a postponed, closed or in-development chat", "Triage", key_display="Alt+O"),
+    Action("help", "f1", "help", "Keys and what they do", "Desk", show=True, key_display="F1"),
+    Action("quit", "ctrl+q", "quit", "Quit tgtriage", "Desk", key_display="^Q"),
+)
+
+SHORT_LABELS: dict[str, str] = {
+    "next_waiting": "Next waiting",
+    "switcher": "Find chat",
+    "send_next": "Send+next",
+    "handled": "Handled",
+    "postpone": "Postpone",
+    "help": "Help",
+}
+
+COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "Send the reply"),
+    ("Ctrl+J", "New line in the reply"),
+    ("Ctrl+P", "Command palette: every action by name"),
+    ("? (outside the composer)", "This help"),
+    ("↑ ↓ Enter (in the list)", "Move and open a chat"),
+    ("PgUp / PgDn", "Scroll the conversation (older messages load at the top)"),
+)
+
+
+def bindings(actions: Iterable[Action] = ACTIONS) -> list[Binding]:
+    """Textual bindings for the registry, each with its id so `set_keymap` can remap it."""
+    return [
+        Binding(
+            a.keys,
+            a.action,
+            SHORT_LABELS.get(a.id, a.description),
+            show=a.show,
+            priority=a.priority,
+            id=a.id,
+            key_display=a.key_display,
+        )
+        for a in actions
+    ]
+
+
+def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Validate the config's `[keys]` table into a Textual keymap; unknown ids are reported."""
+    known = {a.id for a in ACTIONS}
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, value in keys.items():
+        if binding_id not in known:
+            problems.append(
+                f"keys.{binding_id}: unknown action; use one of {', '.join(sorted(known))}"
+            )
+            continue
+        keymap[binding_id] = value
+    return keymap, problems
+
+
+def display_keys(action: Action, keymap: Mapping[str, str]) -> str:
+    """How to show an action's keys in help, honouring the user's remapping."""
+    if action.id in keymap:
+        return keymap[action.id]
+    return action.key_display or action.keys

@@ -1,0 +1,63 @@
+"""What one chat-list row says, computed from the Inbox (the widget only draws it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tgtriage.core import triage
+from tgtriage.core.inbox import Inbox
+from tgtriage.core.models import Status
+from tgtriage.core.sanitize import clean_line
+
+LEVEL_MARKS = {None: " ", 0: "•", 1: "!", 2: "‼", 3: "⚠"}
+STATUS_MARKS = {
+    Status.POSTPONED: "⏸",
+    Status.IN_DEVELOPMENT: "⚙",
+    Status.CLOSED: "✓",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowModel:
+    """The facts a chat-list row shows; equal models draw identical rows."""
+
+    chat_id: int
+    slot: str
+    mark: str
+    title: str
+    wait: str
+    unread: str
+    status: str
+    level: int | None
+    parked: bool
+    typing: bool
+    preview: str
+
+
+def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
+    """Build the row for `chat_id` at time `now`."""
+    state = inbox.triage[chat_id]
+    chat = inbox.chats[chat_id]
+    slot = inbox.slot_of(chat_id)
+    parked = triage.is_parked(state, now)
+    level = None if parked else inbox.level(chat_id, now)
+    waited = inbox.wait(chat_id, now)
+    status = STATUS_MARKS.get(state.status, "")
+    if state.status is Status.IN_DEVELOPMENT and state.ticket:
+        status = f"⚙{clean_line(state.ticket, 12)}"
+    if state.reopened:
+        status = "↺" + status
+    typing = bool(inbox.typing_in(chat_id))
+    return RowModel(
+        chat_id=chat_id,
+        slot=str(slot % 10) if slot is not None else " ",
+        mark=LEVEL_MARKS[int(level) if level is not None else None],
+        title=clean_line(chat.title, 60),
+        wait=triage.format_wait(waited) if waited is not None and not parked else "",
+        unread=str(state.unread) if state.unread else "",
+        status=status,
+        level=int(level) if level is not None else None,
+        parked=parked,
+        typing=typing,
+        preview=state.last_preview,
+    )
