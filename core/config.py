@@ -17,7 +17,11 @@ from pydantic_settings import (
 )
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("_FILE_DATA", default={})
+_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_DATA", default=None)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 
 
 class ConfigError(Exception):
@@ -47,8 +51,8 @@ class BusinessHours(Section):
 
     enabled: bool = Field(False, description="Pause the clocks outside business hours.")
     timezone: str = Field("UTC", description="IANA time zone, e.g. 'Europe/Berlin'.")
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WORKWEEK),
         description="Working weekdays.",
     )
     start: str = Field("09:00", description="Start of the working day, HH:MM.")
@@ -70,7 +74,9 @@ class BusinessHours(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use a name like 'Europe/Berlin'") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name like 'Europe/Berlin'"
+            ) from exc
         return value
 
 
@@ -163,7 +169,11 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Flags (init) win over the environment, which wins over the config file."""
-        return (init_settings, env_settings, InitSettingsSource(settings_cls, _FILE_DATA.get()))
+        return (
+            init_settings,
+            env_settings,
+            InitSettingsSource(settings_cls, _FILE_DATA.get() or {}),
+        )
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
@@ -204,11 +214,15 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> C
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{name}: cannot read the file ({exc}); fix its permissions or encoding") from exc
+            raise ConfigError(
+                f"{name}: cannot read the file ({exc}); fix its permissions or encoding"
+            ) from exc
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{name}: not valid TOML: {exc}; fix the syntax on that line") from exc
+            raise ConfigError(
+                f"{name}: not valid TOML: {exc}; fix the syntax on that line"
+            ) from exc
     token = _FILE_DATA.set(data)
     try:
         return Config(**(overrides or {}))

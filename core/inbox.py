@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 
 from tgtriage.core import events as ev
@@ -139,7 +139,9 @@ class Inbox:
         self.slots = await self.store.slots()
         self.drafts = await self.store.drafts()
         self.outbox = {}
-        for item in await self.store.outbox_items(states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}):
+        for item in await self.store.outbox_items(
+            states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}
+        ):
             self.outbox.setdefault(item.chat_id, []).append(item)
         me_id = await self.store.get_meta("me_id")
         if me_id:
@@ -196,19 +198,23 @@ class Inbox:
     def _set_rule(self, me_id: int) -> None:
         """Rebuild the staff rule from the account, the source's teammates and the config."""
         staff = {int(x) for x in self.config.staff.ids if isinstance(x, int) or str(x).isdigit()}
-        ignore = {int(x) for x in self.config.staff.ignore if isinstance(x, int) or str(x).isdigit()}
+        ignore = {
+            int(x) for x in self.config.staff.ignore if isinstance(x, int) or str(x).isdigit()
+        }
         with contextlib.suppress(Exception):
             staff |= set(self.source.staff_ids())
-        self._rule = triage.StaffRule(me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore))
+        self._rule = triage.StaffRule(
+            me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore)
+        )
 
     @property
     def rule(self) -> triage.StaffRule:
         """Who counts as staff right now."""
         return self._rule
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
         """Run a coroutine as a task the Inbox cancels on stop."""
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -258,7 +264,10 @@ class Inbox:
         self._last_emit = self.clock()
         self.batches += 1
         for listener in list(self._listeners):
-            listener(changes)
+            try:
+                listener(changes)
+            except Exception:  # a broken listener must not stop the desk from following events
+                log.exception("change listener failed")
 
     def _emit(self, changes: Changes) -> None:
         """Queue changes for the next (frame-limited) delivery."""
@@ -280,6 +289,8 @@ class Inbox:
                         new_msgs.append(message)
                         if sender is not None:
                             users[sender.id] = sender
+                        elif _unknown_sender(message, self.users, users):
+                            users[message.sender_id] = _user_from_name(message)  # type: ignore[index]
                 case ev.MessageEdited(message=message):
                     if message.chat_id in self.chats:
                         edits.append(message)
@@ -295,7 +306,9 @@ class Inbox:
                         continue
                     if outbox:
                         if max_id > state.read_outbox_max:
-                            self.triage[chat_id] = state.model_copy(update={"read_outbox_max": max_id})
+                            self.triage[chat_id] = state.model_copy(
+                                update={"read_outbox_max": max_id}
+                            )
                             changes.chats.add(chat_id)
                     elif max_id > state.read_inbox_max:
                         unread = 0 if max_id >= state.last_msg_id else state.unread
@@ -484,7 +497,9 @@ class Inbox:
         """Staff, customer or ignored, for drawing."""
         return self._rule.role(message)
 
-    async def history(self, chat_id: int, before_id: int | None = None, limit: int = 100) -> list[Message]:
+    async def history(
+        self, chat_id: int, before_id: int | None = None, limit: int = 100
+    ) -> list[Message]:
         """Messages of a chat from the store, older ones fetched from the source when missing."""
         messages = await self.store.messages(chat_id, before_id=before_id, limit=limit)
         if len(messages) < limit and before_id is not None:
@@ -496,7 +511,9 @@ class Inbox:
                 older = []
             if older:
                 await self.store.add_messages(older)
-                messages = sorted({m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id)
+                messages = sorted(
+                    {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
+                )
         return messages
 
     # ----------------------------------------------------------------- actions
@@ -590,7 +607,9 @@ class Inbox:
     async def set_in_development(self, chat_id: int, ticket: str, due: int | None = None) -> None:
         """Park the chat under a ticket reference with an optional due date."""
         if chat_id in self.triage:
-            await self._update(chat_id, triage.set_in_development(self.triage[chat_id], ticket, due))
+            await self._update(
+                chat_id, triage.set_in_development(self.triage[chat_id], ticket, due)
+            )
 
     async def set_draft(self, chat_id: int, text: str) -> None:
         """Keep the composer's text for a chat (empty deletes the draft)."""
@@ -665,12 +684,16 @@ class Inbox:
         try:
             message = await self.source.send(item.chat_id, item.text, item.reply_to, item.random_id)
         except SendError as exc:
-            item = await self.store.outbox_update(item.local_id, state=OutboxState.FAILED, error=str(exc))
+            item = await self.store.outbox_update(
+                item.local_id, state=OutboxState.FAILED, error=str(exc)
+            )
             await self._replace_item(item)
             return
-        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, OSError, ConnectionError) as exc:
             item = await self.store.outbox_update(
-                item.local_id, state=OutboxState.FAILED, error=f"network: {exc or type(exc).__name__}"
+                item.local_id,
+                state=OutboxState.FAILED,
+                error=f"network: {exc or type(exc).__name__}",
             )
             await self._replace_item(item)
             return
@@ -701,6 +724,18 @@ def _elapsed_for(config: Config) -> triage.ElapsedFn:
         return business_seconds(start, end, hours) if end > start else 0
 
     return elapsed
+
+
+def _unknown_sender(message: Message, known: dict[int, User], pending: dict[int, User]) -> bool:
+    """A named sender the desk has no account record for yet."""
+    sid = message.sender_id
+    return sid is not None and bool(message.sender_name) and sid not in known and sid not in pending
+
+
+def _user_from_name(message: Message) -> User:
+    """An account record from the name a message carries (sources without user objects)."""
+    first, _, last = message.sender_name.strip().partition(" ")
+    return User(id=message.sender_id or 0, first_name=first, last_name=last)
 
 
 def states_of(inbox: Inbox, chat_ids: Iterable[int]) -> list[ChatTriage]:

@@ -26,7 +26,9 @@ def parse_postpone(text: str, now: int, tz: str = "UTC", tomorrow_at: str = "09:
     local_now = datetime.fromtimestamp(now, zone)
     if value == "tomorrow":
         hour, minute = (int(p) for p in tomorrow_at.split(":"))
-        target = (local_now + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+        target = (local_now + timedelta(days=1)).replace(
+            hour=hour, minute=minute, second=0, microsecond=0
+        )
         return int(target.timestamp())
     match = _DURATION.match(value)
     if match:
@@ -40,7 +42,9 @@ def parse_postpone(text: str, now: int, tz: str = "UTC", tomorrow_at: str = "09:
         return now + seconds
     match = _CLOCK.match(value)
     if match:
-        target = local_now.replace(hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0)
+        target = local_now.replace(
+            hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0
+        )
         if target <= local_now:
             target += timedelta(days=1)
         return int(target.timestamp())

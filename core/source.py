@@ -40,9 +40,7 @@ class ChatSource(Protocol):
         """Up to `limit` messages older than id `before` (newest first if None), oldest first."""
         ...
 
-    async def send(
-        self, chat_id: int, text: str, reply_to: int | None, random_id: int
-    ) -> Message:
+    async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
         """Send a reply; the same `random_id` on a retry must never post twice."""
         ...
 

@@ -18,7 +18,10 @@ def data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     monkeypatch.setenv("TGTRIAGE_CONFIG_DIR", str(config_dir))
     monkeypatch.setenv("TGTRIAGE_DATA_DIR", str(data_dir))
     for name in list(__import__("os").environ):
-        if name.startswith("TGTRIAGE_") and name not in ("TGTRIAGE_CONFIG_DIR", "TGTRIAGE_DATA_DIR"):
+        if name.startswith("TGTRIAGE_") and name not in (
+            "TGTRIAGE_CONFIG_DIR",
+            "TGTRIAGE_DATA_DIR",
+        ):
             monkeypatch.delenv(name)
     yield config_dir, data_dir
 

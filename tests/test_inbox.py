@@ -163,7 +163,9 @@ class Recorder:
 class Desk:
     """An Inbox with its store, source, clock and recorder, plus helpers to let it settle."""
 
-    def __init__(self, inbox: Inbox, store: Store, source: ScriptedSource, clock: FakeClock) -> None:
+    def __init__(
+        self, inbox: Inbox, store: Store, source: ScriptedSource, clock: FakeClock
+    ) -> None:
         """Bundle the parts."""
         self.inbox = inbox
         self.store = store
@@ -707,3 +709,13 @@ async def test_a_chat_removed_in_the_same_batch_as_its_messages_loses_nothing_el
     assert await desk.store.messages(ACME.id) == []
     assert [m.id for m in await desk.store.messages(GLOBEX.id)] == [1]
     assert desk.inbox.triage[GLOBEX.id].waiting_since == T0 + 1
+
+
+async def test_a_failing_listener_does_not_stop_the_desk(desk: Desk) -> None:
+    def broken(changes: Changes) -> None:
+        raise RuntimeError("widget bug")
+
+    desk.inbox.subscribe(broken)
+    await desk.feed(new(ACME, 1, ALICE, 0))
+    await desk.feed(new(GLOBEX, 1, BOB, 5))
+    assert desk.inbox.triage[GLOBEX.id].waiting_since == T0 + 5

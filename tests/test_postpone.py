@@ -13,9 +13,9 @@ UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def at(zone: ZoneInfo, *parts: int) -> int:
+def at(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> int:
     """Unix time of a local wall-clock time in `zone`."""
-    return int(datetime(*parts, tzinfo=zone).timestamp())  # type: ignore[misc]
+    return int(datetime(year, month, day, hour, minute, tzinfo=zone).timestamp())
 
 
 NOW = at(UTC, 2024, 5, 14, 10, 0)  # a Tuesday, 10:00 UTC

@@ -31,7 +31,12 @@ def rendered(value: str) -> str:
 
 @pytest.mark.parametrize(
     "markup",
-    ["[bold]x[/]", "[link=https://x]y[/link]", "[@click=app.quit]z[/]", "[red on white]r[/red on white]"],
+    [
+        "[bold]x[/]",
+        "[link=https://x]y[/link]",
+        "[@click=app.quit]z[/]",
+        "[red on white]r[/red on white]",
+    ],
 )
 def test_markup_is_literal_text(markup: str) -> None:
     cleaned = clean_text(markup)
@@ -199,15 +204,15 @@ def test_clean_line_makes_one_line() -> None:
 
 # ------------------------------------------------------------------ properties
 
-NASTY = (
-    [ESC, "\x9b", "\x9d", "\x9c", "\x90", "\x07", "\r", "\n", "\t", "\x00", "\x7f", "[", "]", ";"]
-    + list(BIDI)
-    + list(ZERO_WIDTH)
-    + ["\u2028", "\u2029", "\ud800", "a", "Z", "0", "你", "👍", "\ufe0f", "P", "\\", "_", "^"]
-)
+NASTY = [
+    *[ESC, "\x9b", "\x9d", "\x9c", "\x90", "\x07", "\r", "\n", "\t", "\x00", "\x7f"],
+    *["[", "]", ";", "P", "\\", "_", "^", "a", "Z", "0", "你", "👍", "\ufe0f"],
+    *["\u2028", "\u2029", "\ud800"],
+    *BIDI,
+    *ZERO_WIDTH,
+]
 untrusted = st.text(
-    alphabet=st.one_of(st.sampled_from(NASTY), st.characters(codec="utf-8", exclude_categories=[]))
-    | st.characters(min_codepoint=0, max_codepoint=0x1FFFF),
+    alphabet=st.sampled_from(NASTY) | st.characters(min_codepoint=0, max_codepoint=0x1FFFF),
     max_size=80,
 )
 

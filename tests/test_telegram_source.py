@@ -871,13 +871,20 @@ async def test_the_desk_on_a_telegram_account(paths: Paths, tmp_path: Path) -> N
     from tgtriage.core.store import Store
 
     fake = world()
-    cfg = Config(chats={"title_patterns": ["* Support"], "private_chats": False}, staff={"ids": ["@tess"]})
+    cfg = Config(
+        chats={"title_patterns": ["* Support"], "private_chats": False}, staff={"ids": ["@tess"]}
+    )
     source = make(fake, paths, cfg)
     store = await Store.open(tmp_path / "desk.sqlite3", clock=lambda: NOW)
     inbox = Inbox(store, source, cfg, clock=lambda: NOW)
     try:
         await inbox.start()
-        await until(lambda: inbox.triage.get(ACME_ID) is not None and inbox.triage[ACME_ID].last_msg_id == 2, 5000)
+        await until(
+            lambda: (
+                inbox.triage.get(ACME_ID) is not None and inbox.triage[ACME_ID].last_msg_id == 2
+            ),
+            5000,
+        )
         assert set(inbox.chats) == {ACME_ID, INITECH_ID, FORUM_ID}
         assert inbox.triage[ACME_ID].waiting_since == T0 + 100
         assert inbox.triage[INITECH_ID].waiting_since == T0 + 300
@@ -888,13 +895,19 @@ async def test_the_desk_on_a_telegram_account(paths: Paths, tmp_path: Path) -> N
         fake.fail_next("SendMessageRequest", TimeoutError(), after=True)
         item = await inbox.send(ACME_ID, "Hi Alice, looking into it", reply_to=2)
         assert item is not None
-        await until(lambda: any(i.state is OutboxState.FAILED for i in inbox.outbox.get(ACME_ID, [])), 5000)
+        await until(
+            lambda: any(i.state is OutboxState.FAILED for i in inbox.outbox.get(ACME_ID, [])), 5000
+        )
         await inbox.retry(item.local_id)
         await until(lambda: inbox.triage[ACME_ID].waiting_since is None, 5000)
         assert not inbox.outbox.get(ACME_ID)
-        assert len([m for m in fake.history[ACME_ID] if m.message == "Hi Alice, looking into it"]) == 1
+        assert (
+            len([m for m in fake.history[ACME_ID] if m.message == "Hi Alice, looking into it"]) == 1
+        )
         # the customer writes again: waiting from that message
-        await fake.deliver(fake.new_message_update(fake.message(ACME_ID, "thanks!", sender=ALICE, date=NOW)))
+        await fake.deliver(
+            fake.new_message_update(fake.message(ACME_ID, "thanks!", sender=ALICE, date=NOW))
+        )
         await until(lambda: inbox.triage[ACME_ID].waiting_since == NOW, 5000)
     finally:
         await inbox.stop()

@@ -147,9 +147,7 @@ def test_later_customer_messages_do_not_move_waiting_since() -> None:
 
 
 def test_wait_starts_at_first_customer_message_after_last_staff_message() -> None:
-    state = fold(
-        [msg(1, ALICE, 0), msg(2, ME, 60), msg(3, ALICE, 120), msg(4, ALICE, 180)]
-    )
+    state = fold([msg(1, ALICE, 0), msg(2, ME, 60), msg(3, ALICE, 120), msg(4, ALICE, 180)])
     assert state.waiting_since == T0 + 120
     assert state.waiting_msg_id == 3
 
@@ -247,9 +245,7 @@ def test_handled_chat_stops_waiting_and_waits_again_at_next_customer_message() -
 @pytest.mark.parametrize("park", ["postpone", "close"])
 def test_parked_chat_comes_back_reopened_at_a_customer_message(park: str) -> None:
     state = fold([msg(1, ALICE, 0), msg(2, ME, 60)])
-    parked = (
-        triage.postpone(state, T0 + 86_400) if park == "postpone" else triage.close(state)
-    )
+    parked = triage.postpone(state, T0 + 86_400) if park == "postpone" else triage.close(state)
     assert triage.is_parked(parked, T0 + 100)
     back = fold([msg(3, ALICE, 200, "still broken")], parked)
     assert back.status is Status.OPEN

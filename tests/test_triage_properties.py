@@ -151,8 +151,8 @@ def test_no_customer_message_is_left_unnoticed(
     last_staff = max((m.id for m in messages if RULE.role(m) is Role.STAFF), default=0)
     unanswered = [m for m in messages if RULE.role(m) is Role.CUSTOMER and m.id > last_staff]
     if unanswered:
-        explicitly_set_aside = (
-            state.handled_upto >= unanswered[-1].id or triage.is_parked(state, now)
+        explicitly_set_aside = state.handled_upto >= unanswered[-1].id or triage.is_parked(
+            state, now
         )
         assert triage.is_awaiting(state, now) or explicitly_set_aside
 

@@ -30,26 +30,42 @@ def _parser() -> argparse.ArgumentParser:
         description="A terminal triage desk for support engineers who work in Telegram.",
     )
     parser.add_argument("--version", action="version", version=f"tgtriage {__version__}")
-    parser.add_argument("--config", type=Path, help="config file (default: the user config dir's config.toml)")
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: the user config dir's config.toml)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="open the desk on the built-in simulated support desk (no account needed)")
+    demo = sub.add_parser(
+        "demo", help="open the desk on the built-in simulated support desk (no account needed)"
+    )
     demo.add_argument("--seed", type=int, default=None, help="make the simulation repeatable")
-    demo.add_argument("--speed", type=float, default=1.0, help="time compression, e.g. 5 = five times faster")
-    demo.add_argument("--fail-rate", type=float, default=0.0, help="share of sends that fail (to try retry)")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="time compression, e.g. 5 = five times faster"
+    )
+    demo.add_argument(
+        "--fail-rate", type=float, default=0.0, help="share of sends that fail (to try retry)"
+    )
     _add_run_flags(demo)
 
-    replay = sub.add_parser("replay", help="play a Telegram Desktop export (result.json) as live traffic")
+    replay = sub.add_parser(
+        "replay", help="play a Telegram Desktop export (result.json) as live traffic"
+    )
     replay.add_argument("export", type=Path, help="path to result.json")
     replay.add_argument("--speed", type=float, default=60.0, help="time compression (default 60×)")
-    replay.add_argument("--staff", default="", help="teammates: ids like user123 or 123, comma-separated")
+    replay.add_argument(
+        "--staff", default="", help="teammates: ids like user123 or 123, comma-separated"
+    )
     _add_run_flags(replay)
 
     sub.add_parser("login", help="log in to your Telegram account (phone + code, or QR code)")
     sub.add_parser("logout", help="log out of Telegram and delete the local session")
-    report = sub.add_parser("report", help="response-time report from the store or an export", add_help=False)
+    report = sub.add_parser(
+        "report", help="response-time report from the store or an export", add_help=False
+    )
     report.add_argument("args", nargs=argparse.REMAINDER)
-    templates = sub.add_parser("templates", help="canned replies: init | check | list", add_help=False)
+    templates = sub.add_parser(
+        "templates", help="canned replies: init | check | list", add_help=False
+    )
     templates.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
@@ -94,8 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from tgtriage.core.sources.demo import DemoSource
 
-            source: ChatSource = DemoSource(seed=args.seed, speed=args.speed, fail_rate=args.fail_rate)
-            return _run_desk(source, "demo", config, paths, keymap, fresh=True, headless=args.headless_seconds)
+            source: ChatSource = DemoSource(
+                seed=args.seed, speed=args.speed, fail_rate=args.fail_rate
+            )
+            return _run_desk(
+                source, "demo", config, paths, keymap, fresh=True, headless=args.headless_seconds
+            )
         if args.command == "replay":
             from tgtriage.core.export import ExportError, load_export, parse_peer_id
             from tgtriage.core.sources.replay import ReplaySource
@@ -111,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"tgtriage: warning: {warning}", file=sys.stderr)
             if len(export.warnings) > 5:
                 print(f"tgtriage: … and {len(export.warnings) - 5} more warnings", file=sys.stderr)
-            return _run_desk(source, "replay", config, paths, keymap, fresh=True, headless=args.headless_seconds)
+            return _run_desk(
+                source, "replay", config, paths, keymap, fresh=True, headless=args.headless_seconds
+            )
         if args.command in (None, "login", "logout"):
             return _telegram(args.command, config, paths, keymap)
     except ConfigError as exc:

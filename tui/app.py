@@ -6,17 +6,22 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from importlib.resources import files
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message, OutboxItem, OutboxState
+from tgtriage.core.paths import Paths
 from tgtriage.core.postpone import CHOICES, parse_postpone
+from tgtriage.core.replies import Replies
+from tgtriage.core.templates import Template, trigger_at, unfilled_message
 from tgtriage.core.triage import Role
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
@@ -26,6 +31,7 @@ from tgtriage.tui.message_view import Styles, message_text, outbox_text
 from tgtriage.tui.panels import header_text, slots_text, status_text
 from tgtriage.tui.rows import RowModel, row_model
 from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
 PAGE = 100
@@ -36,7 +42,7 @@ class DeskApp(App[int]):
 
     TITLE = "tgtriage"
     CSS_PATH = str(files("tgtriage.styles").joinpath("desk.tcss"))
-    BINDINGS = km.bindings()
+    BINDINGS: ClassVar[list[BindingType]] = list(km.bindings())
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -47,8 +53,13 @@ class DeskApp(App[int]):
         keymap: dict[str, str] | None = None,
         start_source: bool = True,
         tick: float = 1.0,
+        paths: Paths | None = None,
     ) -> None:
         super().__init__()
+        self.paths = paths or Paths.default()
+        self._replies: Replies | None = None
+        self._trigger: tuple[int, int] | None = None
+        self._dismissed_at: int | None = None
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
         self.source_label = source_label
@@ -75,6 +86,7 @@ class DeskApp(App[int]):
             with Vertical(id="right"):
                 yield Static(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
+                yield TemplatePopup(id="template-popup")
                 yield Composer(id="composer")
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)
@@ -90,6 +102,11 @@ class DeskApp(App[int]):
         chat_list.focus()
         self._refresh_panels()
         self.query_one(Composer).disabled = True
+        self.query_one(TemplatePopup).display = False
+        self._replies = Replies(self.inbox, self.paths)
+        await self._replies.load_usage()
+        for problem in self._replies.errors[:3]:
+            self.notify(problem, title="Template problem", severity="warning", timeout=10)
         self.set_interval(self.tick_seconds, self._tick)
         self.ready = True
         if self.start_source:
@@ -101,7 +118,11 @@ class DeskApp(App[int]):
         try:
             await self.inbox.start()
         except Exception as exc:
-            self.notify(f"Could not start the {self.source_label} source: {exc}", severity="error", timeout=15)
+            self.notify(
+                f"Could not start the {self.source_label} source: {exc}",
+                severity="error",
+                timeout=15,
+            )
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
@@ -131,7 +152,15 @@ class DeskApp(App[int]):
 
         is_me = message.out or (message.sender_id is not None and message.sender_id == me_id)
         role = inbox.role(message)
-        return message_text(message, "You" if is_me else inbox.sender_name(message), role, is_me, quote, waiting_id, self.styles_for_messages)
+        return message_text(
+            message,
+            "You" if is_me else inbox.sender_name(message),
+            role,
+            is_me,
+            quote,
+            waiting_id,
+            self.styles_for_messages,
+        )
 
     def _render_outbox(self, item: OutboxItem) -> Text:
         """An unconfirmed reply."""
@@ -161,8 +190,10 @@ class DeskApp(App[int]):
         if open_id is not None and conversation.chat_id == open_id:
             if open_id in changes.messages:
                 conversation.add(changes.messages[open_id])
+                if self._replies is not None:
+                    self._replies.forget_language(open_id)
             if open_id in changes.deleted:
-                conversation.remove(changes.deleted[open_id])
+                conversation.remove_messages(changes.deleted[open_id])
             if open_id in changes.outbox:
                 conversation.set_outbox(self.inbox.outbox.get(open_id, []))
             elif open_id in changes.chats and open_id not in changes.messages:
@@ -183,6 +214,21 @@ class DeskApp(App[int]):
             chat_list.set_order(order)
         chat_list.update_rows(None)
         self._refresh_panels()
+        if self._replies is not None and self._replies.poll():
+            self._announce_templates()
+
+    def _announce_templates(self) -> None:
+        """Say that templates were (re)loaded, with the first problem if any."""
+        replies = self.replies
+        self.notify(f"Templates reloaded: {len(replies.library)} ready.", timeout=3)
+        for problem in replies.errors[:3]:
+            self.notify(problem, title="Template problem", severity="warning", timeout=10)
+
+    @property
+    def replies(self) -> Replies:
+        """The template library for this desk."""
+        assert self._replies is not None, "templates load when the app mounts"
+        return self._replies
 
     # ----------------------------------------------------------------- opening chats
 
@@ -191,11 +237,14 @@ class DeskApp(App[int]):
         if chat_id is None or chat_id not in self.inbox.chats:
             return
         await self._save_draft()
+        self._close_popup()
         started = time.perf_counter()
         await self.inbox.open(chat_id)
         messages = await self.inbox.history(chat_id, limit=PAGE)
         conversation = self.query_one(Conversation)
-        conversation.show(chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE)
+        conversation.show(
+            chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE
+        )
         chat_list = self.query_one(ChatList)
         chat_list.set_open(chat_id)
         chat_list.update_rows({chat_id})
@@ -229,8 +278,86 @@ class DeskApp(App[int]):
     @on(Composer.Edited)
     async def _edited(self, event: Composer.Edited) -> None:
         chat_id = self.inbox.open_chat_id
-        if chat_id is not None:
-            await self.inbox.set_draft(chat_id, event.text)
+        if chat_id is None:
+            return
+        await self.inbox.set_draft(chat_id, event.text)
+        await self._update_popup(chat_id, event.text, event.cursor)
+
+    async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:
+        """Open, refresh or close the template popup for a `/word` before the cursor."""
+        found = trigger_at(text, cursor)
+        popup = self.query_one(TemplatePopup)
+        if found is None or found[0] == self._dismissed_at:
+            if found is None:
+                self._dismissed_at = None
+            self._close_popup()
+            return
+        start, word = found
+        templates = await self.replies.suggest(chat_id, word)
+        self._trigger = (start, cursor)
+        popup.show_templates(templates)
+        self.query_one(Composer).popup_open = bool(templates)
+
+    def _close_popup(self) -> None:
+        """Hide the popup; the composer's keys go back to editing."""
+        self._trigger = None
+        self.query_one(TemplatePopup).display = False
+        self.query_one(Composer).popup_open = False
+
+    @on(Composer.PopupKey)
+    async def _popup_key(self, event: Composer.PopupKey) -> None:
+        popup = self.query_one(TemplatePopup)
+        if event.key in ("up", "down"):
+            popup.move(-1 if event.key == "up" else 1)
+        elif event.key == "escape":
+            if self._trigger is not None:
+                self._dismissed_at = self._trigger[0]
+            self._close_popup()
+        elif popup.chosen is not None and self._trigger is not None:
+            start, end = self._trigger
+            self._close_popup()
+            await self._insert_template(popup.chosen, start, end)
+
+    async def _insert_template(self, template: Template, start: int, end: int) -> None:
+        """Replace [start, end) of the composer with the rendered template; select its first field."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            return
+        rendered = self.replies.render(template, chat_id)
+        composer = self.query_one(Composer)
+        composer.replace_span(start, end, rendered.text)
+        if rendered.fields:
+            first = rendered.fields[0]
+            composer.select_span(start + first.start, start + first.end)
+        else:
+            composer.move_cursor(composer.location_of(start + len(rendered.text)))
+        composer.focus()
+        await self.replies.used(template.key)
+
+    async def action_templates(self) -> None:
+        """Ctrl+T: browse templates with a preview, Enter inserts at the cursor."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+            return
+        lang = await self.replies.language(chat_id)
+
+        def preview(template: Template) -> str:
+            return self.replies.render(template, chat_id).text
+
+        picker = TemplatePicker(self.replies.library, self.replies.usage, lang, preview)
+        self.push_screen(picker, self._picked)
+
+    async def _picked(self, template: Template | None) -> None:
+        if template is None:
+            return
+        cursor = self.query_one(Composer).cursor_index
+        await self._insert_template(template, cursor, cursor)
+
+    def action_reload_templates(self) -> None:
+        """Reload the template files now (they also reload by themselves when changed)."""
+        self.replies.reload()
+        self._announce_templates()
 
     @on(Composer.Submitted)
     async def _submitted(self, event: Composer.Submitted) -> None:
@@ -240,6 +367,10 @@ class DeskApp(App[int]):
         """Send the composer's text to the open chat through the outbox."""
         chat_id = self.inbox.open_chat_id
         if chat_id is None or not text.strip():
+            return False
+        problem = unfilled_message(text)
+        if problem is not None:
+            self.notify(f"Not sent: {problem}", severity="error", timeout=5)
             return False
         item = await self.inbox.send(chat_id, text)
         if item is None:
@@ -289,7 +420,9 @@ class DeskApp(App[int]):
             holder = self.inbox.slots.get(slot)
             title = self.inbox.chats[holder].title if holder in self.inbox.chats else "empty"
             choices.append((str(slot), f"{slot % 10}  {title}"))
-        self.push_screen(ChoiceScreen("Pin to slot (press its digit)", choices), partial(self._pinned, chat_id))
+        self.push_screen(
+            ChoiceScreen("Pin to slot (press its digit)", choices), partial(self._pinned, chat_id)
+        )
 
     async def _pinned(self, chat_id: int, value: str | None) -> None:
         if value and value.isdigit():
@@ -317,7 +450,7 @@ class DeskApp(App[int]):
         if chat_id:
             await self.open_chat(chat_id)
 
-    def action_back(self) -> None:
+    def action_back_to_list(self) -> None:
         """Back to the list (keeps the chat open on the right)."""
         self.query_one(ChatList).focus()
 
@@ -357,12 +490,16 @@ class DeskApp(App[int]):
         text = value[1:] if value.startswith("=") else value
         tz = self.inbox.config.business_hours.timezone
         try:
-            until = parse_postpone(text, self.inbox.now(), tz, self.inbox.config.postpone.tomorrow_at)
+            until = parse_postpone(
+                text, self.inbox.now(), tz, self.inbox.config.postpone.tomorrow_at
+            )
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return
         await self.inbox.postpone(chat_id, until)
-        self.notify("Postponed until " + time.strftime("%a %H:%M", time.localtime(until)), timeout=3)
+        self.notify(
+            "Postponed until " + time.strftime("%a %H:%M", time.localtime(until)), timeout=3
+        )
 
     async def action_close_chat(self) -> None:
         """Close the chat until the customer writes again."""
@@ -417,12 +554,20 @@ class DeskApp(App[int]):
             if action.id.startswith("slot_") or action.id in ("quit",):
                 continue
             keys = km.display_keys(action, self.user_keymap)
-            yield SystemCommand(f"{action.description} ({keys})", action.description, partial(self.run_action, action.action))
+            yield SystemCommand(
+                f"{action.description} ({keys})",
+                action.description,
+                partial(self.run_action, action.action),
+            )
         for slot in range(1, 11):
             chat_id = self.inbox.slots.get(slot) if self._inbox else None
             if chat_id is not None and chat_id in self.inbox.chats:
                 title = self.inbox.chats[chat_id].title
-                yield SystemCommand(f"Open slot {slot % 10}: {title}", "Working set", partial(self.run_action, f"open_slot({slot})"))
+                yield SystemCommand(
+                    f"Open slot {slot % 10}: {title}",
+                    "Working set",
+                    partial(self.run_action, f"open_slot({slot})"),
+                )
 
     def is_waiting_role(self, message: Message) -> bool:
         """True when the message was written by a customer (for tests)."""

@@ -171,7 +171,10 @@ class ChatList(ScrollView, can_focus=True):
         pad = max(1, width - left.cell_len - right.cell_len)
         line = Text.assemble(left, " " * pad, right)
         line.truncate(width, overflow="crop", pad=True)
-        segments = [Segment(s.text, base + s.style if s.style else base) for s in line.render(self.app.console)]
+        segments = [
+            Segment(s.text, base + s.style if s.style else base)
+            for s in line.render(self.app.console)
+        ]
         return Strip(segments, width).simplify()
 
     # ----------------------------------------------------------------- input

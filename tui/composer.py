@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from textual import events
+from textual.document._document import Document
 from textual.message import Message
 from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
 
+from tgtriage.core.templates import FIELD_OPEN, next_field, previous_field
 from tgtriage.tui.keymap import ALT_DIGIT_CHARACTER_KEYS
 
 
@@ -20,16 +25,25 @@ class Composer(TextArea):
             self.text = text
 
     class Edited(Message):
-        """The text changed (the app keeps it as the chat's draft)."""
+        """The text changed (the app keeps it as the chat's draft and checks for `/word`)."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, cursor: int) -> None:
             super().__init__()
             self.text = text
+            self.cursor = cursor
+
+    class PopupKey(Message):
+        """A key meant for the template popup while it is open (up, down, tab, enter, escape)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self.placeholder = "Write a reply — Enter sends, Ctrl+J new line, Esc back to the list"
         self._loading = False
+        self.popup_open = False
 
     def load(self, text: str) -> None:
         """Replace the content (a chat's draft) without reporting it as an edit."""
@@ -38,7 +52,34 @@ class Composer(TextArea):
         self.move_cursor(self.document.end)
         self._loading = False
 
-    def check_consume_key(self, key: str, character: str | None) -> bool:
+    @property
+    def _doc(self) -> Document:
+        """The plain-text document behind the widget."""
+        return cast(Document, self.document)
+
+    @property
+    def cursor_index(self) -> int:
+        """The cursor as a character offset into the text."""
+        return self._doc.get_index_from_location(self.cursor_location)
+
+    def replace_span(self, start: int, end: int, text: str) -> None:
+        """Replace characters [start, end) with `text` (as one undoable edit)."""
+        doc = self._doc
+        self.replace(text, doc.get_location_from_index(start), doc.get_location_from_index(end))
+
+    def location_of(self, index: int) -> tuple[int, int]:
+        """The (row, column) of a character offset."""
+        return self._doc.get_location_from_index(index)
+
+    def select_span(self, start: int, end: int) -> None:
+        """Select characters [start, end), e.g. a template field to type over."""
+        doc = self._doc
+        self.selection = Selection(
+            doc.get_location_from_index(start), doc.get_location_from_index(end)
+        )
+        self.scroll_cursor_visible()
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
         """Let Alt+digit through to the slot bindings.
 
         In a Linux terminal Alt+1 … Alt+0 arrive as ¡ ™ £ ¢ ∞ § ¶ • ª º; a text widget would
@@ -51,6 +92,18 @@ class Composer(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         """Enter sends; Ctrl+J inserts a newline; everything else edits as usual."""
+        if self.popup_open and event.key in ("up", "down", "tab", "enter", "escape"):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PopupKey(event.key))
+            return
+        if event.key in ("tab", "shift+tab"):
+            # Tab moves between template fields and never leaves the composer (Esc does).
+            event.stop()
+            event.prevent_default()
+            if FIELD_OPEN in self.text:
+                self._jump_field(backwards=event.key == "shift+tab")
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -64,8 +117,15 @@ class Composer(TextArea):
             return
         await super()._on_key(event)
 
+    def _jump_field(self, backwards: bool) -> None:
+        """Select the next (or previous) unfilled template field after the cursor."""
+        cursor = self._doc.get_index_from_location(self.selection.end)
+        found = previous_field(self.text, cursor) if backwards else next_field(self.text, cursor)
+        if found is not None:
+            self.select_span(found.start, found.end)
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Report edits (not programmatic loads) as draft changes."""
         event.stop()
         if not self._loading:
-            self.post_message(self.Edited(self.text))
+            self.post_message(self.Edited(self.text, self.cursor_index))

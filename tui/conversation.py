@@ -41,7 +41,9 @@ class Conversation(ScrollView, can_focus=True):
             self.chat_id = chat_id
             self.before_id = before_id
 
-    def __init__(self, render_message: Renderer, render_outbox: OutboxRenderer, *, id: str | None = None) -> None:
+    def __init__(
+        self, render_message: Renderer, render_outbox: OutboxRenderer, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._render_message = render_message
         self._render_outbox = render_outbox
@@ -53,11 +55,15 @@ class Conversation(ScrollView, can_focus=True):
         self._blocks: list[list[Strip]] = []
         self._starts: list[int] = [0]
         self._width = 0
-        self.empty_text = "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
+        self.empty_text = (
+            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
+        )
 
     # ----------------------------------------------------------------- data in
 
-    def show(self, chat_id: int, messages: list[Message], outbox: list[OutboxItem], has_older: bool) -> None:
+    def show(
+        self, chat_id: int, messages: list[Message], outbox: list[OutboxItem], has_older: bool
+    ) -> None:
         """Show a chat from scratch, scrolled to the newest message."""
         self.chat_id = chat_id
         self.messages = messages[-WINDOW:]
@@ -93,7 +99,7 @@ class Conversation(ScrollView, can_focus=True):
         if at_bottom:
             self._follow()
 
-    def remove(self, ids: set[int]) -> None:
+    def remove_messages(self, ids: set[int]) -> None:
         """Messages were deleted."""
         self.messages = [m for m in self.messages if m.id not in ids]
         self._relayout()
@@ -174,7 +180,13 @@ class Conversation(ScrollView, can_focus=True):
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Ask for older messages when the top is reached."""
         super().watch_scroll_y(old, new)
-        if new <= 0 and self.has_older and not self._loading_older and self.messages and self.chat_id is not None:
+        if (
+            new <= 0
+            and self.has_older
+            and not self._loading_older
+            and self.messages
+            and self.chat_id is not None
+        ):
             self._loading_older = True
             self.post_message(self.NeedOlder(self.chat_id, self.messages[0].id))
 

@@ -107,7 +107,9 @@ def outbox_text(item: OutboxItem, name: str, styles: Styles) -> Text:
     text = Text()
     text.append(clean_line(name, 40), styles.me)
     if item.state is OutboxState.FAILED:
-        text.append(f"  ✗ not sent: {clean_line(item.error or 'unknown error', 120)}", styles.failed)
+        text.append(
+            f"  ✗ not sent: {clean_line(item.error or 'unknown error', 120)}", styles.failed
+        )
         text.append("  Alt+R retry · Alt+X discard", styles.meta)
     else:
         text.append("  ⏳ sending…", styles.sending)

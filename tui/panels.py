@@ -27,7 +27,9 @@ def slots_text(inbox: Inbox, width: int) -> Text:
     """'1 Acme · Support  2 Globex…' — the working set, open one highlighted."""
     text = Text()
     if not inbox.slots:
-        text.append(" Working set is empty: opening a chat puts it in slot 1–0 (Alt+1 … Alt+0)", "dim")
+        text.append(
+            " Working set is empty: opening a chat puts it in slot 1–0 (Alt+1 … Alt+0)", "dim"
+        )
         return text
     room = max(8, (width // max(1, len(inbox.slots))) - 4)
     for slot in sorted(inbox.slots):
@@ -59,7 +61,9 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     status = inbox.status_of(chat_id)
     text.append(f"  [{STATUS_NAMES[status]}", "italic")
     if status is Status.POSTPONED and state.postponed_until:
-        text.append(" until " + time.strftime("%a %H:%M", time.localtime(state.postponed_until)), "italic")
+        text.append(
+            " until " + time.strftime("%a %H:%M", time.localtime(state.postponed_until)), "italic"
+        )
     text.append("]", "italic")
     if state.ticket:
         text.append(f"  ticket {clean_line(state.ticket, 20)}", "bold magenta")
@@ -68,14 +72,22 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     waited = inbox.wait(chat_id, now)
     level = inbox.level(chat_id, now)
     if waited is not None and level is not None:
-        text.append(f"  waiting {triage.format_wait(waited)} ({LEVEL_NAMES[level]})", LEVEL_STYLES[level])
+        text.append(
+            f"  waiting {triage.format_wait(waited)} ({LEVEL_NAMES[level]})", LEVEL_STYLES[level]
+        )
     if state.last_staff_sender is not None:
         who = inbox.users.get(state.last_staff_sender)
-        name = "you" if inbox.me and state.last_staff_sender == inbox.me.id else (who.name if who else "staff")
+        name = (
+            "you"
+            if inbox.me and state.last_staff_sender == inbox.me.id
+            else (who.name if who else "staff")
+        )
         text.append(f"  last answer: {clean_line(name, 24)}", "dim")
     typing = inbox.typing_in(chat_id)
     if typing:
-        names = ", ".join(clean_line(u if isinstance(u, str) else getattr(u, "name", str(u)), 20) for u in typing)
+        names = ", ".join(
+            clean_line(u if isinstance(u, str) else getattr(u, "name", str(u)), 20) for u in typing
+        )
         text.append(f"  ✎ {names} typing…", "italic cyan")
     return text
 

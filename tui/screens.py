@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
@@ -80,13 +81,15 @@ class SwitcherScreen(ModalScreen[int | None]):
         options.clear_options()
         if query:
             matcher = Matcher(query)
-            scored = [(matcher.match(title), cid, title, extra) for cid, title, extra in self._chats]
+            scored = [
+                (matcher.match(title), cid, title, extra) for cid, title, extra in self._chats
+            ]
             ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:50]
             items = [(cid, matcher.highlight(title), extra) for _, cid, title, extra in ranked]
         else:
-            items = [(cid, Text(title), extra) for cid, title, extra in self._chats[:50]]
+            items = [(cid, Content(title), extra) for cid, title, extra in self._chats[:50]]
         for cid, title, extra in items:
-            label = Text.assemble(title, ("  " + extra, "dim") if extra else "")
+            label = Content.assemble(title, ("  " + extra, "dim")) if extra else title
             options.add_option(Option(label, id=str(cid)))
         if options.option_count:
             options.highlighted = 0
@@ -119,7 +122,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close", show=False)]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]], prompt: str | None = None) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], prompt: str | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._choices = list(choices)
@@ -129,7 +134,9 @@ class ChoiceScreen(ModalScreen[str | None]):
         """Title, choices and (optionally) a free-text field."""
         with Vertical(id="choice-box"):
             yield Static(Text(self._title, "bold"), id="choice-title")
-            yield OptionList(*[Option(label, id=value) for value, label in self._choices], id="choice-list")
+            yield OptionList(
+                *[Option(label, id=value) for value, label in self._choices], id="choice-list"
+            )
             if self._prompt:
                 yield Input(placeholder=self._prompt, id="choice-input")
             yield Static("", id="choice-error")

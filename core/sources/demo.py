@@ -51,7 +51,6 @@ from tgtriage.core.sources.demo_script import (
     Edit,
     Person,
     React,
-    Reply,
     Say,
     Scenario,
     Step,
@@ -59,6 +58,9 @@ from tgtriage.core.sources.demo_script import (
 )
 
 Action = Callable[[], list[Event]]
+
+_PICKUP = "\x00pickup"
+"""Tag of a teammate's "I'm on it" line: it clears the wait but is not yet the answer."""
 
 MAX_TEXT = 4096
 """Telegram's limit on a message's length."""
@@ -90,6 +92,7 @@ class _ChatRun:
     blocked: Step | None = None
     activity: int = 0
     nudged: bool = False
+    picked_up: bool = False
     closing: bool = False
     last_customer: str | None = None
 
@@ -165,6 +168,7 @@ class DemoSource:
                         seconds(run.scenario.appears), partial(self._appear, run), jitter=False
                     )
             self._at(240, self._ambient)
+            self._at(390, self._sweep)
         return self.me
 
     async def stop(self) -> None:
@@ -213,6 +217,7 @@ class DemoSource:
         if reply_to is not None and run.find(reply_to) is None:
             reply_to = None
         msg = self._append(run, script.ME, text, reply_to=reply_to)
+        run.picked_up = False
         self._sent[random_id] = msg
         self._after_send(run, msg)
         if failing:
@@ -272,10 +277,13 @@ class DemoSource:
                 task.cancel()
 
     def _at(self, story_seconds: float, action: Action, *, jitter: bool = True) -> None:
-        """Schedule `action` after `story_seconds` of story time (±15 % unless jitter=False)."""
+        """Schedule `action` after `story_seconds` of story time (±15 % unless jitter=False).
+
+        Story delays are whole seconds, so a clock that moves in whole seconds meets them exactly.
+        """
         if jitter and story_seconds > 0:
             story_seconds *= self._rng.uniform(0.85, 1.15)
-        due = self._clock() + story_seconds / self._speed
+        due = self._clock() + max(0, round(story_seconds)) / self._speed
         heapq.heappush(self._heap, (due, next(self._seq), action))
         self._wake.set()
 
@@ -299,7 +307,10 @@ class DemoSource:
             t = now - days * 86400 - self._rng.randint(3600, 7 * 3600)
             customer = self._rng.choice(scenario.customers)
             mate = self._rng.choice(staff)
-            for who, text in self._rng.choice(threads):
+            lines = list(self._rng.choice(threads))
+            if lines[-1][0] == script.CUSTOMER:
+                lines.append((script.MATE, self._rng.choice(script.CLOSERS[scenario.lang])))
+            for who, text in lines:
                 t += self._rng.randint(40, 9 * 60)
                 self._add_past(run, customer if who == script.CUSTOMER else mate, text, t)
         scale = self._rng.uniform(0.95, 1.05)
@@ -402,8 +413,13 @@ class DemoSource:
             run.tags[step.tag] = msg.id
         if step.who in run.customer_keys:
             run.last_customer = step.who
-            run.closing = not run.steps
+            run.closing = script.sounds_closing(step.text)
             self._watch_silence(run)
+        elif step.tag == _PICKUP:  # "I'm on it": the customer waits for the actual answer
+            run.picked_up = True
+        else:
+            run.picked_up = False
+            self._release(run)
         return [NewMessage(msg, to_user(person))]
 
     def _watch_silence(self, run: _ChatRun) -> None:
@@ -418,7 +434,9 @@ class DemoSource:
         about_to_write = pending is not None and not (
             isinstance(pending, Say | React) and pending.who not in run.customer_keys
         )
-        if run.activity != token or run.nudged or about_to_write or not self._waiting(run):
+        if run.activity != token or run.nudged or run.closing or about_to_write:
+            return []
+        if not self._waiting(run):
             return []
         who = run.last_customer or run.customer_keys[0]
         text = self._rng.choice(NUDGES[run.people[who].lang])
@@ -451,6 +469,7 @@ class DemoSource:
 
     def _run_step(self, run: _ChatRun, step: Step) -> list[Event]:
         """Carry out one scripted step of a chat."""
+        run.pending = None
         events: list[Event] = []
         if isinstance(step, Say):
             if step.who not in run.customer_keys:
@@ -464,16 +483,15 @@ class DemoSource:
             msg_id = run.tags.get(step.tag)
             if msg_id is not None and run.find(msg_id) is not None:
                 events = [ReactionChanged(run.chat.id, msg_id, run.people[step.who].id, step.emoji)]
-        run.pending = None
         self._advance(run)
         return events
 
     def _teammate_starts(self, run: _ChatRun, step: Say) -> list[Event]:
         """A teammate picks the chat up: typing first, the message a few seconds later."""
         if step.unless_answered and not self._waiting(run):
-            run.pending = None
             self._advance(run)
             return []
+        run.pending = step
         mate = run.people[step.who]
         typing_for = self._rng.uniform(3.0, 6.0)
         until = int(self._clock() + typing_for / self._speed) + 2
@@ -482,10 +500,10 @@ class DemoSource:
 
     def _teammate_sends(self, run: _ChatRun, step: Say) -> list[Event]:
         """The teammate's message lands, unless the engineer answered while they typed."""
+        run.pending = None
         events: list[Event] = []
         if not step.unless_answered or self._waiting(run):
             events = self._say(run, step)
-        run.pending = None
         self._advance(run)
         return events
 
@@ -534,17 +552,66 @@ class DemoSource:
             delay = self._send_rng.uniform(25, 90)
             self._at(delay, partial(self._answer, run, reply, quote, run.activity), jitter=False)
 
-    def _answer(self, run: _ChatRun, reply: Reply, quote: int | None, token: int) -> list[Event]:
+    def _answer(self, run: _ChatRun, reply: str, quote: int | None, token: int) -> list[Event]:
         """A customer's generic answer, if nothing else happened in the chat meanwhile."""
         if run.activity != token or run.pending is not None or run.blocked is not None:
             return []
         who = run.last_customer or run.customer_keys[0]
         if quote is not None and run.find(quote) is None:
             quote = None
-        msg = self._append(run, run.people[who], reply.text, reply_to=quote)
-        run.closing = reply.closes
+        msg = self._append(run, run.people[who], reply, reply_to=quote)
+        run.closing = script.sounds_closing(reply)
         self._watch_silence(run)
         return [NewMessage(msg, to_user(run.people[who]))]
+
+    # --- teammates at work -------------------------------------------------------------------
+
+    def _waited(self, run: _ChatRun) -> float:
+        """Story seconds since the chat started waiting for staff (0 when it does not wait)."""
+        since = None
+        for msg in reversed(run.messages):
+            if msg.service:
+                continue
+            if msg.sender_id in self._staff:
+                break
+            since = msg.date
+        return 0.0 if since is None else (self._clock() - since) * self._speed
+
+    def _sweep(self) -> list[Event]:
+        """Now and then a teammate picks up the group chat that has waited longest (10 min+)."""
+        self._at(self._rng.uniform(300, 540), self._sweep, jitter=False)
+        candidates = [
+            (self._waited(r), r)
+            for r in self._runs.values()
+            if r.visible
+            and r.scenario.kind != "private"
+            and r.pending is None
+            and not r.closing
+            and not r.picked_up
+        ]
+        waited, run = max(candidates, key=lambda c: c[0], default=(0.0, None))
+        if run is None or waited < 600:
+            return []
+        mate = self._rng.choice(script.TEAMMATES)
+        line = self._rng.choice(script.PICKUPS[run.scenario.lang])
+        pickup = Say(mate.key, self._by_name(run, line), unless_answered=True, tag=_PICKUP)
+        self._at(self._rng.uniform(120, 240), partial(self._resolve, run, mate.key), jitter=False)
+        return self._teammate_starts(run, pickup)
+
+    def _resolve(self, run: _ChatRun, mate: str) -> list[Event]:
+        """The teammate who picked a chat up reports back, unless the engineer took it over."""
+        if not run.picked_up:
+            return []
+        if run.pending is not None:
+            self._at(60, partial(self._resolve, run, mate))
+            return []
+        run.picked_up = False
+        line = self._rng.choice(script.RESOLUTIONS[run.scenario.lang])
+        return self._teammate_starts(run, Say(mate, self._by_name(run, line)))
+
+    def _by_name(self, run: _ChatRun, line: str) -> str:
+        """`line` addressed to the customer who spoke last, by first name."""
+        return line.format(name=run.people[run.last_customer or run.customer_keys[0]].first_name)
 
     # --- fresh conversations ---------------------------------------------------------------
 
@@ -557,7 +624,7 @@ class DemoSource:
             and r.pending is None
             and r.blocked is None
             and not r.steps
-            and not self._waiting(r)
+            and (r.closing or not self._waiting(r))
         ]
         if idle:
             run = self._rng.choice(idle)

@@ -120,14 +120,6 @@ class Scenario:
         return self.customers[0].lang
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A customer's generic answer to the engineer's reply; `closes` marks a thank-you."""
-
-    text: str
-    closes: bool = False
-
-
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -138,6 +130,18 @@ def seconds(duration: str) -> int:
         raise ValueError(f"bad duration {duration!r}: write it like '40s', '7m' or '1h15m'")
     hours, minutes, secs = (int(part) if part else 0 for part in match.groups())
     return hours * 3600 + minutes * 60 + secs
+
+
+_CLOSING = ("thank", "thx", "cheers", "will wait", "go ahead", "спасибо", "🙏", "👍")
+
+
+def sounds_closing(text: str) -> bool:
+    """True when a customer's line ends the exchange (a thank-you, "ok, will wait"), not a question.
+
+    Customers who just said thanks neither ask "anyone there?" nor answer the reply to it.
+    """
+    lowered = text.lower().strip()
+    return not lowered.endswith("?") and any(token in lowered for token in _CLOSING)
 
 
 def photo(size: int) -> Media:
@@ -736,26 +740,26 @@ SCENARIOS: tuple[Scenario, ...] = (
 # --- generic material --------------------------------------------------------------------------
 
 NUDGES: dict[Lang, tuple[str, ...]] = {
-    "en": ("anyone there?", "Hi, anyone there?", "hello?", "anyone?"),
+    "en": ("anyone there?", "hello?", "anyone?", "hello, anyone there?"),
     "ru": ("тут кто-нибудь есть?", "есть кто?", "ау, есть кто живой?"),
 }
 """What a customer writes after waiting in silence for `patience`."""
 
-REPLIES: dict[Lang, tuple[Reply, ...]] = {
+REPLIES: dict[Lang, tuple[str, ...]] = {
     "en": (
-        Reply("that worked, thanks!", closes=True),
-        Reply("Perfect, that fixed it 🙏", closes=True),
-        Reply("great, thank you!", closes=True),
-        Reply("Thanks, trying it now"),
-        Reply("Ok, got it. One more thing: do your backups include the mail folders too?"),
-        Reply("Hmm, same error after that. Anything else I can check?"),
+        "that worked, thanks!",
+        "Perfect, that fixed it 🙏",
+        "great, thank you!",
+        "Thanks, trying it now",
+        "Ok, got it. One more thing: do your backups include the mail folders too?",
+        "Hmm, same error after that. Anything else I can check?",
     ),
     "ru": (
-        Reply("Заработало, спасибо!", closes=True),
-        Reply("Отлично, спасибо за помощь 🙏", closes=True),
-        Reply("Сейчас попробую"),
-        Reply("Хм, ошибка та же. Что ещё можно проверить?"),
-        Reply("Понял. А бэкапы почты тоже делаются?"),
+        "Заработало, спасибо!",
+        "Отлично, спасибо за помощь 🙏",
+        "Сейчас попробую",
+        "Хм, ошибка та же. Что ещё можно проверить?",
+        "Понял. А бэкапы почты тоже делаются?",
     ),
 }
 """How customers sometimes answer the engineer's reply when the script has nothing planned."""
@@ -831,6 +835,38 @@ OLDER_THREADS: dict[Lang, tuple[tuple[tuple[str, str], ...], ...]] = {
 }
 """Short closed conversations from earlier days, so scrolling up finds older history."""
 
+PICKUPS: dict[Lang, tuple[str, ...]] = {
+    "en": (
+        "Hi {name}, sorry for the wait! Taking a look now.",
+        "Hi {name}, I'm on it, give me a few minutes.",
+        "Thanks for your patience, {name}. Checking this now.",
+    ),
+    "ru": (
+        "Здравствуйте, {name}! Извините за ожидание, уже смотрю.",
+        "{name}, добрый день! Беру в работу, скоро отпишусь.",
+    ),
+}
+"""What a teammate writes when they pick up a group chat that has waited too long."""
+
+RESOLUTIONS: dict[Lang, tuple[str, ...]] = {
+    "en": (
+        "All sorted now, {name}. Let us know if anything still looks off.",
+        "Done on our side, {name}. Could you check again?",
+        "That should be fixed now, {name}. Please give it another try.",
+    ),
+    "ru": (
+        "{name}, готово. Проверьте, пожалуйста.",
+        "Исправили, {name}. Попробуйте ещё раз, пожалуйста.",
+    ),
+}
+"""How that teammate reports back a few minutes later."""
+
+CLOSERS: dict[Lang, tuple[str, ...]] = {
+    "en": ("You're welcome!", "Anytime 🙂", "Glad it helped!", "👍"),
+    "ru": ("Пожалуйста!", "Обращайтесь 🙂", "Рады помочь!"),
+}
+"""Staff's last word on an older thread, so yesterday's thank-you does not still wait today."""
+
 AMBIENT: dict[Lang, tuple[tuple[Step, ...], ...]] = {
     "en": (
         (
@@ -872,7 +908,7 @@ AMBIENT: dict[Lang, tuple[tuple[Step, ...], ...]] = {
             Say("c", "", wait="8s", media=photo(143_872), quote="cert"),
             Say(
                 "c",
-                "Done, the CNAME is back and the certificate renewed. Thank you!",
+                "That did it, the certificate renewed. Thank you!",
                 wait="2m",
                 after="staff",
             ),

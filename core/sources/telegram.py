@@ -852,7 +852,10 @@ class TelegramSource:
 
     async def _find_sent(self, chat_id: int, text: str) -> Message:
         """The message an earlier attempt already posted (Telegram refused a duplicate random_id)."""
-        pairs = await self._fetch_history(chat_id, limit=50, wait_network=False)
+        try:
+            pairs = await self._fetch_history(chat_id, limit=50, wait_network=False)
+        except Exception as exc:
+            raise send_error(exc) from exc
         for message, _ in reversed(pairs):
             if message.out and message.text == text:
                 return message

@@ -1,0 +1,74 @@
+"""A ChatSource over an existing store and nothing else: no network, no live traffic.
+
+It is what the desk sees while Telegram is still connecting — only the cache — and it never
+emits an event, so whatever the benchmark measures is the desk's own work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from tgtriage.core.events import Event
+from tgtriage.core.models import Chat, Message, User
+from tgtriage.core.source import SendError
+from tgtriage.core.store import Store
+
+
+class CacheSource:
+    """Serves the store's chats and account; sends are refused; the event stream stays silent."""
+
+    name = "cache"
+    backfills_itself = True  # the store already holds every message there is
+
+    def __init__(self, store: Store, me: User, staff: frozenset[int] = frozenset()) -> None:
+        """Serve `store`'s chats as account `me`, with teammates `staff`."""
+        self._store = store
+        self._me = me
+        self._staff = staff
+        self._stopped = asyncio.Event()
+
+    @classmethod
+    async def from_store(cls, store: Store) -> CacheSource:
+        """The source for the account and teammates recorded in the store's meta table."""
+        me_id = int(await store.get_meta("me_id") or 0)
+        users = await store.users()
+        raw = await store.get_meta("staff_ids") or ""
+        staff = frozenset(int(x) for x in raw.split(",") if x.strip().isdigit())
+        return cls(store, users.get(me_id, User(id=me_id)), staff)
+
+    async def start(self) -> User:
+        """Nothing to connect: the account is the one the store knows."""
+        return self._me
+
+    async def stop(self) -> None:
+        """End the (silent) event stream."""
+        self._stopped.set()
+
+    async def dialogs(self) -> list[Chat]:
+        """Every chat in the store."""
+        return await self._store.all_chats()
+
+    async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
+        """Nothing beyond the store: the cache is all there is."""
+        return []
+
+    async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
+        """Refuse: a cache cannot deliver replies."""
+        raise SendError("the cache source cannot send", permanent=True)
+
+    async def mark_read(self, chat_id: int, upto: int) -> None:
+        """Nothing to tell."""
+
+    async def react(self, chat_id: int, message_id: int, emoji: str) -> None:
+        """Nothing to tell."""
+
+    def staff_ids(self) -> frozenset[int]:
+        """The teammates recorded in the store."""
+        return self._staff
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Emit nothing until stopped."""
+        await self._stopped.wait()
+        return
+        yield  # pragma: no cover - makes this an async generator

@@ -1,0 +1,211 @@
+"""Helpers that build the real desk (DeskApp over a Store in a temp dir) on a seeded demo source.
+
+Time is virtual: one fixed clock feeds the demo source, the Inbox and the Store, and the demo's
+`sleep` only returns when a test moves that clock on (`DeskClock.advance`). So nothing live
+happens unless a test asks for it, and every screen the tests see is the same on every run.
+Short sleeps (the demo's simulated send delay, under a second) return at once, so replies are
+delivered without moving the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tgtriage.core.config import Config
+from tgtriage.core.inbox import Inbox
+from tgtriage.core.paths import Paths
+from tgtriage.core.sources.demo import DemoSource
+from tgtriage.core.store import Store
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.composer import Composer
+from tgtriage.tui.conversation import Conversation
+
+# Tuesday 2024-03-05 10:30:00 UTC: the desk's "now" in every test and snapshot.
+FIXED_NOW = 1_709_634_600.0
+INSTANT_BELOW = 1.0
+
+
+def use_utc() -> None:
+    """Draw message times in UTC (call after monkeypatching TZ=UTC)."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+@dataclass
+class DeskClock:
+    """A clock that stands still until `advance`; its `sleep` waits for the clock, not the wall."""
+
+    now: float = FIXED_NOW
+    _sleepers: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        """The current (virtual) time."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Return when the clock has moved `seconds` on; short sleeps return at once."""
+        if seconds < INSTANT_BELOW:
+            await asyncio.sleep(0.001)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, future))
+        try:
+            await future
+        finally:
+            self._sleepers = [(t, f) for t, f in self._sleepers if f is not future]
+
+    def advance(self, seconds: float) -> None:
+        """Move time on and wake whoever slept until then (live demo events follow)."""
+        self.now += seconds
+        for deadline, future in list(self._sleepers):
+            if deadline <= self.now and not future.done():
+                future.set_result(None)
+
+
+@dataclass
+class Desk:
+    """One desk under test: the app, its clock and source, and the store's path."""
+
+    app: DeskApp
+    clock: DeskClock
+    source: DemoSource
+    db_path: Path
+    stores: list[Store]
+
+    @property
+    def inbox(self) -> Inbox:
+        """The app's live state."""
+        return self.app.inbox
+
+    async def close(self) -> None:
+        """Close the store(s) the app used (after the app has exited)."""
+        for store in self.stores:
+            await store.close()
+        self.stores.clear()
+
+
+def make_desk(
+    tmp_path: Path,
+    *,
+    seed: int = 3,
+    fail_rate: float = 0.0,
+    keymap: dict[str, str] | None = None,
+    clock: DeskClock | None = None,
+    db_name: str = "desk.sqlite3",
+    config: Config | None = None,
+    source_factory: Callable[[DeskClock], DemoSource] | None = None,
+) -> Desk:
+    """A DeskApp over a Store at tmp_path/db_name and a seeded DemoSource on a fixed clock."""
+    clock = clock or DeskClock()
+    if source_factory is not None:
+        source = source_factory(clock)
+    else:
+        source = DemoSource(
+            seed=seed, speed=1.0, clock=clock, sleep=clock.sleep, fail_rate=fail_rate
+        )
+    db_path = tmp_path / db_name
+    stores: list[Store] = []
+    cfg = config or Config()
+
+    async def factory() -> Inbox:
+        store = await Store.open(db_path, clock=clock)
+        stores.append(store)
+        inbox = Inbox(store, source, cfg, clock=clock)
+        await inbox.load_cached()
+        return inbox
+
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+    app = DeskApp(factory, source_label="demo", keymap=keymap, tick=3600.0, paths=paths)
+    return Desk(app, clock, source, db_path, stores)
+
+
+async def settle(pilot: Pilot[int], rounds: int = 3) -> None:
+    """Let queued events land and the screen catch up (no clock movement)."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    for _ in range(200):
+        await pilot.pause()
+        inbox = app._inbox
+        if inbox is not None and inbox.chats and not inbox._queue and not inbox._pending:
+            rounds -= 1
+            if rounds <= 0:
+                break
+        await asyncio.sleep(0.005)
+    await pilot.pause()
+
+
+async def wait_for(
+    pilot: Pilot[int], predicate: Callable[[], bool], what: str, tries: int = 300
+) -> None:
+    """Pump the app until `predicate()` holds; fail naming `what` if it never does."""
+    for _ in range(tries):
+        if predicate():
+            await pilot.pause()
+            return
+        await pilot.pause()
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+async def ready(pilot: Pilot[int]) -> None:
+    """Wait until the demo's chats and backlog are on screen."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    await wait_for(
+        pilot, lambda: app.ready and len(app._inbox.chats if app._inbox else ()) >= 12, "demo chats"
+    )
+    await wait_for(pilot, lambda: sum(app.inbox.level_counts()) > 0, "waiting chats")
+    await settle(pilot)
+
+
+def list_text(app: DeskApp) -> list[str]:
+    """The chat list's visible rows as plain text."""
+    chat_list = app.query_one(ChatList)
+    rows = []
+    for y in range(chat_list.size.height):
+        rows.append("".join(seg.text for seg in chat_list.render_line(y)).rstrip())
+    return rows
+
+
+def row_text(app: DeskApp, chat_id: int) -> str:
+    """One chat's row as plain text (as the list would draw it now)."""
+    chat_list = app.query_one(ChatList)
+    width = chat_list.size.width
+    return "".join(s.text for s in chat_list._draw(app._row(chat_id), width, False, False)).rstrip()
+
+
+def conversation_text(app: DeskApp) -> str:
+    """Every wrapped line of the open conversation as plain text."""
+    conversation = app.query_one(Conversation)
+    lines = []
+    for block in conversation._blocks:
+        for strip in block:
+            lines.append(strip.text.rstrip())
+    return "\n".join(lines)
+
+
+def composer(app: DeskApp) -> Composer:
+    """The reply composer."""
+    return app.query_one(Composer)
+
+
+def chat_id_by_title(app: DeskApp, part: str) -> int:
+    """The id of the first chat whose title contains `part`."""
+    for chat_id, chat in app.inbox.chats.items():
+        if part in chat.title:
+            return chat_id
+    raise AssertionError(f"no chat titled like {part!r}")
+
+
+def screen_text(app: DeskApp) -> str:
+    """What the terminal shows right now (the active screen), as plain text lines."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text.rstrip() for strip in strips)
