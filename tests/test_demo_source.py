@@ -213,7 +213,7 @@ async def test_same_seed_gives_the_same_backlog_and_the_same_morning() -> None:
 
 
 async def test_stream_opens_connected_and_ends_on_stop() -> None:
-    source, fake = await started()
+    source, _fake = await started()
     stream = source.events()
     assert await anext(stream) == ConnectionState(Connection.CONNECTED, "demo")
     await source.stop()
@@ -411,6 +411,33 @@ async def test_the_desk_stays_alive_after_the_scripted_morning() -> None:
     events = await run_for(source, fake, 2 * 3600)
     late = [e for t, e in events if t > 3600 and isinstance(e, NewMessage)]
     assert late
+
+
+async def test_teammates_pick_up_group_chats_left_waiting_but_never_private_ones() -> None:
+    source, fake = await started()
+    events = await run_for(source, fake, 2 * 3600)
+    private = {c.id for c in await source.dialogs() if c.kind == "private"}
+    mates = [
+        e.message
+        for _, e in events
+        if isinstance(e, NewMessage) and e.message.sender_id in (PRIYA, TOM)
+    ]
+    assert not [m for m in mates if m.chat_id in private]
+    pickups = {
+        line.format(name=person.first_name)
+        for scenario in demo_script.SCENARIOS
+        for person in scenario.customers
+        for line in demo_script.PICKUPS[person.lang]
+    }
+    picked = [m for m in mates if m.text in pickups]
+    assert picked
+    for pickup in picked:
+        history = await source.history(pickup.chat_id, pickup.id, 1000)
+        since = waiting_since(history)
+        assert since is not None and pickup.date - since >= 600, "only chats waiting 10 min+"
+        later = await source.history(pickup.chat_id, None, 1000)
+        after = [m for m in later if m.id > pickup.id and m.sender_id in STAFF]
+        assert after, "the teammate (or the engineer) follows up after 'I'm on it'"
 
 
 # --- parameters and script ------------------------------------------------------------------

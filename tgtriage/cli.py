@@ -57,8 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_run_flags(replay)
 
-    sub.add_parser("login", help="log in to your Telegram account (phone + code, or QR code)")
-    sub.add_parser("logout", help="log out of Telegram and delete the local session")
+    sub.add_parser(
+        "login",
+        help="log in to Telegram (not available yet: the core is built, the login screen is not)",
+    )
+    sub.add_parser("logout", help="log out of Telegram (not available yet)")
     report = sub.add_parser(
         "report", help="response-time report from the store or an export", add_help=False
     )
@@ -91,20 +94,31 @@ def _load_config(path: Path | None, paths: Paths) -> Config:
     return load_config(path or paths.config_file)
 
 
+def _delegated(argv: list[str]) -> int | None:
+    """Run `report` / `templates`, which parse their own options; None for other commands."""
+    config: list[str] = []
+    if len(argv) >= 2 and argv[0] == "--config":
+        config, argv = argv[:2], argv[2:]
+    if argv and argv[0] == "report":
+        from tgtriage.core.report_cli import run_report
+
+        return run_report([*config, *argv[1:]])
+    if argv and argv[0] == "templates":
+        from tgtriage.core.templates_cmd import run_templates
+
+        return run_templates(argv[1:])
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tgtriage` command."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    delegated = _delegated(arguments)
+    if delegated is not None:
+        return delegated
+    args = _parser().parse_args(arguments)
     paths = Paths.default()
     try:
-        if args.command == "report":
-            from tgtriage.core.report_cli import run_report
-
-            extra = ["--config", str(args.config)] if args.config else []
-            return run_report([*extra, *args.args])
-        if args.command == "templates":
-            from tgtriage.core.templates_cmd import run_templates
-
-            return run_templates(list(args.args))
         config = _load_config(args.config, paths)
         keymap = _keymap(config)
         if args.command == "demo":

@@ -295,8 +295,7 @@ class DemoSource:
         people = {p.key: p for p in scenario.customers}
         if not private:
             people.update({p.key: p for p in script.TEAMMATES})
-        title = scenario.title
-        chat = Chat(id=scenario.chat_id, title=title, kind=scenario.kind)
+        chat = Chat(id=scenario.chat_id, title=scenario.title, kind=scenario.kind)
         run = _ChatRun(scenario, chat, people, visible=scenario.appears is None)
         run.steps.extend(scenario.live)
         run.next_id = self._rng.randint(20, 900) if private else self._rng.randint(120, 4800)

@@ -281,6 +281,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 "greta",
                 "Our January invoice was charged twice to the card. Invoice attached",
                 tag="inv",
+                edited=True,
             ),
             Past(
                 "6m35s",
