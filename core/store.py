@@ -634,10 +634,11 @@ class Store:
             return []
         async with self._transaction() as db:
             if chat_id is None:
+                # the floor is a literal so SQLite can use the partial index messages_unmarked_id
                 rows = await db.execute_fetchall(
-                    "DELETE FROM messages WHERE chat_id > ? AND id IN "
+                    f"DELETE FROM messages WHERE chat_id > {CHANNEL_ID_FLOOR} AND id IN "
                     "(SELECT value FROM json_each(?)) RETURNING chat_id, id",
-                    (CHANNEL_ID_FLOOR, _json_list(ids)),
+                    (_json_list(ids),),
                 )
             else:
                 rows = await db.execute_fetchall(

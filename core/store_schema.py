@@ -45,6 +45,9 @@ CREATE TABLE messages (
     UNIQUE (chat_id, id)
 );
 CREATE INDEX messages_chat_date ON messages (chat_id, date, id);
+-- Telegram reports deletions in private chats and basic groups by message id alone (those ids
+-- are unique account-wide); channels/supergroups (ids <= -10^12) always name their chat.
+CREATE INDEX messages_unmarked_id ON messages (id) WHERE chat_id > -1000000000000;
 
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     text,
