@@ -26,26 +26,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import random
-import resource
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from bench import phases as ph
 from bench.cache_source import CacheSource
 from bench.measured import MeasuredDesk, Paint
+from bench.rss import peak_rss_mb
 from tgtriage.core import events as ev
 from tgtriage.core.config import Config
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message
 from tgtriage.core.store import Store
+from tgtriage.tui.composer import Composer
 from tgtriage.tui.keymap import ALT_DIGIT_KEYS
 from tgtriage.tui.screens import SwitcherScreen
+from tgtriage.tui.template_views import TemplatePopup
 
 SIZE = (120, 35)
 WAIT_LIMIT = 5.0
@@ -60,6 +64,7 @@ class KeySample:
     settled: float
     at_bottom: bool
     frames: int
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,7 +72,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -98,7 +103,34 @@ async def _settle(pilot: Pilot[Any], rng: random.Random) -> None:
     await asyncio.sleep(rng.uniform(0, 1 / 60))
 
 
-async def press_open(app: MeasuredDesk, pilot: Pilot[Any], keys: tuple[str, ...], target: int, rng: random.Random) -> KeySample:
+async def _frame(app: MeasuredDesk, mark: int, wanted: Callable[[Paint], bool]) -> Paint:
+    """The first frame logged since `mark` that satisfies `wanted` (waiting for it if need be)."""
+    await _wait_for(lambda: any(wanted(p) for p in app.paints[mark:]))
+    return next(p for p in app.paints[mark:] if wanted(p))
+
+
+async def press_typed(
+    app: MeasuredDesk, pilot: Pilot[Any], key: str, probe: Callable[[], object]
+) -> float | None:
+    """Type one key; time until the first frame showing what `probe` sees once all has settled.
+
+    Returns None when the probe sees nothing (e.g. the list closed because nothing matches).
+    """
+    mark = len(app.paints)
+    t0 = time.perf_counter()
+    await pilot.press(key)
+    await pilot.pause()
+    await asyncio.sleep(0.03)
+    expected = probe()
+    if not expected:
+        return None
+    frame = await _frame(app, mark, lambda p: p.probe == expected)
+    return frame.at - t0
+
+
+async def press_open(
+    app: MeasuredDesk, pilot: Pilot[Any], keys: tuple[str, ...], target: int, rng: random.Random
+) -> KeySample:
     """Press `keys` (the last one opens `target`) and time the frame that shows `target`."""
     mark = len(app.paints)
 
@@ -107,13 +139,22 @@ async def press_open(app: MeasuredDesk, pilot: Pilot[Any], keys: tuple[str, ...]
 
     t0 = time.perf_counter()
     await pilot.press(*keys)
-    await _wait_for(lambda: any(shown(p) for p in app.paints[mark:]))
+    await _frame(app, mark, shown)
     await _settle(pilot, rng)
     frames = [p for p in app.paints[mark:] if shown(p)]
-    return KeySample(keys[-1], frames[0].at - t0, frames[-1].at - t0, frames[0].at_bottom, len(app.paints) - mark)
+    return KeySample(
+        keys[-1],
+        frames[0].at - t0,
+        frames[-1].at - t0,
+        frames[0].at_bottom,
+        len(app.paints) - mark,
+        ph.breakdown(t0, frames[0].at) if ph.LOG else {},
+    )
 
 
-async def bench_slots(app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: random.Random) -> list[KeySample]:
+async def bench_slots(
+    app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: random.Random
+) -> list[KeySample]:
     """Alt+1 … Alt+0, round and round."""
     slots = dict(app.inbox.slots)
     await app.open_chat(slots[max(slots)])
@@ -127,7 +168,9 @@ async def bench_slots(app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: r
     return samples
 
 
-async def bench_next_waiting(app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: random.Random) -> list[KeySample]:
+async def bench_next_waiting(
+    app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: random.Random
+) -> list[KeySample]:
     """Ctrl+N, then (untimed) mark the chat handled — the engineer's loop through the queue."""
     samples = []
     for _ in range(presses):
@@ -147,7 +190,9 @@ def _switcher_ids(app: MeasuredDesk) -> tuple[str, ...]:
     if not isinstance(screen, SwitcherScreen):
         return ()
     options = screen.query_one(OptionList)
-    return tuple(str(options.get_option_at_index(i).id) for i in range(min(3, options.option_count)))
+    return tuple(
+        str(options.get_option_at_index(i).id) for i in range(min(3, options.option_count))
+    )
 
 
 async def bench_switch(
@@ -168,22 +213,18 @@ async def bench_switch(
             mark = len(app.paints)
             t0 = time.perf_counter()
             await pilot.press("ctrl+k")
-            await _wait_for(lambda: any(p.screen == "SwitcherScreen" and p.probe for p in app.paints[mark:]))
-            first = next(p for p in app.paints[mark:] if p.screen == "SwitcherScreen" and p.probe)
+            first = await _frame(
+                app, mark, lambda p: p.screen == "SwitcherScreen" and bool(p.probe)
+            )
             opens.append(first.at - t0)
             await _settle(pilot, rng)
             # Type the chat's number (e.g. "417"), a key at a time: keystroke → filtered list painted.
             for char in chat.title.split(" ")[1] if " " in chat.title else chat.title[:4]:
                 if not char.isalnum():
                     continue
-                mark = len(app.paints)
-                t0 = time.perf_counter()
-                await pilot.press(char)
-                await pilot.pause()
-                await asyncio.sleep(0.03)
-                expected = _switcher_ids(app)
-                await _wait_for(lambda: any(p.probe == expected for p in app.paints[mark:]))
-                typing.append(next(p for p in app.paints[mark:] if p.probe == expected).at - t0)
+                took = await press_typed(app, pilot, char, app.probe)
+                if took is not None:
+                    typing.append(took)
                 await asyncio.sleep(rng.uniform(0, 1 / 60))
             ids = _switcher_ids(app)
             target = int(ids[0]) if ids else None
@@ -195,6 +236,40 @@ async def bench_switch(
     finally:
         app.probe = None
     return enters, opens, typing
+
+
+def _popup_probe(app: MeasuredDesk) -> tuple[str, ...]:
+    """The keys the template popup lists (first three), or () when it is hidden."""
+    popup = app.query_one(TemplatePopup)
+    if not popup.display:
+        return ()
+    return tuple(t.key for t in popup.templates[:3])
+
+
+async def bench_popup(
+    app: MeasuredDesk, pilot: Pilot[Any], words: list[str], rng: random.Random
+) -> list[float]:
+    """Type `/word` in the composer a key at a time: keystroke → popup painted with its matches."""
+    samples: list[float] = []
+    composer = app.query_one(Composer)
+    app.probe = lambda: _popup_probe(app)
+    try:
+        for word in words:
+            composer.focus()
+            composer.load("")
+            await _settle(pilot, rng)
+            for char in "/" + word:
+                took = await press_typed(app, pilot, char, app.probe)
+                if took is None:
+                    break  # nothing matches any more: the popup closed
+                samples.append(took)
+                await asyncio.sleep(rng.uniform(0, 1 / 60))
+            await pilot.press("escape")
+        composer.load("")
+        await _settle(pilot, rng)
+    finally:
+        app.probe = None
+    return samples
 
 
 def burst_events(inbox: Inbox, count: int, rng: random.Random, now: int) -> list[ev.Event]:
@@ -214,13 +289,27 @@ def burst_events(inbox: Inbox, count: int, rng: random.Random, now: int) -> list
         state = inbox.triage[chat_id]
         customer = state.last_customer_id or 900_000 + abs(chat_id) % 1000
         sender = rng.choice(staff) if rng.random() < 0.3 else customer
-        text = " ".join(rng.choice(("sorry", "still", "down", "please", "check", "thanks", "the", "server", "again")) for _ in range(rng.randint(3, 25)))
-        message = Message(chat_id=chat_id, id=mid, date=now - count + i, sender_id=sender, out=sender == inbox.rule.me_id, text=text)
+        text = " ".join(
+            rng.choice(
+                ("sorry", "still", "down", "please", "check", "thanks", "the", "server", "again")
+            )
+            for _ in range(rng.randint(3, 25))
+        )
+        message = Message(
+            chat_id=chat_id,
+            id=mid,
+            date=now - count + i,
+            sender_id=sender,
+            out=sender == inbox.rule.me_id,
+            text=text,
+        )
         out.append(ev.NewMessage(message))
     return out
 
 
-async def bench_burst(app: MeasuredDesk, pilot: Pilot[Any], count: int, rng: random.Random) -> dict[str, Any]:
+async def bench_burst(
+    app: MeasuredDesk, pilot: Pilot[Any], count: int, rng: random.Random
+) -> dict[str, Any]:
     """Submit `count` events at once; time until all are applied and painted; watch the loop stall."""
     inbox = app.inbox
     events = burst_events(inbox, count, rng, inbox.now())
@@ -260,7 +349,8 @@ async def bench_burst(app: MeasuredDesk, pilot: Pilot[Any], count: int, rng: ran
     await asyncio.sleep(0.1)
     running = False
     await beat
-    window = [late for at, late in lateness if t0 <= at <= painted.at + 0.05]
+    beats = [(at, late) for at, late in lateness if t0 <= at <= painted.at + 0.05]
+    window = [late for _, late in beats]
     frames = [p.at for p in app.paints[mark:] if p.at <= painted.at]
     gaps = [b - a for a, b in zip([t0, *frames], frames, strict=False)]
     return {
@@ -273,8 +363,50 @@ async def bench_burst(app: MeasuredDesk, pilot: Pilot[Any], count: int, rng: ran
         "frames": len(frames),
         "longest_frame_gap_ms": max(gaps, default=0.0) * 1000,
         "batches": inbox.batches - batches,
-        "app_changes_max_ms": max((s for kind, s in app.paint_log if kind == "changes"), default=0.0) * 1000,
+        "app_changes_max_ms": max(
+            (s for kind, s in app.paint_log if kind == "changes"), default=0.0
+        )
+        * 1000,
+        "phases": ph.breakdown(t0, painted.at) if ph.LOG else {},
+        "phase_max": _longest_calls(t0, painted.at),
+        "worst_stalls": [
+            _stall(at, late, t0, period) for at, late in sorted(beats, key=lambda b: -b[1])[:3]
+        ],
     }
+
+
+def _stall(at: float, late: float, t0: float, period: float) -> dict[str, Any]:
+    """One heartbeat stall and (with --phases) the wrapped calls that ran inside it."""
+    start = at - late - period
+    inside = sorted(
+        (
+            (name, began, took)
+            for name, began, took in ph.LOG
+            if began < at and began + took > start
+        ),
+        key=lambda c: -min(c[1] + c[2], at) + max(c[1], start),
+    )
+    return {
+        "ends_at_ms": (at - t0) * 1000,
+        "stall_ms": late * 1000,
+        "calls": [
+            {
+                "step": name,
+                "overlap_ms": (min(began + took, at) - max(began, start)) * 1000,
+                "call_ms": took * 1000,
+            }
+            for name, began, took in inside[:8]
+        ],
+    }
+
+
+def _longest_calls(start: float, end: float) -> dict[str, float]:
+    """The longest single call of each wrapped step inside [start, end] (with --phases)."""
+    longest: dict[str, float] = {}
+    for name, began, took in ph.LOG:
+        if start <= began <= end:
+            longest[name] = max(longest.get(name, 0.0), took)
+    return longest
 
 
 async def bench_idle(app: MeasuredDesk, seconds: float) -> dict[str, Any]:
@@ -284,17 +416,26 @@ async def bench_idle(app: MeasuredDesk, seconds: float) -> dict[str, Any]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    return {"seconds": wall, "cpu_ms_per_s": cpu / wall * 1000, "frames": len(app.paints) - mark}
+    return {
+        "seconds": wall,
+        "cpu_ms_per_s": cpu / wall * 1000,
+        "frames": len(app.paints) - mark,
+        "phases": ph.breakdown(wall0, wall0 + wall) if ph.LOG else {},
+    }
 
 
 def _rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process so far, in MB."""
+    return peak_rss_mb()
 
 
-async def run(store_path: Path, presses: int, burst: int, idle: float, seed: int = 3) -> dict[str, Any]:
+async def run(
+    store_path: Path, presses: int, burst: int, idle: float, seed: int = 3, phases: bool = False
+) -> dict[str, Any]:
     """Open the desk on the store and run every measurement in one session."""
     rng = random.Random(seed)
+    if phases:
+        ph.instrument()
     store = await Store.open(store_path)
     result: dict[str, Any] = {}
     try:
@@ -316,12 +457,19 @@ async def run(store_path: Path, presses: int, burst: int, idle: float, seed: int
             switch, opens, typing = await bench_switch(app, pilot, presses, rng)
             slots = await bench_slots(app, pilot, presses, rng)
             waiting = await bench_next_waiting(app, pilot, presses, rng)
+            words = [
+                t.key.split("-")[0][:5]
+                for t in app.replies.library.templates[: max(1, presses // 5)]
+            ]
+            popup = await bench_popup(app, pilot, words, rng)
+            result["templates_loaded"] = len(app.replies.library)
             result["keys"] = {
                 "switch_enter": [asdict(s) for s in switch],
                 "switcher_open": opens,
                 "switcher_typing": typing,
                 "slot": [asdict(s) for s in slots],
                 "next_waiting": [asdict(s) for s in waiting],
+                "template_popup": popup,
             }
             result["open_chat_log_ms"] = [s * 1000 for kind, s in app.paint_log if kind == "open"]
             result["burst"] = await bench_burst(app, pilot, burst, rng)
@@ -329,6 +477,7 @@ async def run(store_path: Path, presses: int, burst: int, idle: float, seed: int
             result["chats"] = len(app.inbox.chats)
             result["paints"] = len(app.paints)
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
+            result["phase_calls"] = ph.per_call() if ph.LOG else {}
         result["rss_peak_mb"] = _rss_mb()
     finally:
         await store.close()
@@ -337,14 +486,17 @@ async def run(store_path: Path, presses: int, burst: int, idle: float, seed: int
 
 def main() -> None:
     """Command line: measure and write JSON."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("store", type=Path)
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--presses", type=int, default=60)
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--phases", action="store_true", help="time each step (diagnosis)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.store, args.presses, args.burst, args.idle))
+    result = asyncio.run(run(args.store, args.presses, args.burst, args.idle, phases=args.phases))
     args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from zoneinfo import ZoneInfo
 
 from tgtriage.core import templates as tpl
@@ -18,18 +17,32 @@ class Replies:
 
     def __init__(self, inbox: Inbox, paths: Paths) -> None:
         self.inbox = inbox
+        self.paths = paths
         self.sources = tpl.library_sources(inbox.config, paths)
         self.watcher = tpl.LibraryWatcher(self.sources)
-        self.library = self.watcher.reload()
+        self.library = self.watcher.library
         self.usage: dict[str, tuple[int, int]] = {}
         self._langs: dict[int, str | None] = {}
+        self._waiting_senders: dict[tuple[int, int], int] = {}
 
     async def load_usage(self) -> None:
         """Read usage counts from the store (they order 'recently used first')."""
         self.usage = await self.inbox.store.template_usage()
 
+    def _follow_sources(self) -> bool:
+        """Follow the folders: a templates/ folder made later replaces the starter set."""
+        sources = tpl.library_sources(self.inbox.config, self.paths)
+        if sources == self.sources:
+            return False
+        self.sources = sources
+        self.watcher = tpl.LibraryWatcher(sources)
+        self.library = self.watcher.library
+        return True
+
     def poll(self) -> bool:
-        """Reload the library if its files changed; True when it did."""
+        """Reload the library if its files (or folders) changed; True when it did."""
+        if self._follow_sources():
+            return True
         fresh = self.watcher.poll()
         if fresh is None:
             return False
@@ -38,7 +51,8 @@ class Replies:
 
     def reload(self) -> None:
         """Reload the library now (the reload key)."""
-        self.library = self.watcher.reload()
+        if not self._follow_sources():
+            self.library = self.watcher.reload()
 
     @property
     def errors(self) -> list[str]:
@@ -46,12 +60,26 @@ class Replies:
         return list(self.library.errors)
 
     async def language(self, chat_id: int) -> str | None:
-        """The chat's language, guessed from its customers' recent messages (cached)."""
+        """The chat's language, guessed from its customers' recent messages (cached).
+
+        Also looks up who wrote the waiting message, so `context` greets that customer.
+        """
+        await self._note_waiting_sender(chat_id)
         if chat_id not in self._langs:
             messages = await self.inbox.store.messages(chat_id, limit=LANG_SAMPLE)
             texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
             self._langs[chat_id] = tpl.detect_lang(texts)
         return self._langs[chat_id]
+
+    async def _note_waiting_sender(self, chat_id: int) -> None:
+        """Remember the sender of the chat's waiting message (read once from the store)."""
+        state = self.inbox.triage.get(chat_id)
+        waiting = state.waiting_msg_id if state else None
+        if waiting is None or (chat_id, waiting) in self._waiting_senders:
+            return
+        message = await self.inbox.store.message(chat_id, waiting)
+        if message is not None and message.sender_id is not None:
+            self._waiting_senders[(chat_id, waiting)] = message.sender_id
 
     def forget_language(self, chat_id: int) -> None:
         """A new customer message may change the guess."""
@@ -66,7 +94,10 @@ class Replies:
         """What the placeholders of a template are filled from in this chat."""
         inbox = self.inbox
         state = inbox.triage.get(chat_id)
-        customer_id = tpl.customer_id_for(state)
+        waiting = state.waiting_msg_id if state else None
+        customer_id = self._waiting_senders.get((chat_id, waiting or 0))
+        if customer_id is None:
+            customer_id = tpl.customer_id_for(state)
         customer = inbox.users.get(customer_id) if customer_id is not None else None
         hours = inbox.config.business_hours
         zone = ZoneInfo(hours.timezone) if hours.enabled else None
@@ -88,4 +119,4 @@ class Replies:
         """Count a use (feeds 'recently used first')."""
         await self.inbox.store.bump_template(key)
         count, _ = self.usage.get(key, (0, 0))
-        self.usage[key] = (count + 1, int(time.time()))
+        self.usage[key] = (count + 1, self.inbox.now())

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
+from tgtriage.core import triage
 from tgtriage.core.config import Config
 from tgtriage.core.inbox import Inbox
 from tgtriage.core.paths import Paths
@@ -33,10 +36,20 @@ FIXED_NOW = 1_709_634_600.0
 INSTANT_BELOW = 1.0
 
 
-def use_utc() -> None:
-    """Draw message times in UTC (call after monkeypatching TZ=UTC)."""
+@contextmanager
+def utc() -> Iterator[None]:
+    """Draw local times in UTC for the duration (message times, postpone notices)."""
+    old = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
     time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
 
 
 @dataclass
@@ -86,10 +99,9 @@ class Desk:
         return self.app.inbox
 
     async def close(self) -> None:
-        """Close the store(s) the app used (after the app has exited)."""
-        for store in self.stores:
-            await store.close()
-        self.stores.clear()
+        """Close any store the app left open (it normally closes when the app exits)."""
+        while self.stores:
+            await self.stores.pop().close()
 
 
 def make_desk(
@@ -120,6 +132,17 @@ def make_desk(
         stores.append(store)
         inbox = Inbox(store, source, cfg, clock=clock)
         await inbox.load_cached()
+        stop = inbox.stop
+
+        async def stop_then_close() -> None:
+            # The app stops the inbox when it unmounts; the store closes in that same event
+            # loop (snapshot tests run the app in a loop of their own).
+            await stop()
+            if store in stores:
+                stores.remove(store)
+                await store.close()
+
+        inbox.stop = stop_then_close  # type: ignore[method-assign]
         return inbox
 
     paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
@@ -209,3 +232,42 @@ def screen_text(app: DeskApp) -> str:
     """What the terminal shows right now (the active screen), as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+@asynccontextmanager
+async def run_desk(desk: Desk, size: tuple[int, int] = (120, 35)) -> AsyncIterator[Pilot[int]]:
+    """Run the desk headless until its demo backlog is on screen; close its store afterwards."""
+    try:
+        async with desk.app.run_test(size=size) as pilot:
+            await ready(pilot)
+            yield pilot
+    finally:
+        await desk.close()
+
+
+async def type_text(pilot: Pilot[int], text: str) -> None:
+    """Type characters one key at a time, as a person would."""
+    await pilot.press(*text)
+
+
+def waiting_ids(app: DeskApp) -> set[int]:
+    """Chats that currently wait for a reply."""
+    inbox = app.inbox
+    now = inbox.now()
+    return {c for c, state in inbox.triage.items() if triage.is_awaiting(state, now)}
+
+
+def slot_strip(app: DeskApp) -> str:
+    """The working-set strip (the screen's top line)."""
+    return screen_text(app).splitlines()[0]
+
+
+def status_line(app: DeskApp) -> str:
+    """The status line (second line from the bottom, above the footer)."""
+    return screen_text(app).splitlines()[-2]
+
+
+def switcher_rows(app: DeskApp) -> list[str]:
+    """The chats the open switcher (Ctrl+K) lists, top first, as plain text."""
+    options = app.screen.query_one("#switcher-list", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]

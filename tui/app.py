@@ -13,6 +13,8 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -21,8 +23,9 @@ from tgtriage.core.models import Message, OutboxItem, OutboxState
 from tgtriage.core.paths import Paths
 from tgtriage.core.postpone import CHOICES, parse_postpone
 from tgtriage.core.replies import Replies
+from tgtriage.core.sanitize import clean_line
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
-from tgtriage.core.triage import Role
+from tgtriage.core.triage import Role, format_wait
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer
@@ -106,7 +109,9 @@ class DeskApp(App[int]):
         self._replies = Replies(self.inbox, self.paths)
         await self._replies.load_usage()
         for problem in self._replies.errors[:3]:
-            self.notify(problem, title="Template problem", severity="warning", timeout=10)
+            self.notify(
+                problem, title="Template problem", severity="warning", timeout=10, markup=False
+            )
         self.set_interval(self.tick_seconds, self._tick)
         self.ready = True
         if self.start_source:
@@ -208,7 +213,10 @@ class DeskApp(App[int]):
         """Once a second: timers move; repaint only the rows whose text changed."""
         if self._inbox is None:
             return
-        chat_list = self.query_one(ChatList)
+        try:
+            chat_list = self.query_one(ChatList)
+        except NoMatches:
+            return  # the desk is shutting down; its widgets are already gone
         order = self.inbox.order()
         if order != chat_list.chat_ids:
             chat_list.set_order(order)
@@ -222,7 +230,9 @@ class DeskApp(App[int]):
         replies = self.replies
         self.notify(f"Templates reloaded: {len(replies.library)} ready.", timeout=3)
         for problem in replies.errors[:3]:
-            self.notify(problem, title="Template problem", severity="warning", timeout=10)
+            self.notify(
+                problem, title="Template problem", severity="warning", timeout=10, markup=False
+            )
 
     @property
     def replies(self) -> Replies:
@@ -419,7 +429,7 @@ class DeskApp(App[int]):
         for slot in range(1, 11):
             holder = self.inbox.slots.get(slot)
             title = self.inbox.chats[holder].title if holder in self.inbox.chats else "empty"
-            choices.append((str(slot), f"{slot % 10}  {title}"))
+            choices.append((str(slot), f"{slot % 10}  {clean_line(title, 60)}"))
         self.push_screen(
             ChoiceScreen("Pin to slot (press its digit)", choices), partial(self._pinned, chat_id)
         )
@@ -442,8 +452,8 @@ class DeskApp(App[int]):
         chats = []
         for chat_id in self.inbox.order():
             wait = self.inbox.wait(chat_id)
-            extra = f"waiting {wait // 60}m" if wait is not None else ""
-            chats.append((chat_id, self.inbox.chats[chat_id].title, extra))
+            extra = f"waiting {format_wait(wait)}" if wait is not None else ""
+            chats.append((chat_id, clean_line(self.inbox.chats[chat_id].title, 80), extra))
         self.push_screen(SwitcherScreen(chats), self._switched)
 
     async def _switched(self, chat_id: int | None) -> None:
@@ -494,7 +504,7 @@ class DeskApp(App[int]):
                 text, self.inbox.now(), tz, self.inbox.config.postpone.tomorrow_at
             )
         except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         await self.inbox.postpone(chat_id, until)
         self.notify(
@@ -545,6 +555,10 @@ class DeskApp(App[int]):
     def on_key(self, event: object) -> None:
         """'?' opens help — but never while typing in the composer."""
         if getattr(event, "character", None) == "?" and not isinstance(self.focused, Composer):
+            # Stop here: App's own key handler would otherwise check the same '?' against the
+            # help screen just pushed, whose bindings close it again at once.
+            event.stop()  # type: ignore[attr-defined]
+            event.prevent_default()  # type: ignore[attr-defined]
             self.action_help()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -564,7 +578,7 @@ class DeskApp(App[int]):
             if chat_id is not None and chat_id in self.inbox.chats:
                 title = self.inbox.chats[chat_id].title
                 yield SystemCommand(
-                    f"Open slot {slot % 10}: {title}",
+                    f"Open slot {slot % 10}: {escape(clean_line(title, 60))}",
                     "Working set",
                     partial(self.run_action, f"open_slot({slot})"),
                 )

@@ -120,7 +120,7 @@ class ChatList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """Draw row `y` of the visible region."""
         index = int(self.scroll_y) + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # not under the scrollbar
         if index >= len(self.chat_ids) or width <= 0:
             return Strip.blank(width, self.rich_style)
         chat_id = self.chat_ids[index]

@@ -118,9 +118,10 @@ class Composer(TextArea):
         await super()._on_key(event)
 
     def _jump_field(self, backwards: bool) -> None:
-        """Select the next (or previous) unfilled template field after the cursor."""
-        cursor = self._doc.get_index_from_location(self.selection.end)
-        found = previous_field(self.text, cursor) if backwards else next_field(self.text, cursor)
+        """Select the next unfilled field after the selection (backwards: the one before it)."""
+        doc = self._doc
+        low, high = sorted(doc.get_index_from_location(end) for end in self.selection)
+        found = previous_field(self.text, low) if backwards else next_field(self.text, high)
         if found is not None:
             self.select_span(found.start, found.end)
 

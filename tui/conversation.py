@@ -55,6 +55,7 @@ class Conversation(ScrollView, can_focus=True):
         self._blocks: list[list[Strip]] = []
         self._starts: list[int] = [0]
         self._width = 0
+        self._following = True
         self.empty_text = (
             "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
         )
@@ -134,7 +135,7 @@ class Conversation(ScrollView, can_focus=True):
 
     def _relayout(self) -> None:
         """Wrap every message at the current width and index the lines."""
-        width = max(10, self.scrollable_content_region.width or self.size.width or 80)
+        width = self._wrap_width()
         self._width = width
         console: Console = self.app.console
         blocks: list[list[Strip]] = []
@@ -161,25 +162,41 @@ class Conversation(ScrollView, can_focus=True):
         """Draw line `y` of the visible region."""
         index = int(self.scroll_y) + y
         width = self.size.width
+        # Every segment gets a style: with NO_COLOR, Textual's monochrome filter fails on None.
         if not self._blocks:
             if y == 1:
                 hint = Text(" " + self.empty_text, "dim")
-                return Strip(list(hint.render(self.app.console))).crop_extend(0, width, None)
-            return Strip.blank(width)
+                strip = Strip(list(hint.render(self.app.console))).crop_extend(0, width, None)
+                return strip.apply_style(self.rich_style)
+            return Strip.blank(width, self.rich_style)
         if index >= self._starts[-1]:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         block = bisect_right(self._starts, index) - 1
         strip = self._blocks[block][index - self._starts[block]]
         return strip.crop_extend(0, width, None).apply_style(self.rich_style)
 
     def on_resize(self) -> None:
-        """Re-wrap at the new width."""
-        if self.scrollable_content_region.width != self._width:
+        """Re-wrap at the new width; keep following the newest message if we were there."""
+        following = self._following
+        if self._wrap_width() != self._width:
             self._relayout()
+        if following:
+            self._follow()
+
+    def _wrap_width(self) -> int:
+        """Wrap width: the widget's width less a column kept for the scrollbar, shown or not.
+
+        Wrapping at the content region's width instead depended on whether the scrollbar had
+        appeared yet, which left text one column too wide (cut off, and a horizontal
+        scrollbar) depending on timing.
+        """
+        gutter = self.styles.scrollbar_size_vertical
+        return max(10, (self.size.width or 80) - gutter)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
-        """Ask for older messages when the top is reached."""
+        """Ask for older messages when the top is reached; remember whether we follow the end."""
         super().watch_scroll_y(old, new)
+        self._following = new >= self.max_scroll_y - 1
         if (
             new <= 0
             and self.has_older

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,8 +31,6 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """A scrollable table of keys."""
-        text = Text()
-        text.append("tgtriage — keys\n\n", "bold")
         groups: dict[str, list[tuple[str, str]]] = {}
         for action in ACTIONS:
             if action.id.startswith("slot_") and action.id != "slot_1":
@@ -41,15 +41,19 @@ class HelpScreen(ModalScreen[None]):
                 keys, description = "Alt+1 … Alt+0", "Open working-set slot 1 … 10"
             groups.setdefault(action.group, []).append((keys, description))
         groups.setdefault("Composer and list", []).extend(COMPOSER_KEYS)
+        # A grid, so that a long description wraps under itself, not under the keys.
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
         for group, rows in groups.items():
-            text.append(f"{group}\n", "bold underline")
+            table.add_row(Text(group, "bold underline"), Text())
             for keys, description in rows:
-                text.append(f"  {keys:<24}", "bold cyan")
-                text.append(f"{description}\n")
-            text.append("\n")
-        text.append("Esc closes this help. Keys can be remapped in config.toml [keys].", "dim")
+                table.add_row(Text(f"  {keys}", "bold cyan"), Text(description))
+            table.add_row(Text(), Text())
+        title = Text("tgtriage — keys\n", "bold")
+        hint = Text("Esc closes this help. Keys can be remapped in config.toml [keys].", "dim")
         with VerticalScroll(id="help-box"):
-            yield Static(text, id="help-text")
+            yield Static(Group(title, table, hint), id="help-text")
 
 
 class SwitcherScreen(ModalScreen[int | None]):
@@ -85,7 +89,7 @@ class SwitcherScreen(ModalScreen[int | None]):
                 (matcher.match(title), cid, title, extra) for cid, title, extra in self._chats
             ]
             ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:50]
-            items = [(cid, matcher.highlight(title), extra) for _, cid, title, extra in ranked]
+            items = [(cid, _highlight(matcher, title), extra) for _, cid, title, extra in ranked]
         else:
             items = [(cid, Content(title), extra) for cid, title, extra in self._chats[:50]]
         for cid, title, extra in items:
@@ -117,6 +121,16 @@ class SwitcherScreen(ModalScreen[int | None]):
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
 
+def _highlight(matcher: Matcher, title: str) -> Content:
+    """The title as plain text (never markup, unlike Matcher.highlight) with matches marked."""
+    content = Content(title)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    for offset in offsets:
+        if not title[offset].isspace():
+            content = content.stylize("reverse", offset, offset + 1)
+    return content
+
+
 class ChoiceScreen(ModalScreen[str | None]):
     """A short list of choices (postpone durations, slots) with an optional typed value."""
 
@@ -135,7 +149,8 @@ class ChoiceScreen(ModalScreen[str | None]):
         with Vertical(id="choice-box"):
             yield Static(Text(self._title, "bold"), id="choice-title")
             yield OptionList(
-                *[Option(label, id=value) for value, label in self._choices], id="choice-list"
+                *[Option(Content(label), id=value) for value, label in self._choices],
+                id="choice-list",
             )
             if self._prompt:
                 yield Input(placeholder=self._prompt, id="choice-input")

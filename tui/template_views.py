@@ -135,7 +135,8 @@ class TemplatePicker(ModalScreen[Template | None]):
             return
         text = Text()
         text.append(f"{clean_line(template.title, 60)}\n", "bold")
-        text.append(f"{template.category} · /{template.key} · {template.where}\n\n", "dim")
+        where = f" · {template.source.name}:{template.line}" if template.source else ""
+        text.append(f"{template.category} · /{template.key}{where}\n\n", "dim")
         text.append(self._preview(template))
         preview.update(text)
 

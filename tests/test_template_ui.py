@@ -1,0 +1,523 @@
+"""Templates in the desk under Pilot: /word popup, fields, refusal, picker, ranking, reload."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from textual import events
+from textual.keys import _character_to_key
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+from textual.widgets._toast import Toast
+
+from tests.desk_harness import (
+    Desk,
+    chat_id_by_title,
+    composer,
+    make_desk,
+    ready,
+    settle,
+    wait_for,
+)
+from tgtriage.core.events import NewMessage
+from tgtriage.core.models import Message, User
+from tgtriage.core.templates import Template, starter_dir
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
+
+SIZE = (120, 35)
+GREET_ISSUE_EN = (
+    "Hi {name}! This is Alex. Thanks for writing in about ‹issue›; I'm looking into it now "
+    "and will get back to you shortly."
+)
+RAJ_ID = 6100000002  # Dana's colleague in the Acme chat of the demo
+
+
+@asynccontextmanager
+async def running(desk: Desk, *, notifications: bool = False) -> AsyncIterator[Pilot[int]]:
+    """Run the desk at 120×35 until the demo's chats are on screen; close its store after."""
+    try:
+        async with desk.app.run_test(size=SIZE, notifications=notifications) as pilot:
+            await ready(pilot)
+            yield pilot
+    finally:
+        await desk.close()
+
+
+async def type_text(pilot: Pilot[int], text: str) -> None:
+    """Type `text` key by key, as a terminal delivers it (one key event per character)."""
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        pilot.app.post_message(events.Key(key, char))
+    await settle(pilot, rounds=2)
+
+
+async def press(pilot: Pilot[int], *keys: str) -> None:
+    """Press keys and let the app react."""
+    await pilot.press(*keys)
+    await settle(pilot, rounds=2)
+
+
+async def open_longest_waiting(pilot: Pilot[int]) -> int:
+    """Ctrl+N: open the chat that has waited longest (the demo's Globex, Lena waiting)."""
+    await press(pilot, "ctrl+n")
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    chat_id = app.inbox.open_chat_id
+    assert chat_id is not None
+    return chat_id
+
+
+async def open_titled(pilot: Pilot[int], part: str) -> int:
+    """Open the chat whose title contains `part`, with the composer focused."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    chat_id = chat_id_by_title(app, part)
+    await app.open_chat(chat_id)
+    await settle(pilot, rounds=2)
+    return chat_id
+
+
+def popup(app: DeskApp) -> TemplatePopup:
+    """The `/word` popup above the composer."""
+    return app.query_one(TemplatePopup)
+
+
+def shown(app: DeskApp) -> list[tuple[str, str | None]]:
+    """(key, lang) of the templates the popup shows; empty when it is hidden."""
+    box = popup(app)
+    if not box.display:
+        return []
+    return [(t.key, t.lang) for t in box.templates]
+
+
+def selected_text(app: DeskApp) -> str:
+    """The composer's selected text (a template field after insertion or Tab)."""
+    return composer(app).selected_text
+
+
+def toasts(app: DeskApp) -> list[str]:
+    """The messages of the notifications currently shown."""
+    return [str(n.message) for n in app._notifications]
+
+
+def drawn_toasts(app: DeskApp) -> list[str]:
+    """What the toasts on screen draw (title and message, as the terminal would show them)."""
+    return [toast.render().plain for toast in app.screen.query(Toast)]
+
+
+async def sent_texts(app: DeskApp, chat_id: int) -> list[str]:
+    """Texts of our replies in the chat: confirmed ones and those still in the outbox."""
+    messages = await app.inbox.store.messages(chat_id, limit=50)
+    return [m.text for m in messages if m.out] + [
+        item.text for item in app.inbox.outbox.get(chat_id, [])
+    ]
+
+
+async def wait_sent(pilot: Pilot[int], chat_id: int, text: str) -> None:
+    """Wait until `text` was sent to the chat (it left the composer and reached the store)."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    for _ in range(200):
+        if text in await sent_texts(app, chat_id):
+            return
+        await settle(pilot, rounds=1)
+    raise AssertionError(f"{text!r} was never sent; sent: {await sent_texts(app, chat_id)}")
+
+
+def write_templates(folder: Path, name: str, content: str) -> Path:
+    """Write one template file into a templates folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    part = path.with_suffix(".part")  # not *.toml: a watcher never sees half a file
+    part.write_text(content, encoding="utf-8")
+    part.replace(path)
+    return path
+
+
+def templates_dir(tmp_path: Path) -> Path:
+    """The templates folder of the desk's config dir (as make_desk lays it out)."""
+    return tmp_path / "config" / "templates"
+
+
+# ----------------------------------------------------------------- the popup
+
+
+async def test_slash_and_letters_open_popup_with_starter_templates(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        assert shown(app) == []
+        await type_text(pilot, "/g")
+        keys = [key for key, _ in shown(app)]
+        assert "greet" in keys and "greet-issue" in keys
+        starter = starter_dir()
+        assert all(
+            t.source is not None and t.source.parent == starter for t in popup(app).templates
+        )
+        await type_text(pilot, "reet-")
+        assert shown(app) and {key for key, _ in shown(app)} == {"greet-issue"}
+        assert len(shown(app)) < len(keys)
+        assert composer(app).text == "/greet-"
+
+
+async def test_escape_closes_popup_keeps_text_and_it_stays_closed(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_longest_waiting(pilot)
+        await type_text(pilot, "/gre")
+        assert shown(app)
+        await press(pilot, "escape")
+        assert shown(app) == []
+        assert composer(app).text == "/gre"
+        assert app.focused is composer(app), "Esc closed the popup, not the composer"
+        await type_text(pilot, "e")
+        assert shown(app) == [], "reopened for the word it was dismissed on"
+        assert composer(app).text == "/gree"
+        await press(pilot, "enter")
+        await wait_sent(pilot, chat_id, "/gree")
+        await type_text(pilot, "ok /gre")
+        assert shown(app), "a new /word opens the popup again"
+        await press(pilot, "escape")
+        await type_text(pilot, " /th")
+        assert [key for key, _ in shown(app)][:1] == ["thanks"], "the next word opens it again"
+
+
+async def test_down_and_enter_insert_the_highlighted_template(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "/gre")
+        assert shown(app)[:2] == [("greet", "en"), ("greet-issue", "en")]
+        await press(pilot, "down")
+        chosen = popup(app).chosen
+        assert chosen is not None and (chosen.key, chosen.lang) == ("greet-issue", "en")
+        await press(pilot, "down", "up")
+        await press(pilot, "enter")
+        assert shown(app) == []
+        assert composer(app).text == GREET_ISSUE_EN.format(name="Lena")
+        assert "/gre" not in composer(app).text
+
+
+async def test_tab_inserts_replacing_the_slash_word_mid_text(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "Sure. /gre")
+        await press(pilot, "tab")
+        assert composer(app).text == "Sure. Hi Lena! This is Alex. How can I help you today?"
+        assert app.focused is composer(app), "Tab inserted; it did not move the focus"
+        assert composer(app).cursor_index == len(composer(app).text)
+
+
+async def test_greeting_names_the_customer_whose_message_waits(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_titled(pilot, "Acme")
+        state = app.inbox.triage[chat_id]
+        waiting = await app.inbox.store.message(chat_id, state.waiting_msg_id or 0)
+        assert waiting is not None and waiting.sender_id is not None
+        dana = app.inbox.users[waiting.sender_id]
+        assert dana.first_name == "Dana"
+        # Her colleague Raj adds a line: Dana's question still waits, Raj wrote last.
+        raj = app.inbox.users.get(RAJ_ID) or User(id=RAJ_ID, first_name="Raj", last_name="M")
+        note = Message(
+            chat_id=chat_id,
+            id=state.last_msg_id + 1,
+            date=int(desk.clock.now),
+            sender_id=raj.id,
+            sender_name=raj.name,
+            text="same problem here",
+        )
+        app.inbox.submit(NewMessage(note, raj))
+        await wait_for(
+            pilot, lambda: app.inbox.triage[chat_id].last_customer_id == raj.id, "Raj's line"
+        )
+        assert app.inbox.triage[chat_id].waiting_msg_id == waiting.id
+        await type_text(pilot, "/greet")
+        await press(pilot, "enter")
+        assert composer(app).text.startswith("Hi Dana! This is Alex.")
+
+
+async def test_first_field_is_selected_typing_replaces_it_tab_moves_on(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "/maint")
+        await press(pilot, "tab")
+        assert composer(app).text.startswith(
+            "Heads-up: we have planned maintenance on ‹date›, ‹time›."
+        )
+        assert selected_text(app) == "‹date›"
+        await press(pilot, "tab")
+        assert selected_text(app) == "‹time›"
+        await press(pilot, "shift+tab")
+        assert selected_text(app) == "‹date›", "Shift+Tab goes back to the previous field"
+        await type_text(pilot, "March 9")
+        assert composer(app).text.startswith("Heads-up: we have planned maintenance on March 9, ")
+        await press(pilot, "tab")
+        assert selected_text(app) == "‹time›"
+        await type_text(pilot, "02:00-03:00 UTC")
+        await press(pilot, "tab")
+        assert selected_text(app) == "‹impact›"
+        await type_text(pilot, "the panel is read-only")
+        assert "‹" not in composer(app).text
+        assert "During this window, the panel is read-only." in composer(app).text
+        await press(pilot, "tab")
+        assert app.focused is composer(app), "Tab with no fields left stays in the composer"
+
+
+async def test_sending_with_an_unfilled_field_is_refused_naming_it(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_longest_waiting(pilot)
+        before = await sent_texts(app, chat_id)
+        await type_text(pilot, "/greet-")
+        await press(pilot, "tab")
+        text = composer(app).text
+        assert "‹issue›" in text
+        await press(pilot, "enter")
+        assert any("Not sent" in t and "fill ‹issue›" in t for t in toasts(app)), toasts(app)
+        assert composer(app).text == text, "the text stays for the engineer to finish"
+        assert await sent_texts(app, chat_id) == before
+        await press(pilot, "tab")
+        assert selected_text(app) == "‹issue›"
+        await type_text(pilot, "the backup")
+        await press(pilot, "enter")
+        await wait_sent(
+            pilot, chat_id, GREET_ISSUE_EN.format(name="Lena").replace("‹issue›", "the backup")
+        )
+        assert composer(app).text == ""
+
+
+async def test_paths_and_urls_are_typeable_and_send_as_typed(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_longest_waiting(pilot)
+        opened: list[str] = []
+        box = popup(app)
+        show = box.show_templates
+
+        def spy(templates: list[Template]) -> None:
+            if templates:
+                opened.append(composer(app).text)
+            show(templates)
+
+        box.show_templates = spy  # type: ignore[method-assign]
+        url = "docs at https://example.com/help/backup and www.example.com/greet"
+        await type_text(pilot, url)
+        assert opened == [], "the popup opened inside a URL"
+        await press(pilot, "enter")
+        await wait_sent(pilot, chat_id, url)
+
+        # A path: the popup may offer templates for `/usr`; the next `/` closes it.
+        await type_text(pilot, "see /usr/bin/env")
+        assert shown(app) == []
+        await press(pilot, "enter")
+        await wait_sent(pilot, chat_id, "see /usr/bin/env")
+
+        # A literal `/word` at the end: Esc when the popup appears, then Enter sends it as is.
+        await type_text(pilot, "run /details")
+        assert shown(app), "a template matches /details"
+        await press(pilot, "escape")
+        await press(pilot, "enter")
+        await wait_sent(pilot, chat_id, "run /details")
+
+
+# ----------------------------------------------------------------- the picker
+
+
+async def test_picker_filters_previews_for_the_chat_and_inserts_at_cursor(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "AB")
+        await press(pilot, "left")
+        await press(pilot, "ctrl+t")
+        picker = app.screen
+        assert isinstance(picker, TemplatePicker)
+        options = picker.query_one("#picker-list", OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert "Opening" in labels and "Troubleshooting" in labels, "grouped by category"
+        assert picker.query_one("#picker-input", Input).has_focus
+        await type_text(pilot, "greet")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels and all("/greet" in label for label in labels)
+        preview = str(picker.query_one("#picker-preview", Static).content)
+        assert "Hi Lena! This is Alex. How can I help you today?" in preview
+        await press(pilot, "down")
+        preview = str(picker.query_one("#picker-preview", Static).content)
+        assert "Thanks for writing in about ‹issue›" in preview
+        await press(pilot, "enter")
+        assert not isinstance(app.screen, TemplatePicker)
+        assert composer(app).text == "A" + GREET_ISSUE_EN.format(name="Lena") + "B"
+        assert selected_text(app) == "‹issue›"
+
+
+async def test_picker_escape_inserts_nothing(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "draft")
+        await press(pilot, "ctrl+t")
+        await type_text(pilot, "unreach")
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, TemplatePicker)
+        assert composer(app).text == "draft"
+
+
+# ----------------------------------------------------------------- ranking
+
+
+async def test_russian_speaking_customer_gets_ru_templates_first(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_titled(pilot, "Vostok")
+        await type_text(pilot, "/gre")
+        assert shown(app)[:2] == [("greet", "ru"), ("greet-issue", "ru")]
+        await press(pilot, "enter")
+        assert composer(app).text.startswith("Здравствуйте, Игорь! На связи Alex.")
+        # The same word in an English-speaking chat offers the English ones first.
+        await open_titled(pilot, "Globex")
+        await type_text(pilot, "/gre")
+        assert shown(app)[:2] == [("greet", "en"), ("greet-issue", "en")]
+        # The picker ranks the same way for a Russian-speaking private chat.
+        await open_titled(pilot, "Ольга")
+        await press(pilot, "ctrl+t")
+        await type_text(pilot, "thanks")
+        picker = app.screen
+        assert isinstance(picker, TemplatePicker)
+        preview = str(picker.query_one("#picker-preview", Static).content)
+        assert "ru.toml" in preview and "Всегда рады помочь, Ольга!" in preview, preview
+
+
+async def test_usage_is_stored_and_a_used_template_ranks_first_next_time(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "/gre")
+        assert shown(app)[0] == ("greet", "en")
+        await press(pilot, "down", "enter")
+        assert (await app.inbox.store.template_usage())["greet-issue"][0] == 1
+        await open_titled(pilot, "Stark")
+        await type_text(pilot, "/gre")
+        assert shown(app)[0] == ("greet-issue", "en"), "used once, now first"
+
+    # A fresh desk over the same store remembers it.
+    again = make_desk(tmp_path)
+    async with running(again) as pilot:
+        app = again.app
+        await open_titled(pilot, "Northwind")
+        await type_text(pilot, "/gre")
+        assert shown(app)[0] == ("greet-issue", "en")
+
+
+# ----------------------------------------------------------------- reload and bad files
+
+NEW_TEMPLATE = """
+[[template]]
+key = "refund"
+title = "Refund policy"
+category = "Billing"
+lang = "en"
+body = "Hi {{ customer.first_name }}, refunds go back to the card within {{ input.days }} days."
+"""
+
+BROKEN = """[[template]]
+key = "oops"
+title = "Broken
+category = "x"
+body = "never loads"
+"""
+
+
+async def test_new_template_file_appears_without_losing_the_text(tmp_path: Path) -> None:
+    folder = templates_dir(tmp_path)
+    shutil.copytree(starter_dir(), folder)  # as `tgtriage templates init` would
+    desk = make_desk(tmp_path)
+    desk.app.tick_seconds = 0.05
+    async with running(desk, notifications=True) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "Thanks! /refu")
+        assert ("refund", "en") not in shown(app)
+        write_templates(folder, "billing.toml", NEW_TEMPLATE)
+        await wait_for(pilot, lambda: app.replies.library.get("refund") is not None, "reload")
+        assert any("Templates reloaded" in t for t in toasts(app))
+        assert composer(app).text == "Thanks! /refu"
+        await type_text(pilot, "n")
+        assert shown(app)[0] == ("refund", "en")
+        await press(pilot, "enter")
+        assert composer(app).text == (
+            "Thanks! Hi Lena, refunds go back to the card within ‹days› days."
+        )
+        assert selected_text(app) == "‹days›"
+
+
+async def test_reload_key_picks_up_a_templates_folder_made_while_running(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)  # its tick is an hour: only the key can reload
+    async with running(desk, notifications=True) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "draft ")
+        assert app.replies.library.get("greet") is not None, "no folder yet: the starter set"
+        write_templates(templates_dir(tmp_path), "billing.toml", NEW_TEMPLATE)
+        await press(pilot, "alt+t")
+        assert app.replies.library.get("refund") is not None
+        assert app.replies.library.get("greet") is None, "the folder replaces the starter set"
+        assert any("Templates reloaded" in t for t in toasts(app))
+        assert composer(app).text == "draft "
+        assert app.focused is composer(app)
+
+
+async def test_broken_file_warns_with_file_and_line_and_the_rest_load(tmp_path: Path) -> None:
+    folder = templates_dir(tmp_path)
+    write_templates(folder, "billing.toml", NEW_TEMPLATE)
+    write_templates(folder, "broken[v2].toml", BROKEN)
+    desk = make_desk(tmp_path)
+    async with running(desk, notifications=True) as pilot:
+        app = desk.app
+        where = f"{folder / 'broken[v2].toml'}:3: not valid TOML"
+        await wait_for(pilot, lambda: any(where in t for t in drawn_toasts(app)), "the warning")
+        warning = next(n for n in app._notifications if where in str(n.message))
+        assert warning.severity == "warning"
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "/ref")
+        assert shown(app) == [("refund", "en")], "the good file still loads"
+        await type_text(pilot, " /oop")
+        assert ("oops", None) not in shown(app)
+
+
+async def test_file_broken_while_running_warns_and_keeps_the_rest(tmp_path: Path) -> None:
+    folder = templates_dir(tmp_path)
+    write_templates(folder, "billing.toml", NEW_TEMPLATE)
+    desk = make_desk(tmp_path)
+    desk.app.tick_seconds = 0.05
+    async with running(desk, notifications=True) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        bad = NEW_TEMPLATE.replace("refund", "refund2").replace(
+            "{{ customer.first_name }}", "{{ customer.nickname }}"
+        )
+        write_templates(folder, "more.toml", bad)
+        await wait_for(pilot, lambda: any("more.toml:" in t for t in toasts(app)), "a warning")
+        message = next(t for t in toasts(app) if "more.toml:" in t)
+        assert message.startswith(f"{folder / 'more.toml'}:7: unknown variable 'customer.nickname'")
+        assert app.replies.library.get("refund") is not None
+        await type_text(pilot, "/refu")
+        assert shown(app) == [("refund", "en")]
