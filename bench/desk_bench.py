@@ -64,6 +64,7 @@ class KeySample:
     settled: float
     at_bottom: bool
     frames: int
+    cpu: float  # process CPU time from the press to the first frame (contention-free cost)
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -137,6 +138,7 @@ async def press_open(
     def shown(paint: Paint) -> bool:
         return paint.chat_id == target and paint.conversation
 
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     await pilot.press(*keys)
     await _frame(app, mark, shown)
@@ -148,6 +150,7 @@ async def press_open(
         frames[-1].at - t0,
         frames[0].at_bottom,
         len(app.paints) - mark,
+        frames[0].cpu - cpu0,
         ph.breakdown(t0, frames[0].at) if ph.LOG else {},
     )
 
@@ -339,6 +342,7 @@ async def bench_burst(
     await asyncio.sleep(0.1)
     mark = len(app.paints)
     batches = inbox.batches
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     for event in events:
         inbox.submit(event)
@@ -358,6 +362,7 @@ async def bench_burst(
         "chats": len({e.message.chat_id for e in events if isinstance(e, ev.NewMessage)}),
         "applied_s": applied_at - t0,
         "painted_s": painted.at - t0,
+        "cpu_s": painted.cpu - cpu0,
         "worst_stall_ms": max(window, default=0.0) * 1000,
         "heartbeats": len(window),
         "frames": len(frames),

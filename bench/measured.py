@@ -27,6 +27,7 @@ class Paint:
     """One frame sent to the terminal."""
 
     at: float  # perf_counter() when the frame's bytes were ready
+    cpu: float  # process_time() at that moment (CPU of all the process's threads)
     cost: float  # seconds spent building the frame's bytes
     chat_id: int | None  # the chat the conversation showed in this frame
     conversation: bool  # whether the frame redrew part of the conversation pane
@@ -77,6 +78,7 @@ class MeasuredDesk(DeskApp):
         self.paints.append(
             Paint(
                 at=done,
+                cpu=time.process_time(),
                 cost=done - began,
                 chat_id=conv.chat_id if conv is not None else None,
                 conversation=bool(

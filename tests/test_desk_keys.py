@@ -95,6 +95,7 @@ async def test_ctrl_n_opens_the_longest_waiting_chat_other_than_the_open_one(des
 
         await pilot.press("ctrl+n")
         second = inbox.open_chat_id
+        assert second is not None
         assert second != top and second in waiting_ids(desk.app)
         waits = {c: inbox.wait(c) or 0 for c in waiting_ids(desk.app) - {top}}
         assert inbox.level(second) == max(inbox.level(c) or 0 for c in waits)
@@ -188,6 +189,7 @@ async def test_alt_digits_open_slots_in_both_spellings_and_never_reach_the_compo
         for slot, key in presses:
             assert app.focused is composer(app)
             before = inbox.open_chat_id
+            assert before is not None
             await pilot.press(key)
             assert inbox.open_chat_id == inbox.slots[slot] != before, f"{key!r} opens {slot}"
             assert inbox.chats[inbox.slots[slot]].title in header(app)
@@ -202,6 +204,7 @@ async def test_alt_w_pins_the_open_chat_to_the_chosen_slot(desk: Desk) -> None:
         inbox = desk.inbox
         await pilot.press("ctrl+n")
         chat_id = inbox.open_chat_id
+        assert chat_id is not None
         assert inbox.slots == {1: chat_id}
         await pilot.press("alt+w")
         assert isinstance(desk.app.screen, ChoiceScreen)
@@ -268,6 +271,7 @@ async def test_single_letters_typed_in_the_composer_are_text_and_fire_nothing(de
         app, inbox = desk.app, desk.inbox
         await pilot.press("ctrl+n")
         opened = inbox.open_chat_id
+        assert opened is not None
         cursor = app.query_one(ChatList).current_chat_id
         await type_text(pilot, "jkq? lhJ")
         assert composer(app).text == "jkq? lhJ"
@@ -283,6 +287,7 @@ async def test_ctrl_p_palette_lists_desk_actions_and_runs_them(desk: Desk) -> No
         app, inbox = desk.app, desk.inbox
         await pilot.press("ctrl+n")
         chat_id = inbox.open_chat_id
+        assert chat_id is not None
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await type_text(pilot, "handled")
@@ -329,6 +334,7 @@ async def test_ctrl_j_inserts_a_newline_and_the_reply_keeps_both_lines(desk: Des
         app, inbox = desk.app, desk.inbox
         await pilot.press("ctrl+n")
         chat_id = inbox.open_chat_id
+        assert chat_id is not None
         await type_text(pilot, "one")
         await pilot.press("ctrl+j")
         await type_text(pilot, "two")
@@ -345,6 +351,7 @@ async def test_ctrl_s_sends_and_jumps_to_the_next_waiting_chat(desk: Desk) -> No
         app, inbox = desk.app, desk.inbox
         await pilot.press("ctrl+n")
         first = inbox.open_chat_id
+        assert first is not None
         expected_next = inbox.next_waiting(exclude=first)
         await type_text(pilot, "On it.")
         await pilot.press("ctrl+s")
@@ -362,6 +369,7 @@ async def test_enter_on_an_empty_composer_sends_nothing(desk: Desk) -> None:
         inbox = desk.inbox
         await pilot.press("ctrl+n")
         chat_id = inbox.open_chat_id
+        assert chat_id is not None
         await type_text(pilot, "   ")
         await pilot.press("enter")
         await settle(pilot)
@@ -480,6 +488,7 @@ async def test_drafts_survive_switching_chats_and_a_restart(tmp_path: Path) -> N
         app, inbox = first.app, first.inbox
         await pilot.press("ctrl+n")
         a = inbox.open_chat_id
+        assert a is not None
         await type_text(pilot, "half")
         await pilot.press("ctrl+n")
         assert inbox.open_chat_id != a

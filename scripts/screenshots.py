@@ -1,0 +1,126 @@
+"""Regenerate screenshots/*.svg: every screen of the desk on the seeded demo.
+
+Run from anywhere: `.venv/bin/python scripts/screenshots.py` (or with `--out DIR`).
+The demo runs headless on a clock fixed at 10:30 UTC today, so the screens are the same on
+every run of the same day (older messages show their date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import calendar
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from tests.desk_harness import (  # noqa: E402
+    DeskClock,
+    composer,
+    make_desk,
+    ready,
+    settle,
+    type_text,
+    utc,
+    wait_for,
+)
+
+Steps = Callable[[Pilot[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One screenshot: file name, terminal size, demo settings and what to do before it."""
+
+    name: str
+    size: tuple[int, int]
+    steps: Steps
+    fail_rate: float = 0.0
+    description: str = ""
+
+
+async def open_longest(pilot: Pilot[int]) -> None:
+    """Ctrl+N: open the chat that has waited longest."""
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+
+
+def then(*keys: str, typed: str = "") -> Steps:
+    """Open the longest-waiting chat, press `keys`, then type `typed`."""
+
+    async def steps(pilot: Pilot[int]) -> None:
+        await open_longest(pilot)
+        if keys:
+            await pilot.press(*keys)
+        if typed:
+            await type_text(pilot, typed)
+        await settle(pilot)
+
+    return steps
+
+
+async def failed_send(pilot: Pilot[int]) -> None:
+    """Send a reply that the demo refuses, so it stays as 'not sent' with retry."""
+    await open_longest(pilot)
+    await type_text(pilot, "Restoring the 02:30 backup into db-restore now.")
+    await pilot.press("enter")
+    app = pilot.app
+    await wait_for(pilot, lambda: bool(app.inbox.failed_items()), "the send to fail")  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+SHOTS = (
+    Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
+    Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
+    Shot("help", (120, 35), then("f1"), description="F1 help"),
+    Shot("switcher", (120, 35), then("ctrl+k", typed="sup"), description="Ctrl+K switcher"),
+    Shot("postpone", (120, 35), then("alt+p"), description="Alt+P postpone chooser"),
+    Shot("failed-send", (120, 35), failed_send, 1.0, "a reply that was not sent"),
+    Shot("template-popup", (120, 35), then(typed="/gre"), description="/word popup"),
+    Shot("template-picker", (120, 35), then("ctrl+t"), description="Ctrl+T picker"),
+)
+
+
+def ten_thirty_today() -> float:
+    """10:30 UTC today (so message times read as times, not dates)."""
+    today = time.gmtime()
+    return float(calendar.timegm((today.tm_year, today.tm_mon, today.tm_mday, 10, 30, 0)))
+
+
+async def take(shot: Shot, out: Path, now: float) -> Path:
+    """Run the desk for one shot and save its SVG."""
+    with tempfile.TemporaryDirectory() as tmp:
+        desk = make_desk(Path(tmp), fail_rate=shot.fail_rate, clock=DeskClock(now))
+        async with desk.app.run_test(size=shot.size) as pilot:
+            await ready(pilot)
+            composer(desk.app).cursor_blink = False
+            await shot.steps(pilot)
+            path = desk.app.save_screenshot(filename=f"{shot.name}.svg", path=str(out))
+        await desk.close()
+    return Path(path)
+
+
+async def main(out: Path) -> None:
+    """Take every shot."""
+    out.mkdir(parents=True, exist_ok=True)
+    now = ten_thirty_today()
+    with utc():
+        for shot in SHOTS:
+            path = await take(shot, out, now)
+            print(
+                f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {shot.description}"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="output folder")
+    asyncio.run(main(parser.parse_args().out))
