@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -57,7 +59,9 @@ class DeskClock:
     """A clock that stands still until `advance`; its `sleep` waits for the clock, not the wall."""
 
     now: float = FIXED_NOW
+    hold_short: bool = False
     _sleepers: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+    _held: list[asyncio.Future[None]] = field(default_factory=list)
 
     def __call__(self) -> float:
         """The current (virtual) time."""
@@ -66,6 +70,10 @@ class DeskClock:
     async def sleep(self, seconds: float) -> None:
         """Return when the clock has moved `seconds` on; short sleeps return at once."""
         if seconds < INSTANT_BELOW:
+            if self.hold_short:  # e.g. keep a reply "sending" until release_short()
+                held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._held.append(held)
+                await held
             await asyncio.sleep(0.001)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -74,6 +82,14 @@ class DeskClock:
             await future
         finally:
             self._sleepers = [(t, f) for t, f in self._sleepers if f is not future]
+
+    def release_short(self) -> None:
+        """Stop holding short sleeps and let the held ones finish."""
+        self.hold_short = False
+        for held in self._held:
+            if not held.done():
+                held.set_result(None)
+        self._held.clear()
 
     def advance(self, seconds: float) -> None:
         """Move time on and wake whoever slept until then (live demo events follow)."""
@@ -246,8 +262,11 @@ async def run_desk(desk: Desk, size: tuple[int, int] = (120, 35)) -> AsyncIterat
 
 
 async def type_text(pilot: Pilot[int], text: str) -> None:
-    """Type characters one key at a time, as a person would."""
-    await pilot.press(*text)
+    """Type `text` as a terminal delivers it: one key event per character, in order."""
+    for char in text:
+        key = char if char.isalnum() else _character_to_key(char)
+        pilot.app.post_message(events.Key(key, char))
+    await settle(pilot, rounds=2)
 
 
 def waiting_ids(app: DeskApp) -> set[int]:

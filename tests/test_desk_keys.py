@@ -220,10 +220,17 @@ async def test_alt_w_pins_the_open_chat_to_the_chosen_slot(desk: Desk) -> None:
 # ----------------------------------------------------------------- switcher, help, palette
 
 
-async def test_ctrl_k_finds_a_chat_by_fuzzy_text_and_enter_opens_it(desk: Desk) -> None:
+async def test_ctrl_k_finds_a_chat_by_fuzzy_text_enter_opens_esc_cancels(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app = desk.app
         await pilot.press("ctrl+n")
+        before = desk.inbox.open_chat_id
+        await pilot.press("ctrl+k")
+        await type_text(pilot, "hooli")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SwitcherScreen)
+        assert desk.inbox.open_chat_id == before, "Esc leaves the switcher without a change"
+
         await pilot.press("ctrl+k")
         assert isinstance(app.screen, SwitcherScreen)
         assert len(switcher_rows(app)) == len(desk.inbox.chats), "all chats before typing"
@@ -235,17 +242,6 @@ async def test_ctrl_k_finds_a_chat_by_fuzzy_text_and_enter_opens_it(desk: Desk) 
         assert not isinstance(app.screen, SwitcherScreen)
         assert desk.inbox.open_chat_id == chat_id_by_title(app, "Oscorp")
         assert "Oscorp · Support" in header(app)
-
-
-async def test_ctrl_k_escape_changes_nothing(desk: Desk) -> None:
-    async with run_desk(desk) as pilot:
-        await pilot.press("ctrl+n")
-        before = desk.inbox.open_chat_id
-        await pilot.press("ctrl+k")
-        await type_text(pilot, "hooli")
-        await pilot.press("escape")
-        assert not isinstance(desk.app.screen, SwitcherScreen)
-        assert desk.inbox.open_chat_id == before
 
 
 async def test_question_mark_outside_the_composer_and_f1_open_help(desk: Desk) -> None:
@@ -329,16 +325,38 @@ async def test_enter_sends_and_the_chat_stops_waiting(desk: Desk) -> None:
         assert "last answer: you" in header(app)
 
 
-async def test_ctrl_j_inserts_a_newline_and_the_reply_keeps_both_lines(desk: Desk) -> None:
+async def test_a_reply_shows_as_sending_until_the_source_confirms(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
         await pilot.press("ctrl+n")
         chat_id = inbox.open_chat_id
         assert chat_id is not None
+        desk.clock.hold_short = True
+        await type_text(pilot, "One moment")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "⏳ sending…" in conversation_text(app), "sending")
+        assert chat_id in waiting_ids(app), "not confirmed yet: still waiting"
+        desk.clock.release_short()
+        await wait_for(pilot, lambda: "sending" not in conversation_text(app), "sent")
+        await settle(pilot)
+        assert conversation_text(app).count("One moment") == 1
+        assert chat_id not in waiting_ids(app)
+
+
+async def test_ctrl_j_inserts_a_newline_and_blank_text_is_not_sent(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        await type_text(pilot, "  ")
+        await pilot.press("enter")
+        assert not inbox.outbox.get(chat_id), "Enter on blank text sends nothing"
+        assert chat_id in waiting_ids(app)
         await type_text(pilot, "one")
         await pilot.press("ctrl+j")
         await type_text(pilot, "two")
-        assert composer(app).text == "one\ntwo"
+        assert composer(app).text == "  one\ntwo"
         assert not inbox.outbox.get(chat_id), "Ctrl+J did not send"
         await pilot.press("enter")
         await wait_for(pilot, lambda: not inbox.outbox.get(chat_id), "delivery")
@@ -362,19 +380,6 @@ async def test_ctrl_s_sends_and_jumps_to_the_next_waiting_chat(desk: Desk) -> No
         assert first not in waiting_ids(app)
         messages = await inbox.store.messages(first, limit=3)
         assert messages[-1].text == "On it." and messages[-1].out
-
-
-async def test_enter_on_an_empty_composer_sends_nothing(desk: Desk) -> None:
-    async with run_desk(desk) as pilot:
-        inbox = desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
-        await type_text(pilot, "   ")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert not inbox.outbox.get(chat_id)
-        assert chat_id in waiting_ids(desk.app)
 
 
 async def test_failed_send_shows_not_sent_and_alt_r_retries_once(tmp_path: Path) -> None:
@@ -520,6 +525,24 @@ async def test_keymap_remaps_next_waiting_to_f2(tmp_path: Path) -> None:
         await pilot.press("f1")
         help_lines = [line for line in screen_text(app).splitlines() if "waited longest" in line]
         assert help_lines and "f2" in help_lines[0]
+
+
+async def test_time_passing_moves_the_timers_and_brings_live_messages(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        before = inbox.wait(chat_id) or 0
+        assert format_wait(before) in row_of(app, chat_id)
+        stored = await inbox.store.message_count()
+        for _ in range(4):  # two minutes of the demo, half a minute at a time
+            desk.clock.advance(30)
+            await settle(pilot)
+        app._tick()
+        await settle(pilot)
+        assert format_wait(before + 120) in row_of(app, chat_id), "the timer moved on"
+        assert await inbox.store.message_count() > stored, "customers and teammates wrote"
 
 
 # ----------------------------------------------------------------- untrusted text, small terminal
