@@ -89,6 +89,7 @@ async def _desk(
         done = False
 
         def _display(self, screen: Any, renderable: Any) -> None:
+            """Paint, and at the first frame after the cache loaded: record it and quit."""
             super()._display(screen, renderable)
             if renderable is None or self._batch_count or self.done:
                 return
@@ -104,6 +105,7 @@ async def _desk(
     _mark("store_open")
 
     async def factory() -> Inbox:
+        """The Inbox filled from the cache, as `tgtriage.cli` builds it."""
         _mark("factory_called")
         inbox = Inbox(store, source, config)
         await inbox.load_cached()

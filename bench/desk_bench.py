@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import random
@@ -37,6 +38,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from bench import gclog
 from bench import phases as ph
 from bench.cache_source import CacheSource
 from bench.measured import MeasuredDesk, Paint
@@ -65,6 +67,7 @@ class KeySample:
     at_bottom: bool
     frames: int
     cpu: float  # process CPU time from the press to the first frame (contention-free cost)
+    gc: float  # time the garbage collector paused the process in that interval
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -136,6 +139,7 @@ async def press_open(
     mark = len(app.paints)
 
     def shown(paint: Paint) -> bool:
+        """Whether this frame redrew the conversation showing the target chat."""
         return paint.chat_id == target and paint.conversation
 
     cpu0 = time.process_time()
@@ -151,6 +155,7 @@ async def press_open(
         frames[0].at_bottom,
         len(app.paints) - mark,
         frames[0].cpu - cpu0,
+        gclog.paused(t0, frames[0].at),
         ph.breakdown(t0, frames[0].at) if ph.LOG else {},
     )
 
@@ -320,6 +325,7 @@ async def bench_burst(
     applied_at: float | None = None
 
     def listener(changes: Changes) -> None:
+        """Count the burst's messages as the Inbox hands them to the screen."""
         nonlocal delivered, applied_at
         delivered += sum(len(v) for v in changes.messages.values())
         if delivered >= count and applied_at is None:
@@ -331,6 +337,7 @@ async def bench_burst(
     running = True
 
     async def heartbeat() -> None:
+        """Sleep 5 ms at a time and note how late each wake-up is."""
         expected = time.perf_counter() + period
         while running:
             await asyncio.sleep(max(0.0, expected - time.perf_counter()))
@@ -363,6 +370,7 @@ async def bench_burst(
         "applied_s": applied_at - t0,
         "painted_s": painted.at - t0,
         "cpu_s": painted.cpu - cpu0,
+        "gc": gclog.summary(t0, painted.at),
         "worst_stall_ms": max(window, default=0.0) * 1000,
         "heartbeats": len(window),
         "frames": len(frames),
@@ -435,10 +443,22 @@ def _rss_mb() -> float:
 
 
 async def run(
-    store_path: Path, presses: int, burst: int, idle: float, seed: int = 3, phases: bool = False
+    store_path: Path,
+    presses: int,
+    burst: int,
+    idle: float,
+    seed: int = 3,
+    phases: bool = False,
+    gc_mode: str = "default",
 ) -> dict[str, Any]:
-    """Open the desk on the store and run every measurement in one session."""
+    """Open the desk on the store and run every measurement in one session.
+
+    `gc_mode` is an experiment, not the product's behaviour: "freeze" calls `gc.freeze()` once
+    the cache is painted (startup objects leave the collector's view); "tuned" also raises the
+    collection thresholds.
+    """
     rng = random.Random(seed)
+    gclog.watch()
     if phases:
         ph.instrument()
     store = await Store.open(store_path)
@@ -448,6 +468,7 @@ async def run(
         config = Config()
 
         async def factory() -> Inbox:
+            """The Inbox filled from the cache, as the CLI builds it."""
             inbox = Inbox(store, source, config)
             await inbox.load_cached()
             return inbox
@@ -459,6 +480,13 @@ async def run(
             result["mount_s"] = time.perf_counter() - started
             await pilot.pause(0.5)
             result["rss_after_mount_mb"] = _rss_mb()
+            if gc_mode in ("freeze", "tuned"):
+                gc.collect()
+                gc.freeze()
+            if gc_mode == "tuned":
+                gc.set_threshold(20_000, 20, 100)
+            result["gc_mode"] = gc_mode
+            session = time.perf_counter()
             switch, opens, typing = await bench_switch(app, pilot, presses, rng)
             slots = await bench_slots(app, pilot, presses, rng)
             waiting = await bench_next_waiting(app, pilot, presses, rng)
@@ -483,6 +511,8 @@ async def run(
             result["paints"] = len(app.paints)
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
             result["phase_calls"] = ph.per_call() if ph.LOG else {}
+            result["gc"] = gclog.summary(session)
+            result["gc_tracked_objects"] = len(gc.get_objects())
         result["rss_peak_mb"] = _rss_mb()
     finally:
         await store.close()
@@ -500,8 +530,16 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--phases", action="store_true", help="time each step (diagnosis)")
+    parser.add_argument(
+        "--gc",
+        choices=("default", "freeze", "tuned"),
+        default="default",
+        help="experiment: gc.freeze() after mount (freeze), plus higher thresholds (tuned)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.store, args.presses, args.burst, args.idle, phases=args.phases))
+    result = asyncio.run(
+        run(args.store, args.presses, args.burst, args.idle, phases=args.phases, gc_mode=args.gc)
+    )
     args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 

@@ -25,6 +25,7 @@ def _wrap(owner: type, attr: str, name: str) -> None:
 
         @functools.wraps(original)
         async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            """The wrapped coroutine, timed."""
             began = time.perf_counter()
             try:
                 return await original(*args, **kwargs)
@@ -36,6 +37,7 @@ def _wrap(owner: type, attr: str, name: str) -> None:
 
         @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
+            """The wrapped function, timed."""
             began = time.perf_counter()
             try:
                 return original(*args, **kwargs)

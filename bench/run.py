@@ -101,6 +101,7 @@ def cold_start_once(store: Path, env: dict[str, str], headless: bool = False) ->
     sink = bytearray()
 
     def drain() -> None:
+        """Read the pty until the child closes it (a full pty would block the child)."""
         while True:
             try:
                 chunk = os.read(master, 65536)
@@ -225,7 +226,14 @@ def run_report_bench(env: dict[str, str], store: Path, runs: int) -> dict[str, A
 
 
 def run_desk(
-    store: Path, env: dict[str, str], out: Path, presses: int, burst: int, idle: float, phases: bool
+    store: Path,
+    env: dict[str, str],
+    out: Path,
+    presses: int,
+    burst: int,
+    idle: float,
+    phases: bool,
+    gc_mode: str = "default",
 ) -> dict[str, Any]:
     """bench/desk_bench.py in its own process over a copy of the store."""
     copy = store.parent / f"desk-{out.stem}.sqlite3"
@@ -246,6 +254,7 @@ def run_desk(
     ]
     if phases:
         args.append("--phases")
+    args += ["--gc", gc_mode]
     subprocess.run(args, env=env, cwd=REPO, check=True)
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return data
@@ -317,6 +326,31 @@ def _key_rows(desk: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _gc_rows(desk: dict[str, Any]) -> list[Row]:
+    """What Python's garbage collector cost during the desk session."""
+    gcs = desk.get("gc") or {}
+    parts = [
+        f"{g}: {v['count']:.0f}× (total {v['total_ms'] / 1000:.1f} s, longest {v['max_ms']:.0f} ms)"
+        for g, v in sorted(gcs.items())
+    ]
+    keys = [s for name in ("switch_enter", "slot", "next_waiting") for s in desk["keys"][name]]
+    share = [s["gc"] for s in keys]
+    return [
+        Row(
+            "garbage collection during the desk session (keys, burst, idle)",
+            "; ".join(parts) or "none",
+            "",
+            None,
+        ),
+        Row(
+            "  … collector pause inside a key's interval (switch+slot+next waiting), p50 / p95",
+            f"{_ms(percentile(share, 50))} / {_ms(_p95(share))}",
+            "",
+            None,
+        ),
+    ]
+
+
 # ----------------------------------------------------------------------------- output
 
 
@@ -332,8 +366,11 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    began = time.perf_counter()
-    sum(range(10**6))
+    speed = []
+    for _ in range(5):
+        began = time.perf_counter()
+        sum(range(10**6))
+        speed.append(time.perf_counter() - began)
     return {
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
@@ -341,7 +378,7 @@ def machine() -> dict[str, str]:
         "textual": textual.__version__,
         "system": f"{platform.system()} {platform.release()}",
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "sum(range(10**6))": _ms(time.perf_counter() - began),
+        "sum(range(10**6)), best of 5 (CPU speed reference)": _ms(min(speed)),
     }
 
 
@@ -349,6 +386,62 @@ def table(rows: list[Row]) -> str:
     """The results as a Markdown table (also readable in a terminal)."""
     lines = ["| metric | measured | budget | result |", "|---|---|---|---|"]
     lines += [f"| {r.metric} | {r.measured} | {r.budget} | {r.verdict} |" for r in rows]
+    return "\n".join(lines)
+
+
+def gc_md(desk: dict[str, Any], exp: dict[str, Any]) -> str:
+    """The same desk session with the collector as is, and with gc.freeze() + higher thresholds."""
+    lines = [
+        "| figure | as shipped | gc.freeze() + set_threshold(20000, 20, 100) after mount |",
+        "|---|---|---|",
+    ]
+    for name, label in (
+        ("switch_enter", "switch (Enter) → painted"),
+        ("slot", "slot → painted"),
+        ("next_waiting", "next waiting → painted"),
+    ):
+        cells = []
+        for run in (desk, exp):
+            firsts = _firsts(run["keys"][name])
+            cells.append(
+                f"p50 {_ms(percentile(firsts, 50))}, p95 {_ms(_p95(firsts))}"
+                f" (n={len(firsts)}; GC p95 {_ms(_p95(_firsts(run['keys'][name], 'gc')))})"
+            )
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    for key, label in (
+        ("switcher_typing", "switcher keystroke"),
+        ("template_popup", "popup keystroke"),
+    ):
+        cells = [
+            f"p95 {_ms(_p95(run['keys'][key]))}" for run in (desk, exp) if run["keys"].get(key)
+        ]
+        if len(cells) == 2:
+            lines.append(f"| {label} → painted | {cells[0]} | {cells[1]} |")
+    lines.append(
+        "| burst painted / worst stall | "
+        + " | ".join(
+            f"{run['burst']['painted_s']:.3f} s / {run['burst']['worst_stall_ms']:.0f} ms"
+            for run in (desk, exp)
+        )
+        + " |"
+    )
+    lines.append(
+        "| idle CPU | "
+        + " | ".join(f"{run['idle']['cpu_ms_per_s']:.1f} ms/s" for run in (desk, exp))
+        + " |"
+    )
+    lines.append(
+        "| collections (whole session) | "
+        + " | ".join(
+            "; ".join(
+                f"{g} {v['count']:.0f}× longest {v['max_ms']:.0f} ms"
+                for g, v in sorted((run.get("gc") or {}).items())
+            )
+            for run in (desk, exp)
+        )
+        + " |"
+    )
+    lines.append(f"| peak RSS | {desk['rss_peak_mb']:.0f} MB | {exp['rss_peak_mb']:.0f} MB |")
     return "\n".join(lines)
 
 
@@ -590,6 +683,8 @@ def main() -> int:
             )
         )
 
+        rows.extend(_gc_rows(desk))
+
         diag: dict[str, Any] | None = None
         if not args.no_breakdown:
             print("breakdown pass (timers around each step) …", flush=True)
@@ -601,6 +696,17 @@ def main() -> int:
                 burst,
                 5.0,
                 phases=True,
+            )
+            print("GC experiment (gc.freeze() + higher thresholds after mount) …", flush=True)
+            diag["gc_experiment"] = run_desk(
+                store,
+                desk_env,
+                work / "desk-gc.json",
+                max(10, presses // 3),
+                burst,
+                5.0,
+                phases=False,
+                gc_mode="tuned",
             )
 
         info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -657,7 +763,10 @@ def write_results(
         "",
         *[f"- {k}: {v}" for k, v in info.items()],
         "",
-        "Other jobs may share this machine; the load average above says how busy it was when the run began.",
+        "Other jobs may share this machine; the load average above says how busy it was when the run began. "
+        "This virtual machine's CPU speed itself drifts (the speed reference has been seen between 17 and 33 ms "
+        "within minutes), so figures move by up to ±50 % between runs: borderline verdicts (cold start, report) "
+        "can flip; verdicts missed by several times (key → painted) do not. Use the CPU figures to compare runs.",
         "",
         "## Method",
         "",
@@ -715,6 +824,19 @@ def write_results(
             "(`bench/phases.py`; these figures carry a little timer overhead). An async step's time includes "
             "waiting for the event loop while other work (a repaint) runs.",
             breakdown_md(diag),
+            "",
+        ]
+    if diag is not None and diag.get("gc_experiment"):
+        lines += [
+            "## Garbage collection (an experiment, not the product's behaviour)",
+            "",
+            "Every Textual `Strip` carries seven small caches, and re-wrapping a conversation makes "
+            "thousands of them per key, so the cyclic collector runs often and its full (gen2) passes "
+            "walk a heap of ~150–230k objects. The same desk session once more, with `gc.freeze()` and "
+            "`gc.set_threshold(20000, 20, 100)` applied after the first paint "
+            f"({len(diag['gc_experiment']['keys']['slot'])} presses per key):",
+            "",
+            gc_md(desk, diag["gc_experiment"]),
             "",
         ]
     lines += [
