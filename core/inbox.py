@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 from tgtriage.core import events as ev
@@ -185,7 +185,7 @@ class Inbox:
                 self.submit(ev.NewMessage(message))
 
     async def stop(self) -> None:
-        """Stop following events, flush drafts and close the source."""
+        """Stop following events and close the source (drafts are stored as they are typed)."""
         self._running = False
         with contextlib.suppress(Exception):
             await self.source.stop()
@@ -736,8 +736,3 @@ def _user_from_name(message: Message) -> User:
     """An account record from the name a message carries (sources without user objects)."""
     first, _, last = message.sender_name.strip().partition(" ")
     return User(id=message.sender_id or 0, first_name=first, last_name=last)
-
-
-def states_of(inbox: Inbox, chat_ids: Iterable[int]) -> list[ChatTriage]:
-    """The summaries of the given chats, skipping unknown ids."""
-    return [inbox.triage[c] for c in chat_ids if c in inbox.triage]

@@ -137,7 +137,6 @@ def derive(state: ChatTriage, messages: Sequence[Message], rule: StaffRule) -> C
     if state.status in (Status.POSTPONED, Status.CLOSED, Status.IN_DEVELOPMENT):
         keep |= {"status": state.status, "postponed_until": state.postponed_until}
     return result.model_copy(update=keep)
-    return result
 
 
 def mark_handled(state: ChatTriage) -> ChatTriage:

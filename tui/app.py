@@ -25,7 +25,7 @@ from tgtriage.core.postpone import CHOICES, parse_postpone
 from tgtriage.core.replies import Replies
 from tgtriage.core.sanitize import clean_line
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
-from tgtriage.core.triage import Role, format_wait
+from tgtriage.core.triage import format_wait
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer
@@ -63,6 +63,8 @@ class DeskApp(App[int]):
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
         self._dismissed_at: int | None = None
+        self._drawn_waiting: int | None = None
+        self._panels: dict[str, Text] = {}
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
         self.source_label = source_label
@@ -175,9 +177,16 @@ class DeskApp(App[int]):
         """Slot strip, header and status line."""
         inbox = self.inbox
         width = self.size.width or 80
-        self.query_one("#slots", Static).update(slots_text(inbox, width))
-        self.query_one("#conv-header", Static).update(header_text(inbox, inbox.open_chat_id))
-        self.query_one("#status", Static).update(status_text(inbox, self.source_label))
+        self._set_panel("#slots", slots_text(inbox, width))
+        self._set_panel("#conv-header", header_text(inbox, inbox.open_chat_id))
+        self._set_panel("#status", status_text(inbox, self.source_label))
+
+    def _set_panel(self, selector: str, text: Text) -> None:
+        """Update a one-line panel only when its text changed (an update forces a layout)."""
+        if self._panels.get(selector) == text:
+            return
+        self._panels[selector] = text
+        self.query_one(selector, Static).update(text)
 
     # ----------------------------------------------------------------- live updates
 
@@ -189,25 +198,40 @@ class DeskApp(App[int]):
         chat_list = self.query_one(ChatList)
         if changes.order:
             chat_list.set_order(self.inbox.order())
-        chat_list.update_rows(changes.chats or None if changes.order else changes.chats)
+        chat_list.update_rows(changes.chats)
         open_id = self.inbox.open_chat_id
         conversation = self.query_one(Conversation)
         if open_id is not None and conversation.chat_id == open_id:
-            if open_id in changes.messages:
-                conversation.add(changes.messages[open_id])
-                if self._replies is not None:
-                    self._replies.forget_language(open_id)
-            if open_id in changes.deleted:
-                conversation.remove_messages(changes.deleted[open_id])
-            if open_id in changes.outbox:
-                conversation.set_outbox(self.inbox.outbox.get(open_id, []))
-            elif open_id in changes.chats and open_id not in changes.messages:
-                conversation.rerender()
+            self._update_conversation(conversation, open_id, changes)
         for notice in changes.notices:
             self.notify(notice)
         self._refresh_panels()
         self.paint_log.append(("changes", time.perf_counter() - started))
         del self.paint_log[:-200]
+
+    def _update_conversation(
+        self, conversation: Conversation, chat_id: int, changes: Changes
+    ) -> None:
+        """Bring the open conversation up to date, re-wrapping only what changed."""
+        state = self.inbox.triage.get(chat_id)
+        waiting = state.waiting_msg_id if state else None
+        mark_moved = waiting != self._drawn_waiting
+        if mark_moved:
+            # The "waiting since here" mark sits on an already wrapped message.
+            self._drawn_waiting = waiting
+            conversation.forget_wraps()
+        if chat_id in changes.messages:
+            conversation.add(changes.messages[chat_id])
+            if self._replies is not None:
+                self._replies.forget_language(chat_id)
+        if chat_id in changes.deleted:
+            conversation.remove_messages(changes.deleted[chat_id])
+        if chat_id in changes.outbox:
+            conversation.set_outbox(self.inbox.outbox.get(chat_id, []))
+        if mark_moved and not (
+            chat_id in changes.messages or chat_id in changes.deleted or chat_id in changes.outbox
+        ):
+            conversation.rerender()
 
     def _tick(self) -> None:
         """Once a second: timers move; repaint only the rows whose text changed."""
@@ -252,6 +276,8 @@ class DeskApp(App[int]):
         await self.inbox.open(chat_id)
         messages = await self.inbox.history(chat_id, limit=PAGE)
         conversation = self.query_one(Conversation)
+        state = self.inbox.triage.get(chat_id)
+        self._drawn_waiting = state.waiting_msg_id if state else None
         conversation.show(
             chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE
         )
@@ -582,7 +608,3 @@ class DeskApp(App[int]):
                     "Working set",
                     partial(self.run_action, f"open_slot({slot})"),
                 )
-
-    def is_waiting_role(self, message: Message) -> bool:
-        """True when the message was written by a customer (for tests)."""
-        return self.inbox.role(message) is Role.CUSTOMER

@@ -56,6 +56,7 @@ class Conversation(ScrollView, can_focus=True):
         self._starts: list[int] = [0]
         self._width = 0
         self._following = True
+        self._wrapped: dict[Message, list[Strip]] = {}
         self.empty_text = (
             "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
         )
@@ -71,6 +72,7 @@ class Conversation(ScrollView, can_focus=True):
         self.outbox = list(outbox)
         self.has_older = has_older or len(messages) > WINDOW
         self._loading_older = False
+        self.forget_wraps()
         self._relayout()
         self._follow()
 
@@ -103,6 +105,7 @@ class Conversation(ScrollView, can_focus=True):
     def remove_messages(self, ids: set[int]) -> None:
         """Messages were deleted."""
         self.messages = [m for m in self.messages if m.id not in ids]
+        self.forget_wraps()  # reply quotes may point at messages that came or went
         self._relayout()
 
     def set_outbox(self, outbox: list[OutboxItem]) -> None:
@@ -123,26 +126,40 @@ class Conversation(ScrollView, can_focus=True):
             return
         before_lines = self._starts[-1]
         self.messages = sorted([*older, *self.messages], key=lambda m: m.id)
+        self.forget_wraps()  # reply quotes may point at messages that came or went
         self._relayout()
         added = self._starts[-1] - before_lines
         self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
 
     def rerender(self) -> None:
-        """Redraw every block (names, waiting mark or styles changed)."""
+        """Redraw every block (the waiting mark, names or styles changed)."""
+        self.forget_wraps()
         self._relayout()
+
+    def forget_wraps(self) -> None:
+        """Drop the wrapped lines kept per message; the next layout draws every block anew."""
+        self._wrapped.clear()
 
     # ----------------------------------------------------------------- layout
 
     def _relayout(self) -> None:
-        """Wrap every message at the current width and index the lines."""
+        """Index the lines of every block, wrapping only messages not wrapped at this width."""
         width = self._wrap_width()
+        if width != self._width:
+            self._wrapped.clear()
         self._width = width
         console: Console = self.app.console
+        wrapped: dict[Message, list[Strip]] = {}
         blocks: list[list[Strip]] = []
         for message in self.messages:
-            blocks.append(self._wrap(self._render_message(message), console, width))
+            strips = self._wrapped.get(message)
+            if strips is None:
+                strips = self._wrap(self._render_message(message), console, width)
+            wrapped[message] = strips
+            blocks.append(strips)
         for item in self.outbox:
             blocks.append(self._wrap(self._render_outbox(item), console, width))
+        self._wrapped = wrapped
         self._blocks = blocks
         self._starts = [0, *accumulate(len(b) for b in blocks)]
         height = self._starts[-1]
