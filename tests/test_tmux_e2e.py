@@ -117,8 +117,7 @@ def composer_line(screen: str) -> str:
     return ""
 
 
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
+def start_demo(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Terminal:
     """`tgtriage demo --seed 3` in tmux with private config and data dirs."""
     # The tmux server hands its environment to the pane. COLUMNS/LINES from here would
     # override the pane's real size, NO_COLOR would change the screen, TMUX* would nest.
@@ -132,12 +131,32 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         TERM="xterm-256color",
     )
     command = (
-        f"cd {ROOT} && env -u COLUMNS -u LINES {sys.executable} -m tgtriage demo --seed 3; "
+        f"cd {ROOT} && env {size_env} {sys.executable} -m tgtriage demo --seed 3; "
         "echo EXITED:$?; sleep 30"
     )
-    term = Terminal(command, env, tmp_path / "data" / "tgtriage.log")
+    return Terminal(command, env, tmp_path / "data" / "tgtriage.log")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """The demo in a 120×35 tmux pane."""
+    term = start_demo(tmp_path)
     try:
         yield term
+    finally:
+        term.close()
+
+
+def test_stale_exported_terminal_size_is_ignored(tmp_path: Path) -> None:
+    """A shell that exported COLUMNS=80 LINES=24 must not shrink the desk inside 120×35."""
+    term = start_demo(tmp_path, size_env="COLUMNS=80 LINES=24")
+    try:
+        screen = term.wait_for(
+            lambda s: "Acme · Support" in s and len(s.splitlines()) >= HEIGHT - 1,
+            "the desk drawn over the whole pane",
+        )
+        widest = max(len(line.rstrip()) for line in screen.splitlines())
+        assert widest > 100, f"the desk kept the exported 80 columns:\n{screen}"
     finally:
         term.close()
 

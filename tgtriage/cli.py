@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if delegated is not None:
         return delegated
     args = _parser().parse_args(arguments)
+    _forget_stale_terminal_size(os.environ, sys.stdout.isatty())
     paths = Paths.default()
     try:
         config = _load_config(args.config, paths)
@@ -154,6 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tgtriage: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+def _forget_stale_terminal_size(environ: dict[str, str] | os._Environ[str], tty: bool) -> None:
+    """Drop exported COLUMNS/LINES on a terminal so the desk asks the terminal for its size.
+
+    Textual sizes the screen with shutil.get_terminal_size(), which trusts these variables over
+    the terminal; a shell that exported them (or a tmux pane that inherited them) would make the
+    desk draw 80×24 inside a bigger window and ignore every resize.
+    """
+    if tty:
+        environ.pop("COLUMNS", None)
+        environ.pop("LINES", None)
 
 
 def _keymap(config: Config) -> dict[str, str]:
