@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from tests.desk_harness import (
     Desk,
+    conversation_text,
     make_desk,
     run_desk,
     screen_text,
@@ -22,6 +23,8 @@ from tests.desk_harness import (
     utc,
     wait_for,
 )
+from tgtriage.core import events as ev
+from tgtriage.core.models import Message, User
 from tgtriage.core.report_stats import inbox_stats
 from tgtriage.core.store import StoreError
 from tgtriage.tui.app import DeskApp
@@ -239,3 +242,31 @@ async def test_80x24_without_colour_shows_every_picture(
         heat = [line for line in lines if re.match(r" (mon|tue|wed|thu|fri|sat|sun) ", line)]
         assert len(heat) == 7, "all seven weekdays fit on an 80×24 screen"
         assert set("".join(heat)) & set("░▒▓█") and "· 0" in text
+
+
+async def test_messages_that_arrive_while_the_stats_are_open_are_shown_after(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        await open_stats(pilot, app)
+        customer = User(id=880_001, first_name="Latecomer")
+        late = Message(
+            chat_id=chat_id,
+            id=10**7,
+            date=inbox.now(),
+            sender_id=customer.id,
+            sender_name=customer.first_name,
+            text="are you still there?",
+        )
+        inbox.submit(ev.NewMessage(late, customer))
+        await wait_for(pilot, lambda: inbox.triage[chat_id].last_msg_id == 10**7, "the message")
+        await settle(pilot)
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: "are you still there?" in conversation_text(app),
+            "the conversation to show what arrived behind the stats",
+        )
+        assert "are you still there?" in screen_text(app)
