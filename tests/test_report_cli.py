@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -457,3 +458,38 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, data_dirs: ob
     argv = ["--from-export", str(account_export(tmp_path)), "--format", "csv"]
     assert run_report(argv, stdout=_ClosedPipe(), stderr=err) == 0
     assert err.getvalue() == ""
+
+
+def test_now_defaults_to_the_current_time_for_the_store(data_dirs: tuple[Path, Path]) -> None:
+    store_mod = pytest.importorskip("tgtriage.core.store")
+    _, data_dir = data_dirs
+    chat = Chat(id=-1000000000011, title="carol · Support")
+
+    async def fill() -> None:
+        store = await store_mod.Store.open(data_dir / "demo.sqlite3")
+        try:
+            await store.upsert_chats([chat])
+            await store.add_messages([Message(chat_id=chat.id, id=1, date=T0, sender_id=CAROL)])
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    before = int(time.time())
+    age = report_json(["--profile", "demo"])["unanswered"]["oldest_age_s"]
+    after = int(time.time())
+    assert before - T0 <= age <= after - T0
+
+
+def test_a_damaged_store_is_one_line(data_dirs: tuple[Path, Path]) -> None:
+    _, data_dir = data_dirs
+    data_dir.mkdir(parents=True)
+    (data_dir / "demo.sqlite3").write_bytes(b"this is not a database at all" * 100)
+    err = one_line_error(["--profile", "demo"])
+    assert "demo.sqlite3" in err and "not a SQLite database" in err
+
+
+def test_per_staff_is_keyed_by_user_id_digits(stripe_export: Path, data_dirs: object) -> None:
+    report = report_json(["--from-export", str(stripe_export), "--staff", STRIPE_STAFF])
+    assert report["per_staff"] and all(key.isdigit() for key in report["per_staff"])
+    assert {"227703622", "805557969", "62621544"} <= set(report["per_staff"])
+    assert all(set(chat) >= {"title", "count"} for chat in report["per_chat"].values())

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from tgtriage.core.report import WEEKDAYS, Report, Summary
 from tgtriage.core.report_format import human_duration
-from tgtriage.core.report_stats import Bucket, DeskStats, RangeKey, RangeStats
+from tgtriage.core.report_stats import RANGES, Bucket, DeskStats, RangeKey, RangeStats
 from tgtriage.core.sanitize import clean_line
 from tgtriage.core.triage import level_for
 from tgtriage.tui.panels import LEVEL_NAMES, LEVEL_STYLES
@@ -55,8 +55,6 @@ def _timed(seconds: float | None, thresholds: tuple[int, int, int]) -> Text:
 
 def tabs(stats: DeskStats | None, current: RangeKey, width: int) -> Text:
     """The one-line range switcher: the current range bracketed and reversed, then 'as of'."""
-    from tgtriage.core.report_stats import RANGES
-
     text = Text(" Reply times ", "bold")
     for key, label, _days in RANGES:
         if key == current:
