@@ -156,6 +156,9 @@ class Inbox:
         await self.store.set_meta("me_id", str(self.me.id))
         self.users[self.me.id] = self.me
         self._set_rule(self.me.id)
+        # Teammates the source knows (demo, replay --staff) are staff for `tgtriage report` too.
+        teammates = ",".join(str(i) for i in sorted(self._rule.staff_ids))
+        await self.store.set_meta("staff_ids", teammates)
         chats = await self.source.dialogs()
         await self.store.upsert_chats(chats)
         changes = Changes(order=True, status=True)

@@ -17,16 +17,71 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
-
-from tgtriage.core.models import Message
 
 Duration = Callable[[int, int], int]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_THRESHOLDS = (300, 900, 3600)
 _ORDER = attrgetter("date", "id")  # export order: by date, same-second messages by id
+
+
+class ReportMessage(Protocol):
+    """What reply times depend on: a `Message`, or a narrow `ReportRow` read for reports."""
+
+    @property
+    def chat_id(self) -> int:
+        """The chat's marked id."""
+        ...
+
+    @property
+    def id(self) -> int:
+        """The message id within its chat."""
+        ...
+
+    @property
+    def date(self) -> int:
+        """Unix seconds when it was sent."""
+        ...
+
+    @property
+    def sender_id(self) -> int | None:
+        """Who wrote it (None when unknown)."""
+        ...
+
+    @property
+    def sender_name(self) -> str:
+        """The sender's display name as the message carries it."""
+        ...
+
+    @property
+    def out(self) -> int:
+        """Nonzero when the account itself sent it."""
+        ...
+
+    @property
+    def service(self) -> int:
+        """Nonzero for a service message (joins, pins, notices)."""
+        ...
+
+
+class ReportRow(NamedTuple):
+    """The seven columns of a message that reply times depend on (the store's narrow query)."""
+
+    chat_id: int
+    id: int
+    date: int
+    sender_id: int | None
+    sender_name: str
+    out: int
+    service: int
+
+
+def group_by_chat(rows: Iterable[ReportMessage]) -> dict[int, list[ReportMessage]]:
+    """Rows ordered by chat id (as the store returns them) as chat id → that chat's rows."""
+    return {chat_id: list(group) for chat_id, group in groupby(rows, key=attrgetter("chat_id"))}
 
 
 def wall_seconds(start: int, end: int) -> int:
@@ -42,9 +97,9 @@ class ReportStaff:
     out_is_staff: bool = True
     ignore: frozenset[int] = frozenset()
 
-    def is_staff(self, message: Message) -> bool:
+    def is_staff(self, message: ReportMessage) -> bool:
         """Whether `message` was written by staff."""
-        return (self.out_is_staff and message.out) or message.sender_id in self.ids
+        return bool(self.out_is_staff and message.out) or message.sender_id in self.ids
 
 
 class Reply(NamedTuple):
@@ -124,7 +179,7 @@ def summarize(values: Iterable[int]) -> Summary:
 
 
 def chat_waits(
-    messages: Iterable[Message],
+    messages: Iterable[ReportMessage],
     staff: ReportStaff,
     now: int,
     *,
@@ -142,7 +197,7 @@ def chat_waits(
     ids, ignore, out_is_staff = staff.ids, staff.ignore, staff.out_is_staff
     replies: list[Reply] = []
     customers: list[int] = []
-    opened: Message | None = None
+    opened: ReportMessage | None = None
     for message in sorted(messages, key=_ORDER):
         date = message.date
         if date > limit:
@@ -197,8 +252,110 @@ def weekday_hour_load(dates: Iterable[int], zone: ZoneInfo | None = None) -> dic
     return dict(zip(WEEKDAYS, grid, strict=True))
 
 
+@dataclass(frozen=True)
+class Waits:
+    """Every wait of a set of chats as of `now`, before any period is chosen.
+
+    Reports over several periods (the stats screen's today / 7 days / 30 days) read the
+    messages once into this and summarise each period from it with `summarize_waits`.
+    """
+
+    now: int
+    replies: list[Reply]
+    unanswered: list[Unanswered]
+    customer_dates: list[int]
+    chat_order: list[int]
+
+
+def collect_waits(
+    chats: Mapping[int, Iterable[ReportMessage]],
+    staff: ReportStaff,
+    now: int,
+    *,
+    until: int | None = None,
+    duration: Duration = wall_seconds,
+) -> Waits:
+    """All replies, open waits and customer message times of `chats` as of `min(now, until)`."""
+    as_of = now if until is None else min(now, until)
+    replies: list[Reply] = []
+    unanswered: list[Unanswered] = []
+    customer_dates: list[int] = []
+    for messages in chats.values():
+        chat_replies, waiting, customers = chat_waits(
+            messages, staff, as_of, until=until, duration=duration
+        )
+        replies.extend(chat_replies)
+        if waiting is not None:
+            unanswered.append(waiting)
+        customer_dates.extend(customers)
+    return Waits(as_of, replies, unanswered, customer_dates, list(chats))
+
+
+def summarize_waits(
+    waits: Waits,
+    staff: ReportStaff,
+    *,
+    since: int | None = None,
+    until: int | None = None,
+    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+    load_zone: ZoneInfo | None = None,
+    chat_titles: Mapping[int, str] | None = None,
+    staff_names: Mapping[int, str] | None = None,
+    business_hours: bool = False,
+) -> Report:
+    """The report of the waits that opened at or after `since` (all of them when None)."""
+    if since is None:
+        replies, unanswered, customer_dates = waits.replies, waits.unanswered, waits.customer_dates
+    else:
+        replies = [r for r in waits.replies if r.waited_from >= since]
+        unanswered = [u for u in waits.unanswered if u.waited_from >= since]
+        customer_dates = [t for t in waits.customer_dates if t >= since]
+    titles = dict(chat_titles or {})
+    names = dict(staff_names or {})
+    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff.ids)}
+    none_key = 0  # a staff message without a sender id (an anonymous `out` message)
+    by_chat: dict[int, list[int]] = {}
+    for reply in replies:
+        key = reply.staff_id if reply.staff_id is not None else none_key
+        by_staff.setdefault(key, []).append(reply.seconds)
+        if key not in names and reply.staff_name:
+            names[key] = reply.staff_name
+        by_chat.setdefault(reply.chat_id, []).append(reply.seconds)
+    staff_summaries = {sid: summarize(values) for sid, values in by_staff.items()}
+    per_staff = {
+        sid: (names.get(sid, ""), summary)
+        for sid, summary in sorted(staff_summaries.items(), key=lambda kv: (-kv[1].count, kv[0]))
+    }
+    active = set(by_chat) | {u.chat_id for u in unanswered}
+    per_chat = {
+        cid: (titles.get(cid, str(cid)), summarize(by_chat.get(cid, ())))
+        for cid in waits.chat_order
+        if cid in active
+    }
+    seconds = [r.seconds for r in replies]
+    within: dict[int, float | None] = {
+        limit: (sum(1 for s in seconds if s <= limit) / len(seconds)) if seconds else None
+        for limit in thresholds
+    }
+    return Report(
+        now=waits.now,
+        since=since,
+        until=until,
+        replies=replies,
+        unanswered=unanswered,
+        total=summarize(seconds),
+        per_staff=per_staff,
+        per_chat=per_chat,
+        within=within,
+        load=weekday_hour_load(customer_dates, load_zone),
+        chat_titles=titles,
+        zone_name="UTC" if load_zone is None else str(load_zone),
+        business_hours=business_hours,
+    )
+
+
 def build_report(
-    chats: Mapping[int, Iterable[Message]],
+    chats: Mapping[int, Iterable[ReportMessage]],
     staff: ReportStaff,
     now: int,
     *,
@@ -215,56 +372,15 @@ def build_report(
 
     `until` is exclusive: a message sent exactly at `until` is not read.
     """
-    as_of = now if until is None else min(now, until)
-    titles = dict(chat_titles or {})
-    names = dict(staff_names or {})
-    replies: list[Reply] = []
-    unanswered: list[Unanswered] = []
-    customer_dates: list[int] = []
-    active_chats: list[int] = []
-    for chat_id, messages in chats.items():
-        chat_replies, waiting, customers = chat_waits(
-            messages, staff, as_of, since=since, until=until, duration=duration
-        )
-        replies.extend(chat_replies)
-        if waiting is not None:
-            unanswered.append(waiting)
-        customer_dates.extend(customers)
-        if chat_replies or waiting is not None:
-            active_chats.append(chat_id)
-    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff.ids)}
-    none_key = 0  # a staff message without a sender id (an anonymous `out` message)
-    for reply in replies:
-        key = reply.staff_id if reply.staff_id is not None else none_key
-        by_staff.setdefault(key, []).append(reply.seconds)
-        if key not in names and reply.staff_name:
-            names[key] = reply.staff_name
-    staff_summaries = {sid: summarize(values) for sid, values in by_staff.items()}
-    per_staff = {
-        sid: (names.get(sid, ""), summary)
-        for sid, summary in sorted(staff_summaries.items(), key=lambda kv: (-kv[1].count, kv[0]))
-    }
-    by_chat: dict[int, list[int]] = {cid: [] for cid in active_chats}
-    for reply in replies:
-        by_chat[reply.chat_id].append(reply.seconds)
-    per_chat = {cid: (titles.get(cid, str(cid)), summarize(v)) for cid, v in by_chat.items()}
-    seconds = [r.seconds for r in replies]
-    within: dict[int, float | None] = {
-        limit: (sum(1 for s in seconds if s <= limit) / len(seconds)) if seconds else None
-        for limit in thresholds
-    }
-    return Report(
-        now=as_of,
+    waits = collect_waits(chats, staff, now, until=until, duration=duration)
+    return summarize_waits(
+        waits,
+        staff,
         since=since,
         until=until,
-        replies=replies,
-        unanswered=unanswered,
-        total=summarize(seconds),
-        per_staff=per_staff,
-        per_chat=per_chat,
-        within=within,
-        load=weekday_hour_load(customer_dates, load_zone),
-        chat_titles=titles,
-        zone_name="UTC" if load_zone is None else str(load_zone),
+        thresholds=thresholds,
+        load_zone=load_zone,
+        chat_titles=chat_titles,
+        staff_names=staff_names,
         business_hours=business_hours,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import io
+import os
 import re
 import shutil
 import sys
@@ -20,9 +22,17 @@ from zoneinfo import ZoneInfo
 
 from tgtriage.core.business_hours import business_seconds
 from tgtriage.core.config import Config, ConfigError, load_config
-from tgtriage.core.models import Chat, Message, User
+from tgtriage.core.models import Chat, User
 from tgtriage.core.paths import Paths
-from tgtriage.core.report import Duration, Report, ReportStaff, build_report, wall_seconds
+from tgtriage.core.report import (
+    Duration,
+    Report,
+    ReportMessage,
+    ReportStaff,
+    build_report,
+    group_by_chat,
+    wall_seconds,
+)
 from tgtriage.core.report_format import to_csv, to_json, to_table
 
 PROG = "tgtriage report"
@@ -48,7 +58,7 @@ class Conversations:
     """What a report reads: the chats, their messages, the people, and who the account is."""
 
     chats: list[Chat]
-    by_chat: dict[int, list[Message]]
+    by_chat: Mapping[int, Sequence[ReportMessage]]
     users: dict[int, User]
     me_id: int | None
     default_now: int
@@ -88,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID,...",
-        help="teammates besides the account: ids like 123 or export ids like user123",
+        help="teammates besides the account: ids like 123, export ids like user123, or @username",
     )
     parser.add_argument(
         "--from-export", metavar="FILE", type=Path, help="a Telegram Desktop result.json"
@@ -141,9 +151,22 @@ def run_report(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | N
     except ReportError as exc:
         print(f"{PROG}: {exc}", file=err)
         return 2
-    out.write(text)
-    out.flush()
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing is wrong with the report.
+        _discard_output(out)
     return 0
+
+
+def _discard_output(out: TextIO) -> None:
+    """Point `out` at /dev/null so that the interpreter's last flush raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def make_report_text(
@@ -164,10 +187,11 @@ def make_report_text(
     zone = ZoneInfo(bh.timezone)
     duration: Duration = partial(business_seconds, bh=bh) if use_bh else wall_seconds
     until = _parse_instant(args.until, zone, "--until") if args.until else None
-    flag_staff = _parse_ids(args.staff, "--staff")
+    _parse_ids(args.staff, "--staff", None)  # a typo stops the report before anything is read
 
     convo = _read_export(args.from_export) if args.from_export else _read_store(args.profile, until)
     known = _known_users(convo)
+    flag_staff = _parse_ids(args.staff, "--staff", known)
     staff_ids = set(flag_staff) | convo.extra_staff
     staff_ids |= _config_ids(config.staff.ids, known, "staff.ids")
     if convo.me_id is not None:
@@ -271,9 +295,7 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
     try:
         chats = list(await store.all_chats())
         users = dict(await store.users())
-        by_chat: dict[int, list[Message]] = {chat.id: [] for chat in chats}
-        async for message in store.iter_messages(None, until, None):
-            by_chat.setdefault(message.chat_id, []).append(message)
+        by_chat = group_by_chat(await store.report_rows(until))
         me_id = _meta_int(await _meta(store, "me_id"))
         teammates = _meta_ids(await _meta(store, "staff_ids"))
     finally:
@@ -319,16 +341,32 @@ def _known_users(convo: Conversations) -> dict[str, int]:
     return {u.username.lower(): uid for uid, u in convo.users.items() if u.username}
 
 
-def _parse_ids(values: Sequence[str], flag: str) -> list[int]:
-    """Ids from repeated comma-separated flag values like "user123,456"."""
-    from tgtriage.core.export import parse_peer_ids
+def _parse_ids(values: Sequence[str], flag: str, known: Mapping[str, int] | None) -> list[int]:
+    """Ids from repeated comma-separated flag values like "user123,456,@priya".
+
+    An @username is looked up in `known` (usernames → ids); with `known` None names are not
+    resolved yet, so that a typo in an id stops the report before anything is read.
+    """
+    from tgtriage.core.export import parse_peer_id
 
     ids: list[int] = []
     for value in values:
-        try:
-            ids.extend(parse_peer_ids(value))
-        except ValueError as exc:
-            raise ReportError(f"{flag}: {exc}") from None
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            if part.startswith("@") and len(part) > 1:
+                if known is not None:
+                    if part[1:].lower() not in known:
+                        raise ReportError(
+                            f"{flag} {part}: nobody with this username in the chats; "
+                            "use the numeric id (or user123 from the export)"
+                        )
+                    ids.append(known[part[1:].lower()])
+                continue
+            try:
+                ids.append(parse_peer_id(part))
+            except ValueError as exc:
+                raise ReportError(f"{flag}: {exc}") from None
     return ids
 
 

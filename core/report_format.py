@@ -192,7 +192,7 @@ def tables(report: Report) -> Group:
     for day in WEEKDAYS:
         lines.append(day + "".join(f" {n if n else '·':>{cell}}" for n in report.load[day]))
     load = Text("\n".join(lines), no_wrap=True, overflow="crop")
-    return Group(_heading(report), totals, facts, Text(""), staff, chats, Text(""), load)
+    return Group(_heading(report), totals, facts, Text(""), staff, Text(""), chats, Text(""), load)
 
 
 def _limit_label(seconds: int) -> str:

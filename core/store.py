@@ -33,6 +33,7 @@ from tgtriage.core.models import (
     User,
 )
 from tgtriage.core.paths import ensure_private_dir, make_private_file
+from tgtriage.core.report import ReportRow
 from tgtriage.core.store_schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -196,6 +197,11 @@ _message_from_row: Callable[[Sequence[Any]], Message] = (
 def _message_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Message:
     """sqlite3 row factory: runs on the database thread, so conversion stays off the event loop."""
     return _message_from_row(row)
+
+
+def _report_row_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> ReportRow:
+    """sqlite3 row factory for the narrow report query (runs on the database thread)."""
+    return ReportRow._make(row)
 
 
 def _chat_from_row(row: Sequence[Any]) -> Chat:
@@ -706,6 +712,35 @@ class Store:
             while rows := await cursor.fetchmany(_FETCH_ROWS):
                 for msg in rows:
                     yield msg  # type: ignore[misc]
+        finally:
+            await cursor.close()
+
+    async def report_rows(
+        self, until: int | None = None, chat_ids: Sequence[int] | None = None
+    ) -> list[ReportRow]:
+        """What reply times need of every message with `date < until`, by (chat_id, date, id).
+
+        Reports read every message: seven columns as plain tuples, built on the database
+        thread, cost about a third of what `iter_messages` spends building Message objects.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if until is not None:
+            where.append("date < ?")
+            params.append(until)
+        if chat_ids is not None:
+            where.append("chat_id IN (SELECT value FROM json_each(?))")
+            params.append(_json_list(chat_ids))
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        cursor = await self._db.cursor()
+        cursor.row_factory = _report_row_factory  # type: ignore[assignment]
+        try:
+            await cursor.execute(
+                "SELECT chat_id, id, date, sender_id, sender_name, out, service FROM messages "
+                f"{clause}ORDER BY chat_id, date, id",
+                params,
+            )
+            return list(await cursor.fetchall())  # type: ignore[arg-type]
         finally:
             await cursor.close()
 

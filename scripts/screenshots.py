@@ -77,6 +77,20 @@ async def failed_send(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+def stats(*keys: str) -> Steps:
+    """F3: the reply-time stats of the demo's store, then `keys` (1/2/3 pick the range)."""
+
+    async def steps(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "loads", 0) > 0, "the stats")
+        if keys:
+            await pilot.press(*keys)
+        await settle(pilot)
+
+    return steps
+
+
 SHOTS = (
     Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
     Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
@@ -86,6 +100,9 @@ SHOTS = (
     Shot("failed-send", (120, 35), failed_send, 1.0, "a reply that was not sent"),
     Shot("template-popup", (120, 35), then(typed="/gre"), description="/word popup"),
     Shot("template-picker", (120, 35), then("ctrl+t"), description="Ctrl+T picker"),
+    Shot("stats-120x35", (120, 35), stats(), description="F3 stats, 7 days"),
+    Shot("stats-80x24", (80, 24), stats(), description="F3 stats at 80×24"),
+    Shot("stats-today", (120, 35), stats("1"), description="F3 stats, today by hour"),
 )
 
 

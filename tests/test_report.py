@@ -12,6 +12,7 @@ from tgtriage.core.business_hours import business_seconds
 from tgtriage.core.config import BusinessHours
 from tgtriage.core.models import Message
 from tgtriage.core.report import (
+    Report,
     ReportStaff,
     build_report,
     chat_waits,
@@ -240,3 +241,90 @@ def test_load_follows_the_configured_time_zone_across_dst() -> None:
     load = weekday_hour_load([winter, summer], berlin)
     assert load["mon"][9] == 2
     assert weekday_hour_load([winter, summer])["mon"][8] == 1  # UTC: 08:00 and 07:00
+
+
+# --- ties --------------------------------------------------------------------------------------
+
+
+def test_two_staff_answers_in_the_same_second_credit_the_earlier_id() -> None:
+    # Bob's message has the higher id: Alice (id 2) answered first, Bob's answers no wait.
+    replies, open_wait = waits([msg(1, 100, CAROL), msg(3, 160, BOB), msg(2, 160, ALICE)])
+    assert replies == [(100, 60, ALICE)]
+    assert open_wait is None
+
+
+def test_tied_reply_times_and_interpolated_percentiles() -> None:
+    chat = []
+    for i, seconds in enumerate([60, 60, 60, 600]):
+        chat += [msg(2 * i + 1, i * 10_000, CAROL), msg(2 * i + 2, i * 10_000 + seconds, ALICE)]
+    total = build_report({CHAT: chat}, STAFF, now=50_000).total
+    assert total.median == 60
+    assert total.p90 == pytest.approx(438)  # rank 2.7: 60 + 0.7 × (600 − 60)
+    assert total.max == 600
+
+
+def test_staff_with_equal_counts_are_listed_by_id() -> None:
+    chat = [msg(1, 0, CAROL), msg(2, 50, BOB), msg(3, 100, CAROL), msg(4, 110, ALICE)]
+    report = build_report({CHAT: chat}, STAFF, now=200)
+    assert list(report.per_staff) == [ALICE, BOB]  # one reply each: the lower id first
+
+
+def test_an_edit_does_not_move_the_wait() -> None:
+    edited = msg(1, 100, CAROL).model_copy(update={"edit_date": 400, "text": "edited"})
+    replies, _ = waits([edited, msg(2, 500, ALICE)])
+    assert replies == [(100, 400, ALICE)]
+
+
+# --- business hours ----------------------------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WORKDAYS = BusinessHours(enabled=True, timezone="Europe/Berlin", holidays=["2024-05-01"])
+
+
+def berlin(day: int, month: int, hour: int, minute: int = 0) -> int:
+    """An instant in 2024, Berlin time."""
+    return int(datetime(2024, month, day, hour, minute, tzinfo=BERLIN).timestamp())
+
+
+def business_report(chat: list[Message], now: int, bh: BusinessHours = WORKDAYS) -> Report:
+    """The report of one chat with the clock paused outside `bh`."""
+    return build_report(
+        {CHAT: chat}, STAFF, now=now, duration=partial(business_seconds, bh=bh), business_hours=True
+    )
+
+
+def test_a_wait_opened_at_night_counts_from_the_next_opening() -> None:
+    # Friday 20:00 → Monday 09:10: only Monday's first ten minutes are business time.
+    chat = [msg(1, berlin(3, 5, 20), CAROL), msg(2, berlin(6, 5, 9, 10), ALICE)]
+    report = business_report(chat, berlin(6, 5, 12))
+    assert [r.seconds for r in report.replies] == [600]
+
+
+def test_holidays_do_not_count() -> None:
+    # Tuesday 17:00 → Thursday 09:30 over the May Day holiday: 1 h on Tuesday + 30 min Thursday.
+    chat = [msg(1, berlin(30, 4, 17), CAROL), msg(2, berlin(2, 5, 9, 30), ALICE)]
+    report = business_report(chat, berlin(2, 5, 12))
+    assert [r.seconds for r in report.replies] == [5_400]
+
+
+def test_business_hours_follow_the_zone_across_dst() -> None:
+    # Friday 29 March 17:00 CET → Tuesday 2 April 09:00 CEST: 1 h Friday, 9 h Monday 1 April.
+    chat = [msg(1, berlin(29, 3, 17), CAROL), msg(2, berlin(2, 4, 9), ALICE)]
+    report = business_report(chat, berlin(2, 4, 12))
+    assert [r.seconds for r in report.replies] == [10 * 3600]
+
+
+def test_an_overnight_shift_counts_across_midnight() -> None:
+    night = BusinessHours(
+        enabled=True, timezone="Europe/Berlin", start="22:00", end="06:00", days=["mon"]
+    )
+    # Monday 23:30 → Tuesday 05:30 is inside Monday's 22:00–06:00 shift.
+    chat = [msg(1, berlin(6, 5, 23, 30), CAROL), msg(2, berlin(7, 5, 5, 30), ALICE)]
+    report = business_report(chat, berlin(7, 5, 12), night)
+    assert [r.seconds for r in report.replies] == [6 * 3600]
+
+
+def test_unanswered_age_is_business_time_too() -> None:
+    chat = [msg(1, berlin(3, 5, 17, 30), CAROL)]  # Friday 17:30, unanswered on Monday 10:00
+    report = business_report(chat, berlin(6, 5, 10))
+    assert report.oldest_unanswered == 30 * 60 + 3600

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +364,132 @@ def test_a_staff_id_nobody_used_is_warned_about(tmp_path: Path, data_dirs: objec
         err
         == "tgtriage report: warning: --staff 777: nobody with this id wrote in the chats reported on\n"
     )
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+def test_within_follows_the_configured_levels(tmp_path: Path, data_dirs: object) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[levels]\ndue = 2\nlate = 10\nbreached = 30\n", encoding="utf-8")
+    argv = ["--from-export", str(account_export(tmp_path)), "--staff", str(MATE)]
+    report = report_json([*argv, "--config", str(config)])
+    # carol answered in 100 s, dave in 1000 s.
+    assert report["within"] == {"120": 0.5, "600": 0.5, "1800": 1.0}
+
+
+def test_staff_ids_in_repeated_flags(tmp_path: Path, data_dirs: object) -> None:
+    path = str(account_export(tmp_path))
+    assert report_json(["--from-export", path, "--staff", f"user{MATE}", "--staff", "777"]) == (
+        report_json(["--from-export", path, "--staff", f"777,{MATE}"])
+    )
+    # Exports carry no usernames: an @name that nobody has is one clear line.
+    err = one_line_error(["--from-export", path, "--staff", "@hmunoz"])
+    assert "--staff @hmunoz" in err and "numeric id" in err
+
+
+def test_staff_by_username_from_the_store(data_dirs: tuple[Path, Path]) -> None:
+    store_mod = pytest.importorskip("tgtriage.core.store")
+    _, data_dir = data_dirs
+    chat = Chat(id=-1000000000011, title="carol · Support")
+
+    async def fill() -> None:
+        store = await store_mod.Store.open(data_dir / "demo.sqlite3")
+        try:
+            await store.upsert_chats([chat])
+            await store.upsert_users([User(id=MATE, first_name="Hm", username="hmunoz")])
+            await store.add_messages(
+                [
+                    Message(chat_id=chat.id, id=1, date=T0, sender_id=CAROL),
+                    Message(chat_id=chat.id, id=2, date=T0 + 70, sender_id=MATE),
+                ]
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    argv = ["--profile", "demo", "--now", str(T0 + 100)]
+    assert report_json([*argv, "--staff", "@HMunoz"])["per_staff"][str(MATE)]["count"] == 1
+    assert "@nobody" in one_line_error([*argv, "--staff", "@nobody"])
+
+
+def test_dates_and_iso_times_for_now_since_and_until(tmp_path: Path, data_dirs: object) -> None:
+    path = str(account_export(tmp_path))
+    epoch = report_json(["--from-export", path, "--now", str(T0 + 500)])
+    iso = report_json(["--from-export", path, "--now", "2019-09-05T15:15:00+00:00"])
+    assert iso == epoch  # T0 + 500 is 15:15:00 UTC
+    # --until a bare date is midnight (config zone, UTC here): nothing of 5 September is read.
+    before = report_json(["--from-export", path, "--until", "2019-09-05"])
+    assert before["replies"]["count"] == 0 and before["unanswered"]["count"] == 0
+    after = report_json(["--from-export", path, "--since", "2019-09-05", "--until", "2019-09-06"])
+    assert after == report_json(["--from-export", path])
+    assert "--since must be before --until" in one_line_error(
+        ["--from-export", path, "--since", "2019-09-06", "--until", "2019-09-05"]
+    )
+
+
+def test_repeated_chat_flags_add_up(tmp_path: Path, data_dirs: object) -> None:
+    path = str(account_export(tmp_path))
+    both = report_json(["--from-export", path, "--chat", "11", "--chat", "=dave*"])
+    assert set(both["per_chat"]) == {"-1000000000011", "-1000000000022"}
+
+
+def test_no_business_hours_overrides_the_config(tmp_path: Path, data_dirs: object) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[business_hours]\nenabled = true\nstart = "09:00"\nend = "15:00"\n', encoding="utf-8"
+    )
+    argv = ["--from-export", str(account_export(tmp_path)), "--config", str(config)]
+    assert report_json(argv)["replies"]["max_s"] == 0
+    assert report_json([*argv, "--no-business-hours"])["replies"]["max_s"] == 100
+    status, out, _ = run([*argv])
+    assert status == 0 and "business hours only" in out
+
+
+class _ClosedPipe(io.StringIO):
+    """A stdout whose reader went away (`tgtriage report | head -1`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, data_dirs: object) -> None:
+    err = io.StringIO()
+    argv = ["--from-export", str(account_export(tmp_path)), "--format", "csv"]
+    assert run_report(argv, stdout=_ClosedPipe(), stderr=err) == 0
+    assert err.getvalue() == ""
+
+
+def test_now_defaults_to_the_current_time_for_the_store(data_dirs: tuple[Path, Path]) -> None:
+    store_mod = pytest.importorskip("tgtriage.core.store")
+    _, data_dir = data_dirs
+    chat = Chat(id=-1000000000011, title="carol · Support")
+
+    async def fill() -> None:
+        store = await store_mod.Store.open(data_dir / "demo.sqlite3")
+        try:
+            await store.upsert_chats([chat])
+            await store.add_messages([Message(chat_id=chat.id, id=1, date=T0, sender_id=CAROL)])
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    before = int(time.time())
+    age = report_json(["--profile", "demo"])["unanswered"]["oldest_age_s"]
+    after = int(time.time())
+    assert before - T0 <= age <= after - T0
+
+
+def test_a_damaged_store_is_one_line(data_dirs: tuple[Path, Path]) -> None:
+    _, data_dir = data_dirs
+    data_dir.mkdir(parents=True)
+    (data_dir / "demo.sqlite3").write_bytes(b"this is not a database at all" * 100)
+    err = one_line_error(["--profile", "demo"])
+    assert "demo.sqlite3" in err and "not a SQLite database" in err
+
+
+def test_per_staff_is_keyed_by_user_id_digits(stripe_export: Path, data_dirs: object) -> None:
+    report = report_json(["--from-export", str(stripe_export), "--staff", STRIPE_STAFF])
+    assert report["per_staff"] and all(key.isdigit() for key in report["per_staff"])
+    assert {"227703622", "805557969", "62621544"} <= set(report["per_staff"])
+    assert all(set(chat) >= {"title", "count"} for chat in report["per_chat"].values())

@@ -578,6 +578,16 @@ class DeskApp(App[int]):
         """Show every key."""
         self.push_screen(HelpScreen(self.user_keymap))
 
+    def action_stats(self) -> None:
+        """Open the reply-time stats of the live store (computed afresh each time), or close them."""
+        from tgtriage.core.report_stats import inbox_stats
+        from tgtriage.tui.stats import StatsScreen
+
+        if isinstance(self.screen, StatsScreen):
+            self.pop_screen()
+            return
+        self.push_screen(StatsScreen(partial(inbox_stats, self.inbox)))
+
     def on_key(self, event: object) -> None:
         """'?' opens help — but never while typing in the composer."""
         if getattr(event, "character", None) == "?" and not isinstance(self.focused, Composer):

@@ -203,6 +203,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+O",
     ),
     Action("help", "f1", "help", "Keys and what they do", "Desk", show=True, key_display="F1"),
+    Action(
+        "stats",
+        "f3",
+        "stats",
+        "Reply-time stats: today, 7 days, 30 days",
+        "Desk",
+        key_display="F3",
+    ),
     Action("quit", "ctrl+q", "quit", "Quit tgtriage", "Desk", key_display="^Q"),
 )
 
