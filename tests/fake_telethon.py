@@ -245,7 +245,10 @@ class FakeClient:
     def new_id(self, chat_id: int) -> int:
         """The next message id in a chat (per channel, account-wide otherwise)."""
         if chat_id < -1_000_000_000_000:
-            return next(self._channel_ids.setdefault(chat_id, itertools.count(1)))
+            # like Telegram: above every id the channel has, also ones a test set by hand
+            top = max((m.id for m in self.history.get(chat_id, ())), default=0)
+            counter = self._channel_ids.setdefault(chat_id, itertools.count(1))
+            return max(next(counter), top + 1)
         return next(self._next_id)
 
     def message(
