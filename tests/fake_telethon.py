@@ -159,6 +159,16 @@ class FakeQR:
     client: FakeClient
     generation: int = 0
     outcomes: list[str] = field(default_factory=list)
+    gated: bool = False
+    """When set, each wait() holds until the test calls `release()` (to look at each code)."""
+    _gate: asyncio.Event | None = None
+    waits: int = 0
+
+    def release(self) -> None:
+        """Let the pending wait() come to its scripted outcome."""
+        if self._gate is None:
+            self._gate = asyncio.Event()
+        self._gate.set()
 
     @property
     def url(self) -> str:
@@ -177,6 +187,12 @@ class FakeQR:
 
     async def wait(self, timeout: float | None = None) -> types.User:
         """The scripted outcome: 'timeout', 'password' (2FA), 'network' or 'ok'."""
+        self.waits += 1
+        if self.gated:
+            if self._gate is None:
+                self._gate = asyncio.Event()
+            await self._gate.wait()
+            self._gate.clear()
         outcome = self.outcomes.pop(0) if self.outcomes else "timeout"
         if outcome == "timeout":
             raise TimeoutError

@@ -66,6 +66,7 @@ from tgtriage.core.sources.telegram_client import (
     default_factory,
     is_network_error,
     network_detail,
+    preload_telethon,
 )
 from tgtriage.core.sources.telegram_send import part_random_id, send_error, sent_message, split_text
 
@@ -84,14 +85,6 @@ RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 Sleep = Callable[[float], Awaitable[None]]
 Authorize = Callable[[TelegramClientLike], Awaitable[bool]]
 """Log a connected but unauthorized client in (e.g. show the login screen); True when done."""
-
-
-def _preload_telethon() -> None:
-    """Import Telethon and the conversion code (run in a thread: it takes about half a second)."""
-    import telethon
-    import telethon.tl.functions  # noqa: F401
-
-    from tgtriage.core.sources import telegram_convert  # noqa: F401
 
 
 def safe_filename(name: str | None, fallback: str) -> str:
@@ -198,6 +191,10 @@ class TelegramSource:
         if last_known_id is not None:
             self._last_known = last_known_id
 
+    def set_authorize(self, authorize: Authorize | None) -> None:
+        """Set (or clear) the login hook `start()` awaits when the session is not logged in."""
+        self._authorize = authorize
+
     @property
     def client(self) -> TelegramClientLike | None:
         """The Telethon client, once started."""
@@ -207,7 +204,7 @@ class TelegramSource:
         """Connect, check the login, resolve teammates; return the account (see the module doc)."""
         self._stopping = False
         if self._client is None:
-            await asyncio.to_thread(_preload_telethon)
+            await asyncio.to_thread(preload_telethon)
         from tgtriage.core.sources import telegram_convert as conv
 
         client = self._client or self._factory()

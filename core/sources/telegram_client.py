@@ -143,6 +143,14 @@ class TelegramClientLike(Protocol):
 ClientFactory = Callable[[], TelegramClientLike]
 
 
+def preload_telethon() -> None:
+    """Import Telethon and the conversion code; run it in a thread (it takes about 0.5 s)."""
+    import telethon
+    import telethon.tl.functions  # noqa: F401
+
+    from tgtriage.core.sources import telegram_convert  # noqa: F401
+
+
 def credentials(config: Config) -> tuple[int, str]:
     """The api_id / api_hash from config, else TGTRIAGE_API_ID / TGTRIAGE_API_HASH."""
     api_id: int | str | None = config.telegram.api_id or os.environ.get("TGTRIAGE_API_ID")
