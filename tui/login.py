@@ -94,7 +94,7 @@ class LoginScreen(Screen[User | None]):
         self.already_logged_in = False
         self._offline_tries = 0
         self._connected = False
-        self._code_requested = False
+        self._attempting = False
 
     # ----------------------------------------------------------------- layout
 
@@ -120,11 +120,15 @@ class LoginScreen(Screen[User | None]):
 
     async def _begin(self) -> None:
         """Connect and find out whether the session is already logged in."""
+        self._attempting = True
         self._apply(Connecting())
-        if self._preload is not None:
-            await asyncio.to_thread(self._preload)
-            self._preload = None
-        state = await self.login.begin()
+        try:
+            if self._preload is not None:
+                await asyncio.to_thread(self._preload)
+                self._preload = None
+            state = await self.login.begin()
+        finally:
+            self._attempting = False
         if isinstance(state, LoginFailed) and not self._connected_now():
             if state.message == NETWORK_MESSAGE:
                 self._offline(state)
@@ -163,7 +167,6 @@ class LoginScreen(Screen[User | None]):
         if isinstance(state, NeedPhone):
             self._apply(Busy("Asking Telegram to send a login code…"))
             result = await self.login.submit_phone(value)
-            self._code_requested = self._code_requested or isinstance(result, NeedCode)
         elif isinstance(state, NeedCode):
             self._apply(Busy("Checking the code…"))
             result = await self.login.submit_code(value)
@@ -260,6 +263,8 @@ class LoginScreen(Screen[User | None]):
                     text.append(f"\n  You can try again in {countdown(self.blocked_until - now)}.")
                 else:
                     text.append("\n  You can try again now.", "green")
+            elif isinstance(self.state, Connecting) and self._attempting:
+                text.append("\n  Trying again now…", "italic")
             elif isinstance(self.state, Connecting) and self.retry_at is not None:
                 wait = countdown(self.retry_at - now)
                 text.append(f"\n  Trying again in {wait} — Enter or F5: now.")

@@ -54,9 +54,15 @@ async def login_command(config: Config, paths: Paths, keymap: dict[str, str]) ->
     login = TelegramLogin(config, paths)
     app = LoginApp(login, keymap=keymap, preload=preload_telethon)
     try:
-        user = await app.run_async()
+        await app.run_async()
     finally:
         await login.close()
+    return report_login(app)
+
+
+def report_login(app: LoginApp) -> int:
+    """Say how `tgtriage login` ended (who is logged in, never how); return the exit status."""
+    user = app.return_value
     if user is None:
         print("tgtriage: not logged in (the login was cancelled).", file=sys.stderr)
         return 1
