@@ -220,7 +220,8 @@ async def test_expired_code_goes_back_to_the_phone_and_f3_resends(paths: Paths) 
         await enter(pilot, CODE)
         await shows(pilot, app, "That code has expired")
         assert isinstance(screen(app).state, NeedPhone)
-        await pilot.press("enter")  # the number is still there: Enter asks for a new code
+        assert field(app).value == PHONE, "the number is back, the code is gone"
+        await pilot.press("enter")  # Enter asks for a new code
         await shows(pilot, app, "Login code")
         await enter(pilot, CODE)
         await until(pilot, lambda: app.return_value is not None, "the app to finish")
@@ -299,6 +300,7 @@ async def test_escape_goes_back_a_step_then_cancels(paths: Paths) -> None:
         await shows(pilot, app, "Login code")
         await pilot.press("escape")
         await shows(pilot, app, "Phone number")
+        assert field(app).value == PHONE
         await pilot.press("escape")
         await until(pilot, lambda: not app.is_running, "the app to end")
     assert app.return_value is None

@@ -95,6 +95,7 @@ class LoginScreen(Screen[User | None]):
         self._offline_tries = 0
         self._connected = False
         self._attempting = False
+        self._phone = ""  # what was typed as the number, to show again on the phone step
 
     # ----------------------------------------------------------------- layout
 
@@ -165,6 +166,7 @@ class LoginScreen(Screen[User | None]):
         """Send what was typed for the current step."""
         state = self.state
         if isinstance(state, NeedPhone):
+            self._phone = value
             self._apply(Busy("Asking Telegram to send a login code…"))
             result = await self.login.submit_phone(value)
         elif isinstance(state, NeedCode):
@@ -207,9 +209,8 @@ class LoginScreen(Screen[User | None]):
             self.blocked_until = (
                 self.clock() + state.retry_after if state.retry_after is not None else None
             )
-            keep = self.state if isinstance(self.state, Busy) else None
             self.state = state.retry
-            self._draw(clear_input=not (keep and isinstance(state.retry, NeedPhone)))
+            self._draw()
             return
         if not isinstance(state, Busy | Connecting | QrWaiting):
             self.failure = None
@@ -235,8 +236,8 @@ class LoginScreen(Screen[User | None]):
         if asks:
             field.password = isinstance(state, NeedPassword)
             field.placeholder = placeholder
-            if clear_input and not isinstance(state, NeedPhone):
-                field.value = ""
+            if clear_input:
+                field.value = self._phone if isinstance(state, NeedPhone) else ""
             field.disabled = self._blocked()
             if not field.disabled:
                 field.focus()
