@@ -371,3 +371,50 @@ async def test_files_of_the_demo_cannot_be_downloaded(tmp_path: Path) -> None:
         await desk.app.run_action("download_media")
         await until(pilot, lambda: notified(desk.app, "only be downloaded from Telegram"), "!")  # type: ignore[arg-type]
     await desk.close()
+
+
+# --------------------------------------------------------------------------- reconnects
+
+
+async def test_after_a_reconnect_the_open_chat_is_checked_so_nothing_is_missed(
+    paths: Paths, tmp_path: Path
+) -> None:
+    fake = world()
+    gate = Gate()
+    async with telegram_desk(fake, paths, tmp_path, sleep=gate) as (pilot, app, _source):
+        await open_chat(pilot, app, INITECH_ID)
+        fake.connect_failures = 1
+        fake.drop()
+        await until(pilot, lambda: "offline" in status_line(app), "offline in the status line")
+        assert "cannot reach Telegram; retrying in 1 s" in status_line(app)
+        # while offline: a customer message the update catch-up does not deliver
+        fake.message(INITECH_ID, "still broken, any news?", sender=ALICE)
+        gate.open()
+        await until(pilot, lambda: "● connected" in status_line(app), "connected again")
+        await until(
+            pilot,
+            lambda: "still broken, any news?" in conversation_text(app),
+            "the missed message in the open chat",
+        )
+        assert fake.catch_ups == 1
+        text = conversation_text(app)
+        assert text.count("still broken, any news?") == 1 and text.count("printer broken") == 1
+
+
+def test_the_desk_command_path_does_not_import_telethon() -> None:
+    """`tgtriage` paints from the cache before Telethon (≈0.5 s to import) is loaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tgtriage import cli\n"
+        "from tgtriage.tui import telegram_main\n"
+        "from tgtriage.core.sources.telegram import TelegramSource\n"
+        "from tgtriage.core.config import Config\n"
+        "from tgtriage.core.paths import Paths\n"
+        "from pathlib import Path\n"
+        "source = TelegramSource(Config(), Paths(Path('/tmp/x'), Path('/tmp/x')))\n"
+        "sys.exit(1 if any(m.startswith('telethon') for m in sys.modules) else 0)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
