@@ -126,7 +126,8 @@ class DeskApp(App[int]):
         self.set_interval(self.tick_seconds, self._tick)
         self.ready = True
         if self.start_source:
-            self._start_source()
+            # After the first frame: a source that imports a library (Telethon) must not delay it.
+            self.call_after_refresh(self._start_source)
 
     @work(exclusive=True, group="source")
     async def _start_source(self) -> None:
