@@ -80,10 +80,12 @@ def test_logout_without_credentials_still_deletes_the_session(
     session = session_path(Paths(config_dir, data_dir))
     session.parent.mkdir(parents=True)
     session.write_bytes(b"SQLite format 3\x00")
+    (data_dir / "telegram.sqlite3").write_bytes(b"")
     assert run(["logout"]) == 0
     out = capsys.readouterr().out
     assert not session.exists()
     assert "deleted" in out and "Settings → Devices" in out
+    assert f"cache of your chats is kept in {data_dir / 'telegram.sqlite3'}" in out
 
 
 def test_help_lists_the_account_commands(capsys: pytest.CaptureFixture[str]) -> None:

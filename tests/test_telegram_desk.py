@@ -249,6 +249,7 @@ async def test_skipping_the_login_leaves_the_cached_desk_with_a_clear_notice(
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, LoginScreen), "the desk")
         await until(pilot, lambda: notified(app, "run `tgtriage login`"), "the notice")
+        assert "offline" in status_line(app) and "not logged in" in status_line(app)
 
 
 # --------------------------------------------------------------------------- connection

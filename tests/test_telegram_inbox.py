@@ -311,3 +311,14 @@ async def test_a_teammates_reply_from_their_own_telegram_clears_the_wait(
         await fake.deliver(fake.new_message_update(fake.message(INITECH_ID, "on it", sender=TESS)))
         await until(lambda: inbox.triage[INITECH_ID].waiting_since is None)
         assert inbox.triage[INITECH_ID].last_staff_sender == TESS.id
+
+
+async def test_forum_topic_names_are_in_the_cache_before_telegram_answers(
+    paths: Paths, tmp_path: Path
+) -> None:
+    db = tmp_path / "d.sqlite3"
+    async with desk(world(), paths, db) as (inbox, _source):
+        assert inbox.chats[FORUM_ID].topic_title(200) == "Billing"
+    async with desk(world(), paths, db, start=False) as (inbox, _source):
+        assert inbox.chats[FORUM_ID].topic_title(200) == "Billing"
+        assert inbox.chats[FORUM_ID].topic_title(1) == "General"

@@ -38,6 +38,12 @@ def run_telegram(command: str | None, config: Config, paths: Paths, keymap: dict
     """Run one of the account commands; return the exit status."""
     if command == "logout":
         print(asyncio.run(logout(config, paths)))
+        cache = paths.database("telegram")
+        if cache.exists():
+            print(
+                f"The desk's cache of your chats is kept in {cache}; delete that file too if "
+                "this computer should keep none of them."
+            )
         return 0
     try:
         credentials(config)

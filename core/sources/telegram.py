@@ -214,6 +214,7 @@ class TelegramSource:
         await self._connect_until_up()
         if not await client.is_user_authorized():
             if self._authorize is None or not await self._authorize(client):
+                self._emit(ConnectionState(Connection.OFFLINE, "not logged in: tgtriage login"))
                 raise LoginRequired("this Telegram session is not logged in; run `tgtriage login`")
             if not client.is_connected():
                 await self._connect_until_up()
