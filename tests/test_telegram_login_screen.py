@@ -393,3 +393,21 @@ def test_countdown_reads_naturally() -> None:
         "10:00",
         "1:02:03",
     ]
+
+
+async def test_login_keys_can_be_remapped_in_config(paths: Paths) -> None:
+    from tgtriage.tui.keymap import keymap_from_config
+
+    keymap, problems = keymap_from_config({"login_qr": "f6"})
+    assert problems == []
+    fake = logged_out()
+    fake.qr.gated = True
+    login = TelegramLogin(Config(), paths, lambda: fake)
+    app = LoginApp(login, keymap=keymap)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: not isinstance(screen(app).state, Connecting), "connected")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(screen(app).state, NeedPhone), "F2 is not the QR key any more"
+        await pilot.press("f6")
+        await shows(pilot, app, "Scan to log in")
