@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 from tgtriage.core import events as ev
-from tgtriage.core import triage
+from tgtriage.core import forum, triage
 from tgtriage.core.config import Config
 from tgtriage.core.events import Connection
 from tgtriage.core.models import (
@@ -122,6 +122,8 @@ class Inbox:
         self._in_flight: set[int] = set()  # outbox local ids being sent right now
         self._running = False
         self.batches = 0
+        self._chats_loaded = False  # until start() has the source's chat list
+        self._held: list[ev.Event] = []  # events for chats not known before that
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -148,28 +150,46 @@ class Inbox:
             self._set_rule(int(me_id))
 
     async def start(self) -> None:
-        """Start the source, load its chats, resume unsent replies, then follow its events."""
+        """Start the source, load its chats, resume unsent replies, then follow its events.
+
+        A source with `events_before_start` is followed from the first moment (its connecting,
+        offline and flood-wait states show while it connects, logs in and pages its chat
+        list); message events for chats not known yet are held until the chat list is in.
+        A source with `dialogs_complete` set vouches for its list: cached chats missing from
+        it (left, or no longer selected by the config) are removed.
+        """
         self._running = True
         self._spawn(self._flush_loop())
+        early = bool(getattr(self.source, "events_before_start", False))
+        if early:
+            self._spawn(self._pump())
         self.me = await self.source.start()
+        self._set_rule(self.me.id)
+        self.users[self.me.id] = self.me
         await self.store.upsert_users([self.me])
         await self.store.set_meta("me_id", str(self.me.id))
-        self.users[self.me.id] = self.me
-        self._set_rule(self.me.id)
         # Teammates the source knows (demo, replay --staff) are staff for `tgtriage report` too.
-        teammates = ",".join(str(i) for i in sorted(self._rule.staff_ids))
-        await self.store.set_meta("staff_ids", teammates)
+        await self._store_staff()
         chats = await self.source.dialogs()
-        await self.store.upsert_chats(chats)
         changes = Changes(order=True, status=True)
         for chat in chats:
             self.chats[chat.id] = chat
             self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
             changes.chats.add(chat.id)
+        await self.store.upsert_chats(chats)
+        self._chats_loaded = True
+        held, self._held = self._held, []
+        for event in held:
+            self.submit(event)
+        if getattr(self.source, "dialogs_complete", False):
+            listed = {chat.id for chat in chats}
+            for chat_id in [c for c in self.chats if c not in listed]:
+                self.submit(ev.ChatRemoved(chat_id))
         self._emit(changes)
         if not getattr(self.source, "backfills_itself", False):
             await self._backfill(chats)
-        self._spawn(self._pump())
+        if not early:
+            self._spawn(self._pump())
         for items in list(self.outbox.values()):
             for item in items:
                 if item.state in (OutboxState.PENDING, OutboxState.SENDING):
@@ -209,6 +229,11 @@ class Inbox:
         self._rule = triage.StaffRule(
             me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore)
         )
+
+    async def _store_staff(self) -> None:
+        """Record who counts as staff, so `tgtriage report` over the store credits teammates."""
+        teammates = ",".join(str(i) for i in sorted(self._rule.staff_ids))
+        await self.store.set_meta("staff_ids", teammates)
 
     @property
     def rule(self) -> triage.StaffRule:
@@ -288,14 +313,18 @@ class Inbox:
         for event in batch:
             match event:
                 case ev.NewMessage(message=message, sender=sender):
-                    if message.chat_id in self.chats:
+                    if message.chat_id not in self.chats and not self._chats_loaded:
+                        self._held.append(event)
+                    elif message.chat_id in self.chats:
                         new_msgs.append(message)
                         if sender is not None:
                             users[sender.id] = sender
                         elif _unknown_sender(message, self.users, users):
                             users[message.sender_id] = _user_from_name(message)  # type: ignore[index]
                 case ev.MessageEdited(message=message):
-                    if message.chat_id in self.chats:
+                    if message.chat_id not in self.chats and not self._chats_loaded:
+                        self._held.append(event)
+                    elif message.chat_id in self.chats:
                         edits.append(message)
                 case ev.MessagesDeleted(chat_id=chat_id, ids=ids):
                     # Store what arrived earlier in this batch first, or it would outlive its deletion.
@@ -306,6 +335,8 @@ class Inbox:
                 case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox):
                     state = self.triage.get(chat_id)
                     if state is None:
+                        if not self._chats_loaded:
+                            self._held.append(event)
                         continue
                     if outbox:
                         if max_id > state.read_outbox_max:
@@ -537,9 +568,9 @@ class Inbox:
         await self.store.save_triage([self.triage[chat_id]])
         self._emit(changes)
 
-    def _read_open_chat(self) -> None:
-        """Mark the open chat read here and (in the background) at the source."""
-        chat_id = self.open_chat_id
+    def _read_open_chat(self, chat_id: int | None = None) -> None:
+        """Mark the open chat (or `chat_id`) read here and (in the background) at the source."""
+        chat_id = self.open_chat_id if chat_id is None else chat_id
         if chat_id is None or chat_id not in self.triage:
             return
         state = self.triage[chat_id]
@@ -629,6 +660,8 @@ class Inbox:
         text = text.strip()
         if not text or chat_id not in self.chats:
             return None
+        if reply_to is None:
+            reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
         item = await self.store.outbox_add(chat_id, text, reply_to)
         self.outbox.setdefault(chat_id, []).append(item)
         await self.set_draft(chat_id, "")
@@ -700,6 +733,8 @@ class Inbox:
             )
             await self._replace_item(item)
             return
+        if self.config.telegram.mark_read == "on_reply":
+            self._read_open_chat(item.chat_id)
         await self.store.outbox_update(item.local_id, state=OutboxState.SENT, sent_id=message.id)
         await self.store.outbox_remove(item.local_id)
         items = self.outbox.get(item.chat_id, [])

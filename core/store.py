@@ -206,9 +206,14 @@ def _report_row_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Report
 
 def _chat_from_row(row: Sequence[Any]) -> Chat:
     """A Chat from its table row."""
-    id_, title, kind, username, folder_ids = row
+    id_, title, kind, username, folder_ids, topics = row
     return Chat(
-        id=id_, title=title, kind=kind, username=username, folder_ids=tuple(json.loads(folder_ids))
+        id=id_,
+        title=title,
+        kind=kind,
+        username=username,
+        folder_ids=tuple(json.loads(folder_ids)),
+        topics=tuple((int(t[0]), str(t[1])) for t in json.loads(topics)),
     )
 
 
@@ -517,22 +522,34 @@ class Store:
     # chats and users --------------------------------------------------------------------
 
     async def upsert_chats(self, chats: Iterable[Chat]) -> None:
-        """Insert or update chats (title, kind, username, folders)."""
-        rows = [(c.id, c.title, c.kind, c.username, json.dumps(list(c.folder_ids))) for c in chats]
+        """Insert or update chats (title, kind, username, folders, forum topics)."""
+        rows = [
+            (
+                c.id,
+                c.title,
+                c.kind,
+                c.username,
+                json.dumps(list(c.folder_ids)),
+                json.dumps([list(t) for t in c.topics], ensure_ascii=False),
+            )
+            for c in chats
+        ]
         if not rows:
             return
         async with self._transaction() as db:
             await db.executemany(
-                "INSERT INTO chats (id, title, kind, username, folder_ids) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO chats (id, title, kind, username, folder_ids, topics) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind, "
-                "username = excluded.username, folder_ids = excluded.folder_ids",
+                "username = excluded.username, folder_ids = excluded.folder_ids, "
+                "topics = excluded.topics",
                 rows,
             )
 
     async def all_chats(self) -> list[Chat]:
         """Every known chat, by id."""
         rows = await self._db.execute_fetchall(
-            "SELECT id, title, kind, username, folder_ids FROM chats ORDER BY id"
+            "SELECT id, title, kind, username, folder_ids, topics FROM chats ORDER BY id"
         )
         return [_chat_from_row(row) for row in rows]
 

@@ -150,6 +150,12 @@ CREATE TABLE alerts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Forum topic names per chat (JSON [[topic id, title], …]), so a desk restarted from its cache
+# names the topics before Telegram has answered.
+_V2_CHAT_TOPICS = """
+ALTER TABLE chats ADD COLUMN topics TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS)
 
 LATEST = len(MIGRATIONS)

@@ -19,7 +19,6 @@ memory, never logged and never put in a message.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -37,6 +36,8 @@ from tgtriage.core.sources.telegram_client import (
     TelegramClientLike,
     default_factory,
     delete_session_files,
+    is_network_error,
+    network_detail,
     tighten_session_files,
 )
 
@@ -92,7 +93,7 @@ class LoginFailed:
 
 LoginState = NeedPhone | NeedCode | NeedPassword | QrWaiting | Done | LoginFailed
 
-NETWORK_MESSAGE = "No connection to Telegram. Check the network, then try again."
+NETWORK_MESSAGE = "Cannot reach Telegram. Check the network (or a proxy/firewall), then try again."
 
 
 def describe_error(exc: BaseException, retry: LoginState) -> LoginState:
@@ -182,7 +183,7 @@ def describe_error(exc: BaseException, retry: LoginState) -> LoginState:
         if (exc.code or 0) >= 500:
             return LoginFailed("Telegram had an internal problem. Try again in a moment.", retry)
         return LoginFailed(f"Telegram refused the login step ({exc.message}).", retry)
-    if isinstance(exc, ConnectionError | OSError | asyncio.TimeoutError | TimeoutError):
+    if is_network_error(exc):
         return LoginFailed(NETWORK_MESSAGE, retry)
     if isinstance(exc, CredentialsMissing):
         return LoginFailed(str(exc), NeedPhone())
@@ -426,12 +427,8 @@ async def logout(config: Config, paths: Paths, client_factory: ClientFactory | N
     except CredentialsMissing:
         problem = "no api_id/api_hash configured to reach Telegram"
     except Exception as exc:
-        problem = (
-            "no connection to Telegram"
-            if isinstance(exc, OSError | TimeoutError)
-            else type(exc).__name__
-        )
-        log.info("logout could not reach Telegram: %s", type(exc).__name__)
+        problem = "no connection to Telegram" if is_network_error(exc) else type(exc).__name__
+        log.info("logout could not reach Telegram: %s", network_detail(exc))
     delete_session_files(paths)
     if remote:
         return "Logged out; the session file was deleted."

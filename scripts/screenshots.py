@@ -106,6 +106,113 @@ SHOTS = (
 )
 
 
+@dataclass(frozen=True)
+class LoginShot:
+    """One screenshot of the login screen over the fake Telegram client."""
+
+    name: str
+    size: tuple[int, int]
+    steps: Callable[[Pilot[object], object], Awaitable[None]]
+    description: str = ""
+
+
+async def login_phone(pilot: Pilot[object], fake: object) -> None:
+    """The first step: the phone number."""
+
+
+async def login_code(pilot: Pilot[object], fake: object) -> None:
+    """A number typed and sent: the code step."""
+    from tests.test_telegram_login_screen import enter
+
+    await enter(pilot, "+1 555 867 5309")
+    await login_wait(pilot, "Login code")
+
+
+async def login_password(pilot: Pilot[object], fake: object) -> None:
+    """Code accepted, the account has 2FA: the masked password step after a wrong try."""
+    from tests.test_telegram_login_screen import enter
+
+    await login_code(pilot, fake)
+    await enter(pilot, "24680")
+    await login_wait(pilot, "Two-step verification")
+    await enter(pilot, "not the password")
+    await login_wait(pilot, "Wrong password")
+
+
+async def login_flood(pilot: Pilot[object], fake: object) -> None:
+    """Too many attempts: Telegram's wait, counted down, the field locked."""
+    from telethon import errors
+
+    from tests.test_telegram_login_screen import enter
+
+    await login_code(pilot, fake)
+    fake.fail_next("sign_in", errors.FloodWaitError(request=None, capture=754))  # type: ignore[attr-defined]
+    await enter(pilot, "24680")
+    await login_wait(pilot, "You can try again in")
+
+
+async def login_qr(pilot: Pilot[object], fake: object) -> None:
+    """F2: the QR code to scan with the phone."""
+    await pilot.press("f2")
+    await login_wait(pilot, "Scan to log in")
+
+
+async def login_offline(pilot: Pilot[object], fake: object) -> None:
+    """Telegram out of reach (the client could not connect)."""
+
+
+async def login_wait(pilot: Pilot[object], words: str) -> None:
+    """Wait until `words` are on the screen."""
+    from tests.test_telegram_login_screen import shows
+
+    await shows(pilot, pilot.app, words)  # type: ignore[arg-type]
+
+
+LOGIN_SHOTS = (
+    LoginShot("login-phone", (100, 30), login_phone, "login: phone number"),
+    LoginShot("login-code", (100, 30), login_code, "login: the code Telegram sent"),
+    LoginShot("login-password", (100, 30), login_password, "login: 2FA password (masked)"),
+    LoginShot("login-flood-wait", (100, 30), login_flood, "login: flood wait countdown"),
+    LoginShot("login-qr", (100, 40), login_qr, "login: QR code"),
+    LoginShot("login-qr-80x24", (80, 24), login_qr, "login: QR code at 80×24"),
+    LoginShot("login-offline", (100, 30), login_offline, "login: cannot reach Telegram"),
+)
+
+
+async def take_login(shot: LoginShot, out: Path) -> Path:
+    """Run the login screen over the fake client for one shot and save its SVG."""
+    from textual.widgets import Input
+
+    from tests.fake_telethon import FakeClient
+    from tests.test_telegram_login_screen import Clock
+    from tgtriage.core.config import Config
+    from tgtriage.core.paths import Paths
+    from tgtriage.core.telegram_login import TelegramLogin
+    from tgtriage.tui.login import LoginApp
+
+    fake = FakeClient()
+    fake.authorized = False
+    fake.password = "correct horse battery staple"
+    fake.qr.gated = True
+    if shot.steps is login_offline:
+        fake.connect_failures = 99
+    clock = Clock()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = Paths(config_dir=Path(tmp) / "config", data_dir=Path(tmp) / "data")
+        app = LoginApp(TelegramLogin(Config(), paths, lambda: fake, clock=clock), clock=clock)
+        async with app.run_test(size=shot.size) as pilot:
+            if shot.steps is login_offline:
+                await login_wait(pilot, "Cannot reach Telegram")
+            else:
+                await login_wait(pilot, "Phone number")
+            assert app.login_screen is not None
+            app.login_screen.query_one("#login-input", Input).cursor_blink = False
+            await shot.steps(pilot, fake)
+            await pilot.pause()
+            path = app.save_screenshot(filename=f"{shot.name}.svg", path=str(out))
+    return Path(path)
+
+
 def ten_thirty_today() -> float:
     """10:30 UTC today (so message times read as times, not dates)."""
     today = time.gmtime()
@@ -134,6 +241,12 @@ async def main(out: Path) -> None:
             path = await take(shot, out, now)
             print(
                 f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {shot.description}"
+            )
+        for login_shot in LOGIN_SHOTS:
+            path = await take_login(login_shot, out)
+            print(
+                f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  "
+                f"{login_shot.description}"
             )
 
 

@@ -159,6 +159,16 @@ class FakeQR:
     client: FakeClient
     generation: int = 0
     outcomes: list[str] = field(default_factory=list)
+    gated: bool = False
+    """When set, each wait() holds until the test calls `release()` (to look at each code)."""
+    _gate: asyncio.Event | None = None
+    waits: int = 0
+
+    def release(self) -> None:
+        """Let the pending wait() come to its scripted outcome."""
+        if self._gate is None:
+            self._gate = asyncio.Event()
+        self._gate.set()
 
     @property
     def url(self) -> str:
@@ -177,6 +187,12 @@ class FakeQR:
 
     async def wait(self, timeout: float | None = None) -> types.User:
         """The scripted outcome: 'timeout', 'password' (2FA), 'network' or 'ok'."""
+        self.waits += 1
+        if self.gated:
+            if self._gate is None:
+                self._gate = asyncio.Event()
+            await self._gate.wait()
+            self._gate.clear()
         outcome = self.outcomes.pop(0) if self.outcomes else "timeout"
         if outcome == "timeout":
             raise TimeoutError
@@ -245,7 +261,10 @@ class FakeClient:
     def new_id(self, chat_id: int) -> int:
         """The next message id in a chat (per channel, account-wide otherwise)."""
         if chat_id < -1_000_000_000_000:
-            return next(self._channel_ids.setdefault(chat_id, itertools.count(1)))
+            # like Telegram: above every id the channel has, also ones a test set by hand
+            top = max((m.id for m in self.history.get(chat_id, ())), default=0)
+            counter = self._channel_ids.setdefault(chat_id, itertools.count(1))
+            return max(next(counter), top + 1)
         return next(self._next_id)
 
     def message(

@@ -95,8 +95,8 @@ async def test_phone_code_and_two_step_password(paths: Paths) -> None:
         (errors.PhoneNumberBannedError(request=None), NeedPhone(), "banned"),
         (errors.PhoneNumberUnoccupiedError(request=None), NeedPhone(), "No Telegram account"),
         (errors.ApiIdInvalidError(request=None), NeedPhone(), "api_id/api_hash"),
-        (ConnectionError("reset"), NeedPhone(), "No connection"),
-        (OSError("unreachable"), NeedPhone(), "No connection"),
+        (ConnectionError("reset"), NeedPhone(), "Cannot reach"),
+        (OSError("unreachable"), NeedPhone(), "Cannot reach"),
     ],
 )
 async def test_phone_errors(paths: Paths, error: BaseException, retry: object, words: str) -> None:

@@ -128,11 +128,20 @@ def of(events: list[ev.Event], kind: type) -> list[Any]:
 
 
 async def until(condition: Callable[[], bool], rounds: int = 500) -> None:
-    """Let background tasks run until `condition` holds."""
+    """Let background tasks run until `condition` holds.
+
+    The Inbox spaces its change notifications a real frame apart, so after the first `rounds`
+    turns of the loop this also gives the wall clock a millisecond per try (up to 10 s): a busy
+    machine makes the test slower, never wrong.
+    """
     for _ in range(rounds):
         if condition():
             return
         await asyncio.sleep(0)
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
     raise AssertionError("condition never became true")
 
 

@@ -58,11 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_run_flags(replay)
 
-    sub.add_parser(
-        "login",
-        help="log in to Telegram (not available yet: the core is built, the login screen is not)",
-    )
-    sub.add_parser("logout", help="log out of Telegram (not available yet)")
+    sub.add_parser("login", help="log in to your Telegram account (phone and code, or a QR code)")
+    sub.add_parser("logout", help="log out of Telegram and delete the saved session")
     report = sub.add_parser(
         "report", help="response-time report from the store or an export", add_help=False
     )
@@ -182,15 +179,9 @@ def _keymap(config: Config) -> dict[str, str]:
 
 def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
     """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
-    try:
-        from tgtriage.tui.telegram_main import run_telegram
-    except ImportError:
-        print(
-            "tgtriage: the Telegram account mode is not available in this build yet; "
-            "try `tgtriage demo` or `tgtriage replay EXPORT.json`",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    from tgtriage.tui.telegram_main import run_telegram
+
+    _setup_logging(paths)
     return run_telegram(command, config, paths, keymap)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -18,9 +20,10 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tgtriage.core.downloads import Opening, media_messages, opening
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message, OutboxItem, OutboxState
-from tgtriage.core.paths import Paths
+from tgtriage.core.paths import Paths, ensure_private_dir
 from tgtriage.core.postpone import CHOICES, parse_postpone
 from tgtriage.core.replies import Replies
 from tgtriage.core.sanitize import clean_line
@@ -30,7 +33,13 @@ from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer
 from tgtriage.tui.conversation import Conversation
-from tgtriage.tui.message_view import Styles, message_text, outbox_text
+from tgtriage.tui.message_view import (
+    Styles,
+    clock,
+    media_placeholder,
+    message_text,
+    outbox_text,
+)
 from tgtriage.tui.panels import header_text, slots_text, status_text
 from tgtriage.tui.rows import RowModel, row_model
 from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
@@ -117,7 +126,8 @@ class DeskApp(App[int]):
         self.set_interval(self.tick_seconds, self._tick)
         self.ready = True
         if self.start_source:
-            self._start_source()
+            # After the first frame: a source that imports a library (Telethon) must not delay it.
+            self.call_after_refresh(self._start_source)
 
     @work(exclusive=True, group="source")
     async def _start_source(self) -> None:
@@ -130,6 +140,11 @@ class DeskApp(App[int]):
                 severity="error",
                 timeout=15,
             )
+            return
+        self.source_started()
+
+    def source_started(self) -> None:
+        """Called once the source is up and its chat list is in (a hook for subclasses)."""
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
@@ -159,6 +174,8 @@ class DeskApp(App[int]):
 
         is_me = message.out or (message.sender_id is not None and message.sender_id == me_id)
         role = inbox.role(message)
+        chat = inbox.chats.get(message.chat_id)
+        topic = chat.topic_title(message.topic_id) if chat and chat.kind == "forum" else None
         return message_text(
             message,
             "You" if is_me else inbox.sender_name(message),
@@ -167,6 +184,7 @@ class DeskApp(App[int]):
             quote,
             waiting_id,
             self.styles_for_messages,
+            topic=topic,
         )
 
     def _render_outbox(self, item: OutboxItem) -> Text:
@@ -565,6 +583,77 @@ class DeskApp(App[int]):
         text = await self.inbox.discard(failed.local_id)
         if text:
             self.query_one(Composer).load(text)
+
+    def action_download_media(self) -> None:
+        """Download a file of the open chat: the only one shown, or the one chosen by digit."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+            return
+        if not hasattr(self.inbox.source, "download_media"):
+            self.notify(
+                f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
+                timeout=4,
+            )
+            return
+        found = media_messages(self.query_one(Conversation).messages)
+        if not found:
+            self.notify("No photo or file in the messages shown here.", timeout=3)
+            return
+        if len(found) == 1:
+            self._download(found[0])
+            return
+        by_id = {str(m.id): m for m in found}
+        choices = [
+            (
+                str(m.id),
+                f"{n}  {media_placeholder(m.media)}  "  # type: ignore[arg-type]
+                f"{clean_line(self.inbox.sender_name(m), 24)} · {clock(m.date)}",
+            )
+            for n, m in enumerate(found, start=1)
+        ]
+        self.push_screen(
+            ChoiceScreen("Download which file? (newest first, press its digit)", choices),
+            partial(self._download_chosen, by_id),
+        )
+
+    def _download_chosen(self, by_id: dict[str, Message], value: str | None) -> None:
+        if value in by_id:
+            self._download(by_id[value])
+
+    @work(group="download")
+    async def _download(self, message: Message) -> None:
+        """Save a message's file into the downloads folder, then open it or say where it is."""
+        assert message.media is not None
+        placeholder = media_placeholder(message.media)
+        self.notify(f"Downloading {placeholder}…", timeout=3, markup=False)
+        target = ensure_private_dir(self.paths.downloads_dir)
+        try:
+            path = await self.inbox.source.download_media(  # type: ignore[attr-defined]
+                message.chat_id, message.id, target
+            )
+        except Exception as exc:
+            self.notify(
+                f"Could not download {placeholder}: {exc}. Alt+D tries again.",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+            return
+        how = opening(path, os.environ)
+        if how.command is not None:
+            try:
+                subprocess.Popen(
+                    how.command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                how = Opening(None, f"xdg-open failed ({exc})")
+        said = "Opened" if how.command is not None else f"Saved ({how.reason})"
+        self.notify(f"{said}: {path}", title="Download", timeout=12, markup=False)
 
     def _failed_here(self) -> OutboxItem | None:
         """The first failed reply of the open chat."""

@@ -202,6 +202,14 @@ ACTIONS: tuple[Action, ...] = (
         "Triage",
         key_display="Alt+O",
     ),
+    Action(
+        "download_media",
+        "alt+d",
+        "download_media",
+        "Download a photo or file from this chat (and open it)",
+        "Chat",
+        key_display="Alt+D",
+    ),
     Action("help", "f1", "help", "Keys and what they do", "Desk", show=True, key_display="F1"),
     Action(
         "stats",
@@ -212,6 +220,51 @@ ACTIONS: tuple[Action, ...] = (
         key_display="F3",
     ),
     Action("quit", "ctrl+q", "quit", "Quit tgtriage", "Desk", key_display="^Q"),
+)
+
+# The login screen's own keys (Enter submits the field). Not desk bindings: the login screen
+# binds them itself, but they share the registry so [keys] can remap them too.
+LOGIN_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "login_qr",
+        "f2",
+        "toggle_qr",
+        "QR code / phone number",
+        "Login",
+        show=True,
+        priority=False,
+        key_display="F2",
+    ),
+    Action(
+        "login_resend",
+        "f3",
+        "resend",
+        "Send the code again",
+        "Login",
+        show=True,
+        priority=False,
+        key_display="F3",
+    ),
+    Action(
+        "login_retry",
+        "f5",
+        "retry",
+        "Try again",
+        "Login",
+        show=True,
+        priority=False,
+        key_display="F5",
+    ),
+    Action(
+        "login_back",
+        "escape",
+        "back",
+        "Back",
+        "Login",
+        show=True,
+        priority=False,
+        key_display="Esc",
+    ),
 )
 
 SHORT_LABELS: dict[str, str] = {
@@ -254,7 +307,7 @@ def bindings(actions: Iterable[Action] = ACTIONS) -> list[Binding]:
 
 def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """Validate the config's `[keys]` table into a Textual keymap; unknown ids are reported."""
-    known = {a.id for a in ACTIONS}
+    known = {a.id for a in (*ACTIONS, *LOGIN_ACTIONS)}
     keymap: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, value in keys.items():

@@ -60,6 +60,7 @@ class Styles:
     waiting: str = "bold red"
     failed: str = "bold red"
     sending: str = "yellow"
+    topic: str = "bold magenta"
 
 
 def message_text(
@@ -70,8 +71,12 @@ def message_text(
     quote: Callable[[int], tuple[str, str] | None],
     waiting_id: int | None,
     styles: Styles,
+    topic: str | None = None,
 ) -> Text:
-    """The lines of one message, with untrusted parts added as plain text (never markup)."""
+    """The lines of one message, with untrusted parts added as plain text (never markup).
+
+    `topic` is the forum topic the message is in (shown after the time as "# Billing").
+    """
     text = Text()
     if message.service:
         text.append(f"— {clean_line(message.text, 200)} · {clock(message.date)}", styles.service)
@@ -79,6 +84,8 @@ def message_text(
     who = styles.me if is_me else styles.staff if role is Role.STAFF else styles.customer
     text.append(clean_line(name, 40), who)
     text.append(f"  {clock(message.date)}", styles.meta)
+    if topic:
+        text.append(f"  # {clean_line(topic, 40)}", styles.topic)
     if message.edit_date:
         text.append("  (edited)", styles.meta)
     if message.id == waiting_id:

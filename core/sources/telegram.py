@@ -64,6 +64,9 @@ from tgtriage.core.sources.telegram_client import (
     LoginRequired,
     TelegramClientLike,
     default_factory,
+    is_network_error,
+    network_detail,
+    preload_telethon,
 )
 from tgtriage.core.sources.telegram_send import part_random_id, send_error, sent_message, split_text
 
@@ -78,17 +81,10 @@ SEEN_PER_CHAT = 500
 GAP_FILL_LIMIT = 100
 STAFF_CACHE = "staff_usernames.json"
 RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
-NETWORK_ERRORS = (ConnectionError, OSError, asyncio.TimeoutError, TimeoutError)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def _network_detail(exc: BaseException | None) -> str:
-    """A short human description of a lost connection (never the request's contents)."""
-    if exc is None:
-        return "connection closed"
-    text = str(exc).strip()
-    return f"connection lost ({type(exc).__name__}{': ' + text[:80] if text else ''})"
+Authorize = Callable[[TelegramClientLike], Awaitable[bool]]
+"""Log a connected but unauthorized client in (e.g. show the login screen); True when done."""
 
 
 def safe_filename(name: str | None, fallback: str) -> str:
@@ -115,6 +111,10 @@ class TelegramSource:
     """A ChatSource backed by a Telethon user session (see the module docstring)."""
 
     name = "telegram"
+    backfills_itself = True
+    """The start-up backfill arrives as NewMessage events; the Inbox must not fetch it again."""
+    events_before_start = True
+    """`events()` may be followed before `start()`: connecting/offline states show at once."""
 
     def __init__(
         self,
@@ -127,8 +127,14 @@ class TelegramSource:
         monotonic: Callable[[], float] = time.monotonic,
         history_interval: float = 0.35,
         reconnect_delays: tuple[float, ...] = RECONNECT_DELAYS,
+        authorize: Authorize | None = None,
     ) -> None:
-        """Prepare the source; nothing connects until `start()`."""
+        """Prepare the source; nothing connects until `start()`.
+
+        `authorize(client)` is awaited when the session turns out not to be logged in (the desk
+        shows its login screen on the connected client); without it, or when it returns False,
+        `start()` raises LoginRequired.
+        """
         self.config = config
         self.paths = paths
         self._factory = client_factory or default_factory(config, paths)
@@ -158,6 +164,10 @@ class TelegramSource:
         self._last_history = float("-inf")
         self._watched: Callable[[], Iterable[int]] | None = None
         self._last_known: Callable[[int], int | None] | None = None
+        self._authorize = authorize
+        self.dialogs_complete = False
+        """True once the whole dialog list was paged and every configured rule could be applied,
+        so a cached chat missing from `dialogs()` really is gone (left, or not selected)."""
         self.warnings: list[str] = []
         """One-line problems the desk may show (an unknown folder name, an unresolved teammate)."""
 
@@ -181,6 +191,10 @@ class TelegramSource:
         if last_known_id is not None:
             self._last_known = last_known_id
 
+    def set_authorize(self, authorize: Authorize | None) -> None:
+        """Set (or clear) the login hook `start()` awaits when the session is not logged in."""
+        self._authorize = authorize
+
     @property
     def client(self) -> TelegramClientLike | None:
         """The Telethon client, once started."""
@@ -188,16 +202,22 @@ class TelegramSource:
 
     async def start(self) -> User:
         """Connect, check the login, resolve teammates; return the account (see the module doc)."""
+        self._stopping = False
+        if self._client is None:
+            await asyncio.to_thread(preload_telethon)
         from tgtriage.core.sources import telegram_convert as conv
 
-        self._stopping = False
         client = self._client or self._factory()
         if self._client is None:
             client.add_event_handler(self._on_update)
         self._client = client
         await self._connect_until_up()
         if not await client.is_user_authorized():
-            raise LoginRequired("this Telegram session is not logged in; run `tgtriage login`")
+            if self._authorize is None or not await self._authorize(client):
+                self._emit(ConnectionState(Connection.OFFLINE, "not logged in: tgtriage login"))
+                raise LoginRequired("this Telegram session is not logged in; run `tgtriage login`")
+            if not client.is_connected():
+                await self._connect_until_up()
         me = await client.get_me()
         if me is None:
             raise LoginRequired("this Telegram session is not logged in; run `tgtriage login`")
@@ -465,8 +485,8 @@ class TelegramSource:
                 self._emit(FloodWait(seconds, self._now() + seconds, what))
                 log.info("flood wait of %d s during %s", seconds, what)
                 await self._sleep(seconds)
-            except NETWORK_ERRORS as exc:
-                if not wait_network or self._stopping:
+            except Exception as exc:
+                if not is_network_error(exc) or not wait_network or self._stopping:
                     raise
                 failures += 1
                 log.info(
@@ -497,12 +517,15 @@ class TelegramSource:
             try:
                 await client.connect()
                 return
-            except NETWORK_ERRORS as exc:
+            except Exception as exc:
+                if not is_network_error(exc):
+                    raise
                 delay = self._reconnect_delays[min(attempt, len(self._reconnect_delays) - 1)]
                 attempt += 1
+                log.info("cannot reach Telegram: %s", network_detail(exc))
                 self._emit(
                     ConnectionState(
-                        Connection.OFFLINE, f"{_network_detail(exc)}; retrying in {delay:g} s"
+                        Connection.OFFLINE, f"cannot reach Telegram; retrying in {delay:g} s"
                     )
                 )
                 await self._sleep(delay)
@@ -521,7 +544,8 @@ class TelegramSource:
             if self._stopping:
                 return
             self._online.clear()
-            self._emit(ConnectionState(Connection.OFFLINE, _network_detail(error)))
+            log.info("connection to Telegram lost: %s", network_detail(error))
+            self._emit(ConnectionState(Connection.OFFLINE, "connection lost; reconnecting"))
             await self._connect_until_up()
             self._online.set()
             self._emit(ConnectionState(Connection.CONNECTED))
@@ -649,6 +673,9 @@ class TelegramSource:
             if dialog is not None:
                 self._emit(ReadUpTo(chat_id, dialog.read_inbox_max_id, outbox=False))
                 self._emit(ReadUpTo(chat_id, dialog.read_outbox_max_id, outbox=True))
+        self.dialogs_complete = (
+            chat_filter.missing_folder_message(self.config.chats, self._folders) is None
+        )
         self._dialogs_ready.set()
         log.info("chat list: %d dialogs, %d support chats", len(seen), len(self._selected))
 

@@ -20,6 +20,35 @@ CREDENTIALS_HELP = (
 )
 
 
+def is_network_error(exc: BaseException) -> bool:
+    """Whether `exc` means Telegram could not be reached (not that it refused something).
+
+    Besides the OS-level errors this covers a connection closed mid-answer
+    (`asyncio.IncompleteReadError`, e.g. a proxy or captive portal answering instead of
+    Telegram) and Telethon's transport errors for garbage on the wire.
+    """
+    if isinstance(exc, OSError | EOFError | TimeoutError):
+        return True
+    return type(exc).__module__.startswith("telethon") and type(exc).__name__ in _TRANSPORT_ERRORS
+
+
+_TRANSPORT_ERRORS = frozenset({"InvalidBufferError", "SecurityError", "InvalidChecksumError"})
+
+
+def network_detail(exc: BaseException | None) -> str:
+    """What went wrong with the connection, in words (never a request's contents)."""
+    if exc is None:
+        return "the connection was closed"
+    if isinstance(exc, EOFError) or type(exc).__name__ in _TRANSPORT_ERRORS:
+        return (
+            "the connection was closed before Telegram answered (a proxy or firewall in the way?)"
+        )
+    if isinstance(exc, TimeoutError):
+        return "Telegram did not answer in time"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}{': ' + text[:80] if text else ''}"
+
+
 class CredentialsMissing(Exception):
     """The Telegram api_id / api_hash are not configured (the message says how to fix it)."""
 
@@ -114,6 +143,14 @@ class TelegramClientLike(Protocol):
 ClientFactory = Callable[[], TelegramClientLike]
 
 
+def preload_telethon() -> None:
+    """Import Telethon and the conversion code; run it in a thread (it takes about 0.5 s)."""
+    import telethon
+    import telethon.tl.functions  # noqa: F401
+
+    from tgtriage.core.sources import telegram_convert  # noqa: F401
+
+
 def credentials(config: Config) -> tuple[int, str]:
     """The api_id / api_hash from config, else TGTRIAGE_API_ID / TGTRIAGE_API_HASH."""
     api_id: int | str | None = config.telegram.api_id or os.environ.get("TGTRIAGE_API_ID")
@@ -172,7 +209,7 @@ def build_client(config: Config, paths: Paths) -> TelegramClientLike:
 
     Flood waits are never slept through silently (threshold 0: the source shows and waits
     them itself); reconnection is the source's job (it reports offline/connecting/connected and
-    catches up afterwards); updates are dispatched in order; missed updates are fetched from
+    catches up afterwards), so each connect is one attempt of at most 10 s; updates are dispatched in order; missed updates are fetched from
     the session's saved state on connect.
     """
     api_id, api_hash = credentials(config)
@@ -192,6 +229,8 @@ def build_client(config: Config, paths: Paths) -> TelegramClientLike:
         device_model="tgtriage",
         app_version=__version__,
         request_retries=3,
+        connection_retries=1,
+        timeout=10,
     )
     secure_session_files(paths)
     return client

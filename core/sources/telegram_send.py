@@ -6,7 +6,6 @@ it has loaded Telethon anyway.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import unicodedata
 from typing import Any
@@ -134,7 +133,9 @@ def send_error(exc: BaseException) -> SendError:
             f"Telegram refused the message ({name})",
             permanent=(exc.code or 0) in (400, 403, 406),
         )
-    if isinstance(exc, ConnectionError | OSError | asyncio.TimeoutError | TimeoutError):
+    from tgtriage.core.sources.telegram_client import is_network_error
+
+    if is_network_error(exc):
         return SendError("No connection to Telegram; the reply is kept and can be retried")
     return SendError(f"Sending failed ({type(exc).__name__}); retry")
 
