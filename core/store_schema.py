@@ -150,6 +150,12 @@ CREATE TABLE alerts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2 (workflow): a note remembers the last message of the chat when it was written, so the
+# conversation shows it right after that message however the clocks of note and chat compare.
+_V2_NOTES = """
+ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_NOTES)
 
 LATEST = len(MIGRATIONS)
