@@ -77,6 +77,61 @@ async def failed_send(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def note_mode(pilot: Pilot[int]) -> None:
+    """Alt+N: a note saved after the last message, a second one being typed."""
+    await open_longest(pilot)
+    await pilot.press("alt+n")
+    await type_text(pilot, "Called Lena: restore must not touch db-main. Ticket OPS-4711.")
+    await pilot.press("enter")
+    await type_text(pilot, "She is on the legacy plan")
+    await settle(pilot)
+
+
+async def in_development(pilot: Pilot[int]) -> None:
+    """A chat in development with a due date, tags, VIP targets and a note; the form open."""
+    await open_longest(pilot)
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    chat_id = inbox.open_chat_id
+    await inbox.set_tags(chat_id, {"vip", "backups"})
+    await inbox.set_levels(chat_id, (120, 300, 900))
+    await pilot.press("alt+n")
+    await type_text(pilot, "Restore runs on db-main-restore; see OPS-4711")
+    await pilot.press("enter", "alt+n")
+    await pilot.press("alt+d")
+    await type_text(pilot, "OPS-4711")
+    await pilot.press("enter")
+    await type_text(pilot, "fri")
+    await settle(pilot)
+
+
+async def view_chooser(pilot: Pilot[int]) -> None:
+    """Alt+V after a postponement and a tag: every view with its count."""
+    await open_longest(pilot)
+    inbox = pilot.app.inbox  # type: ignore[attr-defined]
+    await inbox.set_tags(inbox.order()[1], {"vip"})
+    await pilot.press("alt+p", "2")
+    await settle(pilot)
+    await pilot.press("alt+v")
+    await settle(pilot)
+
+
+async def reminder(pilot: Pilot[int]) -> None:
+    """A quiet chat postponed for 15 minutes, 15 minutes later: back with ◷ and an alert."""
+    await open_longest(pilot)
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    soylent = next(c for c, chat in inbox.chats.items() if "Soylent" in chat.title)
+    await app.open_chat(soylent)  # type: ignore[attr-defined]
+    await pilot.press("alt+p", "1")
+    await settle(pilot)
+    inbox.clock.advance(15 * 60)
+    await settle(pilot)
+    app._tick()  # type: ignore[attr-defined]
+    app.check_alerts()  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
 SHOTS = (
     Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
     Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
@@ -86,6 +141,12 @@ SHOTS = (
     Shot("failed-send", (120, 35), failed_send, 1.0, "a reply that was not sent"),
     Shot("template-popup", (120, 35), then(typed="/gre"), description="/word popup"),
     Shot("template-picker", (120, 35), then("ctrl+t"), description="Ctrl+T picker"),
+    Shot("view-waiting", (120, 35), then("f3"), description="F3: the Waiting view"),
+    Shot("note-mode", (120, 35), note_mode, description="Alt+N: internal notes"),
+    Shot("in-development", (120, 35), in_development, description="Alt+D: ticket and due"),
+    Shot("tags", (120, 35), then("alt+g", typed="vip, back"), description="Alt+G: tags"),
+    Shot("view-chooser", (120, 35), view_chooser, description="Alt+V: views with counts"),
+    Shot("reminder", (120, 35), reminder, description="a postponement that ran out"),
 )
 
 

@@ -177,6 +177,29 @@ async def test_notes_show_after_the_message_they_followed_and_survive_new_messag
         assert sum("called them" in line for line in lines) == 1, "shown once"
 
 
+async def test_alt_shift_n_deletes_a_note(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        await pilot.press("alt+shift+n")
+        await settle(pilot)
+        assert any("No notes in this chat" in n for n in notices(app))
+        await pilot.press("alt+n")
+        for text in ("first note", "a wrong note"):
+            await type_text(pilot, text)
+            await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("alt+shift+n")
+        assert isinstance(app.screen, ChoiceScreen) and "Delete which note?" in screen_text(app)
+        await pilot.press("1")  # newest first
+        await settle(pilot)
+        assert [n.text for n in await inbox.store.notes(chat_id)] == ["first note"]
+        shown = conversation_text(app)
+        assert "first note" in shown and "a wrong note" not in shown
+
+
 # ----------------------------------------------------------------- in development, tickets
 
 
@@ -322,8 +345,11 @@ async def test_f3_cycles_the_views_and_the_list_and_bar_follow(desk: Desk) -> No
             if label == "Postponed":
                 assert postponed is not None and inbox.chats[postponed].title in rows[0]
                 assert "⏸" in rows[0]
-        await pilot.press("shift+f3")
+        await pilot.press("alt+shift+v")
         assert inbox.view.kind is ViewKind.CLOSED
+        await pilot.press("shift+f3")  # where the terminal sends it as such
+        assert inbox.view.kind is ViewKind.IN_DEVELOPMENT
+        await pilot.press("f3")
         assert "Closed · 0 chats" in view_bar(app)
         await pilot.press("alt+v", "2")
         await settle(pilot)

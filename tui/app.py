@@ -33,6 +33,7 @@ from tgtriage.core.paths import Paths
 from tgtriage.core.postpone import choice_labels, parse_postpone
 from tgtriage.core.replies import Replies
 from tgtriage.core.sanitize import clean_line
+from tgtriage.core.store import Note
 from tgtriage.core.tags import format_tags, parse_tags
 from tgtriage.core.targets import VIP, format_targets, parse_targets
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
@@ -885,6 +886,36 @@ class DeskApp(App[int]):
                 composer.load(self._note_drafts.get(chat_id, ""))
         self._close_popup()
         composer.focus()
+
+    def action_delete_note(self) -> None:
+        """Choose one of the open chat's notes (newest first) and delete it."""
+        chat_id = self.inbox.open_chat_id
+        notes = list(reversed(self.inbox.notes.get(chat_id or 0, [])))[:10]
+        if chat_id is None or not notes:
+            self.notify("No notes in this chat (Alt+N writes one).", timeout=3)
+            return
+        choices = [
+            (
+                str(note.id),
+                f"{n % 10}  {time.strftime('%d %b %H:%M', time.localtime(note.date))}"
+                f"  {clean_line(note.text, 50)}",
+            )
+            for n, note in enumerate(notes, start=1)
+        ]
+        self.push_screen(
+            ChoiceScreen("Delete which note?", choices), partial(self._note_deleted, notes)
+        )
+
+    async def _note_deleted(self, notes: list[Note], value: str | None) -> None:
+        note = next((n for n in notes if str(n.id) == value), None)
+        if note is None:
+            return
+        await self.inbox.delete_note(note)
+        conversation = self.query_one(Conversation)
+        if conversation.chat_id == note.chat_id:
+            conversation.rerender()
+        self._refresh_panels()
+        self.notify("Note deleted.", timeout=3)
 
     def _view_keys(self) -> str:
         """How to change the view, as the view bar says it."""

@@ -243,6 +243,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+N",
     ),
     Action(
+        "delete_note",
+        "alt+shift+n",
+        "delete_note",
+        "Delete one of this chat's notes",
+        "Reply",
+        key_display="Alt+Shift+N",
+    ),
+    Action(
         "next_view",
         "f3",
         "next_view",
@@ -252,11 +260,12 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "prev_view",
-        "shift+f3",
+        "shift+f3,alt+shift+v",
         "prev_view",
         "Previous view of the list",
         "Views",
-        key_display="Shift+F3",
+        # xterm and tmux send Shift+F3 as ESC [1;2R, which Textual reads as a cursor report.
+        key_display="Alt+Shift+V / Shift+F3",
     ),
     Action(
         "choose_view",

@@ -48,8 +48,8 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         status = f"⚙{clean_line(state.ticket, 12)}"
     if state.reopened:
         status = "↺" + status
-    if triage.reminder_due(state, now):
-        status = "◷" + status
+    if triage.reminder_due(state, now):  # back now: no longer shown as postponed
+        status = "◷" + ("" if state.status is Status.POSTPONED else status)
     wait = triage.format_wait(waited) if waited is not None and not parked else ""
     hours = inbox.config.business_hours
     if wait and hours.enabled and not is_business_time(now, hours):
