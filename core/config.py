@@ -139,6 +139,119 @@ class Postpone(Section):
         return value
 
 
+Channel = Literal["toast", "bell", "osc", "desktop", "notify"]
+OscCode = Literal["777", "9"]
+_DEFAULT_CHANNELS: list[Channel] = ["toast", "bell", "notify"]
+_QUIET_CHANNELS: list[Channel] = ["toast"]
+_OSC_CODES: list[OscCode] = ["777", "9"]
+_QUIET = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Alerts(Section):
+    """How the desk tells you that a chat reached a level or a reminder came due.
+
+    Channels: `toast` (inside the desk), `bell` (the terminal bell; tmux flags the window),
+    `osc` (OSC 777 / OSC 9 desktop notifications written to the terminal, wrapped in tmux's
+    passthrough when $TMUX is set), `desktop` (notify-send, where a desktop session exists),
+    `notify` (`desktop` when there is a local desktop session, else `osc`).
+    """
+
+    enabled: bool = Field(True, description="Send alerts at all.")
+    level_1: list[Channel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNELS),
+        description="Channels when a chat becomes due (level 1).",
+    )
+    level_2: list[Channel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNELS),
+        description="Channels when a chat becomes late (level 2).",
+    )
+    level_3: list[Channel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNELS),
+        description="Channels when a chat's response target is breached (level 3).",
+    )
+    reminder: list[Channel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNELS),
+        description="Channels when a postponed chat or an in-development due date comes back.",
+    )
+    osc: list[OscCode] = Field(
+        default_factory=lambda: list(_OSC_CODES),
+        description="Which terminal notifications `osc` writes: OSC 777 (foot, WezTerm, "
+        "Ghostty, urxvt, VTE) and/or OSC 9 (iTerm2, Windows Terminal, ConEmu).",
+    )
+    quiet_hours: str | None = Field(
+        None, description="A daily quiet time like '22:00-07:00' (business_hours.timezone)."
+    )
+    quiet_channels: list[Channel] = Field(
+        default_factory=lambda: list(_QUIET_CHANNELS),
+        description="The only channels used during quiet hours.",
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None and not _QUIET.match(value):
+            raise ValueError("must be a time range like '22:00-07:00'")
+        return value
+
+
+class Tickets(Section):
+    """Ticket references in messages (JIRA-123, #1234) and where they open."""
+
+    url: str | None = Field(
+        None,
+        description="URL of a reference like JIRA-123; {ticket}, {key} and {number} are "
+        "filled in, e.g. 'https://jira.example.com/browse/{ticket}'.",
+    )
+    hash_url: str | None = Field(
+        None,
+        description="URL of a reference like #1234, e.g. "
+        "'https://github.com/acme/app/issues/{number}'; without it `url` is used.",
+    )
+    projects: list[str] = Field(
+        default_factory=list,
+        description="Only these project keys count as tickets (e.g. ['JIRA', 'OPS']); "
+        "empty means any upper-case key.",
+    )
+    ignore: list[str] = Field(
+        default_factory=lambda: ["UTF", "ISO", "SHA", "MD", "RFC", "TLS", "SSL", "HTTP", "PEP"],
+        description="Keys that look like tickets but are not (UTF-8, ISO-8601…).",
+    )
+
+    @field_validator("url", "hash_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://", value):
+            raise ValueError("must start with http:// or https://")
+        try:
+            value.format(ticket="T-1", key="T", number="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError("may only use the placeholders {ticket}, {key} and {number}") from exc
+        return value
+
+    @field_validator("projects", "ignore")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not re.match(r"^[A-Z][A-Z0-9]{1,9}$", key):
+                raise ValueError(f"{key!r} is not a project key like 'JIRA' (2–10 capitals/digits)")
+        return value
+
+
+def _targets(name: str, value: object) -> tuple[float, float, float]:
+    """Validate one `[targets]` entry: three increasing positive minutes."""
+    shape = f"{name!r} must be three numbers of minutes like [2, 5, 15]"
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise ValueError(shape)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise ValueError(shape)
+    due, late, breached = (float(v) for v in value)
+    if not 0 < due <= late <= breached:
+        raise ValueError(f"{name!r} must be positive and in order due <= late <= breached")
+    return (due, late, breached)
+
+
 class Config(BaseSettings):
     """All settings; every field has a default so an empty file is valid."""
 
@@ -154,10 +267,24 @@ class Config(BaseSettings):
     telegram: Telegram = Field(default_factory=Telegram)
     templates: Templates = Field(default_factory=Templates)
     postpone: Postpone = Field(default_factory=Postpone)
+    alerts: Alerts = Field(default_factory=Alerts)
+    tickets: Tickets = Field(default_factory=Tickets)
+    targets: dict[str, tuple[float, float, float]] = Field(
+        default_factory=dict,
+        description="Per-chat response targets in minutes (due, late, breached) by chat title "
+        'pattern, @username or id, e.g. "Initech · Support" = [2, 5, 15].',
+    )
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="Key remapping: binding id → keys, e.g. next_waiting = 'ctrl+n,f2'.",
     )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _check_targets(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): _targets(str(k), v) for k, v in value.items()}
+        return value
 
     @classmethod
     def settings_customise_sources(

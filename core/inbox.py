@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 from tgtriage.core import events as ev
-from tgtriage.core import forum, triage
+from tgtriage.core import forum, triage, views
 from tgtriage.core.config import Config
 from tgtriage.core.events import Connection
 from tgtriage.core.models import (
@@ -28,7 +28,8 @@ from tgtriage.core.models import (
     User,
 )
 from tgtriage.core.source import ChatSource, SendError
-from tgtriage.core.store import Store
+from tgtriage.core.store import Note, Store
+from tgtriage.core.targets import config_targets
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,10 @@ class Inbox:
         self.drafts: dict[int, str] = {}
         self.outbox: dict[int, list[OutboxItem]] = {}
         self.typing: dict[int, dict[int, int]] = {}
+        self.tags: dict[int, set[str]] = {}
+        self.notes: dict[int, list[Note]] = {}
+        self.view: views.View = views.ALL
+        self._config_targets: dict[int, triage.Targets | None] = {}
         self.connection = Connection.CONNECTING
         self.connection_detail = ""
         self.flood_until: int | None = None
@@ -140,6 +145,8 @@ class Inbox:
         self.users = await self.store.users()
         self.slots = await self.store.slots()
         self.drafts = await self.store.drafts()
+        self.tags = await self.store.tags()
+        self.notes = await self.store.all_notes()
         self.outbox = {}
         for item in await self.store.outbox_items(
             states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}
@@ -353,6 +360,7 @@ class Inbox:
                 case ev.ChatUpdated(chat=chat):
                     await self.store.upsert_chats([chat])
                     self.chats[chat.id] = chat
+                    self._config_targets.pop(chat.id, None)  # the title may match other targets
                     self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
                     changes.chats.add(chat.id)
                     changes.order = True
@@ -373,8 +381,13 @@ class Inbox:
                 case ev.Typing(chat_id=chat_id, user_id=user_id, until=until):
                     self.typing.setdefault(chat_id, {})[user_id] = until
                     changes.chats.add(chat_id)
-                case ev.ReactionChanged():
-                    pass
+                case ev.ReactionChanged(chat_id=chat_id, message_id=message_id):
+                    if self._reaction_handles(event):
+                        # The reacted message may have arrived earlier in this very batch.
+                        await self._commit(new_msgs, edits, users, changes, recompute)
+                        state = self.triage[chat_id]
+                        self.triage[chat_id] = triage.handled_through(state, message_id)
+                        recompute.add(chat_id)
                 case ev.ConnectionState(state=state, detail=detail):
                     self.connection, self.connection_detail = state, detail
                     if state is Connection.CONNECTED:
@@ -441,6 +454,16 @@ class Inbox:
         edits.clear()
         users.clear()
 
+    def _reaction_handles(self, event: ev.ReactionChanged) -> bool:
+        """A staff emoji reaction that counts as 'handled' (when the config says so)."""
+        if not self.config.staff.reaction_handled or not event.emoji:
+            return False
+        state = self.triage.get(event.chat_id)
+        if state is None or event.message_id <= state.handled_upto:
+            return False
+        rule = self._rule
+        return event.user_id == rule.me_id or event.user_id in rule.staff_ids
+
     def _drop_typing(self, message: Message) -> None:
         """Whoever just sent a message has stopped typing."""
         typing = self.typing.get(message.chat_id)
@@ -459,15 +482,51 @@ class Inbox:
         return int(self.clock())
 
     def thresholds_for(self, chat_id: int) -> tuple[int, int, int]:
-        """The response thresholds of a chat (its own override wins)."""
+        """The response thresholds of a chat (its own override wins, then the config's)."""
         state = self.triage.get(chat_id)
-        return (state.levels_override if state else None) or self.thresholds
+        return (state.levels_override if state else None) or self.configured_targets(chat_id)
 
-    def order(self, now: int | None = None) -> list[int]:
-        """Chat ids in triage order."""
+    def configured_targets(self, chat_id: int) -> triage.Targets:
+        """The targets config gives a chat: its `[targets]` entry, else the `[levels]`."""
+        if not self.config.targets:
+            return self.thresholds
+        if chat_id not in self._config_targets:
+            chat = self.chats.get(chat_id)
+            self._config_targets[chat_id] = config_targets(chat, self.config) if chat else None
+        return self._config_targets[chat_id] or self.thresholds
+
+    def order(self, now: int | None = None, view: views.View | None = None) -> list[int]:
+        """Chat ids of a view (the current one unless given) in its order; All is triage order."""
         now = self.now() if now is None else now
+        view = self.view if view is None else view
         states = [self.triage[c] for c in self.chats if c in self.triage]
-        return [s.chat_id for s in triage.ordered(states, now, self.thresholds, self.elapsed)]
+        if view.kind is views.ViewKind.ALL:
+            targets = self.configured_targets
+            return [s.chat_id for s in triage.ordered(states, now, targets, self.elapsed)]
+        return views.order(view, states, self.view_facts(now))
+
+    def view_facts(self, now: int | None = None) -> views.Facts:
+        """What the views need to know besides the triage summaries."""
+        return views.Facts(
+            now=self.now() if now is None else now,
+            thresholds=self.configured_targets,
+            elapsed=self.elapsed,
+            slots=self.slots,
+            tags=self.tags,
+        )
+
+    def view_counts(self, now: int | None = None) -> dict[views.View, int]:
+        """How many chats each available view shows."""
+        states = [self.triage[c] for c in self.chats if c in self.triage]
+        return views.counts(self.available_views(), states, self.view_facts(now))
+
+    def available_views(self) -> list[views.View]:
+        """Every view in cycling order (the fixed ones, then one per tag in use)."""
+        return views.available(self.all_tags())
+
+    def all_tags(self) -> set[str]:
+        """Every tag on some chat."""
+        return {tag for chat_id, tags in self.tags.items() if chat_id in self.chats for tag in tags}
 
     def level(self, chat_id: int, now: int | None = None) -> triage.Level | None:
         """The chat's response level, or None when nobody waits."""
@@ -475,7 +534,7 @@ class Inbox:
         if state is None:
             return None
         now = self.now() if now is None else now
-        return triage.chat_level(state, now, self.thresholds, self.elapsed)
+        return triage.chat_level(state, now, self.configured_targets, self.elapsed)
 
     def wait(self, chat_id: int, now: int | None = None) -> int | None:
         """How long the chat's customer has waited (clock time), or None."""
@@ -487,12 +546,14 @@ class Inbox:
     def level_counts(self, now: int | None = None) -> tuple[int, int, int, int]:
         """Awaiting chats by level, for the status line."""
         now = self.now() if now is None else now
-        return triage.level_counts(self.triage.values(), now, self.thresholds, self.elapsed)
+        return triage.level_counts(self.triage.values(), now, self.configured_targets, self.elapsed)
 
     def next_waiting(self, exclude: int | None = None) -> int | None:
         """The chat that has waited longest (highest level first), other than `exclude`."""
         states = (self.triage[c] for c in self.chats if c in self.triage)
-        best = triage.longest_waiting(states, self.now(), self.thresholds, exclude, self.elapsed)
+        best = triage.longest_waiting(
+            states, self.now(), self.configured_targets, exclude, self.elapsed
+        )
         return best.chat_id if best else None
 
     def neighbour(self, chat_id: int | None, step: int) -> int | None:
@@ -619,9 +680,75 @@ class Inbox:
         self._emit(Changes(chats={chat_id}, order=True, notices=[notice] if notice else []))
 
     async def mark_handled(self, chat_id: int) -> None:
-        """No reply needed: the chat stops waiting until the customer writes again."""
+        """No reply needed: the chat stops waiting until the customer writes again.
+
+        It also acknowledges a reminder that came due. With `[staff] reaction_handled`, the
+        customer's last message gets the handled reaction, so the team sees it in Telegram.
+        """
+        if chat_id not in self.triage:
+            return
+        await self._update(chat_id, triage.mark_handled(self.triage[chat_id], self.now()))
+        if self.config.staff.reaction_handled and self.config.staff.handled_reaction:
+            self._spawn(self._react_handled(chat_id))
+
+    async def _react_handled(self, chat_id: int) -> None:
+        """Put the handled reaction on the customer's last message; a failure is only noted."""
+        emoji = self.config.staff.handled_reaction
+        recent = await self.store.messages(chat_id, limit=50)
+        customer = [m for m in recent if self._rule.role(m) is triage.Role.CUSTOMER]
+        if not customer:
+            return
+        try:
+            await self.source.react(chat_id, customer[-1].id, emoji)
+        except Exception as exc:
+            log.warning("could not react in %s: %s", chat_id, exc)
+            self._emit(Changes(notices=[f"Handled here, but the {emoji} reaction failed: {exc}"]))
+
+    async def set_levels(self, chat_id: int, targets: triage.Targets | None) -> None:
+        """Give a chat its own response targets in seconds (None: the configured ones)."""
         if chat_id in self.triage:
-            await self._update(chat_id, triage.mark_handled(self.triage[chat_id]))
+            await self._update(chat_id, triage.set_levels(self.triage[chat_id], targets))
+
+    async def set_tags(self, chat_id: int, tags: set[str]) -> None:
+        """Replace a chat's tags (already normalised, see core/tags.py)."""
+        if chat_id not in self.chats:
+            return
+        await self.store.set_tags(chat_id, tags)
+        if tags:
+            self.tags[chat_id] = set(tags)
+        else:
+            self.tags.pop(chat_id, None)
+        self._emit(Changes(chats={chat_id}, order=True, status=True))
+
+    async def add_note(self, chat_id: int, text: str) -> Note | None:
+        """Keep an internal note on a chat, after its last message; it never goes to Telegram."""
+        text = text.strip()
+        if not text or chat_id not in self.chats:
+            return None
+        author = self.config.agent_name or (self.me.name if self.me else "me")
+        state = self.triage.get(chat_id)
+        after = state.last_msg_id if state and state.last_msg_id else None
+        now = self.now()
+        note_id = await self.store.add_note(chat_id, author, text, now, after)
+        note = Note(note_id, chat_id, now, author, text, after)
+        self.notes.setdefault(chat_id, []).append(note)
+        self._emit(Changes(chats={chat_id}))
+        return note
+
+    async def delete_note(self, note: Note) -> None:
+        """Remove a note."""
+        await self.store.delete_note(note.id)
+        kept = [n for n in self.notes.get(note.chat_id, []) if n.id != note.id]
+        if kept:
+            self.notes[note.chat_id] = kept
+        else:
+            self.notes.pop(note.chat_id, None)
+        self._emit(Changes(chats={note.chat_id}))
+
+    def set_view(self, view: views.View) -> None:
+        """Show another view of the list."""
+        self.view = view
+        self._emit(Changes(order=True, status=True))
 
     async def postpone(self, chat_id: int, until: int) -> None:
         """Hide the chat from the top until `until`."""

@@ -76,6 +76,8 @@ class Note:
     date: int
     author: str
     text: str
+    after_msg_id: int | None = None
+    """The chat's last message id when the note was written (it is shown after that one)."""
 
 
 # --- row <-> model conversion -------------------------------------------------------------
@@ -922,22 +924,46 @@ class Store:
         rows = await self._db.execute_fetchall("SELECT key, count, last_used FROM template_usage")
         return {r[0]: (r[1], r[2]) for r in rows}
 
-    async def add_note(self, chat_id: int, author: str, text: str, date: int | None = None) -> int:
+    async def add_note(
+        self,
+        chat_id: int,
+        author: str,
+        text: str,
+        date: int | None = None,
+        after_msg_id: int | None = None,
+    ) -> int:
         """Add an internal note to a chat (dated now unless `date` is given); return its id."""
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
-                "INSERT INTO notes (chat_id, date, author, text) VALUES (?, ?, ?, ?) RETURNING id",
-                (chat_id, self._now() if date is None else date, author, text),
+                "INSERT INTO notes (chat_id, date, author, text, after_msg_id) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (chat_id, self._now() if date is None else date, author, text, after_msg_id),
             )
         return int(next(iter(rows))[0])
 
     async def notes(self, chat_id: int) -> list[Note]:
         """A chat's notes, oldest first."""
         rows = await self._db.execute_fetchall(
-            "SELECT id, chat_id, date, author, text FROM notes WHERE chat_id = ? ORDER BY date, id",
+            "SELECT id, chat_id, date, author, text, after_msg_id FROM notes WHERE chat_id = ? "
+            "ORDER BY date, id",
             (chat_id,),
         )
         return [Note(*r) for r in rows]
+
+    async def all_notes(self) -> dict[int, list[Note]]:
+        """Every chat's notes, oldest first, by chat id."""
+        rows = await self._db.execute_fetchall(
+            "SELECT id, chat_id, date, author, text, after_msg_id FROM notes ORDER BY date, id"
+        )
+        result: dict[int, list[Note]] = {}
+        for row in rows:
+            result.setdefault(row[1], []).append(Note(*row))
+        return result
+
+    async def delete_note(self, note_id: int) -> None:
+        """Remove one note."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM notes WHERE id = ?", (note_id,))
 
     async def set_tags(self, chat_id: int, tags: Iterable[str]) -> None:
         """Replace a chat's tags (blank tags are dropped; an empty set removes them all)."""

@@ -150,12 +150,18 @@ CREATE TABLE alerts (
 ) WITHOUT ROWID;
 """
 
-# Forum topic names per chat (JSON [[topic id, title], …]), so a desk restarted from its cache
-# names the topics before Telegram has answered.
+# v2: forum topic names per chat (JSON [[topic id, title], …]), so a desk restarted from its
+# cache names the topics before Telegram has answered.
 _V2_CHAT_TOPICS = """
 ALTER TABLE chats ADD COLUMN topics TEXT NOT NULL DEFAULT '[]';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS)
+# v3 (workflow): a note remembers the last message of the chat when it was written, so the
+# conversation shows it right after that message however the clocks of note and chat compare.
+_V3_NOTES = """
+ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES)
 
 LATEST = len(MIGRATIONS)

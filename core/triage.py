@@ -14,6 +14,11 @@ PREVIEW_LIMIT = 120
 # (start, end) -> seconds of clock time between them; plain subtraction unless business hours.
 ElapsedFn = Callable[[int, int], int]
 
+# Response thresholds (due, late, breached) in seconds: one triple for every chat, or a
+# function giving each chat's own (a chat's `levels_override` wins over either).
+Targets = tuple[int, int, int]
+Thresholds = Targets | Callable[[int], Targets]
+
 
 def wall_elapsed(start: int, end: int) -> int:
     """Seconds between two times on the wall clock (never negative)."""
@@ -93,6 +98,15 @@ def apply_message(state: ChatTriage, message: Message, role: Role) -> ChatTriage
             update["read_inbox_max"] = max(state.read_inbox_max, message.id)
         if state.status is Status.OPEN:
             update["status"] = Status.WAITING_ON_CUSTOMER
+        elif state.status is Status.POSTPONED and (state.postponed_until or 0) <= message.date:
+            # Staff followed up on a postponement that had run out: it is used up.
+            update |= {"status": Status.WAITING_ON_CUSTOMER, "postponed_until": None}
+        elif (
+            state.status is Status.IN_DEVELOPMENT
+            and state.due is not None
+            and state.due <= message.date
+        ):
+            update["due"] = None  # the follow-up the due date asked for
         return state.model_copy(update=update)
     # A customer wrote.
     update["last_customer_id"] = message.sender_id
@@ -135,23 +149,55 @@ def derive(state: ChatTriage, messages: Sequence[Message], rule: StaffRule) -> C
     # Replaying old messages must not undo the engineer's parking or re-fire alerts.
     keep: dict[str, object] = {"alerted_level": state.alerted_level, "reopened": state.reopened}
     if state.status in (Status.POSTPONED, Status.CLOSED, Status.IN_DEVELOPMENT):
-        keep |= {"status": state.status, "postponed_until": state.postponed_until}
+        keep |= {"status": state.status, "postponed_until": state.postponed_until, "due": state.due}
     return result.model_copy(update=keep)
 
 
-def mark_handled(state: ChatTriage) -> ChatTriage:
-    """The engineer decided the chat needs no reply; it waits again at the next customer message."""
-    return state.model_copy(
-        update={
-            "handled_upto": state.last_msg_id,
-            "waiting_since": None,
-            "waiting_msg_id": None,
-            "alerted_level": 0,
-            "reopened": False,
-            "unread": 0,
-            "read_inbox_max": max(state.read_inbox_max, state.last_msg_id),
-        }
-    )
+def mark_handled(state: ChatTriage, now: int | None = None) -> ChatTriage:
+    """The engineer decided the chat needs no reply; it waits again at the next customer message.
+
+    Given `now`, it also acknowledges a reminder that came due: a postponement that ran out is
+    used up and an in-development due date that passed is cleared.
+    """
+    update: dict[str, object] = {
+        "handled_upto": state.last_msg_id,
+        "waiting_since": None,
+        "waiting_msg_id": None,
+        "alerted_level": 0,
+        "reopened": False,
+        "unread": 0,
+        "read_inbox_max": max(state.read_inbox_max, state.last_msg_id),
+    }
+    if now is not None and reminder_due(state, now):
+        if state.status is Status.POSTPONED:
+            spoke_last = state.waiting_since is None and state.last_staff_msg_id > 0
+            status = Status.WAITING_ON_CUSTOMER if spoke_last else Status.OPEN
+            update |= {"status": status, "postponed_until": None}
+        else:
+            update["due"] = None
+    return state.model_copy(update=update)
+
+
+def handled_through(state: ChatTriage, message_id: int) -> ChatTriage:
+    """Messages up to `message_id` need no reply (a staff reaction on it); re-derive the wait.
+
+    Only the mark moves; the caller re-derives the waiting fields from the stored messages,
+    since a customer message after `message_id` keeps the chat waiting from that message on.
+    """
+    if message_id <= state.handled_upto:
+        return state
+    return state.model_copy(update={"handled_upto": message_id})
+
+
+def set_levels(state: ChatTriage, targets: Targets | None) -> ChatTriage:
+    """Give the chat its own response targets (seconds), or None for the configured ones."""
+    if targets is not None:
+        due, late, breached = targets
+        if not 0 < due <= late <= breached:
+            raise ValueError(
+                "response targets must be positive and in order: due <= late <= breached"
+            )
+    return state.model_copy(update={"levels_override": targets})
 
 
 def postpone(state: ChatTriage, until: int) -> ChatTriage:
@@ -195,6 +241,32 @@ def is_parked(state: ChatTriage, now: int) -> bool:
     return state.status is Status.POSTPONED and (state.postponed_until or 0) > now
 
 
+def reminder_at(state: ChatTriage) -> int | None:
+    """When the chat asks to be looked at again: its postponement's end or its due date."""
+    if state.status is Status.POSTPONED:
+        return state.postponed_until
+    if state.status is Status.IN_DEVELOPMENT:
+        return state.due
+    return None
+
+
+def reminder_due(state: ChatTriage, now: int) -> bool:
+    """A postponement ran out or an in-development due date passed, and nobody followed up yet."""
+    at = reminder_at(state)
+    return at is not None and at <= now
+
+
+def is_set_aside(state: ChatTriage, now: int) -> bool:
+    """Kept at the bottom of the list: parked, or in development with nobody waiting or due."""
+    if is_parked(state, now):
+        return True
+    return (
+        state.status is Status.IN_DEVELOPMENT
+        and state.waiting_since is None
+        and not reminder_due(state, now)
+    )
+
+
 def is_awaiting(state: ChatTriage, now: int) -> bool:
     """A customer waits for a reply and the chat is not parked."""
     return state.waiting_since is not None and not is_parked(state, now)
@@ -228,38 +300,48 @@ def wait_seconds(state: ChatTriage, now: int, elapsed: ElapsedFn = wall_elapsed)
     return elapsed(state.waiting_since, now)
 
 
+def targets_of(state: ChatTriage, thresholds: Thresholds) -> Targets:
+    """The response targets that apply to a chat: its own override, else `thresholds`."""
+    if state.levels_override is not None:
+        return state.levels_override
+    return thresholds(state.chat_id) if callable(thresholds) else thresholds
+
+
 def chat_level(
     state: ChatTriage,
     now: int,
-    thresholds: tuple[int, int, int],
+    thresholds: Thresholds,
     elapsed: ElapsedFn = wall_elapsed,
 ) -> Level | None:
     """The chat's response level (its own override wins), or None when nobody waits."""
     waited = wait_seconds(state, now, elapsed)
     if waited is None:
         return None
-    return level_for(waited, state.levels_override or thresholds)
+    return level_for(waited, targets_of(state, thresholds))
 
 
 def order_key(
     state: ChatTriage,
     now: int,
-    thresholds: tuple[int, int, int],
+    thresholds: Thresholds,
     elapsed: ElapsedFn = wall_elapsed,
 ) -> tuple[int, int, int, int]:
-    """Sort key for the chat list: awaiting by level then age, then activity, parked last."""
-    if is_parked(state, now):
-        return (2, 0, -state.last_activity, state.chat_id)
+    """Sort key for the chat list: awaiting by level then age, then reminders that came due
+    (oldest first), then the rest by activity; parked and set-aside chats last."""
+    if is_set_aside(state, now):
+        return (3, 0, -state.last_activity, state.chat_id)
     level = chat_level(state, now, thresholds, elapsed) if state.waiting_since is not None else None
     if level is not None and state.waiting_since is not None:
         return (0, -int(level), state.waiting_since, state.chat_id)
-    return (1, 0, -state.last_activity, state.chat_id)
+    if reminder_due(state, now):
+        return (1, 0, reminder_at(state) or 0, state.chat_id)
+    return (2, 0, -state.last_activity, state.chat_id)
 
 
 def ordered(
     states: Iterable[ChatTriage],
     now: int,
-    thresholds: tuple[int, int, int],
+    thresholds: Thresholds,
     elapsed: ElapsedFn = wall_elapsed,
 ) -> list[ChatTriage]:
     """The chat list in triage order (DESIGN §3 'Order of the list')."""
@@ -269,7 +351,7 @@ def ordered(
 def longest_waiting(
     states: Iterable[ChatTriage],
     now: int,
-    thresholds: tuple[int, int, int],
+    thresholds: Thresholds,
     exclude: int | None = None,
     elapsed: ElapsedFn = wall_elapsed,
 ) -> ChatTriage | None:
@@ -288,7 +370,7 @@ def longest_waiting(
 def level_counts(
     states: Iterable[ChatTriage],
     now: int,
-    thresholds: tuple[int, int, int],
+    thresholds: Thresholds,
     elapsed: ElapsedFn = wall_elapsed,
 ) -> tuple[int, int, int, int]:
     """How many awaiting chats are at each level 0..3 (for the status line)."""

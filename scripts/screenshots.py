@@ -78,17 +78,72 @@ async def failed_send(pilot: Pilot[int]) -> None:
 
 
 def stats(*keys: str) -> Steps:
-    """F3: the reply-time stats of the demo's store, then `keys` (1/2/3 pick the range)."""
+    """F4: the reply-time stats of the demo's store, then `keys` (1/2/3 pick the range)."""
 
     async def steps(pilot: Pilot[int]) -> None:
         app = pilot.app
-        await pilot.press("f3")
+        await pilot.press("f4")
         await wait_for(pilot, lambda: getattr(app.screen, "loads", 0) > 0, "the stats")
         if keys:
             await pilot.press(*keys)
         await settle(pilot)
 
     return steps
+
+
+async def note_mode(pilot: Pilot[int]) -> None:
+    """Alt+N: a note saved after the last message, a second one being typed."""
+    await open_longest(pilot)
+    await pilot.press("alt+n")
+    await type_text(pilot, "Called Lena: restore must not touch db-main. Ticket OPS-4711.")
+    await pilot.press("enter")
+    await type_text(pilot, "She is on the legacy plan")
+    await settle(pilot)
+
+
+async def in_development(pilot: Pilot[int]) -> None:
+    """A chat in development with a due date, tags, VIP targets and a note; the form open."""
+    await open_longest(pilot)
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    chat_id = inbox.open_chat_id
+    await inbox.set_tags(chat_id, {"vip", "backups"})
+    await inbox.set_levels(chat_id, (120, 300, 900))
+    await pilot.press("alt+n")
+    await type_text(pilot, "Restore runs on db-main-restore; see OPS-4711")
+    await pilot.press("enter", "alt+n")
+    await pilot.press("alt+d")
+    await type_text(pilot, "OPS-4711")
+    await pilot.press("enter")
+    await type_text(pilot, "fri")
+    await settle(pilot)
+
+
+async def view_chooser(pilot: Pilot[int]) -> None:
+    """Alt+V after a postponement and a tag: every view with its count."""
+    await open_longest(pilot)
+    inbox = pilot.app.inbox  # type: ignore[attr-defined]
+    await inbox.set_tags(inbox.order()[1], {"vip"})
+    await pilot.press("alt+p", "2")
+    await settle(pilot)
+    await pilot.press("alt+v")
+    await settle(pilot)
+
+
+async def reminder(pilot: Pilot[int]) -> None:
+    """A quiet chat postponed for 15 minutes, 15 minutes later: back with ◷ and an alert."""
+    await open_longest(pilot)
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    soylent = next(c for c, chat in inbox.chats.items() if "Soylent" in chat.title)
+    await app.open_chat(soylent)  # type: ignore[attr-defined]
+    await pilot.press("alt+p", "1")
+    await settle(pilot)
+    inbox.clock.advance(15 * 60)
+    await settle(pilot)
+    app._tick()  # type: ignore[attr-defined]
+    app.check_alerts()  # type: ignore[attr-defined]
+    await settle(pilot)
 
 
 SHOTS = (
@@ -100,9 +155,15 @@ SHOTS = (
     Shot("failed-send", (120, 35), failed_send, 1.0, "a reply that was not sent"),
     Shot("template-popup", (120, 35), then(typed="/gre"), description="/word popup"),
     Shot("template-picker", (120, 35), then("ctrl+t"), description="Ctrl+T picker"),
-    Shot("stats-120x35", (120, 35), stats(), description="F3 stats, 7 days"),
-    Shot("stats-80x24", (80, 24), stats(), description="F3 stats at 80×24"),
-    Shot("stats-today", (120, 35), stats("1"), description="F3 stats, today by hour"),
+    Shot("stats-120x35", (120, 35), stats(), description="F4 stats, 7 days"),
+    Shot("stats-80x24", (80, 24), stats(), description="F4 stats at 80×24"),
+    Shot("stats-today", (120, 35), stats("1"), description="F4 stats, today by hour"),
+    Shot("view-waiting", (120, 35), then("f3"), description="F3: the Waiting view"),
+    Shot("note-mode", (120, 35), note_mode, description="Alt+N: internal notes"),
+    Shot("in-development", (120, 35), in_development, description="Alt+D: ticket and due"),
+    Shot("tags", (120, 35), then("alt+g", typed="vip, back"), description="Alt+G: tags"),
+    Shot("view-chooser", (120, 35), view_chooser, description="Alt+V: views with counts"),
+    Shot("reminder", (120, 35), reminder, description="a postponement that ran out"),
 )
 
 

@@ -477,3 +477,32 @@ def test_demo_source_does_not_import_textual() -> None:
     code = "import sys, tgtriage.core.sources.demo; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_teammates_acknowledge_a_customers_thanks_with_a_reaction() -> None:
+    """Team signals: a "thanks" left unanswered in a group is sometimes answered by a 👍 only,
+    on that very message and only while nobody wrote in the chat since."""
+    source, fake = await started(seed=11)
+    events = [e for _, e in await run_for(source, fake, 3 * 3600)]
+    private = {c.id for c in await source.dialogs() if c.kind == "private"}
+    reactions = [e for e in events if isinstance(e, ReactionChanged) and e.user_id != ME]
+    by_id = {
+        (e.message.chat_id, e.message.id): (i, e.message)
+        for i, e in enumerate(events)
+        if isinstance(e, NewMessage)
+    }
+    live = [r for r in reactions if (r.chat_id, r.message_id) in by_id]
+    assert len(live) >= 3, "teammates react to thanks that arrive during the morning"
+    for reaction in reactions:
+        assert reaction.user_id in (PRIYA, TOM) and reaction.emoji == "👍"
+        assert reaction.chat_id not in private
+        index, message = by_id.get((reaction.chat_id, reaction.message_id), (-1, None))
+        if message is None:
+            continue  # a backlog message (the scripted Stark reaction)
+        assert message.sender_id not in STAFF and demo_script.sounds_closing(message.text)
+        later = [
+            e
+            for e in events[index + 1 : events.index(reaction)]
+            if isinstance(e, NewMessage) and e.message.chat_id == reaction.chat_id
+        ]
+        assert later == [], "nobody wrote in between"

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tgtriage.core.postpone import CHOICES, parse_postpone
+from tgtriage.core.config import BusinessHours
+from tgtriage.core.postpone import CHOICES, choice_labels, parse_postpone
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -110,3 +111,40 @@ def test_absurd_durations_are_refused_instead_of_overflowing_the_store(text: str
     with pytest.raises(ValueError, match="365 days"):
         parse_postpone(text, NOW)
     assert parse_postpone("365d", NOW) == NOW + 365 * 86_400
+
+
+def test_weekdays_and_dates_mean_that_morning() -> None:
+    # NOW is Tuesday 2024-05-14 10:00 UTC.
+    assert parse_postpone("fri", NOW) == at(UTC, 2024, 5, 17, 9, 0)
+    assert parse_postpone("Friday", NOW) == at(UTC, 2024, 5, 17, 9, 0)
+    assert parse_postpone("tue", NOW) == at(UTC, 2024, 5, 21, 9, 0), "today's name: next week"
+    assert parse_postpone("2024-05-20", NOW) == at(UTC, 2024, 5, 20, 9, 0)
+    for bad in ("2024-05-13", "2024-02-30", "frisbee", "2030-01-01"):
+        with pytest.raises(ValueError):
+            parse_postpone(bad, NOW)
+
+
+def test_with_business_hours_tomorrow_is_the_start_of_the_next_working_day() -> None:
+    hours = BusinessHours(
+        enabled=True, timezone="Europe/Berlin", start="08:30", holidays=["2024-05-20"]
+    )
+    friday = at(BERLIN, 2024, 5, 17, 16, 0)
+    # Saturday and Sunday are off, Monday the 20th is a holiday: Tuesday 08:30 Berlin time.
+    assert parse_postpone("tomorrow", friday, "Europe/Berlin", hours=hours) == at(
+        BERLIN, 2024, 5, 21, 8, 30
+    )
+    tuesday = at(BERLIN, 2024, 5, 14, 16, 0)
+    assert parse_postpone("tomorrow", tuesday, "Europe/Berlin", hours=hours) == at(
+        BERLIN, 2024, 5, 15, 8, 30
+    )
+    assert parse_postpone("sat", tuesday, "Europe/Berlin", hours=hours) == at(
+        BERLIN, 2024, 5, 21, 8, 30
+    ), "a day off means the next working morning"
+
+
+def test_the_chooser_says_when_tomorrow_morning_is() -> None:
+    hours = BusinessHours(enabled=True)
+    friday = at(UTC, 2024, 5, 17, 16, 0)
+    labels = dict(choice_labels(friday, "UTC", "09:00", hours))
+    assert labels["tomorrow"] == "4  Tomorrow morning (Mon 09:00)"
+    assert list(labels) == [key for key, _ in CHOICES]

@@ -1,4 +1,4 @@
-"""The stats screen in the desk under Pilot: F3 and the palette open it, ranges switch, the
+"""The stats screen in the desk under Pilot: F4 and the palette open it, ranges switch, the
 figures are the live store's and follow it when the screen is opened again."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def desk(tmp_path: Path) -> Desk:
     return make_desk(tmp_path)
 
 
-async def open_stats(pilot: object, app: DeskApp, key: str = "f3") -> StatsScreen:
+async def open_stats(pilot: object, app: DeskApp, key: str = "f4") -> StatsScreen:
     """Press `key` and wait until the stats screen has its figures."""
     loads = app.screen.loads if isinstance(app.screen, StatsScreen) else 0
     await pilot.press(key)  # type: ignore[attr-defined]
@@ -160,7 +160,7 @@ async def test_refresh_recomputes_while_open(desk: Desk) -> None:
 async def test_escape_q_and_f3_go_back_to_the_desk(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app = desk.app
-        for close in ("escape", "q", "f3"):
+        for close in ("escape", "q", "f4"):
             await open_stats(pilot, app)
             await pilot.press(close)
             await settle(pilot)
@@ -177,13 +177,13 @@ async def test_the_palette_and_help_offer_the_stats(desk: Desk) -> None:
         console = Console(width=100, file=io.StringIO())
         console.print(app.screen.query_one("#help-text", Static).content)
         help_text = console.file.getvalue()  # type: ignore[attr-defined]
-        assert re.search(r"F3\s+Reply-time stats: today, 7 days, 30 days", help_text)
+        assert re.search(r"F4\s+Reply-time stats: today, 7 days, 30 days", help_text)
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await type_text(pilot, "stats")
         await wait_for(
             pilot,
-            lambda: "Reply-time stats: today, 7 days, 30 days (F3)" in screen_text(app),
+            lambda: "Reply-time stats: today, 7 days, 30 days (F4)" in screen_text(app),
             "the palette to list the stats",
         )
         await pilot.press("enter")
@@ -195,13 +195,13 @@ async def test_the_palette_and_help_offer_the_stats(desk: Desk) -> None:
 
 
 async def test_the_stats_key_can_be_remapped(tmp_path: Path) -> None:
-    desk = make_desk(tmp_path, keymap={"stats": "f4"})
+    desk = make_desk(tmp_path, keymap={"stats": "f6"})
     async with run_desk(desk) as pilot:
         app = desk.app
-        await pilot.press("f3")
+        await pilot.press("f4")
         await settle(pilot)
         assert not isinstance(app.screen, StatsScreen)
-        await open_stats(pilot, app, key="f4")
+        await open_stats(pilot, app, key="f6")
 
 
 async def test_a_store_problem_is_one_line_on_the_screen(desk: Desk) -> None:

@@ -30,12 +30,12 @@ def _utc() -> Iterator[None]:
 def stats_snapshot(
     snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int], keys: tuple[str, ...] = ()
 ) -> bool:
-    """F3 on the demo desk (clock fixed at Tuesday 10:30 UTC), then `keys`; compare the screen."""
+    """F4 on the demo desk (clock fixed at Tuesday 10:30 UTC), then `keys`; compare the screen."""
     desk = make_desk(tmp_path)
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await ready(pilot)
-        await pilot.press("f3")
+        await pilot.press("f4")
         app = pilot.app
         await wait_for(
             pilot,

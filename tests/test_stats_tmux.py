@@ -1,4 +1,4 @@
-"""The stats screen in a real terminal: `tgtriage demo` in tmux, F3, range keys, Esc."""
+"""The stats screen in a real terminal: `tgtriage demo` in tmux, F4, range keys, Esc."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def strip(screen: str) -> str:
 def test_stats_keys_in_tmux(terminal: Terminal) -> None:  # noqa: F811
     term = terminal
     term.wait_for(lambda s: "waiting:" in s and "Acme · Support" in s, "the desk")
-    term.keys("F3")
+    term.keys("F4")
     screen = term.wait_for(
-        lambda s: "[7 days]" in strip(s) and "replies ·" in s, "F3 to show the 7-day stats"
+        lambda s: "[7 days]" in strip(s) and "replies ·" in s, "F4 to show the 7-day stats"
     )
     assert "Reply time per staff member" in screen and "█" in screen
     assert "Customer messages by hour" in screen

@@ -481,3 +481,85 @@ def test_service_message_does_not_replace_the_preview() -> None:
     state = fold([msg(1, ALICE, 0, "help please"), msg(2, ALICE, 5, "joined", service=True)])
     assert state.last_preview == "help please"
     assert state.last_msg_id == 2
+
+
+# ------------------------------------------------------------------ reminders and targets
+
+
+def test_a_postponement_that_ran_out_is_a_reminder_until_staff_follows_up() -> None:
+    state = triage.postpone(fold([msg(1, ALICE, 0), msg(2, ME, 30)]), T0 + 900)
+    assert not triage.reminder_due(state, T0 + 899)
+    assert triage.reminder_due(state, T0 + 900)
+    assert triage.reminder_at(state) == T0 + 900
+    # A teammate answering before it runs out does not use the postponement up …
+    early = fold([msg(3, MATE, 600)], state)
+    assert early.status is Status.POSTPONED and triage.reminder_due(early, T0 + 900)
+    # … one answering after it ran out does.
+    late = fold([msg(3, MATE, 1000)], state)
+    assert late.status is Status.WAITING_ON_CUSTOMER
+    assert late.postponed_until is None and not triage.reminder_due(late, T0 + 1000)
+
+
+def test_handled_acknowledges_a_reminder_that_came_due() -> None:
+    postponed = triage.postpone(fold([msg(1, ALICE, 0), msg(2, ME, 30)]), T0 + 900)
+    assert triage.mark_handled(postponed, T0 + 100).status is Status.POSTPONED, "not yet due"
+    done = triage.mark_handled(postponed, T0 + 901)
+    assert (done.status, done.postponed_until) == (Status.WAITING_ON_CUSTOMER, None)
+    dev = triage.set_in_development(fold([msg(1, ALICE, 0)]), "JIRA-7", T0 + 500)
+    acknowledged = triage.mark_handled(dev, T0 + 600)
+    assert (acknowledged.status, acknowledged.ticket, acknowledged.due) == (
+        Status.IN_DEVELOPMENT,
+        "JIRA-7",
+        None,
+    )
+
+
+def test_in_development_due_date_reminds_until_a_follow_up() -> None:
+    state = fold([msg(1, ALICE, 0), msg(2, ME, 60, "Filed JIRA-9, ETA Friday")])
+    dev = triage.set_in_development(state, "JIRA-9", T0 + 86_400)
+    assert triage.is_set_aside(dev, T0 + 100), "nobody waits: it sits at the bottom"
+    assert not triage.is_parked(dev, T0 + 100), "but a new customer message would wait"
+    assert triage.reminder_due(dev, T0 + 86_400)
+    assert not triage.is_set_aside(dev, T0 + 86_400), "due: it comes back up"
+    followed = fold([msg(3, ME, 86_500, "Still on it")], dev)
+    assert followed.due is None and followed.status is Status.IN_DEVELOPMENT
+    assert triage.is_set_aside(followed, T0 + 86_600)
+
+
+def test_order_puts_reminders_after_waits_and_set_aside_chats_last() -> None:
+    now = T0 + 10_000
+    states = [
+        quiet(1, now - 5),
+        waiting(2, now - 100),
+        quiet(3, now - 50, status=Status.POSTPONED, until=now - 10),  # ran out: a reminder
+        triage.set_in_development(quiet(4, now - 1), "JIRA-1", None),  # set aside
+        triage.set_in_development(quiet(5, now - 2), "JIRA-2", now - 20),  # due: a reminder
+    ]
+    order = [s.chat_id for s in triage.ordered(states, now, LEVELS)]
+    assert order == [2, 5, 3, 1, 4]
+
+
+def test_handled_through_a_reacted_message_leaves_later_messages_waiting() -> None:
+    messages = [msg(1, ALICE, 0, "thanks!"), msg(2, ALICE, 30, "oh, and one more thing")]
+    state = fold(messages)
+    reacted_first = triage.derive(triage.handled_through(state, 1), messages, RULE)
+    assert (reacted_first.waiting_since, reacted_first.waiting_msg_id) == (T0 + 30, 2)
+    reacted_last = triage.derive(triage.handled_through(state, 2), messages, RULE)
+    assert reacted_last.waiting_since is None
+    assert triage.handled_through(reacted_last, 1) is reacted_last, "never moves back"
+
+
+def test_set_levels_validates_and_a_function_gives_per_chat_targets() -> None:
+    vip = triage.set_levels(waiting(1, T0), (120, 300, 900))
+    assert triage.chat_level(vip, T0 + 300, LEVELS) is Level.LATE
+    assert triage.set_levels(vip, None).levels_override is None
+    with pytest.raises(ValueError, match="in order"):
+        triage.set_levels(vip, (300, 120, 900))
+
+    def per_chat(chat_id: int) -> tuple[int, int, int]:
+        return (60, 120, 180) if chat_id == 2 else LEVELS
+
+    assert triage.chat_level(waiting(2, T0), T0 + 130, per_chat) is Level.LATE
+    assert triage.chat_level(waiting(3, T0), T0 + 130, per_chat) is Level.FRESH
+    own = triage.set_levels(waiting(2, T0), (600, 1200, 1800))
+    assert triage.chat_level(own, T0 + 130, per_chat) is Level.FRESH, "the chat's own wins"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -202,8 +202,21 @@ def test_ordered_is_a_permutation_with_awaiting_chats_first(
     assert Counter(s.chat_id for s in result) == Counter(s.chat_id for s in states)
     awaiting = [triage.is_awaiting(s, now) for s in result]
     assert awaiting == sorted(awaiting, reverse=True)
-    parked = [triage.is_parked(s, now) for s in result]
-    assert parked == sorted(parked)
+    aside = [triage.is_set_aside(s, now) for s in result]
+    assert aside == sorted(aside), "parked and set-aside chats come last"
+    assert all(aside[i] for i, s in enumerate(result) if triage.is_parked(s, now))
+    # Awaiting, then reminders that came due, then the rest, then what was set aside.
+    groups = [
+        0
+        if triage.is_awaiting(s, now)
+        else 3
+        if triage.is_set_aside(s, now)
+        else 1
+        if triage.reminder_due(s, now)
+        else 2
+        for s in result
+    ]
+    assert groups == sorted(groups)
     levels = [triage.chat_level(s, now, LEVELS) for s in result if triage.is_awaiting(s, now)]
     assert levels == sorted(levels, reverse=True)  # type: ignore[type-var]
     best = triage.longest_waiting(states, now, LEVELS)
@@ -211,3 +224,151 @@ def test_ordered_is_a_permutation_with_awaiting_chats_first(
     assert (best.chat_id if best else None) == (first.chat_id if first else None)
     counts = triage.level_counts(states, now, LEVELS)
     assert sum(counts) == sum(awaiting)
+
+
+# ---------------------------------------------------------------- the status machine
+
+# One thing that happens to a chat: a message (customer, staff, …), an action of the engineer,
+# a staff reaction, a recompute from the stored messages, or time passing.
+EVENTS = (
+    "customer",
+    "me",
+    "me_other_device",
+    "teammate",
+    "service",
+    "bot",
+    "handled",
+    "postpone",
+    "close",
+    "reopen",
+    "dev",
+    "dev_due",
+    "react",
+    "recompute",
+    "wait",
+)
+event = st.tuples(st.sampled_from(EVENTS), st.integers(0, 3000), st.sampled_from(CUSTOMERS))
+
+
+def run_machine(
+    events: Sequence[tuple[str, int, int]],
+) -> Iterator[tuple[str, ChatTriage, list[Message], int, bool]]:
+    """Drive one chat through `events`; yield (event, state, messages, now, set_aside_by_hand).
+
+    `set_aside_by_hand` is True while the latest thing that could park the chat was the
+    engineer's postpone or close (no customer message since).
+    """
+    state = ChatTriage(chat_id=CHAT)
+    messages: list[Message] = []
+    now = T0
+    next_id = 1
+    by_hand = False
+    for kind, amount, customer in events:
+        if kind == "wait":
+            now += amount
+        elif kind in KINDS:
+            now += amount % 300
+            sender: int | None = {"customer": customer, "me": ME, "teammate": MATE, "bot": BOT}.get(
+                kind, customer if kind == "service" else None
+            )
+            message = Message(
+                chat_id=CHAT,
+                id=next_id,
+                date=now,
+                sender_id=sender,
+                text=kind,
+                out=kind in ("me", "me_other_device"),
+                service=kind == "service",
+            )
+            next_id += 1 + amount % 2
+            messages.append(message)
+            state = triage.apply_message(state, message, RULE.role(message))
+            if RULE.role(message) is Role.CUSTOMER:
+                by_hand = False
+        elif kind == "handled":
+            state = triage.mark_handled(state, now)
+        elif kind == "postpone":
+            state = triage.postpone(state, now + 60 + amount)
+            by_hand = True
+        elif kind == "close":
+            state = triage.close(state)
+            by_hand = True
+        elif kind == "reopen":
+            state = triage.reopen(state)
+            by_hand = False
+        elif kind in ("dev", "dev_due"):
+            due = now + 60 + amount if kind == "dev_due" else None
+            state = triage.set_in_development(state, "JIRA-1", due)
+            by_hand = False
+        elif kind == "react" and messages:
+            # A teammate's reaction on the newest message: handled through it, then re-derived.
+            state = triage.handled_through(state, messages[-1].id)
+            state = triage.derive(state, messages, RULE)
+        elif kind == "recompute":
+            state = triage.derive(state, messages, RULE)
+        yield kind, state, messages, now, by_hand
+
+
+machines = st.lists(event, max_size=45)
+
+
+@settings(max_examples=300, deadline=None)
+@given(machines)
+def test_no_customer_is_left_neither_waiting_nor_parked_by_hand(
+    events: list[tuple[str, int, int]],
+) -> None:
+    """After every event: a customer message after the last staff message makes the chat wait,
+    unless the engineer set it aside (handled, reacted, postponed or closed) since then."""
+    for _kind, state, messages, now, by_hand in run_machine(events):
+        last_staff = max((m.id for m in messages if RULE.role(m) is Role.STAFF), default=0)
+        unanswered = [m for m in messages if RULE.role(m) is Role.CUSTOMER and m.id > last_staff]
+        if triage.is_parked(state, now):
+            assert by_hand, "only the engineer parks a chat, and a customer message unparks it"
+        if not unanswered:
+            assert state.waiting_since is None
+            continue
+        handled = state.handled_upto >= unanswered[-1].id
+        assert triage.is_awaiting(state, now) or handled or triage.is_parked(state, now)
+        if not handled:
+            assert state.waiting_since is not None, "the wait is never lost, only hidden"
+            first = expected_wait(messages, state.handled_upto)
+            assert first is not None and state.waiting_since == first.date
+
+
+@settings(max_examples=200, deadline=None)
+@given(machines)
+def test_recomputing_from_the_messages_changes_no_wait_and_no_parking(
+    events: list[tuple[str, int, int]],
+) -> None:
+    """What the Inbox re-derives after a deletion or a read equals what it kept incrementally."""
+    for _kind, state, messages, now, _ in run_machine(events):
+        again = triage.derive(state, messages, RULE)
+        for field in ("waiting_since", "waiting_msg_id", "postponed_until", "due", "ticket"):
+            assert getattr(again, field) == getattr(state, field), field
+        assert triage.is_parked(again, now) == triage.is_parked(state, now)
+        assert triage.reminder_due(again, now) == triage.reminder_due(state, now)
+
+
+@settings(max_examples=200, deadline=None)
+@given(machines)
+def test_a_reminder_stays_until_someone_follows_up(events: list[tuple[str, int, int]]) -> None:
+    """A postponement that ran out or a due date that passed stays due until a staff message,
+    'handled', a new status or a customer message (which makes the chat wait instead)."""
+    previous: ChatTriage | None = None
+    for kind, state, _messages, now, _ in run_machine(events):
+        if previous is not None and triage.reminder_due(previous, now):
+            follow_up = kind in (
+                "me",
+                "me_other_device",
+                "teammate",
+                "handled",
+                "postpone",
+                "close",
+                "reopen",
+                "dev",
+                "dev_due",
+                "customer",
+            )
+            if not follow_up:
+                assert triage.reminder_due(state, now), kind
+        previous = state

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from importlib.resources import files
 from typing import ClassVar
@@ -17,17 +18,28 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.markup import escape
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tgtriage.core import views
+from tgtriage.core.alert_watch import Alerter, AlertWatcher
+from tgtriage.core.alerts import Alert
 from tgtriage.core.downloads import Opening, media_messages, opening
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message, OutboxItem, OutboxState
+from tgtriage.core.notes import notes_after
+from tgtriage.core.notify import DesktopNotifier, TerminalNotifier
+from tgtriage.core.open_url import UrlOpener
 from tgtriage.core.paths import Paths, ensure_private_dir
-from tgtriage.core.postpone import CHOICES, parse_postpone
+from tgtriage.core.postpone import choice_labels, parse_postpone
 from tgtriage.core.replies import Replies
 from tgtriage.core.sanitize import clean_line
+from tgtriage.core.store import Note
+from tgtriage.core.tags import format_tags, parse_tags
+from tgtriage.core.targets import VIP, format_targets, parse_targets
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
+from tgtriage.core.tickets import latest_ticket, parse_ticket, ticket_url
 from tgtriage.core.triage import format_wait
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
@@ -40,10 +52,12 @@ from tgtriage.tui.message_view import (
     message_text,
     outbox_text,
 )
-from tgtriage.tui.panels import header_text, slots_text, status_text
+from tgtriage.tui.note_view import mark_tickets, with_notes
+from tgtriage.tui.panels import header_text, slots_text, status_text, view_bar_text
 from tgtriage.tui.rows import RowModel, row_model
 from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
+from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
 PAGE = 100
@@ -66,8 +80,17 @@ class DeskApp(App[int]):
         start_source: bool = True,
         tick: float = 1.0,
         paths: Paths | None = None,
+        terminal_write: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
+        url_opener: UrlOpener | None = None,
     ) -> None:
         super().__init__()
+        self._terminal_write = terminal_write
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.url_opener = url_opener or UrlOpener(self.env)
+        self._watcher: AlertWatcher | None = None
+        self._alerter: Alerter | None = None
+        self._note_drafts: dict[int, str] = {}
         self.paths = paths or Paths.default()
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
@@ -96,7 +119,9 @@ class DeskApp(App[int]):
         """Slot strip, list | conversation + composer, status line, footer."""
         yield Static(id="slots")
         with Horizontal(id="main"):
-            yield ChatList(self._row, id="chat-list")
+            with Vertical(id="left"):
+                yield Static(id="view-bar")
+                yield ChatList(self._row, id="chat-list")
             with Vertical(id="right"):
                 yield Static(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
@@ -124,6 +149,7 @@ class DeskApp(App[int]):
                 problem, title="Template problem", severity="warning", timeout=10, markup=False
             )
         self.set_interval(self.tick_seconds, self._tick)
+        self._start_alerts()
         self.ready = True
         if self.start_source:
             # After the first frame: a source that imports a library (Telethon) must not delay it.
@@ -148,8 +174,44 @@ class DeskApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
+        if self._alerter is not None:
+            await self._alerter.aclose()
         if self._inbox is not None:
             await self.inbox.stop()
+
+    # ----------------------------------------------------------------- alerts
+
+    def _start_alerts(self) -> None:
+        """Watch for levels and reminders from now on (what is already so stays quiet)."""
+        config = self.inbox.config
+        terminal = TerminalNotifier(self._write_terminal, self.env, config.alerts.osc)
+        self._alerter = Alerter(config, terminal, DesktopNotifier(), self._toast, self.env)
+        self._watcher = AlertWatcher(self.inbox)
+        self.set_interval(self.tick_seconds, self.check_alerts)
+
+    def _write_terminal(self, data: str) -> None:
+        """Bell and OSC notifications go out between frames, through Textual's writer."""
+        if self._terminal_write is not None:
+            self._terminal_write(data)
+        elif self._driver is not None and not self.is_headless:
+            self._driver.write(data)
+
+    def check_alerts(self) -> list[Alert]:
+        """Send the alerts that came due (called once a second)."""
+        if self._watcher is None or self._alerter is None:
+            return []
+        now = self.inbox.now()
+        alerts = self._watcher.check(now)
+        for alert in alerts:
+            self._alerter.send(alert, now)
+        return alerts
+
+    def _toast(self, alert: Alert) -> None:
+        """The in-app notification of an alert."""
+        severity: SeverityLevel = (
+            "error" if alert.level >= 3 else "warning" if alert.level else "information"
+        )
+        self.notify(alert.body, title=alert.title, severity=severity, timeout=8, markup=False)
 
     # ----------------------------------------------------------------- drawing helpers
 
@@ -176,7 +238,7 @@ class DeskApp(App[int]):
         role = inbox.role(message)
         chat = inbox.chats.get(message.chat_id)
         topic = chat.topic_title(message.topic_id) if chat and chat.kind == "forum" else None
-        return message_text(
+        text = message_text(
             message,
             "You" if is_me else inbox.sender_name(message),
             role,
@@ -186,6 +248,15 @@ class DeskApp(App[int]):
             self.styles_for_messages,
             topic=topic,
         )
+        mark_tickets(text, inbox.config.tickets)
+        notes = inbox.notes.get(message.chat_id)
+        if notes:
+            shown = conversation.messages
+            index = bisect_left(shown, message.id, key=lambda m: m.id)
+            if index < len(shown) and shown[index].id == message.id:
+                before, after = notes_after(index, shown, notes, conversation.has_older)
+                text = with_notes(text, before, after)
+        return text
 
     def _render_outbox(self, item: OutboxItem) -> Text:
         """An unconfirmed reply."""
@@ -198,6 +269,8 @@ class DeskApp(App[int]):
         self._set_panel("#slots", slots_text(inbox, width))
         self._set_panel("#conv-header", header_text(inbox, inbox.open_chat_id))
         self._set_panel("#status", status_text(inbox, self.source_label))
+        bar_width = self.query_one("#view-bar", Static).size.width or 30
+        self._set_panel("#view-bar", view_bar_text(inbox, self._view_keys(), bar_width - 1))
 
     def _set_panel(self, selector: str, text: Text) -> None:
         """Update a one-line panel only when its text changed (an update forces a layout)."""
@@ -311,12 +384,24 @@ class DeskApp(App[int]):
         self.paint_log.append(("open", time.perf_counter() - started))
 
     async def _save_draft(self) -> None:
-        """Keep the composer's text as the open chat's draft."""
+        """Keep the composer's text as the open chat's draft (a note's text apart from it)."""
         if self._inbox is None or self.inbox.open_chat_id is None:
             return
         composer = self.query_one(Composer)
+        if composer.note_mode:
+            # Leaving a chat in note mode: the note waits for Alt+N there, never as a reply.
+            self._keep_note_draft(self.inbox.open_chat_id, composer.text)
+            composer.set_note_mode(False)
+            return
         if not composer.disabled:
             await self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
+
+    def _keep_note_draft(self, chat_id: int, text: str) -> None:
+        """Remember an unsaved note's text for the chat (in memory)."""
+        if text.strip():
+            self._note_drafts[chat_id] = text
+        else:
+            self._note_drafts.pop(chat_id, None)
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
@@ -334,7 +419,10 @@ class DeskApp(App[int]):
         chat_id = self.inbox.open_chat_id
         if chat_id is None:
             return
-        await self.inbox.set_draft(chat_id, event.text)
+        if self.query_one(Composer).note_mode:
+            self._keep_note_draft(chat_id, event.text)
+        else:
+            await self.inbox.set_draft(chat_id, event.text)
         await self._update_popup(chat_id, event.text, event.cursor)
 
     async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:
@@ -415,13 +503,36 @@ class DeskApp(App[int]):
 
     @on(Composer.Submitted)
     async def _submitted(self, event: Composer.Submitted) -> None:
-        await self._send(event.text)
+        if self.query_one(Composer).note_mode:
+            await self._save_note(event.text)
+        else:
+            await self._send(event.text)
+
+    async def _save_note(self, text: str) -> bool:
+        """Keep the composer's text as an internal note of the open chat (nothing is sent)."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None or not text.strip():
+            return False
+        note = await self.inbox.add_note(chat_id, text)
+        if note is None:
+            return False
+        self._note_drafts.pop(chat_id, None)
+        self.query_one(Composer).load("")
+        conversation = self.query_one(Conversation)
+        if conversation.chat_id == chat_id:
+            conversation.rerender()
+            conversation.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._refresh_panels()
+        self.notify("Note saved — kept on this desk, not sent.", timeout=3)
+        return True
 
     async def _send(self, text: str) -> bool:
         """Send the composer's text to the open chat through the outbox."""
         chat_id = self.inbox.open_chat_id
         if chat_id is None or not text.strip():
             return False
+        if self.query_one(Composer).note_mode:
+            return False  # a note is never sent, whatever key is pressed
         problem = unfilled_message(text)
         if problem is not None:
             self.notify(f"Not sent: {problem}", severity="error", timeout=5)
@@ -494,7 +605,7 @@ class DeskApp(App[int]):
     async def action_switcher(self) -> None:
         """Fuzzy chat switcher."""
         chats = []
-        for chat_id in self.inbox.order():
+        for chat_id in self.inbox.order(view=views.ALL):
             wait = self.inbox.wait(chat_id)
             extra = f"waiting {format_wait(wait)}" if wait is not None else ""
             chats.append((chat_id, clean_line(self.inbox.chats[chat_id].title, 80), extra))
@@ -514,7 +625,10 @@ class DeskApp(App[int]):
             self.query_one(Composer).focus()
 
     async def action_send_next(self) -> None:
-        """Send the reply, then jump to the next waiting chat."""
+        """Send the reply, then jump to the next waiting chat (in note mode: save the note)."""
+        if self.query_one(Composer).note_mode:
+            await self._save_note(self.query_one(Composer).text)
+            return
         sent_from = self.inbox.open_chat_id
         if await self._send(self.query_one(Composer).text):
             next_id = self.inbox.next_waiting(exclude=sent_from)
@@ -535,7 +649,15 @@ class DeskApp(App[int]):
         chat_id = self._current()
         if chat_id is None:
             return
-        screen = ChoiceScreen("Postpone until…", CHOICES, prompt="16:30, 45m, 3h, 2d — Enter")
+        config = self.inbox.config
+        choices = choice_labels(
+            self.inbox.now(),
+            config.business_hours.timezone,
+            config.postpone.tomorrow_at,
+            config.business_hours,
+        )
+        prompt = "16:30, 45m, 3h, 2d, fri, 2024-03-08 — Enter"
+        screen = ChoiceScreen("Postpone until…", choices, prompt=prompt)
         self.push_screen(screen, partial(self._postponed, chat_id))
 
     async def _postponed(self, chat_id: int, value: str | None) -> None:
@@ -545,7 +667,11 @@ class DeskApp(App[int]):
         tz = self.inbox.config.business_hours.timezone
         try:
             until = parse_postpone(
-                text, self.inbox.now(), tz, self.inbox.config.postpone.tomorrow_at
+                text,
+                self.inbox.now(),
+                tz,
+                self.inbox.config.postpone.tomorrow_at,
+                self.inbox.config.business_hours,
             )
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
@@ -634,7 +760,7 @@ class DeskApp(App[int]):
             )
         except Exception as exc:
             self.notify(
-                f"Could not download {placeholder}: {exc}. Alt+D tries again.",
+                f"Could not download {placeholder}: {exc}. Alt+F tries again.",
                 severity="error",
                 timeout=8,
                 markup=False,
@@ -662,6 +788,265 @@ class DeskApp(App[int]):
             if item.state is OutboxState.FAILED:
                 return item
         return None
+
+    # ----------------------------------------------------------------- workflow (keys)
+
+    def _open_or_say(self) -> int | None:
+        """The chat an action is about (open, else under the cursor), or None with a hint."""
+        chat_id = self._current()
+        if chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+        return chat_id
+
+    async def _mentioned_tickets(self, chat_id: int) -> list[str]:
+        """Ticket references in the chat's recent messages and notes, latest mention first."""
+        messages = await self.inbox.store.messages(chat_id, limit=300)
+        notes = self.inbox.notes.get(chat_id, [])
+        texts = [m.text for m in messages] + [n.text for n in notes]
+        return [ref.text for ref in latest_ticket(texts, self.inbox.config.tickets)]
+
+    async def action_in_development(self) -> None:
+        """Mark the chat in development under a ticket, with an optional due date."""
+        chat_id = self._open_or_say()
+        if chat_id is None:
+            return
+        state = self.inbox.triage[chat_id]
+        mentioned = await self._mentioned_tickets(chat_id)
+        ticket = state.ticket or (mentioned[0] if mentioned else "")
+        due = time.strftime("%Y-%m-%d", time.localtime(state.due)) if state.due else ""
+        title = f"In development: {clean_line(self.inbox.chats[chat_id].title, 50)}"
+        screen = DevelopmentScreen(title, ticket, due, self._check_development, self._describe_due)
+        self.push_screen(screen, partial(self._developing, chat_id))
+
+    def _due_time(self, due: str) -> int:
+        """A typed due date as a time (ValueError with a hint)."""
+        config = self.inbox.config
+        return parse_postpone(
+            due,
+            self.inbox.now(),
+            config.business_hours.timezone,
+            config.postpone.tomorrow_at,
+            config.business_hours,
+        )
+
+    def _describe_due(self, due: str) -> str:
+        """'→ Fri 08 Mar 09:00' for a typed due date, or why it cannot be read."""
+        try:
+            return "→ " + time.strftime("%a %d %b %H:%M", time.localtime(self._due_time(due)))
+        except ValueError as exc:
+            return str(exc)
+
+    def _check_development(self, ticket: str, due: str) -> str | None:
+        """Why the ticket or due date cannot be used, or None."""
+        if not clean_line(ticket):
+            return "Type a ticket reference, e.g. JIRA-123 or #4821."
+        if due:
+            try:
+                self._due_time(due)
+            except ValueError as exc:
+                return str(exc)
+        return None
+
+    async def _developing(self, chat_id: int, value: tuple[str, str] | None) -> None:
+        if value is None:
+            return
+        typed, due_text = value
+        ref = parse_ticket(typed, self.inbox.config.tickets)
+        ticket = ref.text if ref else clean_line(typed, 40)
+        due = self._due_time(due_text) if due_text else None
+        await self.inbox.set_in_development(chat_id, ticket, due)
+        when = f", due {time.strftime('%a %d %b %H:%M', time.localtime(due))}" if due else ""
+        self.notify(f"In development: {ticket}{when}.", timeout=3, markup=False)
+
+    async def action_open_ticket(self) -> None:
+        """Open the chat's ticket (or one mentioned in it) in the browser, or show its URL."""
+        chat_id = self._open_or_say()
+        if chat_id is None:
+            return
+        state = self.inbox.triage[chat_id]
+        refs = await self._mentioned_tickets(chat_id)
+        if state.ticket:
+            refs = [state.ticket, *(r for r in refs if r != state.ticket)]
+        if not refs:
+            self.notify(
+                "No ticket here: none is set (Alt+D) and none is mentioned (like JIRA-123, #4821).",
+                timeout=5,
+            )
+            return
+        if len(refs) == 1:
+            self._open_ticket(refs[0])
+            return
+        choices = [(ref, f"{n % 10}  {ref}") for n, ref in enumerate(refs[:10], start=1)]
+        self.push_screen(ChoiceScreen("Open which ticket?", choices), self._ticket_chosen)
+
+    def _ticket_chosen(self, ref: str | None) -> None:
+        if ref:
+            self._open_ticket(ref)
+
+    def _open_ticket(self, ref: str) -> None:
+        """xdg-open where a display exists; otherwise show the URL (and copy it: OSC 52)."""
+        url = ticket_url(ref, self.inbox.config.tickets)
+        if url is None:
+            note = (
+                "Set [tickets] url in config.toml "
+                "(e.g. https://jira.example.com/browse/{ticket}) to open it."
+            )
+            self.push_screen(TicketScreen(ref, None, note))
+            return
+        if self.url_opener.open(url):
+            self.notify(f"Opened {ref} in the browser.", timeout=3, markup=False)
+            return
+        self.copy_to_clipboard(url)
+        note = (
+            "No desktop to open it in here (e.g. over SSH): the URL is copied to your "
+            "clipboard through the terminal (OSC 52) where the terminal allows that."
+        )
+        self.push_screen(TicketScreen(ref, url, note))
+
+    def action_tags(self) -> None:
+        """Edit the chat's tags."""
+        chat_id = self._open_or_say()
+        if chat_id is None:
+            return
+        current = format_tags(self.inbox.tags.get(chat_id, set()))
+        title = f"Tags of {clean_line(self.inbox.chats[chat_id].title, 50)}"
+        screen = TagScreen(title, current, sorted(self.inbox.all_tags()))
+        self.push_screen(screen, partial(self._tagged, chat_id))
+
+    async def _tagged(self, chat_id: int, value: str | None) -> None:
+        if value is None:
+            return
+        tags = set(parse_tags(value))
+        await self.inbox.set_tags(chat_id, tags)
+        shown = " ".join(f"#{t}" for t in sorted(tags)) or "no tags"
+        self.notify(f"Tagged: {shown}", timeout=3, markup=False)
+
+    def action_targets(self) -> None:
+        """Choose the chat's response targets (VIP 2/5/15, the configured ones, or typed)."""
+        chat_id = self._open_or_say()
+        if chat_id is None:
+            return
+        configured = self.inbox.configured_targets(chat_id)
+        choices = [
+            ("default", f"1  As configured ({format_targets(configured)})"),
+            ("vip", f"2  VIP ({format_targets(VIP)})"),
+            ("custom", "3  Custom: due/late/breached minutes, e.g. 2/5/15"),
+        ]
+        screen = ChoiceScreen("Response targets for this chat", choices, prompt="2/5/15 — Enter")
+        self.push_screen(screen, partial(self._targets_chosen, chat_id))
+
+    async def _targets_chosen(self, chat_id: int, value: str | None) -> None:
+        if not value:
+            return
+        if value == "default":
+            targets = None
+        elif value == "vip":
+            targets = VIP
+        else:
+            try:
+                targets = parse_targets(value.removeprefix("="))
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+        await self.inbox.set_levels(chat_id, targets)
+        shown = format_targets(targets or self.inbox.configured_targets(chat_id))
+        self.notify(f"Response targets: {shown}", timeout=3)
+
+    def action_note_mode(self) -> None:
+        """Toggle the composer between replying and writing an internal note."""
+        chat_id = self.inbox.open_chat_id
+        if chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+            return
+        composer = self.query_one(Composer)
+        if composer.note_mode:
+            # Back to replying: an unsaved note stays a note (Alt+N brings it back).
+            self._keep_note_draft(chat_id, composer.text)
+            composer.set_note_mode(False)
+            composer.load(self.inbox.drafts.get(chat_id, ""))
+        else:
+            typed = composer.text
+            composer.set_note_mode(True)
+            if typed.strip():  # what was typed as a reply becomes the note
+                self.run_worker(self.inbox.set_draft(chat_id, ""))
+                self._keep_note_draft(chat_id, typed)
+            else:
+                composer.load(self._note_drafts.get(chat_id, ""))
+        self._close_popup()
+        composer.focus()
+
+    def action_delete_note(self) -> None:
+        """Choose one of the open chat's notes (newest first) and delete it."""
+        chat_id = self.inbox.open_chat_id
+        notes = list(reversed(self.inbox.notes.get(chat_id or 0, [])))[:10]
+        if chat_id is None or not notes:
+            self.notify("No notes in this chat (Alt+N writes one).", timeout=3)
+            return
+        choices = [
+            (
+                str(note.id),
+                f"{n % 10}  {time.strftime('%d %b %H:%M', time.localtime(note.date))}"
+                f"  {clean_line(note.text, 50)}",
+            )
+            for n, note in enumerate(notes, start=1)
+        ]
+        self.push_screen(
+            ChoiceScreen("Delete which note?", choices), partial(self._note_deleted, notes)
+        )
+
+    async def _note_deleted(self, notes: list[Note], value: str | None) -> None:
+        note = next((n for n in notes if str(n.id) == value), None)
+        if note is None:
+            return
+        await self.inbox.delete_note(note)
+        conversation = self.query_one(Conversation)
+        if conversation.chat_id == note.chat_id:
+            conversation.rerender()
+        self._refresh_panels()
+        self.notify("Note deleted.", timeout=3)
+
+    def _view_keys(self) -> str:
+        """How to change the view, as the view bar says it."""
+        keys = [
+            km.display_keys(a, self.user_keymap)
+            for a in km.ACTIONS
+            if a.id in ("next_view", "choose_view")
+        ]
+        return " · ".join(keys)
+
+    def _show_view(self, view: views.View) -> None:
+        """Switch the list to `view`, cursor on its first chat."""
+        self.inbox.set_view(view)
+        chat_list = self.query_one(ChatList)
+        chat_list.set_order(self.inbox.order())
+        chat_list.action_cursor_to(0)
+        chat_list.update_rows(None)
+        self._refresh_panels()
+
+    def action_next_view(self) -> None:
+        """Cycle to the next view of the list."""
+        self._show_view(views.step(self.inbox.view, self.inbox.all_tags()))
+
+    def action_prev_view(self) -> None:
+        """Cycle to the previous view of the list."""
+        self._show_view(views.step(self.inbox.view, self.inbox.all_tags(), -1))
+
+    def action_choose_view(self) -> None:
+        """Pick a view from the list of views with their counts."""
+        counts = self.inbox.view_counts()
+        choices = []
+        for n, (view, count) in enumerate(counts.items(), start=1):
+            key = f"{n % 10}" if n <= 10 else " "
+            current = "  ◂" if view == self.inbox.view else ""
+            label = f"{key}  {clean_line(view.label, 40)} ({count}){current}"
+            choices.append((f"{view.kind.value}:{view.tag or ''}", label))
+        self.push_screen(ChoiceScreen("Show which chats?", choices), self._view_chosen)
+
+    def _view_chosen(self, value: str | None) -> None:
+        if not value:
+            return
+        kind, _, tag = value.partition(":")
+        self._show_view(views.View(views.ViewKind(kind), tag or None))
 
     def action_help(self) -> None:
         """Show every key."""

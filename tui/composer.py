@@ -13,6 +13,10 @@ from textual.widgets.text_area import Selection
 from tgtriage.core.templates import FIELD_OPEN, next_field, previous_field
 from tgtriage.tui.keymap import ALT_DIGIT_CHARACTER_KEYS
 
+REPLY_PLACEHOLDER = "Write a reply — Enter sends, Ctrl+J new line, Alt+N note, Esc back to the list"
+NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
+NOTE_TITLE = "NOTE · internal, never sent to Telegram"
+
 
 class Composer(TextArea):
     """A multi-line input whose Enter sends instead of breaking the line."""
@@ -41,9 +45,17 @@ class Composer(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
-        self.placeholder = "Write a reply — Enter sends, Ctrl+J new line, Esc back to the list"
+        self.placeholder = REPLY_PLACEHOLDER
         self._loading = False
         self.popup_open = False
+        self.note_mode = False
+
+    def set_note_mode(self, on: bool) -> None:
+        """Switch between replying and writing an internal note (which looks clearly different)."""
+        self.note_mode = on
+        self.set_class(on, "-note")
+        self.border_title = NOTE_TITLE if on else None
+        self.placeholder = NOTE_PLACEHOLDER if on else REPLY_PLACEHOLDER
 
     def load(self, text: str) -> None:
         """Replace the content (a chat's draft) without reporting it as an edit."""

@@ -7,10 +7,13 @@ import time
 from rich.text import Text
 
 from tgtriage.core import triage
+from tgtriage.core.alerts import in_quiet_hours
+from tgtriage.core.business_hours import is_business_time, next_business_start
 from tgtriage.core.events import Connection
 from tgtriage.core.inbox import Inbox
-from tgtriage.core.models import Status
+from tgtriage.core.models import ChatTriage, Status
 from tgtriage.core.sanitize import clean_line
+from tgtriage.core.targets import format_targets
 
 LEVEL_STYLES = ("green", "yellow", "dark_orange", "bold red")
 LEVEL_NAMES = ("fresh", "due", "late", "breached")
@@ -49,9 +52,10 @@ def slots_text(inbox: Inbox, width: int) -> Text:
 
 
 def header_text(inbox: Inbox, chat_id: int | None) -> Text:
-    """Title, status, ticket, waiting time and who answered last for the open chat."""
+    """Two lines for the open chat: title, status, ticket, waiting time and who answered last;
+    then who is typing and the workflow details (due date or reminder, tags, targets, notes)."""
     if chat_id is None or chat_id not in inbox.chats:
-        return Text(" tgtriage — no chat open", "dim")
+        return Text(" tgtriage — no chat open\n", "dim")
     chat = inbox.chats[chat_id]
     state = inbox.triage[chat_id]
     now = inbox.now()
@@ -59,12 +63,7 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     text.append(clean_line(chat.title, 60), "bold")
     text.append(f"  {chat.kind}", "dim")
     status = inbox.status_of(chat_id)
-    text.append(f"  [{STATUS_NAMES[status]}", "italic")
-    if status is Status.POSTPONED and state.postponed_until:
-        text.append(
-            " until " + time.strftime("%a %H:%M", time.localtime(state.postponed_until)), "italic"
-        )
-    text.append("]", "italic")
+    text.append_text(_status_part(state, status, now))
     if state.ticket:
         text.append(f"  ticket {clean_line(state.ticket, 20)}", "bold magenta")
     if state.reopened:
@@ -72,8 +71,12 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     waited = inbox.wait(chat_id, now)
     level = inbox.level(chat_id, now)
     if waited is not None and level is not None:
+        paused = clock_paused(inbox, now)
         text.append(
-            f"  waiting {triage.format_wait(waited)} ({LEVEL_NAMES[level]})", LEVEL_STYLES[level]
+            f"  waiting {triage.format_wait(waited)} ({LEVEL_NAMES[level]}"
+            + (", clock paused" if paused else "")
+            + ")",
+            LEVEL_STYLES[level],
         )
     if state.last_staff_sender is not None:
         who = inbox.users.get(state.last_staff_sender)
@@ -83,13 +86,99 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
             else (who.name if who else "staff")
         )
         text.append(f"  last answer: {clean_line(name, 24)}", "dim")
+    text.append("\n")
+    text.append_text(_details(inbox, chat_id, state, now))
+    text.no_wrap = True  # each line is cut at the edge, never wrapped into the next one
+    text.overflow = "ellipsis"
+    return text
+
+
+def _details(inbox: Inbox, chat_id: int, state: ChatTriage, now: int) -> Text:
+    """The header's second line: who types, due or reminder, tags, targets, notes (or the keys
+    for them)."""
+    parts: list[tuple[str, str]] = []
     typing = inbox.typing_in(chat_id)
     if typing:
         names = ", ".join(
             clean_line(u if isinstance(u, str) else getattr(u, "name", str(u)), 20) for u in typing
         )
-        text.append(f"  ✎ {names} typing…", "italic cyan")
+        parts.append((f"✎ {names} typing…", "bold italic cyan"))
+    if triage.reminder_due(state, now):
+        at = _when(triage.reminder_at(state) or now)
+        if state.status is Status.POSTPONED:
+            parts.append((f"◷ reminder: postponement ended {at}", "bold yellow"))
+        else:
+            ticket = clean_line(state.ticket or "ticket", 20)
+            parts.append((f"◷ reminder: {ticket} due {at}", "bold yellow"))
+    elif state.status is Status.IN_DEVELOPMENT and state.due:
+        parts.append((f"due {_when(state.due)}", "magenta"))
+    tags = inbox.tags.get(chat_id)
+    if tags:
+        parts.append((" ".join(f"#{clean_line(t, 20)}" for t in sorted(tags)), "cyan"))
+    if state.levels_override is not None:
+        parts.append((f"targets {format_targets(state.levels_override)}", "bold"))
+    elif inbox.configured_targets(chat_id) != inbox.thresholds:
+        parts.append((f"targets {format_targets(inbox.configured_targets(chat_id))}", ""))
+    notes = len(inbox.notes.get(chat_id, ()))
+    if notes:
+        parts.append((f"▌{notes} note{'s' if notes > 1 else ''}", "yellow"))
+    text = Text(" ")
+    if not parts:
+        text.append("Alt+D in development · Alt+G tags · Alt+N note · Alt+L targets", "dim")
+        return text
+    for index, (words, style) in enumerate(parts):
+        if index:
+            text.append("  ·  ", "dim")
+        text.append(words, style)
     return text
+
+
+def _when(t: int) -> str:
+    """'Tue 11:30' in local time."""
+    return time.strftime("%a %H:%M", time.localtime(t))
+
+
+def _status_part(state: ChatTriage, status: Status, now: int) -> Text:
+    """'[postponed until Tue 11:30]', '[in development]', '[◷ reminder]'."""
+    if triage.reminder_due(state, now):
+        return Text("  [◷ reminder]", "bold yellow")
+    words = STATUS_NAMES[status]
+    if status is Status.POSTPONED and state.postponed_until:
+        words += " until " + _when(state.postponed_until)
+    return Text(f"  [{words}]", "italic")
+
+
+def clock_paused(inbox: Inbox, now: int) -> bool:
+    """Business hours are on and it is outside them: the response clocks stand still."""
+    hours = inbox.config.business_hours
+    return hours.enabled and not is_business_time(now, hours)
+
+
+def view_bar_text(inbox: Inbox, keys: str, width: int) -> Text:
+    """'Waiting · 3 chats   F3 · Alt+V' — the list's active view, above the list; the keys
+    right-aligned when they fit in `width`."""
+    view = inbox.view
+    count = len(inbox.order())
+    text = Text(" ")
+    text.append(clean_line(view.label, 30), "bold")
+    text.append(f" · {count} chat{'' if count == 1 else 's'}", "dim" if count else "yellow")
+    room = width - text.cell_len - 1
+    for hint in (keys, keys.split(" · ")[0]):
+        if len(hint) + 2 <= room:
+            text.append(" " * (room - len(hint)) + hint, "dim")
+            break
+    return text
+
+
+def paused_text(inbox: Inbox, now: int) -> str:
+    """'clocks paused until Mon 09:00' outside business hours, else ''."""
+    if not clock_paused(inbox, now):
+        return ""
+    try:
+        resume = next_business_start(now, inbox.config.business_hours)
+    except ValueError:
+        return "clocks paused"
+    return f"clocks paused until {_when(resume)}"
 
 
 def status_text(inbox: Inbox, source_label: str) -> Text:
@@ -116,6 +205,14 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
             if index:
                 text.append(" · ", "dim")
             text.append(f"{count} {name}", lvl_style)
+    paused = paused_text(inbox, now)
+    if paused:
+        text.append(f"  │ {paused}", "italic")
+    alerts = inbox.config.alerts
+    if alerts.enabled and in_quiet_hours(
+        now, alerts.quiet_hours, inbox.config.business_hours.timezone
+    ):
+        text.append("  │ quiet hours", "dim")
     failed = inbox.failed_items()
     if failed:
         text.append(f"  │ {len(failed)} unsent", "bold red")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tgtriage.core import triage
+from tgtriage.core.business_hours import is_business_time
 from tgtriage.core.inbox import Inbox
 from tgtriage.core.models import Status
 from tgtriage.core.sanitize import clean_line
@@ -39,7 +40,7 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
     state = inbox.triage[chat_id]
     chat = inbox.chats[chat_id]
     slot = inbox.slot_of(chat_id)
-    parked = triage.is_parked(state, now)
+    parked = triage.is_set_aside(state, now)
     level = None if parked else inbox.level(chat_id, now)
     waited = inbox.wait(chat_id, now)
     status = STATUS_MARKS.get(state.status, "")
@@ -47,13 +48,19 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         status = f"⚙{clean_line(state.ticket, 12)}"
     if state.reopened:
         status = "↺" + status
+    if triage.reminder_due(state, now):  # back now: no longer shown as postponed
+        status = "◷" + ("" if state.status is Status.POSTPONED else status)
+    wait = triage.format_wait(waited) if waited is not None and not parked else ""
+    hours = inbox.config.business_hours
+    if wait and hours.enabled and not is_business_time(now, hours):
+        wait = f"({wait})"  # outside business hours the clock stands still
     typing = bool(inbox.typing_in(chat_id))
     return RowModel(
         chat_id=chat_id,
         slot=str(slot % 10) if slot is not None else " ",
         mark=LEVEL_MARKS[int(level) if level is not None else None],
         title=clean_line(chat.title, 60),
-        wait=triage.format_wait(waited) if waited is not None and not parked else "",
+        wait=wait,
         unread=str(state.unread) if state.unread else "",
         status=status,
         level=int(level) if level is not None else None,

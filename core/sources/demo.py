@@ -132,6 +132,8 @@ class DemoSource:
         base = random.Random(seed)
         self._rng = random.Random(base.getrandbits(64))
         self._send_rng = random.Random(base.getrandbits(64))
+        # Team signals draw from their own generator, so the rest of the story stays the same.
+        self._team_rng = random.Random(base.getrandbits(64))
         self._speed = speed
         self._clock = clock
         self._sleep = sleep
@@ -414,6 +416,8 @@ class DemoSource:
             run.last_customer = step.who
             run.closing = script.sounds_closing(step.text)
             self._watch_silence(run)
+            if run.closing:
+                self._acknowledge_later(run, msg)
         elif step.tag == _PICKUP:  # "I'm on it": the customer waits for the actual answer
             run.picked_up = True
         else:
@@ -561,7 +565,25 @@ class DemoSource:
         msg = self._append(run, run.people[who], reply, reply_to=quote)
         run.closing = script.sounds_closing(reply)
         self._watch_silence(run)
+        if run.closing:
+            self._acknowledge_later(run, msg)
         return [NewMessage(msg, to_user(run.people[who]))]
+
+    # --- team signals ------------------------------------------------------------------------
+
+    def _acknowledge_later(self, run: _ChatRun, msg: Message) -> None:
+        """Now and then a teammate answers a customer's "thanks" in a group with a 👍 only."""
+        if run.scenario.kind == "private" or self._team_rng.random() >= 0.5:
+            return
+        mate = self._team_rng.choice(script.TEAMMATES)
+        delay = self._team_rng.uniform(60, 180)
+        self._at(delay, partial(self._acknowledge, run, msg.id, mate, run.activity), jitter=False)
+
+    def _acknowledge(self, run: _ChatRun, msg_id: int, mate: Person, token: int) -> list[Event]:
+        """The teammate's reaction, if nobody wrote in the chat since the thanks."""
+        if run.activity != token or run.find(msg_id) is None or not self._waiting(run):
+            return []
+        return [ReactionChanged(run.chat.id, msg_id, mate.id, "👍")]
 
     # --- teammates at work -------------------------------------------------------------------
 
