@@ -319,7 +319,7 @@ async def test_alt_d_downloads_the_file_and_shows_where_it_is(
         await until(pilot, lambda: app.inbox.triage[ACME_ID].last_msg_id == 3, "the photo")
         await open_chat(pilot, app, ACME_ID)
         assert "[photo 1.2 MB]" in conversation_text(app)
-        await pilot.press("alt+f")
+        await pilot.press("alt+m")
         saved = paths.downloads / "photo-1000000000077-3.jpg"
         await until(pilot, lambda: saved.exists(), "the download")
         assert saved.read_bytes() == b"fake media bytes"
@@ -349,12 +349,12 @@ async def test_with_a_display_a_picture_opens_with_xdg_open_and_digits_pick_the_
     async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
         await until(pilot, lambda: app.inbox.triage[ACME_ID].last_msg_id == 4, "the files")
         await open_chat(pilot, app, ACME_ID)
-        await pilot.press("alt+f")
+        await pilot.press("alt+m")
         await until(pilot, lambda: "Download which file?" in screen_text(app), "the chooser")
         await pilot.press("2")  # newest first: 1 = fix.desktop, 2 = the photo
         await until(pilot, lambda: log.exists(), "xdg-open to run")
         assert log.read_text().strip().endswith("photo-1000000000077-3.jpg")
-        await pilot.press("alt+f", "1")
+        await pilot.press("alt+m", "1")
         target = paths.downloads / "fix.desktop"
         await until(pilot, lambda: target.exists(), "the second download")
         await until(pilot, lambda: notified(app, "not opened automatically"), "the notice")

@@ -760,7 +760,7 @@ class DeskApp(App[int]):
             )
         except Exception as exc:
             self.notify(
-                f"Could not download {placeholder}: {exc}. Alt+F tries again.",
+                f"Could not download {placeholder}: {exc}. Alt+M tries again.",
                 severity="error",
                 timeout=8,
                 markup=False,

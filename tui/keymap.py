@@ -204,11 +204,11 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "download_media",
-        "alt+f",
+        "alt+m",
         "download_media",
-        "Fetch a photo or file from this chat (download, open)",
+        "Media: download a photo or file of this chat (and open it)",
         "Chat",
-        key_display="Alt+F",
+        key_display="Alt+M",
     ),
     Action(
         "in_development",
