@@ -236,3 +236,64 @@ def test_real_keys_in_tmux(terminal: Terminal) -> None:
     # Ctrl+Q quits cleanly.
     term.keys("C-q")
     term.wait_for(lambda s: "EXITED:0" in s, "tgtriage to exit with status 0")
+
+
+def slot_strip(screen: str) -> str:
+    """The working-set strip: the first line."""
+    return screen.splitlines()[0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="tmux runs on POSIX terminals")
+def test_list_order_newline_send_next_pin_unpin_and_postpone_keys_in_tmux(
+    terminal: Terminal,
+) -> None:
+    """Alt+↓/↑, Ctrl+J, Ctrl+S, Alt+W, Ctrl+W and Alt+P as a terminal sends them."""
+    term = terminal
+    term.wait_for(lambda s: "Acme · Support" in s and "waiting:" in s, "the demo desk")
+    term.keys("C-n")
+    screen = term.wait_for(lambda s: WAITING.search(header(s)) is not None, "a waiting chat")
+    first = header_title(screen)
+
+    # Alt+Down opens the next chat in list order, Alt+Up comes back.
+    term.keys("M-Down")
+    term.wait_for(lambda s: header_title(s) not in ("", first), "Alt+Down")
+    term.keys("M-Up")
+    term.wait_for(lambda s: header_title(s) == first, "Alt+Up back to the first chat")
+
+    # Ctrl+J is a new line in the composer, not a send.
+    term.type("line one")
+    term.keys("C-j")
+    term.type("line two")
+    screen = term.wait_for(lambda s: "line two" in s, "the second line typed")
+    lines = screen.splitlines()
+    one = next(i for i, line in enumerate(lines) if "line one" in line)
+    assert "line two" in lines[one + 1], "Ctrl+J did not start a new line in the composer"
+    assert header_title(screen) == first
+
+    # Ctrl+S sends both lines and opens the next waiting chat.
+    term.keys("C-s")
+    screen = term.wait_for(lambda s: header_title(s) not in ("", first), "Ctrl+S to move on")
+    assert "line one" not in composer_line(screen)
+    term.keys("M-1")
+    screen = term.wait_for(
+        lambda s: header_title(s) == first and WAITING.search(header(s)) is None,
+        "slot 1 again, its wait cleared by the reply once delivered",
+    )
+    assert "line one" in screen and "line two" in screen, "the two-line reply is in the chat"
+
+    # Alt+W pins the open chat to a chosen slot; Ctrl+W takes it out again.
+    term.keys("M-w")
+    term.wait_for(lambda s: "Pin to slot" in s, "the slot chooser")
+    term.keys("7")
+    screen = term.wait_for(lambda s: " 7 " in slot_strip(s), "the chat pinned to slot 7")
+    assert " 1 " not in slot_strip(screen), "pinning moved the chat out of slot 1"
+    term.keys("C-w")
+    term.wait_for(lambda s: " 7 " not in slot_strip(s), "Ctrl+W to empty slot 7")
+
+    # Alt+P postpones the open chat by a typed duration.
+    term.keys("M-Down")
+    term.wait_for(lambda s: header_title(s) != first, "another chat")
+    term.keys("M-p")
+    term.wait_for(lambda s: "Postpone until" in s, "the postpone chooser")
+    term.keys("2")
+    term.wait_for(lambda s: "postponed" in header(s), "the chat postponed")
