@@ -73,11 +73,11 @@ def palette_rows(app: object) -> list[str]:
 
 
 def header(app: object) -> str:
-    """The conversation header line (second screen line, right of the list)."""
+    """The conversation header's two lines (second and third screen lines, with the list)."""
     from tgtriage.tui.app import DeskApp
 
     assert isinstance(app, DeskApp)
-    return screen_text(app).splitlines()[1]
+    return "\n".join(screen_text(app).splitlines()[1:3])
 
 
 # ----------------------------------------------------------------- navigation

@@ -52,8 +52,8 @@ def slots_text(inbox: Inbox, width: int) -> Text:
 
 
 def header_text(inbox: Inbox, chat_id: int | None) -> Text:
-    """Two lines for the open chat: title, status, ticket, waiting time and who answered last;
-    then who is typing and the workflow details (due date or reminder, tags, targets, notes)."""
+    """Two lines for the open chat: title, status, ticket and waiting time; then who answered
+    last, who is typing and the workflow details (due date or reminder, tags, targets, notes)."""
     if chat_id is None or chat_id not in inbox.chats:
         return Text(" tgtriage — no chat open\n", "dim")
     chat = inbox.chats[chat_id]
@@ -61,7 +61,6 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     now = inbox.now()
     text = Text(" ")
     text.append(clean_line(chat.title, 60), "bold")
-    text.append(f"  {chat.kind}", "dim")
     status = inbox.status_of(chat_id)
     text.append_text(_status_part(state, status, now))
     if state.ticket:
@@ -78,14 +77,6 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
             + ")",
             LEVEL_STYLES[level],
         )
-    if state.last_staff_sender is not None:
-        who = inbox.users.get(state.last_staff_sender)
-        name = (
-            "you"
-            if inbox.me and state.last_staff_sender == inbox.me.id
-            else (who.name if who else "staff")
-        )
-        text.append(f"  last answer: {clean_line(name, 24)}", "dim")
     text.append("\n")
     text.append_text(_details(inbox, chat_id, state, now))
     text.no_wrap = True  # each line is cut at the edge, never wrapped into the next one
@@ -97,6 +88,7 @@ def _details(inbox: Inbox, chat_id: int, state: ChatTriage, now: int) -> Text:
     """The header's second line: who types, due or reminder, tags, targets, notes (or the keys
     for them)."""
     parts: list[tuple[str, str]] = []
+    answered = _last_answer(inbox, state)
     typing = inbox.typing_in(chat_id)
     if typing:
         names = ", ".join(
@@ -122,15 +114,26 @@ def _details(inbox: Inbox, chat_id: int, state: ChatTriage, now: int) -> Text:
     notes = len(inbox.notes.get(chat_id, ()))
     if notes:
         parts.append((f"▌{notes} note{'s' if notes > 1 else ''}", "yellow"))
-    text = Text(" ")
     if not parts:
-        text.append("Alt+D in development · Alt+G tags · Alt+N note · Alt+L targets", "dim")
-        return text
+        parts.append(("Alt+D in development · Alt+G tags · Alt+N note · Alt+L targets", "dim"))
+    if answered:
+        parts.insert(0, (answered, "dim"))
+    text = Text(" ")
     for index, (words, style) in enumerate(parts):
         if index:
             text.append("  ·  ", "dim")
         text.append(words, style)
     return text
+
+
+def _last_answer(inbox: Inbox, state: ChatTriage) -> str:
+    """'last answer: Priya Shah' — who on the team spoke last in the chat ('' if nobody)."""
+    if state.last_staff_sender is None:
+        return ""
+    if inbox.me and state.last_staff_sender == inbox.me.id:
+        return "last answer: you"
+    who = inbox.users.get(state.last_staff_sender)
+    return f"last answer: {clean_line(who.name if who else 'staff', 24)}"
 
 
 def _when(t: int) -> str:
