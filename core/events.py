@@ -87,6 +87,7 @@ class ConnectionState:
 
     state: Connection
     detail: str = ""
+    retry_in: float | None = None  # seconds until the source tries again (a countdown on screen)
 
 
 @dataclass(frozen=True, slots=True)

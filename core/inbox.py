@@ -114,6 +114,7 @@ class Inbox:
         self._config_targets: dict[int, triage.Targets | None] = {}
         self.connection = Connection.CONNECTING
         self.connection_detail = ""
+        self.connection_retry_at: float | None = None  # when an offline source tries again
         self.flood_until: int | None = None
         self.sync: ev.SyncProgress | None = None
         self.open_chat_id: int | None = None
@@ -388,8 +389,9 @@ class Inbox:
                         state = self.triage[chat_id]
                         self.triage[chat_id] = triage.handled_through(state, message_id)
                         recompute.add(chat_id)
-                case ev.ConnectionState(state=state, detail=detail):
+                case ev.ConnectionState(state=state, detail=detail, retry_in=retry_in):
                     self.connection, self.connection_detail = state, detail
+                    self.connection_retry_at = None if retry_in is None else self.clock() + retry_in
                     if state is Connection.CONNECTED:
                         self.flood_until = None
                     changes.status = True

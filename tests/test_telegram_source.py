@@ -303,7 +303,7 @@ async def test_offline_at_start_retries_and_says_so(paths: Paths) -> None:
         Connection.CONNECTING,
         Connection.CONNECTED,
     ]
-    assert "retrying in 5 s" in states[3].detail
+    assert states[3].detail == "cannot reach Telegram" and states[3].retry_in == 5.0
     assert sleeper.calls[:2] == [1.0, 5.0]
     await source.stop()
 

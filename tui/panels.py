@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from rich.text import Text
@@ -221,4 +222,8 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
         text.append(f"  │ {len(failed)} unsent", "bold red")
     if conn is Connection.OFFLINE and inbox.connection_detail:
         text.append(f"  {clean_line(inbox.connection_detail, 40)}", "dim")
+        retry_at = inbox.connection_retry_at
+        if retry_at is not None:
+            left = max(0, math.ceil(retry_at - inbox.clock()))
+            text.append(f"; retrying in {left} s" if left else "; retrying now", "dim")
     return text

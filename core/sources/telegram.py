@@ -524,9 +524,7 @@ class TelegramSource:
                 attempt += 1
                 log.info("cannot reach Telegram: %s", network_detail(exc))
                 self._emit(
-                    ConnectionState(
-                        Connection.OFFLINE, f"cannot reach Telegram; retrying in {delay:g} s"
-                    )
+                    ConnectionState(Connection.OFFLINE, "cannot reach Telegram", retry_in=delay)
                 )
                 await self._sleep(delay)
 
