@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from importlib.resources import files
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -16,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message, OutboxItem, OutboxState
@@ -26,18 +28,22 @@ from tgtriage.core.replies import Replies
 from tgtriage.core.sanitize import clean_line
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
 from tgtriage.core.triage import format_wait
+from tgtriage.tui import heap, textual_fixes
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer
 from tgtriage.tui.conversation import Conversation
+from tgtriage.tui.footer import DeskFooter
 from tgtriage.tui.message_view import Styles, message_text, outbox_text
-from tgtriage.tui.panels import header_text, slots_text, status_text
+from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text
 from tgtriage.tui.rows import RowModel, row_model
 from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
-PAGE = 100
+textual_fixes.apply()
+PAGE = 100  # older messages fetched per step when scrolling up
+FIRST_PAGE = 50  # messages read when a chat opens: a few screens; older ones load on scroll
 
 
 class DeskApp(App[int]):
@@ -63,7 +69,6 @@ class DeskApp(App[int]):
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
         self._dismissed_at: int | None = None
-        self._drawn_waiting: int | None = None
         self._panels: dict[str, Text] = {}
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
@@ -74,6 +79,8 @@ class DeskApp(App[int]):
         self.styles_for_messages = Styles()
         self.ready = False
         self.paint_log: list[tuple[str, float]] = []
+        self._collect_scheduled = False
+        heap.pause_for_startup()
 
     @property
     def inbox(self) -> Inbox:
@@ -85,16 +92,16 @@ class DeskApp(App[int]):
 
     def compose(self) -> ComposeResult:
         """Slot strip, list | conversation + composer, status line, footer."""
-        yield Static(id="slots")
+        yield PanelLine(id="slots")
         with Horizontal(id="main"):
             yield ChatList(self._row, id="chat-list")
             with Vertical(id="right"):
-                yield Static(id="conv-header")
+                yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
                 yield TemplatePopup(id="template-popup")
                 yield Composer(id="composer")
-        yield Static(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield PanelLine(id="status")
+        yield DeskFooter(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         """Load the cache, paint, then start the source in the background."""
@@ -116,6 +123,7 @@ class DeskApp(App[int]):
             )
         self.set_interval(self.tick_seconds, self._tick)
         self.ready = True
+        self.call_after_refresh(heap.freeze_startup_heap)
         if self.start_source:
             self._start_source()
 
@@ -133,8 +141,21 @@ class DeskApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
+        heap.thaw()
         if self._inbox is not None:
             await self.inbox.stop()
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        """Hand a frame to the terminal, then let the garbage collector run after it."""
+        super()._display(screen, renderable)
+        if renderable is not None and not self._collect_scheduled:
+            self._collect_scheduled = True
+            asyncio.get_running_loop().call_soon(self._collect_after_frame)
+
+    def _collect_after_frame(self) -> None:
+        """Run a collection that is due now, between frames (see tui/heap.py)."""
+        self._collect_scheduled = False
+        heap.collect_if_due()
 
     # ----------------------------------------------------------------- drawing helpers
 
@@ -142,18 +163,13 @@ class DeskApp(App[int]):
         """Row model for the chat list."""
         return row_model(self.inbox, chat_id, self.inbox.now())
 
-    def _render_message(self, message: Message) -> Text:
-        """One message as safe Text."""
+    def _render_message(self, message: Message, quoted: Message | None, waiting: bool) -> Text:
+        """One message as safe Text (`quoted`: the held message it replies to)."""
         inbox = self.inbox
         me_id = inbox.me.id if inbox.me else inbox.rule.me_id
-        state = inbox.triage.get(message.chat_id)
-        waiting_id = state.waiting_msg_id if state else None
-        conversation = self.query_one(Conversation)
-        by_id = {m.id: m for m in conversation.messages} if message.reply_to else {}
 
         def quote(msg_id: int) -> tuple[str, str] | None:
-            quoted = by_id.get(msg_id)
-            if quoted is None:
+            if quoted is None or quoted.id != msg_id:
                 return None
             return inbox.sender_name(quoted), quoted.text or "[media]"
 
@@ -165,7 +181,7 @@ class DeskApp(App[int]):
             role,
             is_me,
             quote,
-            waiting_id,
+            message.id if waiting else None,
             self.styles_for_messages,
         )
 
@@ -182,11 +198,11 @@ class DeskApp(App[int]):
         self._set_panel("#status", status_text(inbox, self.source_label))
 
     def _set_panel(self, selector: str, text: Text) -> None:
-        """Update a one-line panel only when its text changed (an update forces a layout)."""
+        """Update a one-line panel only when its text changed; its size never does (no layout)."""
         if self._panels.get(selector) == text:
             return
         self._panels[selector] = text
-        self.query_one(selector, Static).update(text)
+        self.query_one(selector, Static).update(text, layout=False)
 
     # ----------------------------------------------------------------- live updates
 
@@ -212,26 +228,16 @@ class DeskApp(App[int]):
     def _update_conversation(
         self, conversation: Conversation, chat_id: int, changes: Changes
     ) -> None:
-        """Bring the open conversation up to date, re-wrapping only what changed."""
+        """Bring the open conversation up to date in one layout, re-wrapping only what changed."""
         state = self.inbox.triage.get(chat_id)
         waiting = state.waiting_msg_id if state else None
-        mark_moved = waiting != self._drawn_waiting
-        if mark_moved:
-            # The "waiting since here" mark sits on an already wrapped message.
-            self._drawn_waiting = waiting
-            conversation.forget_wraps()
-        if chat_id in changes.messages:
-            conversation.add(changes.messages[chat_id])
-            if self._replies is not None:
-                self._replies.forget_language(chat_id)
-        if chat_id in changes.deleted:
-            conversation.remove_messages(changes.deleted[chat_id])
-        if chat_id in changes.outbox:
-            conversation.set_outbox(self.inbox.outbox.get(chat_id, []))
-        if mark_moved and not (
-            chat_id in changes.messages or chat_id in changes.deleted or chat_id in changes.outbox
-        ):
-            conversation.rerender()
+        added = changes.messages.get(chat_id, [])
+        deleted = changes.deleted.get(chat_id, set())
+        outbox = self.inbox.outbox.get(chat_id, []) if chat_id in changes.outbox else None
+        if added and self._replies is not None:
+            self._replies.forget_language(chat_id)
+        if added or deleted or outbox is not None or waiting != conversation.waiting_id:
+            conversation.update(added, deleted, outbox, waiting)
 
     def _tick(self) -> None:
         """Once a second: timers move; repaint only the rows whose text changed."""
@@ -267,19 +273,27 @@ class DeskApp(App[int]):
     # ----------------------------------------------------------------- opening chats
 
     async def open_chat(self, chat_id: int | None, focus_composer: bool = True) -> None:
-        """Show a chat on the right, restore its draft, and put it in the working set."""
+        """Show a chat on the right, restore its draft, and put it in the working set.
+
+        Nothing here waits: the messages are read from the store synchronously (a fraction of
+        a millisecond) and the store writes follow in the background, so everything the key
+        changes — list, slot strip, header, conversation, composer — is painted in one frame.
+        """
         if chat_id is None or chat_id not in self.inbox.chats:
             return
-        await self._save_draft()
-        self._close_popup()
         started = time.perf_counter()
-        await self.inbox.open(chat_id)
-        messages = await self.inbox.history(chat_id, limit=PAGE)
+        self._save_draft_now()
+        self._close_popup()
+        self.inbox.open_now(chat_id)
+        messages = self.inbox.recent(chat_id, limit=FIRST_PAGE)
         conversation = self.query_one(Conversation)
         state = self.inbox.triage.get(chat_id)
-        self._drawn_waiting = state.waiting_msg_id if state else None
         conversation.show(
-            chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE
+            chat_id,
+            messages,
+            self.inbox.outbox.get(chat_id, []),
+            has_older=len(messages) >= FIRST_PAGE,
+            waiting_id=state.waiting_msg_id if state else None,
         )
         chat_list = self.query_one(ChatList)
         chat_list.set_open(chat_id)
@@ -294,11 +308,17 @@ class DeskApp(App[int]):
 
     async def _save_draft(self) -> None:
         """Keep the composer's text as the open chat's draft."""
+        self._save_draft_now()
+        if self._inbox is not None:
+            await self.inbox.flush_writes()
+
+    def _save_draft_now(self) -> None:
+        """Keep the composer's text as the open chat's draft (stored in the background)."""
         if self._inbox is None or self.inbox.open_chat_id is None:
             return
         composer = self.query_one(Composer)
         if not composer.disabled:
-            await self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
+            self.inbox.set_draft_now(self.inbox.open_chat_id, composer.text)
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
@@ -316,7 +336,7 @@ class DeskApp(App[int]):
         chat_id = self.inbox.open_chat_id
         if chat_id is None:
             return
-        await self.inbox.set_draft(chat_id, event.text)
+        self.inbox.set_draft_now(chat_id, event.text)
         await self._update_popup(chat_id, event.text, event.cursor)
 
     async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:

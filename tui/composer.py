@@ -46,10 +46,18 @@ class Composer(TextArea):
         self.popup_open = False
 
     def load(self, text: str) -> None:
-        """Replace the content (a chat's draft) without reporting it as an edit."""
+        """Replace the content (a chat's draft) without reporting it as an edit.
+
+        The same text (usually: no draft in either chat) is kept as it is, which spares a
+        layout of the screen; only the undo history is dropped, as a new load would.
+        """
         self._loading = True
-        self.load_text(text)
-        self.move_cursor(self.document.end)
+        if text == self.text:
+            self.history.clear()
+        else:
+            self.load_text(text)
+        if self.selection != Selection.cursor(self.document.end):
+            self.move_cursor(self.document.end)
         self._loading = False
 
     @property

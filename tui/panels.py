@@ -1,10 +1,14 @@
-"""Text of the small panels: slot strip, conversation header, status line (from the Inbox)."""
+"""The small panels — slot strip, conversation header, status line: their Text, and the widget."""
 
 from __future__ import annotations
 
 import time
 
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
+from textual.visual import VisualType
+from textual.widgets import Static
 
 from tgtriage.core import triage
 from tgtriage.core.events import Connection
@@ -122,3 +126,45 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     if conn is Connection.OFFLINE and inbox.connection_detail:
         text.append(f"  {clean_line(inbox.connection_detail, 40)}", "dim")
     return text
+
+
+class PanelLine(Static):
+    """A one-line panel (slot strip, header, status line) drawn with the line API.
+
+    `Static` renders through Textual's visual pipeline on every update — about half a
+    millisecond a line here, and these three lines change on most keys. A `Text` given to
+    `update()` is rendered once into segments instead; anything else takes Static's path.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty panel."""
+        super().__init__(id=id)
+        self._line_text: Text | None = None
+        self._line: Strip | None = None
+        self._line_key: tuple[int, Style] | None = None
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Show `content` (a Text takes the fast path)."""
+        if isinstance(content, Text):
+            self._line_text = content
+            self._line = None
+            self.refresh(layout=layout)
+            return
+        self._line_text = None
+        super().update(content, layout=layout)
+
+    def render_line(self, y: int) -> Strip:
+        """The panel's line (line 0; anything below is blank)."""
+        if self._line_text is None:
+            return super().render_line(y)
+        width = self.size.width
+        base = self.rich_style
+        if y:
+            return Strip.blank(width, base)
+        key = (width, base)
+        if self._line is None or self._line_key != key:
+            segments = list(self._line_text.render(self.app.console))
+            strip = Strip(segments).crop_extend(0, width, None)
+            self._line = strip.apply_style(base)
+            self._line_key = key
+        return self._line
