@@ -149,6 +149,8 @@ class Inbox:
         self.chats: dict[int, Chat] = _Tracked()
         self.triage: dict[int, ChatTriage] = _Tracked()
         self._order: tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]] | None = None
+        self._order_checked_at = 0
+        self._order_valid_until = 0
         self._writes: deque[tuple[Hashable, Write]] = deque()
         self._writer: asyncio.Future[None] | None = None
         self.users: dict[int, User] = {}
@@ -531,8 +533,12 @@ class Inbox:
         )
         cached = self._order
         if cached is not None and _same_basis(cached[0], basis):
+            if self._order_checked_at <= now < self._order_valid_until:
+                return cached
             facts = tuple((chat_id, self._time_fact(chat_id, now)) for chat_id, _ in cached[1])
             if facts == cached[1]:
+                self._order_checked_at = now
+                self._order_valid_until = self._next_fact_change(facts, now)
                 return cached
         states = [self.triage[c] for c in self.chats if c in self.triage]
         ordered = [s.chat_id for s in triage.ordered(states, now, self.thresholds, self.elapsed)]
@@ -542,7 +548,37 @@ class Inbox:
             if s.waiting_since is not None or s.status is Status.POSTPONED
         )
         self._order = (basis, facts, ordered)
+        self._order_checked_at = now
+        self._order_valid_until = self._next_fact_change(facts, now)
         return self._order
+
+    def _next_fact_change(self, facts: tuple[tuple[int, Any], ...], now: int) -> int:
+        """The first second at which a time fact may change (now + 1 when unknown).
+
+        On the wall clock a level changes when a wait reaches the next threshold and a
+        postponement ends at its time; business hours bend time, so they are checked anew
+        every second.
+        """
+        if self.elapsed is not triage.wall_elapsed:
+            return now + 1
+        soonest = now + 3600
+        for chat_id, _ in facts:
+            state = self.triage[chat_id]
+            until = state.postponed_until if state.status is Status.POSTPONED else None
+            if until is not None and until > now:
+                soonest = min(soonest, until)
+            if state.waiting_since is not None:
+                waited = now - state.waiting_since
+                for threshold in state.levels_override or self.thresholds:
+                    if threshold > waited:
+                        soonest = min(soonest, state.waiting_since + threshold)
+                        break
+        return max(now + 1, soonest)
+
+    def changes_with_time(self) -> set[int]:
+        """Chats whose row can change with time alone: someone waits, a postponement, typing."""
+        facts = self._ordered(self.now())[1]
+        return {chat_id for chat_id, _ in facts} | set(self.typing)
 
     def _time_fact(self, chat_id: int, now: int) -> tuple[bool, triage.Level | None]:
         """What of a chat's place in the order can change with time alone: parked, level."""

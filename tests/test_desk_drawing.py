@@ -95,7 +95,9 @@ def test_the_fast_wrap_lays_a_message_out_exactly_as_rich_does(
         5,
         Styles(),
     )
-    assert cells(_wrap(text.copy(), CONSOLE, width)) == cells(_wrap_rich(text, CONSOLE, width))
+    base = Style(color="#e0e0e0", bgcolor="#121212")
+    ours = _wrap(text.copy(), CONSOLE, width, base)
+    assert cells(ours) == cells(_wrap_rich(text, CONSOLE, width, base))
 
 
 # ------------------------------------------------------------------ the lazy conversation
@@ -310,3 +312,149 @@ async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) ->
     assert gc.get_freeze_count() == 0
     assert gc.isenabled()
     assert isinstance(desk.app, DeskApp)
+
+
+# ------------------------------------------------------------------ one frame for typing
+
+
+def _frames_of(app: DeskApp) -> list[str]:
+    """Record the screen text at every frame from now on."""
+    frames: list[str] = []
+    original = app._display
+
+    def record(screen: Any, renderable: Any) -> None:
+        original(screen, renderable)
+        if renderable is not None:
+            frames.append(screen_text(app))
+
+    app._display = record  # type: ignore[method-assign]
+    return frames
+
+
+async def test_the_template_popup_is_in_the_frame_that_shows_the_slash(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        frames = _frames_of(app)
+        for key in ("slash", "g", "r"):
+            frames.clear()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(frames), "a frame")
+            assert "/greet" in frames[0], f"the first frame after {key!r} shows the popup"
+        # Esc keeps it closed while the same word goes on; after the text is replaced
+        # (another chat's draft, a sent reply) a new "/" opens it again.
+        await pilot.press("escape", "e")
+        await settle(pilot)
+        assert "/greet" not in screen_text(app)
+        from tgtriage.tui.composer import Composer
+
+        app.query_one(Composer).load("")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: "/greet" in screen_text(app), "the popup again")
+
+
+async def test_the_switcher_filters_in_the_frame_that_shows_the_letter(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        frames = _frames_of(app)
+        for key, expected in (("h", None), ("o", None), ("o", "Hooli")):
+            frames.clear()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(frames), "a frame")
+            boxed = [line.split("│")[1] for line in frames[0].splitlines() if line.count("│") >= 2]
+            rows = [row for row in boxed if "· Support" in row]  # inside the switcher's box
+            assert rows
+            if expected:
+                assert expected in rows[0]
+            assert all("Acme" not in row for row in rows), "filtered in that same frame"
+        await pilot.press("escape")
+
+
+async def test_the_switcher_comes_back_empty_and_current(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k", "z", "z", "z", "escape")
+        await settle(pilot)
+        target = app.inbox.next_waiting()
+        assert target is not None
+        await app.inbox.mark_handled(target)  # the order changes while the switcher is away
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        from textual.widgets import Input, OptionList
+
+        assert app.screen.query_one(Input).value == ""
+        listed = app.screen.query_one(OptionList)
+        ids = [int(listed.get_option_at_index(i).id or 0) for i in range(listed.option_count)]
+        assert ids == app.inbox.order()[: len(ids)]
+
+
+# ------------------------------------------------------------------ modal backgrounds, lists
+
+
+def test_the_dimmed_background_tints_as_textual_does() -> None:
+    from textual.color import Color
+    from textual.renderables.background_screen import BackgroundScreen
+
+    from tgtriage.tui.screens import DimmedBackground
+
+    styles = [
+        None,
+        Style(color="#ff8800"),
+        Style(bgcolor="#123456"),
+        Style(color="red", bgcolor="#000000", bold=True),
+        Style(color="#00ff00", meta={"@click": "app.quit"}),
+        Style(link="https://example.com", color="#eeeeee"),
+    ]
+    strip = Strip([Segment(f"s{i}", style) for i, style in enumerate(styles)])
+    for color in (Color(10, 10, 10, 0.6), Color(0, 0, 0, 0.0), Color(200, 30, 30, 0.25)):
+        base = Style(color="#e0e0e0", bgcolor="#121212")
+        ours = DimmedBackground._tint(strip, color, base)
+        theirs = [
+            Segment(s.text, base + s.style)
+            for s in BackgroundScreen.process_segments(list(strip), color)
+        ]
+        assert cells([ours]) == cells([theirs])
+
+
+async def test_the_switcher_list_draws_options_as_option_list_does(tmp_path: Path) -> None:
+    from textual.content import Content
+    from textual.widgets import OptionList
+    from textual.widgets.option_list import Option
+
+    from tgtriage.tui.screens import SwitcherList
+
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        listed = app.screen.query_one(SwitcherList)
+        width = listed.scrollable_content_region.width
+        labels = [
+            Content("Acme · Support"),
+            Content.assemble(Content("Hooli · Support").stylize("reverse", 0, 2), ("  w", "dim")),
+            Content("x" * (width + 5)),  # too wide: OptionList's own path
+            Content("漢字 · Support"),
+        ]
+        styles = [listed.get_visual_style("option-list--option")]
+        styles.append(
+            listed.get_visual_style("option-list--option", "option-list--option-highlighted")
+        )
+        for label in labels:
+            option = Option(label, id="probe")
+            listed._option_to_index[option] = 0
+            for style in styles:
+                ours = listed._get_option_render(option, style)
+                listed._option_render_cache.clear()
+                theirs = OptionList._get_option_render(listed, option, style)
+                listed._option_render_cache.clear()
+                assert cells(ours) == cells(theirs), label.plain
+                assert [s._segments for s in ours] == [s._segments for s in theirs]
+        await pilot.press("escape")

@@ -188,3 +188,21 @@ async def test_the_kept_order_sees_a_summary_replaced_anywhere(tmp_path: Path) -
         inbox.chats.pop(GLOBEX.id)
         inbox.triage.pop(GLOBEX.id)
         assert GLOBEX.id not in inbox.order()
+
+
+async def test_the_kept_order_is_right_at_every_second_of_an_hour(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_desk(tmp_path / "d.sqlite3", clock=clock) as desk:
+        inbox = desk.inbox
+        await desk.feed(
+            new(ACME, 1, ALICE, 0, "first"),
+            new(GLOBEX, 1, BOB, 200, "second"),
+            new(INITECH, 1, ALICE, 890, "third"),
+        )
+        await inbox.postpone(UMBRELLA.id, T0 + 1_234)
+        for second in range(0, 3_700, 7):
+            clock.now = T0 + 890 + second
+            assert inbox.order() == _truth(desk), second
+            assert inbox.level_counts() == triage.level_counts(
+                inbox.triage.values(), inbox.now(), inbox.thresholds, inbox.elapsed
+            )

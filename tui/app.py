@@ -69,6 +69,7 @@ class DeskApp(App[int]):
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
         self._dismissed_at: int | None = None
+        self._dismissed_load = 0  # the composer content (its load count) Esc applied to
         self._panels: dict[str, Text] = {}
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
@@ -80,6 +81,7 @@ class DeskApp(App[int]):
         self.ready = False
         self.paint_log: list[tuple[str, float]] = []
         self._collect_scheduled = False
+        self._switcher: SwitcherScreen | None = None
         heap.pause_for_startup()
 
     @property
@@ -99,7 +101,7 @@ class DeskApp(App[int]):
                 yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
                 yield TemplatePopup(id="template-popup")
-                yield Composer(id="composer")
+                yield Composer(id="composer", on_edit=self._composer_edited)
         yield PanelLine(id="status")
         yield DeskFooter(compact=True, show_command_palette=False)
 
@@ -240,7 +242,11 @@ class DeskApp(App[int]):
             conversation.update(added, deleted, outbox, waiting)
 
     def _tick(self) -> None:
-        """Once a second: timers move; repaint only the rows whose text changed."""
+        """Once a second: timers move; repaint only the rows whose text changed.
+
+        Only the rows time can change are rebuilt (a wait, a postponement, typing); the
+        order is the Inbox's kept one, re-sorted only when a level or postponement moved.
+        """
         if self._inbox is None:
             return
         try:
@@ -250,7 +256,7 @@ class DeskApp(App[int]):
         order = self.inbox.order()
         if order != chat_list.chat_ids:
             chat_list.set_order(order)
-        chat_list.update_rows(None)
+        chat_list.update_rows(self.inbox.changes_with_time())
         self._refresh_panels()
         if self._replies is not None and self._replies.poll():
             self._announce_templates()
@@ -339,17 +345,32 @@ class DeskApp(App[int]):
         self.inbox.set_draft_now(chat_id, event.text)
         await self._update_popup(chat_id, event.text, event.cursor)
 
+    def _composer_edited(self, text: str, cursor: int) -> None:
+        """The composer's text changed: keep the draft and update the popup, in the frame
+        that shows the typed character (nothing here waits)."""
+        chat_id = self.inbox.open_chat_id if self._inbox is not None else None
+        if chat_id is None:
+            return
+        self.inbox.set_draft_now(chat_id, text)
+        self._update_popup_now(chat_id, text, cursor)
+
     async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:
         """Open, refresh or close the template popup for a `/word` before the cursor."""
+        self._update_popup_now(chat_id, text, cursor)
+
+    def _update_popup_now(self, chat_id: int, text: str, cursor: int) -> None:
+        """`_update_popup` without waiting (the chat's language is read synchronously)."""
         found = trigger_at(text, cursor)
         popup = self.query_one(TemplatePopup)
+        if self.query_one(Composer).loads != self._dismissed_load:
+            self._dismissed_at = None  # new text was loaded since: a dismissal does not carry over
         if found is None or found[0] == self._dismissed_at:
             if found is None:
                 self._dismissed_at = None
             self._close_popup()
             return
         start, word = found
-        templates = await self.replies.suggest(chat_id, word)
+        templates = self.replies.suggest_now(chat_id, word)
         self._trigger = (start, cursor)
         popup.show_templates(templates)
         self.query_one(Composer).popup_open = bool(templates)
@@ -368,6 +389,7 @@ class DeskApp(App[int]):
         elif event.key == "escape":
             if self._trigger is not None:
                 self._dismissed_at = self._trigger[0]
+                self._dismissed_load = self.query_one(Composer).loads
             self._close_popup()
         elif popup.chosen is not None and self._trigger is not None:
             start, end = self._trigger
@@ -494,13 +516,21 @@ class DeskApp(App[int]):
             self.notify(f"Removed from slot {slot % 10}.", timeout=2)
 
     async def action_switcher(self) -> None:
-        """Fuzzy chat switcher."""
-        chats = []
-        for chat_id in self.inbox.order():
-            wait = self.inbox.wait(chat_id)
-            extra = f"waiting {format_wait(wait)}" if wait is not None else ""
-            chats.append((chat_id, clean_line(self.inbox.chats[chat_id].title, 80), extra))
-        self.push_screen(SwitcherScreen(chats), self._switched)
+        """Fuzzy chat switcher (one screen, kept and shown again: see SwitcherScreen)."""
+        inbox = self.inbox
+        titles = inbox.chats
+        chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in inbox.order()]
+        if self._switcher is None:
+            self._switcher = SwitcherScreen(chats, self._waited)
+            self.install_screen(self._switcher, "tgtriage-switcher")
+        else:
+            self._switcher.reset(chats, self._waited)
+        self.push_screen(self._switcher, self._switched)
+
+    def _waited(self, chat_id: int) -> str:
+        """The switcher's note on a chat: how long its customer has waited."""
+        wait = self.inbox.wait(chat_id)
+        return f"waiting {format_wait(wait)}" if wait is not None else ""
 
     async def _switched(self, chat_id: int | None) -> None:
         if chat_id:
@@ -628,3 +658,16 @@ class DeskApp(App[int]):
                     "Working set",
                     partial(self.run_action, f"open_slot({slot})"),
                 )
+
+
+_TITLES: dict[str, str] = {}
+
+
+def _switcher_title(title: str) -> str:
+    """A chat title made safe for the switcher, kept (1,000 of them per Ctrl+K)."""
+    cleaned = _TITLES.get(title)
+    if cleaned is None:
+        if len(_TITLES) > 10_000:
+            _TITLES.clear()
+        cleaned = _TITLES[title] = clean_line(title, 80)
+    return cleaned

@@ -64,7 +64,7 @@ class ChatList(ScrollView, can_focus=True):
         self._models: dict[int, RowModel] = {}
         # Drawn rows as plain segments: a cached Strip would keep every Strip Textual derives
         # from it (crops, styles, divisions) alive too — thousands of objects for the collector.
-        self._rows: dict[tuple[int, int, bool, bool], list[Segment]] = {}
+        self._rows: dict[int, dict[tuple[int, bool, bool], list[Segment]]] = {}
         self._base_style: Style | None = None
         self.rows_rendered = 0
 
@@ -91,14 +91,14 @@ class ChatList(ScrollView, can_focus=True):
         """Rebuild the row models of some (or all visible) chats; repaint rows that changed."""
         top = int(self.scroll_y)
         visible = self.chat_ids[top : top + self.size.height + 1]
-        targets = visible if chat_ids is None else [c for c in visible if c in chat_ids]
-        for chat_id in targets:
+        for y, chat_id in enumerate(visible):
+            if chat_ids is not None and chat_id not in chat_ids:
+                continue
             model = self._row_source(chat_id)
             if self._models.get(chat_id) != model:
                 self._models[chat_id] = model
                 self._forget(chat_id)
-                y = self.chat_ids.index(chat_id, top)
-                self.refresh(Region(0, y - top, self.size.width, 1))
+                self.refresh(Region(0, y, self.size.width, 1))
         if chat_ids is not None:
             for chat_id in chat_ids - set(visible):
                 self._models.pop(chat_id, None)
@@ -132,15 +132,14 @@ class ChatList(ScrollView, can_focus=True):
 
     def _forget(self, chat_id: int) -> None:
         """Drop the cached rows of a chat."""
-        for key in [k for k in self._rows if k[0] == chat_id]:
-            del self._rows[key]
+        self._rows.pop(chat_id, None)
 
     def _trim(self) -> None:
         """Keep cached rows and models only for the rows on screen (and a screen around them)."""
         top = int(self.scroll_y)
         height = self.size.height
         near = set(self.chat_ids[max(0, top - height) : top + 2 * height + 1])
-        self._rows = {k: v for k, v in self._rows.items() if k[0] in near}
+        self._rows = {k: v for k, v in self._rows.items() if k in near}
         self._models = {k: v for k, v in self._models.items() if k in near}
 
     # ----------------------------------------------------------------- queries
@@ -163,16 +162,17 @@ class ChatList(ScrollView, can_focus=True):
         chat_id = self.chat_ids[index]
         is_cursor = index == self.cursor and self.has_focus
         is_open = chat_id == self.open_chat_id
-        key = (chat_id, width, is_cursor, is_open)
-        segments = self._rows.get(key)
+        key = (width, is_cursor, is_open)
+        drawn = self._rows.get(chat_id)
+        segments = None if drawn is None else drawn.get(key)
         if segments is None:
-            if len(self._rows) > 6 * max(self.size.height, 10):
+            if drawn is None and len(self._rows) > 3 * max(self.size.height, 10):
                 self._trim()
             model = self._models.get(chat_id)
             if model is None:
                 model = self._models[chat_id] = self._row_source(chat_id)
             segments = list(self._draw(model, width, is_cursor, is_open))
-            self._rows[key] = segments
+            self._rows.setdefault(chat_id, {})[key] = segments
             self.rows_rendered += 1
         return Strip(segments, width)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from textual import events
-from textual.document._document import Document
+from textual.document._document import Document, EditResult
+from textual.document._edit import Edit
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -39,11 +43,41 @@ class Composer(TextArea):
             super().__init__()
             self.key = key
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, on_edit: Callable[[str, int], None] | None = None
+    ) -> None:
+        """`on_edit(text, cursor)` is called on every edit, before the frame that shows it
+        (without it, edits are posted as `Edited` messages, which arrive a frame later)."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self._on_edit = on_edit
         self.placeholder = "Write a reply — Enter sends, Ctrl+J new line, Esc back to the list"
         self._loading = False
         self.popup_open = False
+        self.loads = 0  # how many times `load` replaced the content
+        self._theme_for: tuple[int, int] | None = None
+
+    def notify_style_update(self) -> None:
+        """CSS changed (focus, theme): the theme's colours are read again at the next paint."""
+        super().notify_style_update()
+        self._theme_for = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Paint, applying the CSS to the theme only when it changed since this composer did.
+
+        TextArea re-reads its theme's colours from CSS on every paint — a millisecond per
+        cursor blink. The theme may be shared, so it is re-applied when another text area
+        applied it since.
+        """
+        theme = self._theme
+        if theme is None:
+            return super().render_lines(crop)
+        if self._theme_for != (id(self), id(theme)) or getattr(theme, "_tgtriage_by", None) != id(
+            self
+        ):
+            theme.apply_css(self)
+            theme._tgtriage_by = id(self)  # type: ignore[attr-defined]
+            self._theme_for = (id(self), id(theme))
+        return super(TextArea, self).render_lines(crop)
 
     def load(self, text: str) -> None:
         """Replace the content (a chat's draft) without reporting it as an edit.
@@ -52,6 +86,7 @@ class Composer(TextArea):
         layout of the screen; only the undo history is dropped, as a new load would.
         """
         self._loading = True
+        self.loads += 1
         if text == self.text:
             self.history.clear()
         else:
@@ -133,8 +168,29 @@ class Composer(TextArea):
         if found is not None:
             self.select_span(found.start, found.end)
 
+    def edit(self, edit: Edit) -> EditResult:
+        """Perform an edit, then report it at once."""
+        result = super().edit(edit)
+        self._report_edit()
+        return result
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        """Undo, then report the change at once."""
+        super()._undo_batch(edits)
+        self._report_edit()
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        """Redo, then report the change at once."""
+        super()._redo_batch(edits)
+        self._report_edit()
+
+    def _report_edit(self) -> None:
+        """Tell the desk about an edit (not a programmatic load) before the next frame."""
+        if self._on_edit is not None and not self._loading:
+            self._on_edit(self.text, self.cursor_index)
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Report edits (not programmatic loads) as draft changes."""
         event.stop()
-        if not self._loading:
+        if not self._loading and self._on_edit is None:
             self.post_message(self.Edited(self.text, self.cursor_index))

@@ -255,6 +255,7 @@ class Conversation(ScrollView, can_focus=True):
             self.forget_wraps()  # "today" shows times only: a new day changes every message
         self._width, self._day = width, day
         console: Console = self.app.console
+        base = self._base
         messages = self.messages
         by_id: dict[int, Message] | None = None
         blocks: list[Block] = []
@@ -265,7 +266,7 @@ class Conversation(ScrollView, can_focus=True):
             item_key = ("outbox", item, width)
             block = self._wrapped.get(item_key)
             if block is None:
-                block = _wrap(self._render_outbox(item), console, width)
+                block = _wrap(self._render_outbox(item), console, width, base)
             wrapped[item_key] = block
             blocks.append(block)
             block_ids.append(None)
@@ -286,7 +287,7 @@ class Conversation(ScrollView, can_focus=True):
             key = (message, quoted, message.id == self.waiting_id)
             block = self._wrapped.get(key)
             if block is None:
-                block = _wrap(self._render_message(*key), console, width)
+                block = _wrap(self._render_message(*key), console, width, base)
                 self.wraps += 1
             wrapped[key] = block
             blocks.append(block)
@@ -361,9 +362,12 @@ class Conversation(ScrollView, can_focus=True):
         return self._base_style
 
     def notify_style_update(self) -> None:
-        """CSS changed (a theme, focus): compute the base style again."""
+        """CSS changed (a theme, focus): lines drawn with another base style are stale."""
         super().notify_style_update()
-        self._base_style = None
+        old, self._base_style = self._base_style, None
+        if old is not None and old != self._base:
+            self.forget_wraps()
+            self._relayout()
 
     def render_line(self, y: int) -> Strip:
         """Draw line `y` of the visible region."""
@@ -380,8 +384,8 @@ class Conversation(ScrollView, can_focus=True):
         if index >= self._starts[-1]:
             return Strip.blank(width, base)
         block = bisect_right(self._starts, index) - 1
-        strip = Strip(self._blocks[block][index - self._starts[block]], self._width)
-        return strip.crop_extend(0, width, None).apply_style(base)
+        # Lines are wrapped at the content width and carry the base style already.
+        return Strip(self._blocks[block][index - self._starts[block]], self._width)
 
     def on_resize(self) -> None:
         """Re-wrap at a new width, fill a taller view; keep following the newest message."""
@@ -441,8 +445,11 @@ class Conversation(ScrollView, can_focus=True):
         return self._starts[-1]
 
 
-def _wrap(text: Text, console: Console, width: int) -> Block:
+def _wrap(text: Text, console: Console, width: int, base: Style | None = None) -> Block:
     """Wrap one message's Text into padded lines of segments, plus a blank separator line.
+
+    `base` (the widget's style) is applied under every segment, as `Strip.apply_style` would
+    at each paint.
 
     Lays the text out exactly as `Text.wrap(console, width, overflow="fold")` does (the same
     breaks, from Rich's own `divide_line`), but renders the styles once for the whole message
@@ -452,8 +459,10 @@ def _wrap(text: Text, console: Console, width: int) -> Block:
     plain = text.plain
     ranges = _line_ranges(plain, width)
     if ranges is None:
-        return _wrap_rich(text, console, width)
-    rendered = list(text.render(console))
+        return _wrap_rich(text, console, width, base)
+    rendered = [
+        Segment(segment.text, _under(base, segment.style)) for segment in text.render(console)
+    ]
     lines: Block = []
     index = 0
     seg_start = 0
@@ -478,10 +487,17 @@ def _wrap(text: Text, console: Console, width: int) -> Block:
         chunk = plain[start:end]
         pad = width - (len(chunk) if chunk.isascii() else cell_len(chunk))
         if pad > 0:
-            line.append(Segment(" " * pad))
+            line.append(Segment(" " * pad, base))
         lines.append(line)
-    lines.append([Segment(" " * width)])
+    lines.append([Segment(" " * width, base)])
     return lines
+
+
+def _under(base: Style | None, style: Style | None) -> Style | None:
+    """`style` on top of `base` (either may be missing)."""
+    if base is None:
+        return style
+    return base + style if style else base
 
 
 def _line_ranges(plain: str, width: int) -> list[tuple[int, int]] | None:
@@ -544,18 +560,18 @@ def _divide_single(text: str, width: int) -> list[int]:
     return breaks
 
 
-def _wrap_rich(text: Text, console: Console, width: int) -> Block:
+def _wrap_rich(text: Text, console: Console, width: int, base: Style | None = None) -> Block:
     """Wrap with Rich itself (the general path)."""
     text.no_wrap = False
     text.overflow = "fold"
     lines: Block = []
     for line in text.wrap(console, width, overflow="fold"):
-        segments = list(line.render(console))
+        segments = [Segment(s.text, _under(base, s.style)) for s in line.render(console)]
         pad = width - line.cell_len
         if pad > 0:
-            segments.append(Segment(" " * pad))
+            segments.append(Segment(" " * pad, base))
         lines.append(segments)
-    lines.append([Segment(" " * width)])
+    lines.append([Segment(" " * width, base)])
     return lines
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
+from textual.geometry import Region
+from textual.strip import Strip
 
 
 def apply() -> None:
     """Install the work-arounds (idempotent)."""
     _fix_styles_cache_inner_outer()
+    if not __import__("os").environ.get("TGT_NO_CROP"):
+        _render_only_the_updated_lines()
 
 
 def _fix_styles_cache_inner_outer() -> None:
@@ -39,3 +45,39 @@ def _fix_styles_cache_inner_outer() -> None:
 
     get_inner_outer._tgtriage_fixed = True  # type: ignore[attr-defined]
     StylesCache.get_inner_outer = get_inner_outer  # type: ignore[method-assign, assignment]
+
+
+def _render_only_the_updated_lines() -> None:
+    """Make a partial screen update render only the lines it updates.
+
+    `Compositor._get_renders(crop)` picks the widgets that overlap the updated region, then
+    asks each of them for *all* its lines; `_render_chops` throws away the ones outside the
+    update. A cursor blink (one line) re-ran the style pipeline for every line of the
+    composer and of each container behind it, about 200 lines. The same renders, cut to the
+    lines of the crop: the chops built from them are the same, line for line.
+    """
+    if getattr(Compositor._get_renders, "_tgtriage_fixed", False):
+        return
+
+    def _get_renders(
+        self: Compositor, crop: Region | None = None
+    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        """Rendered widgets in the composition, only the lines within `crop`."""
+        if not crop:
+            yield from original(self, crop)
+            return
+        overlaps = crop.overlaps
+        top, bottom = crop.y, crop.bottom
+        for widget, (region, clip) in list(self.visible_widgets.items()):
+            if not overlaps(clip):
+                continue
+            x, y, width, height = region.intersection(clip)
+            first, last = max(y, top), min(y + height, bottom)
+            if not width or last <= first:
+                continue
+            lines = widget.render_lines(Region(x - region.x, first - region.y, width, last - first))
+            yield Region(x, first, width, last - first), clip, lines
+
+    original = Compositor._get_renders
+    _get_renders._tgtriage_fixed = True  # type: ignore[attr-defined]
+    Compositor._get_renders = _get_renders  # type: ignore[method-assign]
