@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -150,6 +151,7 @@ class Inbox:
         self.triage: dict[int, ChatTriage] = _Tracked()
         self._order: tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]] | None = None
         self._order_checked_at = 0
+        self._order_keys: list[tuple[int, int, int, int]] = []
         self._order_valid_until = 0
         self._writes: deque[tuple[Hashable, Write]] = deque()
         self._writer: asyncio.Future[None] | None = None
@@ -331,7 +333,10 @@ class Inbox:
                 except Exception:
                     log.exception("could not apply %d events", len(batch))
                     continue
+                finally:
+                    del batch  # not kept alive (with its messages) until the next burst
                 self._emit(changes)
+                del changes
                 await asyncio.sleep(0)
             await self.drain()
 
@@ -536,12 +541,19 @@ class Inbox:
             if self._order_checked_at <= now < self._order_valid_until:
                 return cached
             facts = tuple((chat_id, self._time_fact(chat_id, now)) for chat_id, _ in cached[1])
-            if facts == cached[1]:
-                self._order_checked_at = now
-                self._order_valid_until = self._next_fact_change(facts, now)
-                return cached
+            if facts != cached[1]:
+                moved = [new[0] for old, new in zip(cached[1], facts, strict=True) if old != new]
+                self._order = cached = (basis, facts, self._reorder(cached[2], moved, now))
+            self._order_checked_at = now
+            self._order_valid_until = self._next_fact_change(facts, now)
+            return cached
         states = [self.triage[c] for c in self.chats if c in self.triage]
-        ordered = [s.chat_id for s in triage.ordered(states, now, self.thresholds, self.elapsed)]
+        # triage.ordered sorts by triage.order_key, which ends with the chat id: keep the keys
+        # so that a later move in time re-places only the chats it moved.
+        self._order_keys = sorted(
+            triage.order_key(s, now, self.thresholds, self.elapsed) for s in states
+        )
+        ordered = [key[3] for key in self._order_keys]
         facts = tuple(
             (s.chat_id, self._time_fact(s.chat_id, now))
             for s in states
@@ -551,6 +563,24 @@ class Inbox:
         self._order_checked_at = now
         self._order_valid_until = self._next_fact_change(facts, now)
         return self._order
+
+    def _order_key(self, chat_id: int, now: int) -> tuple[int, int, int, int]:
+        """A chat's sort key in the triage order (unique: it ends with the chat id)."""
+        return triage.order_key(self.triage[chat_id], now, self.thresholds, self.elapsed)
+
+    def _reorder(self, ordered: list[int], moved: list[int], now: int) -> list[int]:
+        """The order after time moved some chats' keys (every other key is unchanged)."""
+        ids, keys = list(ordered), list(self._order_keys)
+        for chat_id in moved:
+            index = ids.index(chat_id)
+            del ids[index], keys[index]
+        for chat_id in moved:
+            key = self._order_key(chat_id, now)
+            index = bisect_left(keys, key)
+            ids.insert(index, chat_id)
+            keys.insert(index, key)
+        self._order_keys = keys
+        return ids
 
     def _next_fact_change(self, facts: tuple[tuple[int, Any], ...], now: int) -> int:
         """The first second at which a time fact may change (now + 1 when unknown).

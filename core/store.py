@@ -198,12 +198,34 @@ def _message_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Message:
     return _message_from_row(row)
 
 
-def _chat_from_row(row: Sequence[Any]) -> Chat:
-    """A Chat from its table row."""
+def _validated_chat(row: Sequence[Any]) -> Chat:
+    """A Chat from its table row, through validation."""
     id_, title, kind, username, folder_ids = row
     return Chat(
         id=id_, title=title, kind=kind, username=username, folder_ids=tuple(json.loads(folder_ids))
     )
+
+
+_CHAT_SET = frozenset(("id", "title", "kind", "username", "folder_ids"))
+
+
+def _trusted_chat(row: Sequence[Any]) -> Chat:
+    """A Chat from a row this module wrote, without re-validating it (the desk loads 1,000)."""
+    id_, title, kind, username, folder_ids = row
+    chat = _new(Chat)
+    values = {
+        "id": id_,
+        "title": title,
+        "kind": kind,
+        "username": username,
+        "folder_ids": tuple(json.loads(folder_ids)),
+        "topics": (),
+    }
+    _setattr(chat, "__dict__", values)
+    _setattr(chat, "__pydantic_fields_set__", set(_CHAT_SET))
+    _setattr(chat, "__pydantic_extra__", None)
+    _setattr(chat, "__pydantic_private__", None)
+    return chat
 
 
 def _triage_params(t: ChatTriage) -> tuple[Any, ...]:
@@ -216,14 +238,85 @@ def _triage_params(t: ChatTriage) -> tuple[Any, ...]:
     return tuple(values[name] for name in _TRIAGE_FIELDS)
 
 
-def _triage_from_row(row: Sequence[Any]) -> ChatTriage:
-    """A ChatTriage from its table row."""
+def _triage_values(row: Sequence[Any]) -> dict[str, Any]:
+    """A triage row as field values of the right types."""
     values = dict(zip(_TRIAGE_FIELDS, row, strict=True))
     lo = values["levels_override"]
     values["levels_override"] = None if lo is None else tuple(json.loads(lo))
     values["status"] = Status(values["status"])
     values["reopened"] = bool(values["reopened"])
-    return ChatTriage.model_validate(values)
+    return values
+
+
+def _validated_triage(row: Sequence[Any]) -> ChatTriage:
+    """A ChatTriage from its table row, through validation."""
+    return ChatTriage.model_validate(_triage_values(row))
+
+
+def _trusted_triage(row: Sequence[Any]) -> ChatTriage:
+    """A ChatTriage from a row this module wrote, without re-validating it."""
+    state = _new(ChatTriage)
+    _setattr(state, "__dict__", _triage_values(row))
+    _setattr(state, "__pydantic_fields_set__", set(_TRIAGE_FIELDS))
+    _setattr(state, "__pydantic_extra__", None)
+    _setattr(state, "__pydantic_private__", None)
+    return state
+
+
+def _validated_user(row: Sequence[Any]) -> User:
+    """A User from its table row, through validation."""
+    id_, first, last, username, bot = row
+    return User(id=id_, first_name=first, last_name=last, username=username, bot=bool(bot))
+
+
+_USER_FIELDS = ("id", "first_name", "last_name", "username", "bot")
+
+
+def _trusted_user(row: Sequence[Any]) -> User:
+    """A User from a row this module wrote, without re-validating it."""
+    id_, first, last, username, bot = row
+    user = _new(User)
+    values = {"id": id_, "first_name": first, "last_name": last, "username": username}
+    values["bot"] = bool(bot)
+    _setattr(user, "__dict__", values)
+    _setattr(user, "__pydantic_fields_set__", set(_USER_FIELDS))
+    _setattr(user, "__pydantic_extra__", None)
+    _setattr(user, "__pydantic_private__", None)
+    return user
+
+
+def _same_models(fast: Any, safe: Any) -> bool:
+    """Whether a trusted construction equals validation, field by field and in hash."""
+    return fast == safe and fast.model_dump() == safe.model_dump() and hash(fast) == hash(safe)
+
+
+def _trusted_rows_work() -> bool:
+    """Whether the trusted chat, triage and user constructors match validation on this pydantic."""
+    chat = (-1001, "Acme · Support", "supergroup", None, "[3, 4]")
+    user = (42, "Ann", "Lee", "ann", 0)
+    state = tuple(
+        {
+            "chat_id": -1001,
+            "status": "postponed",
+            "reopened": 1,
+            "levels_override": "[60, 120, 180]",
+        }.get(name, ChatTriage.model_fields[name].default)
+        for name in _TRIAGE_FIELDS
+    )
+    try:
+        return (
+            _same_models(_trusted_chat(chat), _validated_chat(chat))
+            and _same_models(_trusted_user(user), _validated_user(user))
+            and _same_models(_trusted_triage(state), _validated_triage(state))
+        )
+    except Exception:
+        return False
+
+
+_TRUSTED_ROWS = _trusted_rows_work()
+_chat_from_row = _trusted_chat if _TRUSTED_ROWS else _validated_chat
+_triage_from_row = _trusted_triage if _TRUSTED_ROWS else _validated_triage
+_user_from_row = _trusted_user if _TRUSTED_ROWS else _validated_user
 
 
 def _outbox_from_row(row: Sequence[Any]) -> OutboxItem:
@@ -583,10 +676,7 @@ class Store:
         rows = await self._db.execute_fetchall(
             "SELECT id, first_name, last_name, username, bot FROM users"
         )
-        return {
-            r[0]: User(id=r[0], first_name=r[1], last_name=r[2], username=r[3], bot=bool(r[4]))
-            for r in rows
-        }
+        return {r[0]: _user_from_row(r) for r in rows}
 
     # messages ---------------------------------------------------------------------------
 

@@ -288,8 +288,11 @@ async def test_switching_all_day_does_not_pile_up_widgets(tmp_path: Path) -> Non
         app = desk.app
 
         def alive(kind: type) -> int:
+            gc.unfreeze()  # frozen objects are not listed by gc.get_objects()
             gc.collect()
-            return sum(1 for o in gc.get_objects() if type(o) is kind)
+            count = sum(1 for o in gc.get_objects() if type(o) is kind)
+            gc.freeze()
+            return count
 
         for _ in range(3):
             await pilot.press("ctrl+k", "a", "enter")
@@ -304,13 +307,26 @@ async def test_switching_all_day_does_not_pile_up_widgets(tmp_path: Path) -> Non
 
 
 async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) -> None:
+    from tgtriage.tui import heap
+
+    thresholds = gc.get_threshold()
     desk = make_desk(tmp_path)
     async with run_desk(desk) as pilot:
         await pilot.pause()
         assert gc.isenabled()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000
+        # A full collection that comes due runs after a frame and freezes its survivors.
+        while gc.get_count()[2] < gc.get_threshold()[2]:
+            gc.collect(1)
+        assert heap.collect_if_due() == "full"
+        assert gc.get_freeze_count() >= frozen
+        # The thorough tidy-up waits for a quiet moment and for its quarter of an hour.
+        assert not heap.tidy_when_idle(idle_for=0.5)
+        assert heap.tidy_when_idle(idle_for=5.0, now=heap._thorough_at + heap.THOROUGH_EVERY)
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_threshold() == thresholds
     assert isinstance(desk.app, DeskApp)
 
 

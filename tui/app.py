@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -82,6 +82,8 @@ class DeskApp(App[int]):
         self.paint_log: list[tuple[str, float]] = []
         self._collect_scheduled = False
         self._switcher: SwitcherScreen | None = None
+        self._ticks = 0
+        self._input_at = time.monotonic()
         heap.pause_for_startup()
 
     @property
@@ -258,8 +260,12 @@ class DeskApp(App[int]):
             chat_list.set_order(order)
         chat_list.update_rows(self.inbox.changes_with_time())
         self._refresh_panels()
-        if self._replies is not None and self._replies.poll():
+        self._ticks += 1
+        # Template files are looked at every third tick: a stat of every file each second
+        # was a tenth of an idle desk's work, and a few seconds is soon enough to reload.
+        if self._replies is not None and self._ticks % 3 == 0 and self._replies.poll():
             self._announce_templates()
+        heap.tidy_when_idle(time.monotonic() - self._input_at)
 
     def _announce_templates(self) -> None:
         """Say that templates were (re)loaded, with the first problem if any."""
@@ -627,6 +633,12 @@ class DeskApp(App[int]):
     def action_help(self) -> None:
         """Show every key."""
         self.push_screen(HelpScreen(self.user_keymap))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note when the engineer last pressed a key or used the mouse (see tui/heap.py)."""
+        if isinstance(event, events.Key | events.MouseEvent):
+            self._input_at = time.monotonic()
+        await super().on_event(event)
 
     def on_key(self, event: object) -> None:
         """'?' opens help — but never while typing in the composer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import cast
 
@@ -17,9 +18,15 @@ from textual.widgets.text_area import Selection
 from tgtriage.core.templates import FIELD_OPEN, next_field, previous_field
 from tgtriage.tui.keymap import ALT_DIGIT_CHARACTER_KEYS
 
+BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
+
 
 class Composer(TextArea):
-    """A multi-line input whose Enter sends instead of breaking the line."""
+    """A multi-line input whose Enter sends instead of breaking the line.
+
+    Its cursor stops blinking (and stays shown) ten seconds after the last key, as GTK and
+    browsers do: an idle desk then paints nothing at all.
+    """
 
     class Submitted(Message):
         """The engineer pressed Enter to send the text."""
@@ -54,7 +61,20 @@ class Composer(TextArea):
         self._loading = False
         self.popup_open = False
         self.loads = 0  # how many times `load` replaced the content
+        self._active_at = time.monotonic()
         self._theme_for: tuple[int, int] | None = None
+
+    def _restart_blink(self) -> None:
+        """Blink again (a key, an edit, focus): for the next BLINK_FOR seconds."""
+        self._active_at = time.monotonic()
+        super()._restart_blink()
+
+    def _toggle_cursor_blink_visible(self) -> None:
+        """Blink, or after BLINK_FOR quiet seconds stop, with the cursor shown."""
+        if time.monotonic() - self._active_at > BLINK_FOR:
+            self._pause_blink(visible=True)
+            return
+        super()._toggle_cursor_blink_visible()
 
     def notify_style_update(self) -> None:
         """CSS changed (focus, theme): the theme's colours are read again at the next paint."""
@@ -94,6 +114,8 @@ class Composer(TextArea):
         if self.selection != Selection.cursor(self.document.end):
             self.move_cursor(self.document.end)
         self._loading = False
+        if self.has_focus:
+            self._restart_blink()
 
     @property
     def _doc(self) -> Document:

@@ -15,8 +15,40 @@ class DeskFooter(Footer):
     alive: thousands over a shift, and a heap the garbage collector walks in full.
     """
 
+    _shown: tuple[object, ...] | None = None
+
+    def _signature(self) -> tuple[object, ...]:
+        """What compose() would draw: the shown bindings, whether enabled, their tooltips."""
+        app = self.app
+        return (
+            self.show_command_palette,
+            tuple(
+                (
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    binding.group,
+                    enabled,
+                    tooltip,
+                )
+                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                if binding.show or binding.action == "command_palette"
+            ),
+        )
+
     async def recompose(self) -> None:
-        """Recompose the keys, then let go of the watchers of the keys just removed."""
+        """Recompose the keys — unless they would be the same ones (most focus changes) —
+        then let go of the watchers of the keys just removed.
+
+        A recompose mounts and styles a dozen widgets (several milliseconds) after every
+        switch, and leaves as many behind for the garbage collector.
+        """
+        if self._bindings_ready and self.is_attached:
+            signature = self._signature()
+            if signature == self._shown:
+                return
+            self._shown = signature
         await super().recompose()
         watchers = getattr(self, "__watchers", None)
         if not isinstance(watchers, dict):

@@ -15,8 +15,7 @@ from textual.strip import Strip
 def apply() -> None:
     """Install the work-arounds (idempotent)."""
     _fix_styles_cache_inner_outer()
-    if not __import__("os").environ.get("TGT_NO_CROP"):
-        _render_only_the_updated_lines()
+    _render_only_the_updated_lines()
 
 
 def _fix_styles_cache_inner_outer() -> None:
