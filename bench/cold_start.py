@@ -75,14 +75,12 @@ async def _desk(
 ) -> int:
     """`tgtriage.cli._desk` with the cache as the source and a stopwatch on the first frame."""
     _mark("desk_called")
+    Inbox, Store, _, DeskApp = cli.desk_modules()  # as cli._desk imports them
     from bench.cache_source import CacheSource
-    from tgtriage.core.inbox import Inbox
-    from tgtriage.core.store import Store
-    from tgtriage.tui.app import DeskApp
 
     _mark("desk_imports")
 
-    class FirstPaint(DeskApp):
+    class FirstPaint(DeskApp):  # type: ignore[misc, valid-type]
         """DeskApp that reports its first interactive frame and quits."""
 
         first_any: float | None = None
@@ -133,6 +131,7 @@ def main() -> int:
     parser.add_argument("--headless", action="store_true", help="run_test instead of a terminal")
     args = parser.parse_args()
     _mark("main")
+    cli.pause_for_startup()  # as cli.main does for the desk
     paths = cli.Paths.default()
     config = cli._load_config(None, paths)
     keymap = cli._keymap(config)

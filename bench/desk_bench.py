@@ -512,6 +512,11 @@ async def run(
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
             result["phase_calls"] = ph.per_call() if ph.LOG else {}
             result["gc"] = gclog.summary(session)
+            result["gc_full"] = [
+                {"at_s": round(began - session, 3), "ms": round(took * 1000, 1)}
+                for gen, began, took in gclog.LOG
+                if gen == 2 and began >= session
+            ]
             result["gc_tracked_objects"] = len(gc.get_objects())
         result["rss_peak_mb"] = _rss_mb()
     finally:

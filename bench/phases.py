@@ -16,7 +16,7 @@ from typing import Any
 LOG: list[tuple[str, float, float]] = []
 
 
-def _wrap(owner: type, attr: str, name: str) -> None:
+def _wrap(owner: object, attr: str, name: str) -> None:
     """Replace `owner.attr` with a timed version (sync or async)."""
     original = getattr(owner, attr)
     if getattr(original, "__bench_phase__", False):
@@ -58,11 +58,12 @@ def instrument() -> None:
     from tgtriage.core.inbox import Inbox
     from tgtriage.core.replies import Replies
     from tgtriage.core.store import Store
+    from tgtriage.tui import conversation as conversation_module
     from tgtriage.tui.app import DeskApp
     from tgtriage.tui.chat_list import ChatList
     from tgtriage.tui.conversation import Conversation
 
-    targets: list[tuple[type, str, str]] = [
+    targets: list[tuple[object, str, str]] = [
         (DeskApp, "open_chat", "tui/app.py:DeskApp.open_chat (total)"),
         (DeskApp, "_save_draft", "tui/app.py:DeskApp._save_draft"),
         (DeskApp, "_refresh_panels", "tui/app.py:DeskApp._refresh_panels"),
@@ -73,17 +74,20 @@ def instrument() -> None:
         (Replies, "poll", "core/replies.py:Replies.poll (template files changed?)"),
         (Static, "update", "textual/widgets/_static.py:Static.update"),
         (Inbox, "open", "core/inbox.py:Inbox.open"),
+        (Inbox, "open_now", "core/inbox.py:Inbox.open_now"),
+        (Inbox, "recent", "core/inbox.py:Inbox.recent (synchronous read)"),
         (Inbox, "history", "core/inbox.py:Inbox.history"),
         (Inbox, "next_waiting", "core/inbox.py:Inbox.next_waiting"),
         (Inbox, "order", "core/inbox.py:Inbox.order"),
         (Inbox, "apply", "core/inbox.py:Inbox.apply"),
         (Store, "messages", "core/store.py:Store.messages"),
+        (Store, "messages_now", "core/store.py:Store.messages_now"),
         (Store, "save_triage", "core/store.py:Store.save_triage"),
         (Store, "set_slot", "core/store.py:Store.set_slot"),
         (Store, "add_messages", "core/store.py:Store.add_messages"),
         (Conversation, "show", "tui/conversation.py:Conversation.show"),
         (Conversation, "_relayout", "tui/conversation.py:Conversation._relayout"),
-        (Conversation, "_wrap", "tui/conversation.py:Conversation._wrap"),
+        (conversation_module, "_wrap", "tui/conversation.py:_wrap (one message)"),
         (ChatList, "set_order", "tui/chat_list.py:ChatList.set_order"),
         (ChatList, "set_open", "tui/chat_list.py:ChatList.set_open"),
         (ChatList, "update_rows", "tui/chat_list.py:ChatList.update_rows"),

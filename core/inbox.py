@@ -11,8 +11,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from tgtriage.core import events as ev
 from tgtriage.core import forum, triage, views
@@ -78,6 +81,50 @@ class Changes:
 
 
 Listener = Callable[[Changes], None]
+Write = Callable[[], Awaitable[object]]
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Tracked(dict[_K, _V]):
+    """A dict that counts its changes, so a result computed from it can be reused until then."""
+
+    version = 0
+
+    def __setitem__(self, key: _K, value: _V) -> None:
+        """Set, and count the change."""
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: _K) -> None:
+        """Delete, and count the change."""
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, key: _K, *default: Any) -> Any:
+        """Pop, and count the change."""
+        self.version += 1
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[_K, _V]:
+        """Pop an item, and count the change."""
+        self.version += 1
+        return super().popitem()
+
+    def setdefault(self, key: _K, default: Any = None) -> Any:
+        """Setdefault, and count the change."""
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Update, and count the change."""
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        """Clear, and count the change."""
+        self.version += 1
+        super().clear()
 
 
 class Inbox:
@@ -101,8 +148,14 @@ class Inbox:
         self.elapsed: triage.ElapsedFn = elapsed or _elapsed_for(config)
         self.thresholds = config.levels.seconds()
         self.me: User | None = None
-        self.chats: dict[int, Chat] = {}
-        self.triage: dict[int, ChatTriage] = {}
+        self.chats: dict[int, Chat] = _Tracked()
+        self.triage: dict[int, ChatTriage] = _Tracked()
+        self._order: tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]] | None = None
+        self._order_checked_at = 0
+        self._order_keys: list[tuple[int, int, int, int]] = []
+        self._order_valid_until = 0
+        self._writes: deque[tuple[Hashable, Write]] = deque()
+        self._writer: asyncio.Future[None] | None = None
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
@@ -139,8 +192,8 @@ class Inbox:
 
     async def load_cached(self) -> None:
         """Fill the live state from the store alone (the fast path to the first paint)."""
-        self.chats = {chat.id: chat for chat in await self.store.all_chats()}
-        self.triage = await self.store.load_triage()
+        self.chats = _Tracked({chat.id: chat for chat in await self.store.all_chats()})
+        self.triage = _Tracked(await self.store.load_triage())
         for chat_id in self.chats:
             self.triage.setdefault(chat_id, ChatTriage(chat_id=chat_id))
         self.users = await self.store.users()
@@ -220,6 +273,7 @@ class Inbox:
         self._running = False
         with contextlib.suppress(Exception):
             await self.source.stop()
+        await self.flush_writes()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -254,6 +308,36 @@ class Inbox:
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
+    def _write_behind(self, write: Write, key: Hashable = None) -> None:
+        """Queue a store write to run after the current frame, in order with the others.
+
+        The live state is already changed, so the screen can paint at once; the store follows
+        a moment later. A queued write with the same `key` (a draft being typed) is replaced.
+        """
+        if key is not None:
+            for index, (queued, _) in enumerate(self._writes):
+                if queued == key:
+                    self._writes[index] = (key, write)
+                    return
+        self._writes.append((key, write))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        """Run the queued store writes one after another; a failure is shown, not raised."""
+        while self._writes:
+            _, write = self._writes.popleft()
+            try:
+                await write()
+            except Exception as exc:
+                log.exception("store write failed")
+                self._emit(Changes(notices=[f"Could not save to the store: {exc}"]))
+
+    async def flush_writes(self) -> None:
+        """Wait until every queued store write has been made."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
     def _task_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished task and log its failure."""
         self._tasks.discard(task)
@@ -285,7 +369,10 @@ class Inbox:
                 except Exception:
                     log.exception("could not apply %d events", len(batch))
                     continue
+                finally:
+                    del batch  # not kept alive (with its messages) until the next burst
                 self._emit(changes)
+                del changes
                 await asyncio.sleep(0)
             await self.drain()
 
@@ -498,14 +585,112 @@ class Inbox:
         return self._config_targets[chat_id] or self.thresholds
 
     def order(self, now: int | None = None, view: views.View | None = None) -> list[int]:
-        """Chat ids of a view (the current one unless given) in its order; All is triage order."""
+        """Chat ids of a view (the current one unless given) in its order; All is triage order.
+
+        Sorting 1,000 chats every second is most of an idle desk's work, yet time alone moves
+        a chat only when its level changes, its postponement runs out or a reminder comes due.
+        So the All order is kept until a chat or summary changes, or one of those facts does.
+        """
         now = self.now() if now is None else now
         view = self.view if view is None else view
-        states = [self.triage[c] for c in self.chats if c in self.triage]
         if view.kind is views.ViewKind.ALL:
-            targets = self.configured_targets
-            return [s.chat_id for s in triage.ordered(states, now, targets, self.elapsed)]
+            return list(self._ordered(now)[2])
+        states = [self.triage[c] for c in self.chats if c in self.triage]
         return views.order(view, states, self.view_facts(now))
+
+    def _ordered(self, now: int) -> tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]]:
+        """The cached order with the time-dependent facts it rests on, brought up to date."""
+        chats, states_by_id = self.chats, self.triage
+        basis = (
+            chats,
+            getattr(chats, "version", None),
+            states_by_id,
+            getattr(states_by_id, "version", None),
+            self.thresholds,
+            self.elapsed,
+        )
+        cached = self._order
+        if cached is not None and _same_basis(cached[0], basis):
+            if self._order_checked_at <= now < self._order_valid_until:
+                return cached
+            facts = tuple((chat_id, self._time_fact(chat_id, now)) for chat_id, _ in cached[1])
+            if facts != cached[1]:
+                moved = [new[0] for old, new in zip(cached[1], facts, strict=True) if old != new]
+                self._order = cached = (basis, facts, self._reorder(cached[2], moved, now))
+            self._order_checked_at = now
+            self._order_valid_until = self._next_fact_change(facts, now)
+            return cached
+        states = [self.triage[c] for c in self.chats if c in self.triage]
+        # triage.ordered sorts by triage.order_key, which ends with the chat id: keep the keys
+        # so that a later move in time re-places only the chats it moved.
+        self._order_keys = sorted(
+            triage.order_key(s, now, self.configured_targets, self.elapsed) for s in states
+        )
+        ordered = [key[3] for key in self._order_keys]
+        facts = tuple(
+            (s.chat_id, self._time_fact(s.chat_id, now))
+            for s in states
+            if s.waiting_since is not None or triage.reminder_at(s) is not None
+        )
+        self._order = (basis, facts, ordered)
+        self._order_checked_at = now
+        self._order_valid_until = self._next_fact_change(facts, now)
+        return self._order
+
+    def _order_key(self, chat_id: int, now: int) -> tuple[int, int, int, int]:
+        """A chat's sort key in the triage order (unique: it ends with the chat id)."""
+        state = self.triage[chat_id]
+        return triage.order_key(state, now, self.configured_targets, self.elapsed)
+
+    def _reorder(self, ordered: list[int], moved: list[int], now: int) -> list[int]:
+        """The order after time moved some chats' keys (every other key is unchanged)."""
+        ids, keys = list(ordered), list(self._order_keys)
+        for chat_id in moved:
+            index = ids.index(chat_id)
+            del ids[index], keys[index]
+        for chat_id in moved:
+            key = self._order_key(chat_id, now)
+            index = bisect_left(keys, key)
+            ids.insert(index, chat_id)
+            keys.insert(index, key)
+        self._order_keys = keys
+        return ids
+
+    def _next_fact_change(self, facts: tuple[tuple[int, Any], ...], now: int) -> int:
+        """The first second at which a time fact may change (now + 1 when unknown).
+
+        On the wall clock a level changes when a wait reaches the next threshold, and a
+        postponement or a due date ends at its time; business hours bend time, so they are
+        checked anew every second.
+        """
+        if self.elapsed is not triage.wall_elapsed:
+            return now + 1
+        soonest = now + 3600
+        for chat_id, _ in facts:
+            state = self.triage[chat_id]
+            until = triage.reminder_at(state)
+            if until is not None and until > now:
+                soonest = min(soonest, until)
+            if state.waiting_since is not None:
+                waited = now - state.waiting_since
+                for threshold in triage.targets_of(state, self.configured_targets):
+                    if threshold > waited:
+                        soonest = min(soonest, state.waiting_since + threshold)
+                        break
+        return max(now + 1, soonest)
+
+    def changes_with_time(self) -> set[int]:
+        """Chats whose row can change with time alone: someone waits, a reminder, typing."""
+        facts = self._ordered(self.now())[1]
+        return {chat_id for chat_id, _ in facts} | set(self.typing)
+
+    def _time_fact(self, chat_id: int, now: int) -> tuple[bool, bool, triage.Level | None]:
+        """What of a chat's place in the order can change with time alone: parked, reminder
+        due, level."""
+        state = self.triage[chat_id]
+        parked = triage.is_parked(state, now)
+        level = None if parked else self.level(chat_id, now)
+        return parked, triage.reminder_due(state, now), level
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""
@@ -546,9 +731,12 @@ class Inbox:
         return triage.wait_seconds(state, self.now() if now is None else now, self.elapsed)
 
     def level_counts(self, now: int | None = None) -> tuple[int, int, int, int]:
-        """Awaiting chats by level, for the status line."""
-        now = self.now() if now is None else now
-        return triage.level_counts(self.triage.values(), now, self.configured_targets, self.elapsed)
+        """Awaiting chats by level, for the status line (from the order's time facts)."""
+        counts = [0, 0, 0, 0]
+        for _, (parked, _due, level) in self._ordered(self.now() if now is None else now)[1]:
+            if level is not None and not parked:
+                counts[level] += 1
+        return (counts[0], counts[1], counts[2], counts[3])
 
     def next_waiting(self, exclude: int | None = None) -> int | None:
         """The chat that has waited longest (highest level first), other than `exclude`."""
@@ -617,19 +805,40 @@ class Inbox:
 
     async def open(self, chat_id: int) -> None:
         """Open a chat: it takes the first free working-set slot and is marked read."""
+        if self.open_now(chat_id):
+            await self.flush_writes()
+
+    def open_now(self, chat_id: int) -> bool:
+        """`open()` without waiting for the store: the live state changes now, the store next.
+
+        The screen calls this so that a key paints the chat it opens in one frame. Returns
+        False for an unknown chat.
+        """
         if chat_id not in self.chats:
-            return
+            return False
         self.open_chat_id = chat_id
         changes = Changes(chats={chat_id})
         if self.slot_of(chat_id) is None:
             free = next((s for s in range(1, SLOTS + 1) if s not in self.slots), None)
             if free is not None:
-                await self._set_slot(free, chat_id)
+                self._set_slot_now(free, chat_id)
                 changes.slots = True
         if self.config.telegram.mark_read == "on_open":
             self._read_open_chat()
-        await self.store.save_triage([self.triage[chat_id]])
+        self._write_behind(lambda: self._save_states([chat_id]))
         self._emit(changes)
+        return True
+
+    async def _save_states(self, chat_ids: Iterable[int]) -> None:
+        """Store the current summaries of these chats (those still known)."""
+        await self.store.save_triage([self.triage[c] for c in chat_ids if c in self.triage])
+
+    def recent(self, chat_id: int, limit: int = 50) -> list[Message]:
+        """The chat's newest `limit` messages, oldest first, read from the store at once.
+
+        For painting a switch in one frame; older pages come from `history()`.
+        """
+        return self.store.messages_now(chat_id, limit=limit)
 
     def _read_open_chat(self, chat_id: int | None = None) -> None:
         """Mark the open chat (or `chat_id`) read here and (in the background) at the source."""
@@ -653,6 +862,11 @@ class Inbox:
 
     async def _set_slot(self, slot: int, chat_id: int | None) -> None:
         """Put a chat into a slot (freeing its old one), or empty the slot."""
+        self._set_slot_now(slot, chat_id)
+        await self.flush_writes()
+
+    def _set_slot_now(self, slot: int, chat_id: int | None) -> None:
+        """`_set_slot()` in the live state now, in the store next (in order with other writes)."""
         if chat_id is not None:
             old = self.slot_of(chat_id)
             if old is not None:
@@ -660,7 +874,7 @@ class Inbox:
             self.slots[slot] = chat_id
         else:
             self.slots.pop(slot, None)
-        await self.store.set_slot(slot, chat_id)
+        self._write_behind(lambda: self.store.set_slot(slot, chat_id))
 
     async def pin(self, chat_id: int, slot: int) -> None:
         """Pin a chat to a working-set slot, replacing whatever was there."""
@@ -776,13 +990,18 @@ class Inbox:
 
     async def set_draft(self, chat_id: int, text: str) -> None:
         """Keep the composer's text for a chat (empty deletes the draft)."""
+        self.set_draft_now(chat_id, text)
+        await self.flush_writes()
+
+    def set_draft_now(self, chat_id: int, text: str) -> None:
+        """`set_draft()` without waiting: the store write follows (a newer draft replaces it)."""
         if self.drafts.get(chat_id, "") == text:
             return
         if text:
             self.drafts[chat_id] = text
         else:
             self.drafts.pop(chat_id, None)
-        await self.store.set_draft(chat_id, text)
+        self._write_behind(lambda: self.store.set_draft(chat_id, text), key=("draft", chat_id))
 
     async def send(self, chat_id: int, text: str, reply_to: int | None = None) -> OutboxItem | None:
         """Put a reply in the outbox (persisted first), then deliver it in the background."""
@@ -877,6 +1096,18 @@ class Inbox:
         if triage.postpone_due(state, self.now()):
             return Status.OPEN
         return state.status
+
+
+def _same_basis(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Whether a cached order rests on the same (tracked, unchanged) dicts and settings."""
+    chats, chats_version, states, states_version, thresholds, elapsed = old
+    return (
+        chats is new[0]
+        and states is new[2]
+        and chats_version is not None
+        and states_version is not None
+        and (chats_version, states_version, thresholds, elapsed) == (new[1], new[3], *new[4:])
+    )
 
 
 def _elapsed_for(config: Config) -> triage.ElapsedFn:

@@ -81,6 +81,29 @@ class Replies:
         if message is not None and message.sender_id is not None:
             self._waiting_senders[(chat_id, waiting)] = message.sender_id
 
+    def language_now(self, chat_id: int) -> str | None:
+        """`language()` without waiting (the store's synchronous reads: a few rows).
+
+        The template popup opens in the frame that shows the typed `/`, so nothing on the way
+        may wait for a store round trip.
+        """
+        state = self.inbox.triage.get(chat_id)
+        waiting = state.waiting_msg_id if state else None
+        if waiting is not None and (chat_id, waiting) not in self._waiting_senders:
+            message = self.inbox.store.message_now(chat_id, waiting)
+            if message is not None and message.sender_id is not None:
+                self._waiting_senders[(chat_id, waiting)] = message.sender_id
+        if chat_id not in self._langs:
+            messages = self.inbox.store.messages_now(chat_id, limit=LANG_SAMPLE)
+            texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
+            self._langs[chat_id] = tpl.detect_lang(texts)
+        return self._langs[chat_id]
+
+    def suggest_now(self, chat_id: int, query: str, limit: int = 8) -> list[tpl.Template]:
+        """`suggest()` without waiting (see `language_now`)."""
+        lang = self.language_now(chat_id)
+        return tpl.match(self.library, query, self.usage, lang, limit=limit, now=self.inbox.now())
+
     def forget_language(self, chat_id: int) -> None:
         """A new customer message may change the guess."""
         self._langs.pop(chat_id, None)

@@ -224,11 +224,7 @@ def row_text(app: DeskApp, chat_id: int) -> str:
 def conversation_text(app: DeskApp) -> str:
     """Every wrapped line of the open conversation as plain text."""
     conversation = app.query_one(Conversation)
-    lines = []
-    for block in conversation._blocks:
-        for strip in block:
-            lines.append(strip.text.rstrip())
-    return "\n".join(lines)
+    return "\n".join(conversation.plain_lines())
 
 
 def composer(app: DeskApp) -> Composer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -11,8 +12,9 @@ from functools import partial
 from importlib.resources import files
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -20,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.markup import escape
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tgtriage.core import views
 from tgtriage.core.alert_watch import Alerter, AlertWatcher
@@ -41,10 +43,12 @@ from tgtriage.core.targets import VIP, format_targets, parse_targets
 from tgtriage.core.templates import Template, trigger_at, unfilled_message
 from tgtriage.core.tickets import latest_ticket, parse_ticket, ticket_url
 from tgtriage.core.triage import format_wait
+from tgtriage.tui import heap, textual_fixes
 from tgtriage.tui import keymap as km
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer
 from tgtriage.tui.conversation import Conversation
+from tgtriage.tui.footer import DeskFooter
 from tgtriage.tui.message_view import (
     Styles,
     clock,
@@ -53,14 +57,16 @@ from tgtriage.tui.message_view import (
     outbox_text,
 )
 from tgtriage.tui.note_view import mark_tickets, with_notes
-from tgtriage.tui.panels import header_text, slots_text, status_text, view_bar_text
+from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text, view_bar_text
 from tgtriage.tui.rows import RowModel, row_model
 from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
-PAGE = 100
+textual_fixes.apply()
+PAGE = 100  # older messages fetched per step when scrolling up
+FIRST_PAGE = 50  # messages read when a chat opens: a few screens; older ones load on scroll
 
 
 class DeskApp(App[int]):
@@ -95,7 +101,7 @@ class DeskApp(App[int]):
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
         self._dismissed_at: int | None = None
-        self._drawn_waiting: int | None = None
+        self._dismissed_load = 0  # the composer content (its load count) Esc applied to
         self._panels: dict[str, Text] = {}
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
@@ -106,6 +112,11 @@ class DeskApp(App[int]):
         self.styles_for_messages = Styles()
         self.ready = False
         self.paint_log: list[tuple[str, float]] = []
+        self._collect_scheduled = False
+        self._switcher: SwitcherScreen | None = None
+        self._ticks = 0
+        self._input_at = time.monotonic()
+        heap.pause_for_startup()
 
     @property
     def inbox(self) -> Inbox:
@@ -117,18 +128,18 @@ class DeskApp(App[int]):
 
     def compose(self) -> ComposeResult:
         """Slot strip, list | conversation + composer, status line, footer."""
-        yield Static(id="slots")
+        yield PanelLine(id="slots")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static(id="view-bar")
                 yield ChatList(self._row, id="chat-list")
             with Vertical(id="right"):
-                yield Static(id="conv-header")
+                yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
                 yield TemplatePopup(id="template-popup")
-                yield Composer(id="composer")
-        yield Static(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+                yield Composer(id="composer", on_edit=self._composer_edited)
+        yield PanelLine(id="status")
+        yield DeskFooter(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         """Load the cache, paint, then start the source in the background."""
@@ -151,6 +162,7 @@ class DeskApp(App[int]):
         self.set_interval(self.tick_seconds, self._tick)
         self._start_alerts()
         self.ready = True
+        self.call_after_refresh(heap.freeze_startup_heap)
         if self.start_source:
             # After the first frame: a source that imports a library (Telethon) must not delay it.
             self.call_after_refresh(self._start_source)
@@ -174,6 +186,7 @@ class DeskApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
+        heap.thaw()
         if self._alerter is not None:
             await self._alerter.aclose()
         if self._inbox is not None:
@@ -213,24 +226,31 @@ class DeskApp(App[int]):
         )
         self.notify(alert.body, title=alert.title, severity=severity, timeout=8, markup=False)
 
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        """Hand a frame to the terminal, then let the garbage collector run after it."""
+        super()._display(screen, renderable)
+        if renderable is not None and not self._collect_scheduled:
+            self._collect_scheduled = True
+            asyncio.get_running_loop().call_soon(self._collect_after_frame)
+
+    def _collect_after_frame(self) -> None:
+        """Run a collection that is due now, between frames (see tui/heap.py)."""
+        self._collect_scheduled = False
+        heap.collect_if_due()
+
     # ----------------------------------------------------------------- drawing helpers
 
     def _row(self, chat_id: int) -> RowModel:
         """Row model for the chat list."""
         return row_model(self.inbox, chat_id, self.inbox.now())
 
-    def _render_message(self, message: Message) -> Text:
-        """One message as safe Text."""
+    def _render_message(self, message: Message, quoted: Message | None, waiting: bool) -> Text:
+        """One message as safe Text (`quoted`: the held message it replies to)."""
         inbox = self.inbox
         me_id = inbox.me.id if inbox.me else inbox.rule.me_id
-        state = inbox.triage.get(message.chat_id)
-        waiting_id = state.waiting_msg_id if state else None
-        conversation = self.query_one(Conversation)
-        by_id = {m.id: m for m in conversation.messages} if message.reply_to else {}
 
         def quote(msg_id: int) -> tuple[str, str] | None:
-            quoted = by_id.get(msg_id)
-            if quoted is None:
+            if quoted is None or quoted.id != msg_id:
                 return None
             return inbox.sender_name(quoted), quoted.text or "[media]"
 
@@ -244,13 +264,14 @@ class DeskApp(App[int]):
             role,
             is_me,
             quote,
-            waiting_id,
+            message.id if waiting else None,
             self.styles_for_messages,
             topic=topic,
         )
         mark_tickets(text, inbox.config.tickets)
         notes = inbox.notes.get(message.chat_id)
         if notes:
+            conversation = self.query_one(Conversation)
             shown = conversation.messages
             index = bisect_left(shown, message.id, key=lambda m: m.id)
             if index < len(shown) and shown[index].id == message.id:
@@ -273,11 +294,11 @@ class DeskApp(App[int]):
         self._set_panel("#view-bar", view_bar_text(inbox, self._view_keys(), bar_width - 1))
 
     def _set_panel(self, selector: str, text: Text) -> None:
-        """Update a one-line panel only when its text changed (an update forces a layout)."""
+        """Update a one-line panel only when its text changed; its size never does (no layout)."""
         if self._panels.get(selector) == text:
             return
         self._panels[selector] = text
-        self.query_one(selector, Static).update(text)
+        self.query_one(selector, Static).update(text, layout=False)
 
     # ----------------------------------------------------------------- live updates
 
@@ -303,29 +324,23 @@ class DeskApp(App[int]):
     def _update_conversation(
         self, conversation: Conversation, chat_id: int, changes: Changes
     ) -> None:
-        """Bring the open conversation up to date, re-wrapping only what changed."""
+        """Bring the open conversation up to date in one layout, re-wrapping only what changed."""
         state = self.inbox.triage.get(chat_id)
         waiting = state.waiting_msg_id if state else None
-        mark_moved = waiting != self._drawn_waiting
-        if mark_moved:
-            # The "waiting since here" mark sits on an already wrapped message.
-            self._drawn_waiting = waiting
-            conversation.forget_wraps()
-        if chat_id in changes.messages:
-            conversation.add(changes.messages[chat_id])
-            if self._replies is not None:
-                self._replies.forget_language(chat_id)
-        if chat_id in changes.deleted:
-            conversation.remove_messages(changes.deleted[chat_id])
-        if chat_id in changes.outbox:
-            conversation.set_outbox(self.inbox.outbox.get(chat_id, []))
-        if mark_moved and not (
-            chat_id in changes.messages or chat_id in changes.deleted or chat_id in changes.outbox
-        ):
-            conversation.rerender()
+        added = changes.messages.get(chat_id, [])
+        deleted = changes.deleted.get(chat_id, set())
+        outbox = self.inbox.outbox.get(chat_id, []) if chat_id in changes.outbox else None
+        if added and self._replies is not None:
+            self._replies.forget_language(chat_id)
+        if added or deleted or outbox is not None or waiting != conversation.waiting_id:
+            conversation.update(added, deleted, outbox, waiting)
 
     def _tick(self) -> None:
-        """Once a second: timers move; repaint only the rows whose text changed."""
+        """Once a second: timers move; repaint only the rows whose text changed.
+
+        Only the rows time can change are rebuilt (a wait, a postponement, typing); the
+        order is the Inbox's kept one, re-sorted only when a level or postponement moved.
+        """
         if self._inbox is None:
             return
         try:
@@ -335,10 +350,14 @@ class DeskApp(App[int]):
         order = self.inbox.order()
         if order != chat_list.chat_ids:
             chat_list.set_order(order)
-        chat_list.update_rows(None)
+        chat_list.update_rows(self.inbox.changes_with_time())
         self._refresh_panels()
-        if self._replies is not None and self._replies.poll():
+        self._ticks += 1
+        # Template files are looked at every third tick: a stat of every file each second
+        # was a tenth of an idle desk's work, and a few seconds is soon enough to reload.
+        if self._replies is not None and self._ticks % 3 == 0 and self._replies.poll():
             self._announce_templates()
+        heap.tidy_when_idle(time.monotonic() - self._input_at)
 
     def _announce_templates(self) -> None:
         """Say that templates were (re)loaded, with the first problem if any."""
@@ -358,19 +377,27 @@ class DeskApp(App[int]):
     # ----------------------------------------------------------------- opening chats
 
     async def open_chat(self, chat_id: int | None, focus_composer: bool = True) -> None:
-        """Show a chat on the right, restore its draft, and put it in the working set."""
+        """Show a chat on the right, restore its draft, and put it in the working set.
+
+        Nothing here waits: the messages are read from the store synchronously (a fraction of
+        a millisecond) and the store writes follow in the background, so everything the key
+        changes — list, slot strip, header, conversation, composer — is painted in one frame.
+        """
         if chat_id is None or chat_id not in self.inbox.chats:
             return
-        await self._save_draft()
-        self._close_popup()
         started = time.perf_counter()
-        await self.inbox.open(chat_id)
-        messages = await self.inbox.history(chat_id, limit=PAGE)
+        self._save_draft_now()
+        self._close_popup()
+        self.inbox.open_now(chat_id)
+        messages = self.inbox.recent(chat_id, limit=FIRST_PAGE)
         conversation = self.query_one(Conversation)
         state = self.inbox.triage.get(chat_id)
-        self._drawn_waiting = state.waiting_msg_id if state else None
         conversation.show(
-            chat_id, messages, self.inbox.outbox.get(chat_id, []), has_older=len(messages) >= PAGE
+            chat_id,
+            messages,
+            self.inbox.outbox.get(chat_id, []),
+            has_older=len(messages) >= FIRST_PAGE,
+            waiting_id=state.waiting_msg_id if state else None,
         )
         chat_list = self.query_one(ChatList)
         chat_list.set_open(chat_id)
@@ -385,6 +412,12 @@ class DeskApp(App[int]):
 
     async def _save_draft(self) -> None:
         """Keep the composer's text as the open chat's draft (a note's text apart from it)."""
+        self._save_draft_now()
+        if self._inbox is not None:
+            await self.inbox.flush_writes()
+
+    def _save_draft_now(self) -> None:
+        """Keep the composer's text as the open chat's draft (stored in the background)."""
         if self._inbox is None or self.inbox.open_chat_id is None:
             return
         composer = self.query_one(Composer)
@@ -394,7 +427,7 @@ class DeskApp(App[int]):
             composer.set_note_mode(False)
             return
         if not composer.disabled:
-            await self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
+            self.inbox.set_draft_now(self.inbox.open_chat_id, composer.text)
 
     def _keep_note_draft(self, chat_id: int, text: str) -> None:
         """Remember an unsaved note's text for the chat (in memory)."""
@@ -419,23 +452,42 @@ class DeskApp(App[int]):
         chat_id = self.inbox.open_chat_id
         if chat_id is None:
             return
-        if self.query_one(Composer).note_mode:
-            self._keep_note_draft(chat_id, event.text)
-        else:
-            await self.inbox.set_draft(chat_id, event.text)
+        self._keep_text(chat_id, event.text)
         await self._update_popup(chat_id, event.text, event.cursor)
+
+    def _composer_edited(self, text: str, cursor: int) -> None:
+        """The composer's text changed: keep the draft and update the popup, in the frame
+        that shows the typed character (nothing here waits)."""
+        chat_id = self.inbox.open_chat_id if self._inbox is not None else None
+        if chat_id is None:
+            return
+        self._keep_text(chat_id, text)
+        self._update_popup_now(chat_id, text, cursor)
+
+    def _keep_text(self, chat_id: int, text: str) -> None:
+        """Keep what the composer holds: the chat's reply draft, or in note mode the note's."""
+        if self.query_one(Composer).note_mode:
+            self._keep_note_draft(chat_id, text)
+        else:
+            self.inbox.set_draft_now(chat_id, text)
 
     async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:
         """Open, refresh or close the template popup for a `/word` before the cursor."""
+        self._update_popup_now(chat_id, text, cursor)
+
+    def _update_popup_now(self, chat_id: int, text: str, cursor: int) -> None:
+        """`_update_popup` without waiting (the chat's language is read synchronously)."""
         found = trigger_at(text, cursor)
         popup = self.query_one(TemplatePopup)
+        if self.query_one(Composer).loads != self._dismissed_load:
+            self._dismissed_at = None  # new text was loaded since: a dismissal does not carry over
         if found is None or found[0] == self._dismissed_at:
             if found is None:
                 self._dismissed_at = None
             self._close_popup()
             return
         start, word = found
-        templates = await self.replies.suggest(chat_id, word)
+        templates = self.replies.suggest_now(chat_id, word)
         self._trigger = (start, cursor)
         popup.show_templates(templates)
         self.query_one(Composer).popup_open = bool(templates)
@@ -454,6 +506,7 @@ class DeskApp(App[int]):
         elif event.key == "escape":
             if self._trigger is not None:
                 self._dismissed_at = self._trigger[0]
+                self._dismissed_load = self.query_one(Composer).loads
             self._close_popup()
         elif popup.chosen is not None and self._trigger is not None:
             start, end = self._trigger
@@ -603,13 +656,22 @@ class DeskApp(App[int]):
             self.notify(f"Removed from slot {slot % 10}.", timeout=2)
 
     async def action_switcher(self) -> None:
-        """Fuzzy chat switcher."""
-        chats = []
-        for chat_id in self.inbox.order(view=views.ALL):
-            wait = self.inbox.wait(chat_id)
-            extra = f"waiting {format_wait(wait)}" if wait is not None else ""
-            chats.append((chat_id, clean_line(self.inbox.chats[chat_id].title, 80), extra))
-        self.push_screen(SwitcherScreen(chats), self._switched)
+        """Fuzzy chat switcher (one screen, kept and shown again: see SwitcherScreen)."""
+        inbox = self.inbox
+        titles = inbox.chats
+        order = inbox.order(view=views.ALL)
+        chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
+        if self._switcher is None:
+            self._switcher = SwitcherScreen(chats, self._waited)
+            self.install_screen(self._switcher, "tgtriage-switcher")
+        else:
+            self._switcher.reset(chats, self._waited)
+        self.push_screen(self._switcher, self._switched)
+
+    def _waited(self, chat_id: int) -> str:
+        """The switcher's note on a chat: how long its customer has waited."""
+        wait = self.inbox.wait(chat_id)
+        return f"waiting {format_wait(wait)}" if wait is not None else ""
 
     async def _switched(self, chat_id: int | None) -> None:
         if chat_id:
@@ -1062,6 +1124,12 @@ class DeskApp(App[int]):
             return
         self.push_screen(StatsScreen(partial(inbox_stats, self.inbox)))
 
+    async def on_event(self, event: events.Event) -> None:
+        """Note when the engineer last pressed a key or used the mouse (see tui/heap.py)."""
+        if isinstance(event, events.Key | events.MouseEvent):
+            self._input_at = time.monotonic()
+        await super().on_event(event)
+
     def on_key(self, event: object) -> None:
         """'?' opens help — but never while typing in the composer."""
         if getattr(event, "character", None) == "?" and not isinstance(self.focused, Composer):
@@ -1092,3 +1160,16 @@ class DeskApp(App[int]):
                     "Working set",
                     partial(self.run_action, f"open_slot({slot})"),
                 )
+
+
+_TITLES: dict[str, str] = {}
+
+
+def _switcher_title(title: str) -> str:
+    """A chat title made safe for the switcher, kept (1,000 of them per Ctrl+K)."""
+    cleaned = _TITLES.get(title)
+    if cleaned is None:
+        if len(_TITLES) > 10_000:
+            _TITLES.clear()
+        cleaned = _TITLES[title] = clean_line(title, 80)
+    return cleaned

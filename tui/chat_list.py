@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tgtriage.tui.rows import RowModel
+from tgtriage.tui.scrollbar import line_scrollbar
 
 RowSource = Callable[[int], RowModel]
+_BOLD = Style(bold=True)
 
 
 class ChatList(ScrollView, can_focus=True):
@@ -59,8 +62,16 @@ class ChatList(ScrollView, can_focus=True):
         self.cursor = 0
         self.open_chat_id: int | None = None
         self._models: dict[int, RowModel] = {}
-        self._strips: dict[tuple[int, int, bool, bool], Strip] = {}
+        # Drawn rows as plain segments: a cached Strip would keep every Strip Textual derives
+        # from it (crops, styles, divisions) alive too — thousands of objects for the collector.
+        self._rows: dict[int, dict[tuple[int, bool, bool], list[Segment]]] = {}
+        self._base_style: Style | None = None
         self.rows_rendered = 0
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The vertical scrollbar, drawn with the line API (see tui/scrollbar.py)."""
+        return line_scrollbar(self)
 
     # ----------------------------------------------------------------- data in
 
@@ -80,31 +91,56 @@ class ChatList(ScrollView, can_focus=True):
         """Rebuild the row models of some (or all visible) chats; repaint rows that changed."""
         top = int(self.scroll_y)
         visible = self.chat_ids[top : top + self.size.height + 1]
-        targets = visible if chat_ids is None else [c for c in visible if c in chat_ids]
-        for chat_id in targets:
+        for y, chat_id in enumerate(visible):
+            if chat_ids is not None and chat_id not in chat_ids:
+                continue
             model = self._row_source(chat_id)
             if self._models.get(chat_id) != model:
                 self._models[chat_id] = model
                 self._forget(chat_id)
-                y = self.chat_ids.index(chat_id, top)
-                self.refresh(Region(0, y - top, self.size.width, 1))
+                self.refresh(Region(0, y, self.size.width, 1))
         if chat_ids is not None:
             for chat_id in chat_ids - set(visible):
                 self._models.pop(chat_id, None)
                 self._forget(chat_id)
 
     def set_open(self, chat_id: int | None) -> None:
-        """Mark which chat is open on the right, and move the cursor to it."""
+        """Mark which chat is open on the right, and move the cursor to it.
+
+        Only the rows that change are repainted (the old and new open row, the old and new
+        cursor row) unless the list has to scroll to show the chat.
+        """
+        before = {self.cursor, *self._indexes_of(self.open_chat_id)}
         self.open_chat_id = chat_id
         if chat_id is not None and chat_id in self.chat_ids:
             self.cursor = self.chat_ids.index(chat_id)
+            top = int(self.scroll_y)
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
-        self.refresh()
+            if int(self.scroll_y) != top:
+                return  # scrolled: the whole list repaints anyway
+        for index in before | {self.cursor}:
+            self._refresh_index(index)
+
+    def _indexes_of(self, chat_id: int | None) -> list[int]:
+        """Where a chat is in the list (nothing for None or an unlisted chat)."""
+        if chat_id is None:
+            return []
+        try:
+            return [self.chat_ids.index(chat_id)]
+        except ValueError:
+            return []
 
     def _forget(self, chat_id: int) -> None:
-        """Drop cached strips of a chat."""
-        for key in [k for k in self._strips if k[0] == chat_id]:
-            del self._strips[key]
+        """Drop the cached rows of a chat."""
+        self._rows.pop(chat_id, None)
+
+    def _trim(self) -> None:
+        """Keep cached rows and models only for the rows on screen (and a screen around them)."""
+        top = int(self.scroll_y)
+        height = self.size.height
+        near = set(self.chat_ids[max(0, top - height) : top + 2 * height + 1])
+        self._rows = {k: v for k, v in self._rows.items() if k in near}
+        self._models = {k: v for k, v in self._models.items() if k in near}
 
     # ----------------------------------------------------------------- queries
 
@@ -122,59 +158,99 @@ class ChatList(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.scrollable_content_region.width  # not under the scrollbar
         if index >= len(self.chat_ids) or width <= 0:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         chat_id = self.chat_ids[index]
         is_cursor = index == self.cursor and self.has_focus
         is_open = chat_id == self.open_chat_id
-        key = (chat_id, width, is_cursor, is_open)
-        strip = self._strips.get(key)
-        if strip is None:
+        key = (width, is_cursor, is_open)
+        drawn = self._rows.get(chat_id)
+        segments = None if drawn is None else drawn.get(key)
+        if segments is None:
+            if drawn is None and len(self._rows) > 3 * max(self.size.height, 10):
+                self._trim()
             model = self._models.get(chat_id)
             if model is None:
                 model = self._models[chat_id] = self._row_source(chat_id)
-            strip = self._draw(model, width, is_cursor, is_open)
-            self._strips[key] = strip
+            segments = list(self._draw(model, width, is_cursor, is_open))
+            self._rows.setdefault(chat_id, {})[key] = segments
             self.rows_rendered += 1
-        return strip
+        return Strip(segments, width)
+
+    @property
+    def _base(self) -> Style:
+        """The widget's own style (computing it walks every ancestor, so it is kept)."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def notify_style_update(self) -> None:
+        """CSS changed (a theme, focus): rows drawn with another base style are stale."""
+        super().notify_style_update()
+        old, self._base_style = self._base_style, None
+        if old is not None and old != self._base:
+            self._rows.clear()
+
+    def _style(self, name: str) -> Style:
+        """A component style (`chat-list--NAME`)."""
+        return self.get_component_rich_style(f"chat-list--{name}")
 
     def _draw(self, row: RowModel, width: int, is_cursor: bool, is_open: bool) -> Strip:
-        """Lay out one row: slot, level mark, title … wait, unread, status."""
-        base = self.rich_style
+        """Lay out one row: slot, level mark, title … wait, unread, status.
+
+        Built as segments directly (no Text wrapping and re-rendering): rows are drawn by the
+        screenful whenever the list scrolls.
+        """
+        base = self._base
         if is_open:
-            base = base + self.get_component_rich_style("chat-list--open")
+            base = base + self._style("open")
         if is_cursor:
-            base = base + self.get_component_rich_style("chat-list--cursor")
+            base = base + self._style("cursor")
         level_style = (
-            self.get_component_rich_style("chat-list--parked")
+            self._style("parked")
             if row.parked
-            else self.get_component_rich_style(f"chat-list--level-{row.level}")
+            else self._style(f"level-{row.level}")
             if row.level is not None
-            else self.get_component_rich_style("chat-list--quiet")
+            else self._style("quiet")
         )
-        right = Text()
+        bold = _BOLD
+        right: list[tuple[str, Style | None]] = []
         if row.typing:
-            right.append("✎ ", self.get_component_rich_style("chat-list--typing"))
+            right.append(("✎ ", self._style("typing")))
         if row.wait:
-            right.append(row.wait, level_style + Style(bold=True))
+            right.append((row.wait, level_style + bold))
         if row.unread:
-            right.append(f" {row.unread}", self.get_component_rich_style("chat-list--unread"))
+            right.append((f" {row.unread}", self._style("unread")))
         if row.status:
-            right.append(f" {row.status}", self.get_component_rich_style("chat-list--parked"))
-        left = Text()
-        left.append(row.slot, self.get_component_rich_style("chat-list--slot"))
-        left.append(row.mark, level_style + Style(bold=True))
-        left.append(" ")
-        room = max(1, width - left.cell_len - right.cell_len - 1)
-        title = Text(row.title, style=level_style if row.level is not None else Style())
-        title.truncate(room, overflow="ellipsis")
-        left.append_text(title)
-        pad = max(1, width - left.cell_len - right.cell_len)
-        line = Text.assemble(left, " " * pad, right)
-        line.truncate(width, overflow="crop", pad=True)
-        segments = [
-            Segment(s.text, base + s.style if s.style else base)
-            for s in line.render(self.app.console)
+            right.append((f" {row.status}", self._style("parked")))
+        left: list[tuple[str, Style | None]] = [
+            (row.slot, self._style("slot")),
+            (row.mark, level_style + bold),
+            (" ", None),
         ]
+        left_len = sum(cell_len(text) for text, _ in left)
+        right_len = sum(cell_len(text) for text, _ in right)
+        room = max(1, width - left_len - right_len - 1)
+        title = row.title
+        title_len = cell_len(title)
+        if title_len > room:  # Text.truncate(room, overflow="ellipsis")
+            title = set_cell_size(title, room - 1) + "…"
+            title_len = cell_len(title)
+        left.append((title, level_style if row.level is not None else None))
+        pad = max(1, width - left_len - title_len - right_len)
+        parts = [*left, (" " * pad, None), *right]
+        segments: list[Segment] = []
+        used = 0
+        for text, style in parts:  # Text.truncate(width, overflow="crop", pad=True)
+            if not text or used >= width:
+                continue
+            size = cell_len(text)
+            if used + size > width:
+                text = set_cell_size(text, width - used)
+                size = width - used
+            used += size
+            segments.append(Segment(text, base + style if style else base))
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
         return Strip(segments, width).simplify()
 
     # ----------------------------------------------------------------- input
@@ -218,8 +294,8 @@ class ChatList(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
-        """Widths changed: cached strips are stale."""
-        self._strips.clear()
+        """Widths changed: cached rows are stale."""
+        self._rows.clear()
         self.virtual_size = Size(self.size.width, len(self.chat_ids))
 
     def on_click(self, event: object) -> None:

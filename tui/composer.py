@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from textual import events
-from textual.document._document import Document
+from textual.document._document import Document, EditResult
+from textual.document._edit import Edit
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -16,10 +21,15 @@ from tgtriage.tui.keymap import ALT_DIGIT_CHARACTER_KEYS
 REPLY_PLACEHOLDER = "Write a reply — Enter sends, Ctrl+J new line, Alt+N note, Esc back to the list"
 NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
+BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
 
 
 class Composer(TextArea):
-    """A multi-line input whose Enter sends instead of breaking the line."""
+    """A multi-line input whose Enter sends instead of breaking the line.
+
+    Its cursor stops blinking (and stays shown) ten seconds after the last key, as GTK and
+    browsers do: an idle desk then paints nothing at all.
+    """
 
     class Submitted(Message):
         """The engineer pressed Enter to send the text."""
@@ -43,12 +53,20 @@ class Composer(TextArea):
             super().__init__()
             self.key = key
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, on_edit: Callable[[str, int], None] | None = None
+    ) -> None:
+        """`on_edit(text, cursor)` is called on every edit, before the frame that shows it
+        (without it, edits are posted as `Edited` messages, which arrive a frame later)."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self._on_edit = on_edit
         self.placeholder = REPLY_PLACEHOLDER
         self._loading = False
         self.popup_open = False
         self.note_mode = False
+        self.loads = 0  # how many times `load` replaced the content
+        self._active_at = time.monotonic()
+        self._theme_for: tuple[int, int] | None = None
 
     def set_note_mode(self, on: bool) -> None:
         """Switch between replying and writing an internal note (which looks clearly different)."""
@@ -57,12 +75,58 @@ class Composer(TextArea):
         self.border_title = NOTE_TITLE if on else None
         self.placeholder = NOTE_PLACEHOLDER if on else REPLY_PLACEHOLDER
 
+    def _restart_blink(self) -> None:
+        """Blink again (a key, an edit, focus): for the next BLINK_FOR seconds."""
+        self._active_at = time.monotonic()
+        super()._restart_blink()
+
+    def _toggle_cursor_blink_visible(self) -> None:
+        """Blink, or after BLINK_FOR quiet seconds stop, with the cursor shown."""
+        if time.monotonic() - self._active_at > BLINK_FOR:
+            self._pause_blink(visible=True)
+            return
+        super()._toggle_cursor_blink_visible()
+
+    def notify_style_update(self) -> None:
+        """CSS changed (focus, theme): the theme's colours are read again at the next paint."""
+        super().notify_style_update()
+        self._theme_for = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Paint, applying the CSS to the theme only when it changed since this composer did.
+
+        TextArea re-reads its theme's colours from CSS on every paint — a millisecond per
+        cursor blink. The theme may be shared, so it is re-applied when another text area
+        applied it since.
+        """
+        theme = self._theme
+        if theme is None:
+            return super().render_lines(crop)
+        if self._theme_for != (id(self), id(theme)) or getattr(theme, "_tgtriage_by", None) != id(
+            self
+        ):
+            theme.apply_css(self)
+            theme._tgtriage_by = id(self)  # type: ignore[attr-defined]
+            self._theme_for = (id(self), id(theme))
+        return super(TextArea, self).render_lines(crop)
+
     def load(self, text: str) -> None:
-        """Replace the content (a chat's draft) without reporting it as an edit."""
+        """Replace the content (a chat's draft) without reporting it as an edit.
+
+        The same text (usually: no draft in either chat) is kept as it is, which spares a
+        layout of the screen; only the undo history is dropped, as a new load would.
+        """
         self._loading = True
-        self.load_text(text)
-        self.move_cursor(self.document.end)
+        self.loads += 1
+        if text == self.text:
+            self.history.clear()
+        else:
+            self.load_text(text)
+        if self.selection != Selection.cursor(self.document.end):
+            self.move_cursor(self.document.end)
         self._loading = False
+        if self.has_focus:
+            self._restart_blink()
 
     @property
     def _doc(self) -> Document:
@@ -137,8 +201,29 @@ class Composer(TextArea):
         if found is not None:
             self.select_span(found.start, found.end)
 
+    def edit(self, edit: Edit) -> EditResult:
+        """Perform an edit, then report it at once."""
+        result = super().edit(edit)
+        self._report_edit()
+        return result
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        """Undo, then report the change at once."""
+        super()._undo_batch(edits)
+        self._report_edit()
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        """Redo, then report the change at once."""
+        super()._redo_batch(edits)
+        self._report_edit()
+
+    def _report_edit(self) -> None:
+        """Tell the desk about an edit (not a programmatic load) before the next frame."""
+        if self._on_edit is not None and not self._loading:
+            self._on_edit(self.text, self.cursor_index)
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Report edits (not programmatic loads) as draft changes."""
         event.stop()
-        if not self._loading:
+        if not self._loading and self._on_edit is None:
             self.post_message(self.Edited(self.text, self.cursor_index))

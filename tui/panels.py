@@ -1,11 +1,15 @@
-"""Text of the small panels: slot strip, conversation header, status line (from the Inbox)."""
+"""The small panels — slot strip, conversation header, status line: their Text, and the widget."""
 
 from __future__ import annotations
 
 import math
 import time
 
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
+from textual.visual import VisualType
+from textual.widgets import Static
 
 from tgtriage.core import triage
 from tgtriage.core.alerts import in_quiet_hours
@@ -227,3 +231,53 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
             left = max(0, math.ceil(retry_at - inbox.clock()))
             text.append(f"; retrying in {left} s" if left else "; retrying now", "dim")
     return text
+
+
+class PanelLine(Static):
+    """A panel of a line or two (slot strip, header, status line) drawn with the line API.
+
+    `Static` renders through Textual's visual pipeline on every update — about half a
+    millisecond a line here, and these lines change on most keys. A `Text` given to
+    `update()` is rendered once into segments instead, a strip per line, each cut at the
+    edge with an ellipsis; anything else takes Static's path.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty panel."""
+        super().__init__(id=id)
+        self._line_text: Text | None = None
+        self._lines: list[Strip] | None = None
+        self._line_key: tuple[int, Style] | None = None
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Show `content` (a Text takes the fast path)."""
+        if isinstance(content, Text):
+            self._line_text = content
+            self._lines = None
+            self.refresh(layout=layout)
+            return
+        self._line_text = None
+        super().update(content, layout=layout)
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the panel (blank below the text's lines)."""
+        if self._line_text is None:
+            return super().render_line(y)
+        width = self.size.width
+        base = self.rich_style
+        key = (width, base)
+        if self._lines is None or self._line_key != key:
+            self._lines = [
+                self._strip(line, width, base)
+                for line in self._line_text.split("\n", allow_blank=True)
+            ]
+            self._line_key = key
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width, base)
+
+    def _strip(self, line: Text, width: int, base: Style) -> Strip:
+        """One line of the text, cut at `width` with an ellipsis, on the panel's style."""
+        if line.cell_len > width:
+            line = line.copy()
+            line.truncate(width, overflow="ellipsis")
+        segments = list(line.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, None).apply_style(base)

@@ -35,6 +35,19 @@ class RowModel:
     preview: str
 
 
+_TITLES: dict[str, str] = {}
+
+
+def _clean_title(title: str) -> str:
+    """A chat title made safe to draw, kept: rows are rebuilt every second, titles rarely change."""
+    cleaned = _TITLES.get(title)
+    if cleaned is None:
+        if len(_TITLES) > 10_000:
+            _TITLES.clear()
+        cleaned = _TITLES[title] = clean_line(title, 60)
+    return cleaned
+
+
 def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
     """Build the row for `chat_id` at time `now`."""
     state = inbox.triage[chat_id]
@@ -59,7 +72,7 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         chat_id=chat_id,
         slot=str(slot % 10) if slot is not None else " ",
         mark=LEVEL_MARKS[int(level) if level is not None else None],
-        title=clean_line(chat.title, 60),
+        title=_clean_title(chat.title),
         wait=wait,
         unread=str(state.unread) if state.unread else "",
         status=status,

@@ -2,25 +2,99 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from rich.console import Group
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.fuzzy import Matcher
+from textual.geometry import Size, Spacing
 from textual.screen import ModalScreen
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tgtriage.tui.keymap import ACTIONS, COMPOSER_KEYS, display_keys
 
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
-class HelpScreen(ModalScreen[None]):
+_Result = TypeVar("_Result")
+
+
+class DimmedBackground(ModalScreen[_Result]):
+    """A modal screen whose dimmed copy of the desk beneath is built from its cached lines.
+
+    Textual paints a modal's translucent background by rendering the screen below through a
+    Rich console and tinting every segment anew — about 12 ms of a 16 ms frame here. The
+    desk's own line caches and a tint kept per style give the same cells.
+    """
+
+    _tints: ClassVar[dict[tuple[Style | None, Color, Style], Style]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Same arguments as ModalScreen."""
+        super().__init__(*args, **kwargs)
+        self._dimmed: list[Strip] = []
+        self._dimmed_size: Size | None = None
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the dimmed desk (or Textual's own background where there is none)."""
+        background = self.styles.background
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        if below is None or background.a >= 1:
+            return super().render_line(y)
+        if self._dirty_regions or self._dimmed_size != self.size:
+            self._dirty_regions.clear()
+            strips = below._compositor.render_strips(self.size)
+            base = self.visual_style.rich_style
+            self._dimmed = [self._tint(strip, background, base) for strip in strips]
+            self._dimmed_size = self.size
+        if y < len(self._dimmed):
+            return self._dimmed[y]
+        return Strip.blank(self.size.width)
+
+    @classmethod
+    def _tint(cls, strip: Strip, color: Color, base: Style) -> Strip:
+        """The strip as BackgroundScreen tints it (meta and links removed), on `base`."""
+        tints = cls._tints
+        if len(tints) > 4096:
+            tints.clear()
+        segments = []
+        for text, style, control in strip:
+            if control:
+                segments.append(Segment(text, style, control))
+                continue
+            tinted = tints.get((style, color, base))
+            if tinted is None:
+                tinted = tints[(style, color, base)] = base + _tinted(style, color)
+            segments.append(Segment(text, tinted))
+        return Strip(segments, strip.cell_length)
+
+
+def _tinted(style: Style | None, color: Color) -> Style:
+    """One segment style under a translucent colour (Textual's BackgroundScreen, per style)."""
+    plain = Style() if style is None else style.clear_meta_and_links()
+    if color.a == 0:
+        return plain
+    return plain + Style.from_color(
+        (Color.from_rich_color(plain.color) + color).rich_color if plain.color else None,
+        (Color.from_rich_color(plain.bgcolor) + color).rich_color if plain.bgcolor else None,
+    )
+
+
+class HelpScreen(DimmedBackground[None]):
     """Every key and what it does, grouped; generated from the action registry."""
 
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", show=False)]
@@ -56,8 +130,122 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Group(title, table, hint), id="help-text")
 
 
-class SwitcherScreen(ModalScreen[int | None]):
-    """Ctrl+K: type part of a chat's name, Enter opens it."""
+class SwitcherList(OptionList):
+    """The switcher's OptionList, with a fast path for options that fit on one line.
+
+    OptionList measures and renders every option through the visual pipeline (wrapping,
+    alignment) on each fill — about a third of a millisecond an option here, more than the
+    whole frame allows for 50 of them. A one-line option is measured as one line and drawn
+    straight from its Content, cell for cell as OptionList draws it; others take its path.
+    """
+
+    _geometry: tuple[Size, int, Spacing] | None = None
+
+    def notify_style_update(self) -> None:
+        """CSS changed: padding may have."""
+        super().notify_style_update()
+        self._geometry = None
+
+    def _widths(self) -> tuple[int, Spacing]:
+        """The options' width and padding (kept per widget size)."""
+        geometry = self._geometry
+        if geometry is None or geometry[0] != self.size:
+            width = self.scrollable_content_region.width - self._get_left_gutter_width()
+            padding = self.get_component_styles("option-list--option").padding
+            geometry = self._geometry = (self.size, width, padding)
+        return geometry[1], geometry[2]
+
+    def _one_line(self, option: Option) -> bool:
+        """Whether the option is a single line of Content that fits the list's width."""
+        prompt = option.prompt
+        if not isinstance(prompt, Content) or option._divider or "\n" in prompt.plain:
+            return False
+        width, padding = self._widths()
+        return not (padding.top or padding.bottom) and prompt.cell_length <= width - padding.width
+
+    def _update_lines(self) -> None:
+        """Index the options (OptionList's bookkeeping; one-line options are not measured)."""
+        if not self.scrollable_content_region:
+            return
+        cache = self._line_cache
+        lines = cache.lines
+        next_index = lines[-1][0] + 1 if lines else 0
+        if next_index >= len(self.options) and lines:
+            return  # nothing new (a resize clears the cache)
+        width, padding = self._widths()
+        for index, option in enumerate(self.options[next_index:], next_index):
+            cache.index_to_line[index] = len(lines)
+            if self._one_line(option):
+                height = 1
+            else:
+                visual = self._get_visual(option)
+                rules = cast("RulesMap", self.styles)
+                height = visual.get_height(rules, width - padding.width) + option._divider
+            cache.heights[index] = height
+            lines.extend((index, line) for line in range(height))
+        last_divider = self.options and self.options[-1]._divider
+        size = Size(width, len(lines) - (1 if last_divider else 0))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Height for the given width (one-line options without measuring)."""
+        if all(self._one_line(option) for option in self.options):
+            return self.option_count
+        return super().get_content_height(container, viewport, width)
+
+    def _get_option_render(self, option: Option, style: VisualStyle) -> list[Strip]:
+        """An option's lines (one-line options drawn directly from their Content)."""
+        if not self._one_line(option):
+            return super()._get_option_render(option, style)
+        width, padding = self._widths()
+        key = (option, style, padding)
+        cached = self._option_render_cache.get(key)
+        if cached is not None:
+            return cached
+        prompt = option.prompt
+        assert isinstance(prompt, Content)
+        segments = []
+        x = 0
+        for text, text_style in prompt.render(style, end="", parse_style=self._get_style):
+            segments.append(Segment(text, (style + text_style).rich_style_with_offset(x, 0)))
+            x += len(text)
+        rich_style = style.rich_style
+        strip = Strip(segments, prompt.cell_length)
+        if padding:
+            strip = strip.crop_pad(width - padding.width, padding.left, padding.right, rich_style)
+        strip = strip.extend_cell_length(width, rich_style).apply_meta(
+            {"option": self._option_to_index[option]}
+        )
+        self._option_render_cache[key] = [strip]
+        return [strip]
+
+
+class SearchBox(Input):
+    """The switcher's Input: each change reaches the screen before the next frame.
+
+    Input reports edits with a message that arrives after the typed character has been
+    painted, so the filtered list would come a frame later; this calls the screen at once.
+    """
+
+    def __init__(self, changed: Callable[[str], None], **kwargs: Any) -> None:
+        """An Input that calls `changed(value)` on every edit."""
+        super().__init__(**kwargs)
+        self._on_value = changed
+
+    def _watch_value(self, value: str) -> None:
+        """Report the edit now, then as Input does."""
+        self._on_value(value)
+        super()._watch_value(value)
+
+
+class SwitcherScreen(DimmedBackground[int | None]):
+    """Ctrl+K: type part of a chat's name, Enter opens it.
+
+    The desk keeps one switcher and shows it again with `reset()`: composing and styling a
+    new screen cost more than the 16 ms the key has.
+    """
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", show=False),
@@ -65,42 +253,110 @@ class SwitcherScreen(ModalScreen[int | None]):
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, chats: Sequence[tuple[int, str, str]]) -> None:
+    def __init__(
+        self,
+        chats: Sequence[tuple[int, str, str]] = (),
+        extra: Callable[[int], str] | None = None,
+    ) -> None:
+        """`chats`: (id, title, note) in display order; `extra(id)`, if given, makes the note
+        of the rows shown only (computing it for a thousand chats is a millisecond)."""
         super().__init__()
+        self._extra = extra
         self._chats = list(chats)
+        self._lowered: list[str] = [title.lower() for _, title, _ in self._chats]
+        self._shown: tuple[str, list[int]] | None = None
+        self._query: str | None = None
 
     def compose(self) -> ComposeResult:
         """A search box over a list of chats."""
         with Vertical(id="switcher-box"):
-            yield Input(placeholder="Jump to chat…", id="switcher-input")
-            yield OptionList(id="switcher-list")
+            yield SearchBox(self._typed, placeholder="Jump to chat…", id="switcher-input")
+            yield SwitcherList(id="switcher-list")
 
     def on_mount(self) -> None:
         """Show all chats (in triage order) until something is typed."""
         self._fill("")
 
+    def _typed(self, value: str) -> None:
+        """The search box changed: filter in this same frame."""
+        if self.is_mounted and value != self._query:
+            self._fill(value)
+
+    def reset(
+        self, chats: Sequence[tuple[int, str, str]], extra: Callable[[int], str] | None = None
+    ) -> None:
+        """Show these chats and an empty search box (before the screen is shown again)."""
+        self._extra = extra
+        self._chats = list(chats)
+        self._lowered = [title.lower() for _, title, _ in self._chats]
+        self._shown = None
+        if self.is_mounted:
+            box = self.query_one("#switcher-input", Input)
+            self._fill("")
+            box.value = ""
+            box.focus()
+
     def _fill(self, query: str) -> None:
         """Rank chats by fuzzy match on the title."""
+        self._query = query
         options = self.query_one("#switcher-list", OptionList)
-        options.clear_options()
         if query:
             matcher = Matcher(query)
-            scored = [
-                (matcher.match(title), cid, title, extra) for cid, title, extra in self._chats
-            ]
+            candidates = self._candidates(query)
+            scored = [(matcher.match(self._chats[i][1]), i) for i in candidates]
             ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:50]
-            items = [(cid, _highlight(matcher, title), extra) for _, cid, title, extra in ranked]
+            chosen = [i for _, i in ranked]
+            items = [
+                (self._chats[i][0], _highlight(matcher, self._chats[i][1]), self._chats[i][2])
+                for i in chosen
+            ]
         else:
-            items = [(cid, Content(title), extra) for cid, title, extra in self._chats[:50]]
-        for cid, title, extra in items:
-            label = Content.assemble(title, ("  " + extra, "dim")) if extra else title
-            options.add_option(Option(label, id=str(cid)))
+            chosen = list(range(min(50, len(self._chats))))
+            items = [
+                (self._chats[i][0], Content(self._chats[i][1]), self._chats[i][2]) for i in chosen
+            ]
+        self._shown = (query, candidates) if query else None
+        if self._extra is not None:
+            items = [(cid, title, self._extra(cid)) for cid, title, _ in items]
+        options.clear_options()
+        options.add_options(
+            [
+                Option(
+                    Content.assemble(title, ("  " + extra, "dim")) if extra else title,
+                    id=str(cid),
+                )
+                for cid, title, extra in items
+            ]
+        )
         if options.option_count:
             options.highlighted = 0
 
+    def _candidates(self, query: str) -> list[int]:
+        """Chats whose title holds the query's letters in order: all the fuzzy matcher can match.
+
+        Narrowed from the last query's candidates while it is extended letter by letter.
+        """
+        letters = query.lower()  # as Textual's FuzzySearch compares
+        pool: Iterable[int] = range(len(self._chats))
+        if self._shown is not None and self._shown[0] and query.startswith(self._shown[0]):
+            pool = self._shown[1]
+        lowered = self._lowered
+        found = []
+        for index in pool:
+            title = lowered[index]
+            position = 0
+            for letter in letters:
+                position = title.find(letter, position) + 1
+                if not position:
+                    break
+            else:
+                found.append(index)
+        return found
+
     @on(Input.Changed, "#switcher-input")
     def _changed(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+        if event.value != self._query:  # normally filtered already (SearchBox)
+            self._fill(event.value)
 
     @on(Input.Submitted, "#switcher-input")
     def _submitted(self) -> None:
@@ -131,7 +387,7 @@ def _highlight(matcher: Matcher, title: str) -> Content:
     return content
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(DimmedBackground[str | None]):
     """A short list of choices (postpone durations, slots) with an optional typed value."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close", show=False)]

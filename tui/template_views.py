@@ -9,12 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tgtriage.core.sanitize import clean_line
 from tgtriage.core.templates import Library, Template, match
+from tgtriage.tui.screens import DimmedBackground
 
 Preview = Callable[[Template], str]
 
@@ -58,7 +58,7 @@ class TemplatePopup(OptionList):
         return self.templates[self.highlighted]
 
 
-class TemplatePicker(ModalScreen[Template | None]):
+class TemplatePicker(DimmedBackground[Template | None]):
     """Ctrl+T: browse templates by category with a search box and a preview for the open chat."""
 
     BINDINGS = [

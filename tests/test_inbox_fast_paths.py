@@ -1,0 +1,208 @@
+"""The paths a key takes without waiting: synchronous store reads, write-behind, the kept order."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.test_inbox import (
+    ACME,
+    ALICE,
+    BOB,
+    GLOBEX,
+    INITECH,
+    ME,
+    T0,
+    UMBRELLA,
+    Desk,
+    FakeClock,
+    msg,
+    new,
+    running_desk,
+)
+from tgtriage.core import triage
+from tgtriage.core.store import Store
+
+# ------------------------------------------------------------------ the store's synchronous reads
+
+
+async def test_messages_now_reads_what_messages_reads(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
+        await store.add_messages([msg(ACME, i, ALICE, i, f"m{i}") for i in range(1, 31)])
+        await store.add_messages([msg(GLOBEX, 1, BOB, 5, "elsewhere")])
+        assert store.messages_now(ACME.id, limit=10) == await store.messages(ACME.id, limit=10)
+        assert store.messages_now(ACME.id, before_id=12, limit=5) == await store.messages(
+            ACME.id, before_id=12, limit=5
+        )
+        assert [m.id for m in store.messages_now(ACME.id, before_id=4, limit=10)] == [1, 2, 3]
+        assert store.message_now(ACME.id, 7) == await store.message(ACME.id, 7)
+        assert store.message_now(ACME.id, 99) is None
+
+
+async def test_messages_now_sees_every_committed_write_at_once(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
+        assert store.messages_now(ACME.id) == []
+        await store.add_messages([msg(ACME, 1, ALICE, 0, "first")])
+        assert [m.text for m in store.messages_now(ACME.id)] == ["first"]
+        await store.delete_messages(ACME.id, [1])
+        assert store.messages_now(ACME.id) == []
+
+
+async def test_the_synchronous_reader_cannot_write(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
+        assert store._reader is not None
+        try:
+            store._reader.execute("DELETE FROM messages")
+        except sqlite3.OperationalError as error:
+            assert "readonly" in str(error)
+        else:
+            raise AssertionError("the screen's reader must be read-only")
+
+
+# ------------------------------------------------------------------ write-behind
+
+
+async def test_open_now_changes_the_live_state_at_once_and_the_store_next(
+    tmp_path: Path,
+) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+        await desk.feed(new(ACME, 1, ALICE, 0, "Hello"))
+        assert desk.inbox.triage[ACME.id].unread == 1
+        assert desk.inbox.open_now(ACME.id)
+        # The screen paints from this straight away...
+        assert desk.inbox.open_chat_id == ACME.id
+        assert desk.inbox.slots == {1: ACME.id}
+        assert desk.inbox.triage[ACME.id].unread == 0
+        # ...and the store has it once the queued writes ran.
+        await desk.inbox.flush_writes()
+        assert await desk.store.slots() == {1: ACME.id}
+        assert (await desk.store.load_triage())[ACME.id].unread == 0
+        assert not desk.inbox.open_now(999)
+
+
+async def test_queued_slot_writes_land_in_the_order_they_were_made(tmp_path: Path) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+        inbox = desk.inbox
+        for chat in (ACME, GLOBEX, INITECH):
+            inbox.open_now(chat.id)
+        await inbox.pin(ACME.id, 5)  # must not be overtaken by the three queued slot writes
+        inbox.open_now(UMBRELLA.id)
+        await inbox.flush_writes()
+        assert inbox.slots == {5: ACME.id, 2: GLOBEX.id, 3: INITECH.id, 1: UMBRELLA.id}
+        assert await desk.store.slots() == inbox.slots
+
+
+async def test_a_draft_typed_fast_is_stored_once_with_its_last_text(tmp_path: Path) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+        inbox, writes = desk.inbox, []
+        original = desk.store.set_draft
+
+        async def counted(chat_id: int, text: str) -> None:
+            writes.append(text)
+            await original(chat_id, text)
+
+        desk.store.set_draft = counted  # type: ignore[method-assign]
+        for text in ("h", "he", "hel", "hell", "hello"):
+            inbox.set_draft_now(ACME.id, text)
+        assert inbox.drafts[ACME.id] == "hello"
+        await inbox.flush_writes()
+        assert (await desk.store.drafts())[ACME.id] == "hello"
+        assert writes[-1] == "hello" and len(writes) <= 2  # the first may already be running
+
+
+async def test_stopping_the_inbox_makes_the_queued_writes(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    async with running_desk(path) as desk:
+        desk.inbox.open_now(GLOBEX.id)
+        desk.inbox.set_draft_now(GLOBEX.id, "half a reply")
+    async with await Store.open(path, clock=FakeClock()) as store:
+        assert await store.slots() == {1: GLOBEX.id}
+        assert await store.drafts() == {GLOBEX.id: "half a reply"}
+
+
+async def test_a_failed_background_write_is_announced(tmp_path: Path) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+
+        async def broken(chat_id: int, text: str) -> None:
+            raise OSError("disk full")
+
+        desk.store.set_draft = broken  # type: ignore[method-assign]
+        start = len(desk.recorder.calls)
+        desk.inbox.set_draft_now(ACME.id, "lost?")
+        await desk.inbox.flush_writes()
+        await desk.settle()
+        notices = desk.recorder.since(start).notices
+        assert notices == ["Could not save to the store: disk full"]
+        assert desk.inbox.drafts[ACME.id] == "lost?"  # still in the composer's state
+
+
+# ------------------------------------------------------------------ the kept order
+
+
+def _truth(desk: Desk) -> list[int]:
+    """The order computed from scratch by the triage rules."""
+    inbox = desk.inbox
+    states = [inbox.triage[c] for c in inbox.chats]
+    ordered = triage.ordered(states, inbox.now(), inbox.thresholds, inbox.elapsed)
+    return [s.chat_id for s in ordered]
+
+
+async def test_the_kept_order_follows_time_levels_and_postponements(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_desk(tmp_path / "d.sqlite3", clock=clock) as desk:
+        inbox = desk.inbox
+        await desk.feed(
+            new(ACME, 1, ALICE, 0, "first"),
+            new(GLOBEX, 1, BOB, 250, "second"),
+            new(INITECH, 1, ME, 260, "we wrote last"),
+        )
+        clock.now = T0 + 260
+        assert inbox.order() == _truth(desk)
+        assert inbox.order()[:2] == [ACME.id, GLOBEX.id]
+        # Acme crosses "due" (5 min): still first; then the order is recomputed, not stale.
+        clock.now = T0 + 301
+        assert inbox.order() == _truth(desk)
+        assert inbox.level_counts() == triage.level_counts(
+            inbox.triage.values(), inbox.now(), inbox.thresholds, inbox.elapsed
+        )
+        # Postponing Acme moves it to the bottom; when the time runs out it comes back.
+        await inbox.postpone(ACME.id, T0 + 400)
+        assert inbox.order()[-1] == ACME.id
+        assert inbox.order() == _truth(desk)
+        clock.now = T0 + 401
+        assert inbox.order() == _truth(desk)
+        assert inbox.order()[0] == ACME.id
+        assert inbox.level_counts() == (1, 1, 0, 0)  # Globex fresh, Acme due
+
+
+async def test_the_kept_order_sees_a_summary_replaced_anywhere(tmp_path: Path) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+        inbox = desk.inbox
+        await desk.feed(new(GLOBEX, 1, BOB, 0, "waiting"), new(ACME, 1, ALICE, 10, "me too"))
+        assert inbox.order()[:2] == [GLOBEX.id, ACME.id]
+        inbox.triage[GLOBEX.id] = triage.mark_handled(inbox.triage[GLOBEX.id])
+        assert inbox.order() == _truth(desk)
+        assert inbox.order()[0] == ACME.id
+        inbox.triage = dict(inbox.triage)  # a plain dict: no caching, still right
+        assert inbox.order() == _truth(desk)
+        inbox.chats.pop(GLOBEX.id)
+        inbox.triage.pop(GLOBEX.id)
+        assert GLOBEX.id not in inbox.order()
+
+
+async def test_the_kept_order_is_right_at_every_second_of_an_hour(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_desk(tmp_path / "d.sqlite3", clock=clock) as desk:
+        inbox = desk.inbox
+        await desk.feed(
+            new(ACME, 1, ALICE, 0, "first"),
+            new(GLOBEX, 1, BOB, 200, "second"),
+            new(INITECH, 1, ALICE, 890, "third"),
+        )
+        await inbox.postpone(UMBRELLA.id, T0 + 1_234)
+        for second in range(0, 3_700, 7):
+            clock.now = T0 + 890 + second
+            assert inbox.order() == _truth(desk), second
+            assert inbox.level_counts() == triage.level_counts(
+                inbox.triage.values(), inbox.now(), inbox.thresholds, inbox.elapsed
+            )

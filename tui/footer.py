@@ -1,0 +1,61 @@
+"""The key footer: Textual's Footer without the widgets it leaks on every recompose."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+
+
+class DeskFooter(Footer):
+    """Textual's Footer (8.2), which forgets the key widgets it replaces.
+
+    The Footer recomposes its keys whenever the bindings change — each focus change and each
+    modal screen — and every key it composes registers a watcher on the Footer's `compact`
+    reactive (`data_bind`). Textual drops the watchers of removed widgets only when that
+    reactive changes, which it never does here, so every recompose kept ~10 dead key widgets
+    alive: thousands over a shift, and a heap the garbage collector walks in full.
+    """
+
+    _shown: tuple[object, ...] | None = None
+
+    def _signature(self) -> tuple[object, ...]:
+        """What compose() would draw: the shown bindings, whether enabled, their tooltips."""
+        app = self.app
+        return (
+            self.show_command_palette,
+            tuple(
+                (
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    binding.group,
+                    enabled,
+                    tooltip,
+                )
+                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                if binding.show or binding.action == "command_palette"
+            ),
+        )
+
+    async def recompose(self) -> None:
+        """Recompose the keys — unless they would be the same ones (most focus changes) —
+        then let go of the watchers of the keys just removed.
+
+        A recompose mounts and styles a dozen widgets (several milliseconds) after every
+        switch, and leaves as many behind for the garbage collector.
+        """
+        if self._bindings_ready and self.is_attached:
+            signature = self._signature()
+            if signature == self._shown:
+                return
+            self._shown = signature
+        await super().recompose()
+        watchers = getattr(self, "__watchers", None)
+        if not isinstance(watchers, dict):
+            return
+        for entries in watchers.values():
+            entries[:] = [
+                (node, callback)
+                for node, callback in entries
+                if node is self or (node.is_attached and not getattr(node, "_closing", False))
+            ]
