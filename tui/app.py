@@ -37,7 +37,7 @@ from tgtriage.tui.footer import DeskFooter
 from tgtriage.tui.message_view import Styles, message_text, outbox_text
 from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text
 from tgtriage.tui.rows import RowModel, row_model
-from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from tgtriage.tui.screens import ChoiceScreen, DeskScreen, HelpScreen, SwitcherScreen
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
@@ -93,6 +93,10 @@ class DeskApp(App[int]):
         return self._inbox
 
     # ----------------------------------------------------------------- layout
+
+    def get_default_screen(self) -> Screen[object]:
+        """The desk's screen (a cheap background: see DeskScreen)."""
+        return DeskScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         """Slot strip, list | conversation + composer, status line, footer."""
@@ -284,7 +288,9 @@ class DeskApp(App[int]):
 
     # ----------------------------------------------------------------- opening chats
 
-    async def open_chat(self, chat_id: int | None, focus_composer: bool = True) -> None:
+    async def open_chat(
+        self, chat_id: int | None, focus_composer: bool = True, reveal: bool | None = None
+    ) -> None:
         """Show a chat on the right, restore its draft, and put it in the working set.
 
         Nothing here waits: the messages are read from the store synchronously (a fraction of
@@ -308,7 +314,7 @@ class DeskApp(App[int]):
             waiting_id=state.waiting_msg_id if state else None,
         )
         chat_list = self.query_one(ChatList)
-        chat_list.set_open(chat_id)
+        chat_list.set_open(chat_id, reveal)
         chat_list.update_rows({chat_id})
         composer = self.query_one(Composer)
         composer.disabled = False
@@ -475,11 +481,11 @@ class DeskApp(App[int]):
 
     async def action_next_chat(self) -> None:
         """Next chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), 1))
+        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True)
 
     async def action_prev_chat(self) -> None:
         """Previous chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), -1))
+        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True)
 
     def _current(self) -> int | None:
         """The open chat, else the one under the list cursor."""
