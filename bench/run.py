@@ -389,62 +389,6 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def gc_md(desk: dict[str, Any], exp: dict[str, Any]) -> str:
-    """The same desk session with the collector as is, and with gc.freeze() + higher thresholds."""
-    lines = [
-        "| figure | as shipped | gc.freeze() + set_threshold(20000, 20, 100) after mount |",
-        "|---|---|---|",
-    ]
-    for name, label in (
-        ("switch_enter", "switch (Enter) → painted"),
-        ("slot", "slot → painted"),
-        ("next_waiting", "next waiting → painted"),
-    ):
-        cells = []
-        for run in (desk, exp):
-            firsts = _firsts(run["keys"][name])
-            cells.append(
-                f"p50 {_ms(percentile(firsts, 50))}, p95 {_ms(_p95(firsts))}"
-                f" (n={len(firsts)}; GC p95 {_ms(_p95(_firsts(run['keys'][name], 'gc')))})"
-            )
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
-    for key, label in (
-        ("switcher_typing", "switcher keystroke"),
-        ("template_popup", "popup keystroke"),
-    ):
-        cells = [
-            f"p95 {_ms(_p95(run['keys'][key]))}" for run in (desk, exp) if run["keys"].get(key)
-        ]
-        if len(cells) == 2:
-            lines.append(f"| {label} → painted | {cells[0]} | {cells[1]} |")
-    lines.append(
-        "| burst painted / worst stall | "
-        + " | ".join(
-            f"{run['burst']['painted_s']:.3f} s / {run['burst']['worst_stall_ms']:.0f} ms"
-            for run in (desk, exp)
-        )
-        + " |"
-    )
-    lines.append(
-        "| idle CPU | "
-        + " | ".join(f"{run['idle']['cpu_ms_per_s']:.1f} ms/s" for run in (desk, exp))
-        + " |"
-    )
-    lines.append(
-        "| collections (whole session) | "
-        + " | ".join(
-            "; ".join(
-                f"{g} {v['count']:.0f}× longest {v['max_ms']:.0f} ms"
-                for g, v in sorted((run.get("gc") or {}).items())
-            )
-            for run in (desk, exp)
-        )
-        + " |"
-    )
-    lines.append(f"| peak RSS | {desk['rss_peak_mb']:.0f} MB | {exp['rss_peak_mb']:.0f} MB |")
-    return "\n".join(lines)
-
-
 def breakdown_md(diag: dict[str, Any]) -> str:
     """Median time per step per key press, from the instrumented pass."""
     parts = []
@@ -697,17 +641,6 @@ def main() -> int:
                 5.0,
                 phases=True,
             )
-            print("GC experiment (gc.freeze() + higher thresholds after mount) …", flush=True)
-            diag["gc_experiment"] = run_desk(
-                store,
-                desk_env,
-                work / "desk-gc.json",
-                max(10, presses // 3),
-                burst,
-                5.0,
-                phases=False,
-                gc_mode="tuned",
-            )
 
         info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print()
@@ -799,7 +732,8 @@ def write_results(
         "lateness is the longest the event loop was blocked, i.e. the worst frame.",
         "- **Cold start** (`bench/cold_start.py`): a whole `python -m bench.cold_start` process in a real 120×35 pty "
         "(Textual's Linux driver writing to it). It does what `tgtriage.cli` does for the desk (imports `tgtriage.cli`, "
-        "loads config and keymap, sets up logging, opens the store, `Inbox.load_cached()`, `DeskApp`) with the cache "
+        "pauses the collector with `cli.pause_for_startup()`, loads config and keymap, sets up logging, imports the desk "
+        "with `cli.desk_modules()`, opens the store, `Inbox.load_cached()`, `DeskApp`) with the cache "
         "source, because the CLI has no flag to open the desk on an existing store without a network source. The "
         "clock runs from just before exec (CLOCK_MONOTONIC in the parent) to the first frame painted after the cache "
         "has loaded. One unmeasured warm-up run first.",
@@ -826,17 +760,19 @@ def write_results(
             breakdown_md(diag),
             "",
         ]
-    if diag is not None and diag.get("gc_experiment"):
+    full = desk.get("gc_full") or []
+    if full:
+        pauses = sorted(c["ms"] for c in full)
         lines += [
-            "## Garbage collection (an experiment, not the product's behaviour)",
+            "## Garbage collection (the desk's policy, tui/heap.py)",
             "",
-            "Every Textual `Strip` carries seven small caches, and re-wrapping a conversation makes "
-            "thousands of them per key, so the cyclic collector runs often and its full (gen2) passes "
-            "walk a heap of ~150–230k objects. The same desk session once more, with `gc.freeze()` and "
-            "`gc.set_threshold(20000, 20, 100)` applied after the first paint "
-            f"({len(diag['gc_experiment']['keys']['slot'])} presses per key):",
-            "",
-            gc_md(desk, diag["gc_experiment"]),
+            "No collections while the desk loads; the start-up heap (~90k objects) is frozen after "
+            "the first frame; a middle or full collection that the next allocations would set off is "
+            "run right after a frame is painted, and a full collection freezes what survives it, so "
+            "the next one walks only what is new. Full collections in the measured session "
+            f"({len(full)}; seconds into the session: pause): "
+            + ", ".join(f"{c['at_s']:.0f} s: {c['ms']:.0f} ms" for c in full)
+            + f". Median {statistics.median(pauses):.0f} ms, longest {pauses[-1]:.0f} ms.",
             "",
         ]
     lines += [

@@ -739,12 +739,19 @@ class Inbox:
         return (counts[0], counts[1], counts[2], counts[3])
 
     def next_waiting(self, exclude: int | None = None) -> int | None:
-        """The chat that has waited longest (highest level first), other than `exclude`."""
-        states = (self.triage[c] for c in self.chats if c in self.triage)
-        best = triage.longest_waiting(
-            states, self.now(), self.configured_targets, exclude, self.elapsed
-        )
-        return best.chat_id if best else None
+        """The chat that has waited longest (highest level first), other than `exclude`.
+
+        The first awaiting chat of the kept order (awaiting chats sort first, by level and
+        age: the same rule as triage.longest_waiting), not a walk over every chat.
+        """
+        now = self.now()
+        for chat_id in self._ordered(now)[2]:
+            state = self.triage[chat_id]
+            if not triage.is_awaiting(state, now):
+                return None
+            if chat_id != exclude:
+                return chat_id
+        return None
 
     def neighbour(self, chat_id: int | None, step: int) -> int | None:
         """The chat `step` places away from `chat_id` in list order (wrapping)."""

@@ -474,3 +474,54 @@ async def test_the_switcher_list_draws_options_as_option_list_does(tmp_path: Pat
                 assert cells(ours) == cells(theirs), label.plain
                 assert [s._segments for s in ours] == [s._segments for s in theirs]
         await pilot.press("escape")
+
+
+async def test_the_line_scrollbar_repaints_every_row_the_thumb_leaves(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk, size=(100, 30)) as pilot:
+        bar = desk.app.query_one(ChatList).vertical_scrollbar
+        assert isinstance(bar, LineScrollBar)
+        steps = [(40, 0), (40, 5), (40, 9.5), (300, 9.5), (300, 120), (300, 270), (45, 2)]
+        for virtual, position in steps * 2:
+            bar.window_virtual_size = virtual
+            bar.position = position
+            await pilot.pause()
+            region = bar.size.region
+            painted = [bar._styles_cache._cache.get(y) for y in range(region.height)]
+            ScrollBar.refresh(bar)  # everything, as the stock widget would
+            fresh = bar.render_lines(region)
+            assert cells([p for p in painted if p is not None]) == cells(fresh), (virtual, position)
+
+
+async def test_the_list_stays_on_the_queue_until_the_engineer_goes_back_to_it(
+    tmp_path: Path,
+) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk, size=(100, 14)) as pilot:
+        app = desk.app
+        chat_list = app.query_one(ChatList)
+        visible = chat_list.size.height
+        far = chat_list.chat_ids[-1]  # below the visible rows
+        assert chat_list.chat_ids.index(far) >= visible
+        await app.inbox.pin(far, 9)
+        await settle(pilot)
+        await pilot.press("ctrl+n")  # the composer has focus from here on
+        await settle(pilot)
+        top = chat_list.scroll_y
+        await pilot.press("alt+9")
+        await settle(pilot)
+        assert app.inbox.open_chat_id == far
+        assert chat_list.scroll_y == top, "opening a slot leaves the list where it was"
+        await pilot.press("escape")  # back to the list: it shows the open chat
+        await settle(pilot)
+        assert chat_list.scroll_y > top
+        title = app.inbox.chats[far].title
+        assert any(title in line for line in screen_text(app).splitlines())
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        chat_list.scroll_home(animate=False, immediate=True)
+        for _ in range(visible + 2):  # walking the list order follows it
+            await pilot.press("alt+down")
+        await settle(pilot)
+        index = chat_list.chat_ids.index(app.inbox.open_chat_id or 0)
+        assert chat_list.scroll_y <= index < chat_list.scroll_y + visible

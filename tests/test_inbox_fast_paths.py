@@ -206,3 +206,67 @@ async def test_the_kept_order_is_right_at_every_second_of_an_hour(tmp_path: Path
             assert inbox.level_counts() == triage.level_counts(
                 inbox.triage.values(), inbox.now(), inbox.thresholds, inbox.elapsed
             )
+
+
+async def test_chats_summaries_and_users_read_back_equal_to_what_was_written(
+    tmp_path: Path,
+) -> None:
+    from tgtriage.core.models import Chat, ChatTriage, Status, User
+
+    chats = [
+        ACME,
+        Chat(id=7, title="Private · Ann", kind="private", username="ann", folder_ids=(1, 2)),
+    ]
+    states = [
+        ChatTriage(chat_id=ACME.id),
+        ChatTriage(
+            chat_id=7,
+            last_msg_id=9,
+            waiting_since=T0,
+            status=Status.POSTPONED,
+            postponed_until=T0 + 60,
+            reopened=True,
+            ticket="JIRA-1",
+            levels_override=(60, 120, 180),
+        ),
+    ]
+    users = [ALICE, BOB, User(id=5, username="bot", bot=True)]
+    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
+        await store.upsert_chats(chats)
+        await store.save_triage(states)
+        await store.upsert_users(users)
+        assert await store.all_chats() == sorted(chats, key=lambda c: c.id)
+        assert await store.load_triage() == {s.chat_id: s for s in states}
+        assert await store.users() == {u.id: u for u in users}
+        for read in (await store.all_chats(), (await store.load_triage()).values()):
+            for model in read:
+                assert model == type(model).model_validate(model.model_dump())
+                assert hash(model) == hash(type(model).model_validate(model.model_dump()))
+
+
+async def test_next_waiting_is_the_first_awaiting_chat_of_the_kept_order(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_desk(tmp_path / "d.sqlite3", clock=clock) as desk:
+        inbox = desk.inbox
+
+        def truth(exclude: int | None) -> int | None:
+            best = triage.longest_waiting(
+                (inbox.triage[c] for c in inbox.chats),
+                inbox.now(),
+                inbox.configured_targets,
+                exclude,
+                inbox.elapsed,
+            )
+            return best.chat_id if best else None
+
+        assert inbox.next_waiting() is None
+        await desk.feed(
+            new(ACME, 1, ALICE, 0, "a"),
+            new(GLOBEX, 1, BOB, 100, "b"),
+            new(INITECH, 1, BOB, 50, "c"),
+        )
+        await inbox.postpone(INITECH.id, T0 + 2_000)
+        for second in (100, 400, 950, 1_999, 2_001, 4_000):
+            clock.now = T0 + second
+            for exclude in (None, ACME.id, GLOBEX.id, INITECH.id):
+                assert inbox.next_waiting(exclude) == truth(exclude), (second, exclude)

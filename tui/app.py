@@ -59,7 +59,7 @@ from tgtriage.tui.message_view import (
 from tgtriage.tui.note_view import mark_tickets, with_notes
 from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text, view_bar_text
 from tgtriage.tui.rows import RowModel, row_model
-from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from tgtriage.tui.screens import ChoiceScreen, DeskScreen, HelpScreen, SwitcherScreen
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
@@ -125,6 +125,10 @@ class DeskApp(App[int]):
         return self._inbox
 
     # ----------------------------------------------------------------- layout
+
+    def get_default_screen(self) -> Screen[object]:
+        """The desk's screen (a cheap background: see DeskScreen)."""
+        return DeskScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         """Slot strip, list | conversation + composer, status line, footer."""
@@ -376,7 +380,9 @@ class DeskApp(App[int]):
 
     # ----------------------------------------------------------------- opening chats
 
-    async def open_chat(self, chat_id: int | None, focus_composer: bool = True) -> None:
+    async def open_chat(
+        self, chat_id: int | None, focus_composer: bool = True, reveal: bool | None = None
+    ) -> None:
         """Show a chat on the right, restore its draft, and put it in the working set.
 
         Nothing here waits: the messages are read from the store synchronously (a fraction of
@@ -400,7 +406,7 @@ class DeskApp(App[int]):
             waiting_id=state.waiting_msg_id if state else None,
         )
         chat_list = self.query_one(ChatList)
-        chat_list.set_open(chat_id)
+        chat_list.set_open(chat_id, reveal)
         chat_list.update_rows({chat_id})
         composer = self.query_one(Composer)
         composer.disabled = False
@@ -609,11 +615,11 @@ class DeskApp(App[int]):
 
     async def action_next_chat(self) -> None:
         """Next chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), 1))
+        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True)
 
     async def action_prev_chat(self) -> None:
         """Previous chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), -1))
+        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True)
 
     def _current(self) -> int | None:
         """The open chat, else the one under the list cursor."""

@@ -104,20 +104,23 @@ class ChatList(ScrollView, can_focus=True):
                 self._models.pop(chat_id, None)
                 self._forget(chat_id)
 
-    def set_open(self, chat_id: int | None) -> None:
+    def set_open(self, chat_id: int | None, reveal: bool | None = None) -> None:
         """Mark which chat is open on the right, and move the cursor to it.
 
-        Only the rows that change are repainted (the old and new open row, the old and new
-        cursor row) unless the list has to scroll to show the chat.
+        The list scrolls to the chat when it has focus or when asked to (`reveal`: walking
+        the list with Alt+↓/↑); a chat opened from a slot, Ctrl+N or the switcher leaves the
+        list on the queue the engineer was watching, and it scrolls to the cursor once it is
+        focused again. Only the rows that change are repainted unless it scrolls.
         """
         before = {self.cursor, *self._indexes_of(self.open_chat_id)}
         self.open_chat_id = chat_id
         if chat_id is not None and chat_id in self.chat_ids:
             self.cursor = self.chat_ids.index(chat_id)
-            top = int(self.scroll_y)
-            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
-            if int(self.scroll_y) != top:
-                return  # scrolled: the whole list repaints anyway
+            if self.has_focus if reveal is None else reveal:
+                top = int(self.scroll_y)
+                self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
+                if int(self.scroll_y) != top:
+                    return  # scrolled: the whole list repaints anyway
         for index in before | {self.cursor}:
             self._refresh_index(index)
 
@@ -286,7 +289,9 @@ class ChatList(ScrollView, can_focus=True):
             self.post_message(self.Chosen(chat_id))
 
     def on_focus(self) -> None:
-        """The cursor shows only while the list has focus."""
+        """The cursor shows only while the list has focus (scrolled into view)."""
+        if 0 <= self.cursor < len(self.chat_ids):
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
         self.refresh()
 
     def on_blur(self) -> None:

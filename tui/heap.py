@@ -52,7 +52,7 @@ def collect_if_due() -> str | None:
         gc.collect(2)
         gc.freeze()
         return "full"
-    if young_runs >= threshold1:
+    if young_runs >= max(1, threshold1 // 2):  # half-way: a busy key could reach it alone
         gc.collect(1)
         return "middle"
     return None

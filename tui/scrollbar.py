@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Self
 
 from rich.color import Color
@@ -27,6 +28,7 @@ class LineScrollBar(ScrollBar):
         super().__init__(vertical=vertical, name=name, thickness=thickness)
         self._bar_key: tuple[object, ...] | None = None
         self._bar_lines: list[Strip] = []
+        self._thumb: tuple[object, int, int] | None = None
 
     def refresh(
         self,
@@ -35,22 +37,47 @@ class LineScrollBar(ScrollBar):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        """Repaint only the lines of the bar that change (the thumb moved a few cells)."""
+        """Repaint only the rows the thumb covered or covers now (a few cells of a switch).
+
+        Which rows those are follows from the bar's geometry alone (ScrollBarRender's own
+        arithmetic), so nothing is drawn here: the lines are built once, at the next paint.
+        """
         if regions or layout or recompose or not repaint or self._bar_key is None:
+            self._thumb = None
             return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-        old = self._bar_lines
-        if not self._build(force=True):
-            return super().refresh()
-        new = self._bar_lines
+        old, new = self._thumb, self._thumb_rows()
+        self._thumb = new
+        if old is None or new is None or old[0] != new[0]:
+            return super().refresh()  # a new size or a style (hover, grab): all of it
+        rows = set(range(old[1], old[2] + 1)) | set(range(new[1], new[2] + 1))
         width = self.size.width
-        changed = [
-            Region(0, y, width, 1)
-            for y in range(max(len(old), len(new)))
-            if y >= len(old) or y >= len(new) or old[y] != new[y]
-        ]
+        height = self.size.height
+        changed = [Region(0, y, width, 1) for y in sorted(rows) if 0 <= y < height]
         if changed:
             super().refresh(*changed)
         return self
+
+    def _thumb_rows(self) -> tuple[object, int, int] | None:
+        """(what else the bar depends on, first row, last row) of the thumb; (…, 0, -1) for none.
+
+        The same arithmetic as ScrollBarRender.render_bar: the rows from the one holding the
+        thumb's start to the one holding its end (both may be partial glyphs).
+        """
+        if not self.vertical:
+            return None
+        virtual = self.window_virtual_size
+        window = self.window_size if self.window_size < virtual else 0
+        virtual, window = ceil(virtual), ceil(window)
+        size = self.size.height
+        basis = (self.size, bool(self.grabbed), self.mouse_over)
+        if not (window and size and virtual and size != virtual):
+            return basis, 0, -1
+        bars = len(ScrollBarRender.VERTICAL_BARS)
+        thumb = max(1, window / (virtual / size))
+        offset = (size - thumb) * (self.position / (virtual - window))
+        start = int(offset * bars)
+        end = start + ceil(thumb * bars)
+        return basis, max(0, start) // bars, max(0, end) // bars
 
     def render_line(self, y: int) -> Strip:
         """Line `y` of the bar (the bar is built once per change, not once per line)."""
@@ -61,7 +88,7 @@ class LineScrollBar(ScrollBar):
             return self._bar_lines[y]
         return Strip.blank(self.size.width)
 
-    def _build(self, force: bool = False) -> bool:
+    def _build(self) -> bool:
         """Build the bar's lines; False where this does not apply (the stock path draws)."""
         renderable = self.render()
         if not self.vertical or not isinstance(renderable, ScrollBarRender):
@@ -76,8 +103,8 @@ class LineScrollBar(ScrollBar):
             renderable.position,
             renderable.style,
         )
-        if not force:
-            self._dirty_regions.clear()
+        self._dirty_regions.clear()
+        self._thumb = self._thumb_rows()
         if key == self._bar_key:
             return True
         style = renderable.style
