@@ -31,11 +31,13 @@ from tests.desk_harness import (
 )
 from tgtriage.core import events as ev
 from tgtriage.core.models import Message
+from tgtriage.core.store import Note
 from tgtriage.core.triage import Role
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation, _wrap, _wrap_rich
 from tgtriage.tui.message_view import Styles, message_text
+from tgtriage.tui.note_view import note_text, with_notes
 from tgtriage.tui.rows import RowModel
 from tgtriage.tui.scrollbar import LineScrollBar
 
@@ -81,9 +83,14 @@ BODIES = st.lists(st.tuples(WORDS, st.sampled_from(["", " ", "   "])), max_size=
 
 
 @settings(max_examples=300, deadline=None)
-@given(body=BODIES, width=st.integers(min_value=1, max_value=100), quote=st.booleans())
+@given(
+    body=BODIES,
+    width=st.integers(min_value=1, max_value=100),
+    quote=st.booleans(),
+    note=st.one_of(st.none(), BODIES),
+)
 def test_the_fast_wrap_lays_a_message_out_exactly_as_rich_does(
-    body: str, width: int, quote: bool
+    body: str, width: int, quote: bool, note: str | None
 ) -> None:
     message = Message(chat_id=1, id=5, date=1_709_634_000, sender_id=7, text=body, reply_to=3)
     text = message_text(
@@ -95,9 +102,40 @@ def test_the_fast_wrap_lays_a_message_out_exactly_as_rich_does(
         5,
         Styles(),
     )
+    if note is not None:
+        text = with_notes(text, [], [Note(id=1, chat_id=1, date=0, author="Alex", text=note)])
     base = Style(color="#e0e0e0", bgcolor="#121212")
     ours = _wrap(text.copy(), CONSOLE, width, base)
     assert cells(ours) == cells(_wrap_rich(text, CONSOLE, width, base))
+
+
+def _plain(lines: list[list[Segment]]) -> list[str]:
+    """Each wrapped line as the text a user reads (padding stripped)."""
+    return ["".join(seg.text for seg in line).rstrip() for line in lines]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_wrapped_message_stays_indented_under_its_sender(fast: bool) -> None:
+    body = "the backup of db-main failed again tonight and the restore is stuck at ninety percent"
+    message = Message(chat_id=1, id=5, date=1_709_634_000, sender_id=7, text=body + "\tok")
+    text = message_text(message, "Lena", Role.CUSTOMER, False, lambda _: None, None, Styles())
+    if fast:  # the fast path does not take tabs; without one it must lay out the same
+        message = message.model_copy(update={"text": body + " ok"})
+        text = message_text(message, "Lena", Role.CUSTOMER, False, lambda _: None, None, Styles())
+    lines = _plain((_wrap if fast else _wrap_rich)(text, CONSOLE, 30))
+    assert lines[0].startswith("Lena")
+    body_lines = [line for line in lines[1:] if line]
+    assert len(body_lines) >= 3
+    assert all(line.startswith("  ") and line[2] != " " for line in body_lines)
+    assert " ".join(" ".join(body_lines).split()) == body + " ok"  # Rich expands the tab
+
+
+def test_a_wrapped_note_keeps_its_bar() -> None:
+    note = Note(chat_id=1, id=1, author="Alex", date=1_709_634_000, text="restore " * 12)
+    lines = _plain(_wrap(note_text(note), CONSOLE, 30))
+    body_lines = [line for line in lines if "restore" in line]
+    assert len(body_lines) >= 3
+    assert all(line.startswith("▌ restore") for line in body_lines)
 
 
 # ------------------------------------------------------------------ the lazy conversation

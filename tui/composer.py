@@ -18,7 +18,7 @@ from textual.widgets.text_area import Selection
 from tgtriage.core.templates import FIELD_OPEN, next_field, previous_field
 from tgtriage.tui.keymap import ALT_DIGIT_CHARACTER_KEYS
 
-REPLY_PLACEHOLDER = "Write a reply — Enter sends, Ctrl+J new line, Alt+N note, Esc back to the list"
+REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"
 NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
 BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout

@@ -35,9 +35,7 @@ def slots_text(inbox: Inbox, width: int) -> Text:
     """'1 Acme · Support  2 Globex…' — the working set, open one highlighted."""
     text = Text()
     if not inbox.slots:
-        text.append(
-            " Working set is empty: opening a chat puts it in slot 1–0 (Alt+1 … Alt+0)", "dim"
-        )
+        text.append(" Working set is empty: chats you open take slots 1–10 (Alt+1 … Alt+0)", "dim")
         return text
     room = max(8, (width // max(1, len(inbox.slots))) - 4)
     for slot in sorted(inbox.slots):
