@@ -86,44 +86,74 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
+_PATCH_AT_MOST = 16  # changed summaries re-placed one by one; more, and the order is sorted anew
+_MANY = object()  # in a _Tracked change log: a change of more than one key at once
+_LOG_KEEP = 256  # changes a _Tracked remembers by key
+
+
 class _Tracked(dict[_K, _V]):
-    """A dict that counts its changes, so a result computed from it can be reused until then."""
+    """A dict that counts its changes, so a result computed from it can be reused until then,
+    and remembers which keys its recent changes touched, so that result can be patched."""
 
     version = 0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """A tracked dict with an empty change log."""
+        super().__init__(*args, **kwargs)
+        self._log: list[object] = []  # the key changed at each version after _log_base
+        self._log_base = 0
+
+    def changed_since(self, version: int) -> set[_K] | None:
+        """The keys changed after `version`, or None when that is not known any more."""
+        if version < self._log_base or version > self.version:
+            return None
+        changes = self._log[version - self._log_base :]
+        if _MANY in changes:
+            return None
+        return set(changes)  # type: ignore[arg-type]
+
+    def _count(self, key: object) -> None:
+        """Count a change of `key` (or of many, `_MANY`)."""
+        self.version += 1
+        log = self._log
+        log.append(key)
+        if len(log) > 2 * _LOG_KEEP:
+            del log[:_LOG_KEEP]
+            self._log_base += _LOG_KEEP
+
     def __setitem__(self, key: _K, value: _V) -> None:
         """Set, and count the change."""
-        self.version += 1
+        self._count(key)
         super().__setitem__(key, value)
 
     def __delitem__(self, key: _K) -> None:
         """Delete, and count the change."""
-        self.version += 1
+        self._count(key)
         super().__delitem__(key)
 
     def pop(self, key: _K, *default: Any) -> Any:
         """Pop, and count the change."""
-        self.version += 1
+        self._count(key)
         return super().pop(key, *default)
 
     def popitem(self) -> tuple[_K, _V]:
         """Pop an item, and count the change."""
-        self.version += 1
+        self._count(_MANY)
         return super().popitem()
 
     def setdefault(self, key: _K, default: Any = None) -> Any:
         """Setdefault, and count the change."""
-        self.version += 1
+        self._count(key)
         return super().setdefault(key, default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Update, and count the change."""
-        self.version += 1
+        self._count(_MANY)
         super().update(*args, **kwargs)
 
     def clear(self) -> None:
         """Clear, and count the change."""
-        self.version += 1
+        self._count(_MANY)
         super().clear()
 
 
@@ -610,6 +640,10 @@ class Inbox:
             self.elapsed,
         )
         cached = self._order
+        if cached is not None and not _same_basis(cached[0], basis):
+            patched = self._patched_order(cached, basis, now)
+            if patched is not None:
+                return patched
         if cached is not None and _same_basis(cached[0], basis):
             if self._order_checked_at <= now < self._order_valid_until:
                 return cached
@@ -635,6 +669,59 @@ class Inbox:
         self._order = (basis, facts, ordered)
         self._order_checked_at = now
         self._order_valid_until = self._next_fact_change(facts, now)
+        return self._order
+
+    def _patched_order(
+        self,
+        cached: tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]],
+        basis: tuple[Any, ...],
+        now: int,
+    ) -> tuple[tuple[Any, ...], tuple[tuple[int, Any], ...], list[int]] | None:
+        """The cached order with only the few summaries changed since re-placed, or None
+        when a full sort is needed (chats or settings changed, many summaries, time moved).
+
+        Opening a chat or marking it handled changes one summary; sorting all 1,000 chats
+        again for it was a few milliseconds of the key's frame.
+        """
+        old = cached[0]
+        states = self.triage
+        if (
+            old[0] is not basis[0]
+            or old[1] != basis[1]
+            or old[1] is None
+            or old[2] is not states
+            or old[4:] != basis[4:]
+            or not isinstance(states, _Tracked)
+            or not (self._order_checked_at <= now < self._order_valid_until)
+        ):
+            return None
+        changed = states.changed_since(old[3])
+        if changed is None or len(changed) > _PATCH_AT_MOST:
+            return None
+        ids, keys = list(cached[2]), list(self._order_keys)
+        for chat_id in changed:
+            if chat_id in ids:
+                index = ids.index(chat_id)
+                del ids[index], keys[index]
+        for chat_id in changed:
+            if chat_id in states and chat_id in self.chats:
+                key = self._order_key(chat_id, now)
+                index = bisect_left(keys, key)
+                ids.insert(index, chat_id)
+                keys.insert(index, key)
+        facts = tuple(fact for fact in cached[1] if fact[0] not in changed) + tuple(
+            (chat_id, self._time_fact(chat_id, now))
+            for chat_id in sorted(changed)
+            if chat_id in states
+            and chat_id in self.chats
+            and (
+                states[chat_id].waiting_since is not None
+                or triage.reminder_at(states[chat_id]) is not None
+            )
+        )
+        self._order_keys = keys
+        self._order = (basis, facts, ids)
+        self._order_valid_until = min(self._order_valid_until, self._next_fact_change(facts, now))
         return self._order
 
     def _order_key(self, chat_id: int, now: int) -> tuple[int, int, int, int]:

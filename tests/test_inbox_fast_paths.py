@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from tests.test_inbox import (
     GLOBEX,
     INITECH,
     ME,
+    PRIVATE,
     T0,
     UMBRELLA,
     Desk,
@@ -270,3 +272,43 @@ async def test_next_waiting_is_the_first_awaiting_chat_of_the_kept_order(tmp_pat
             clock.now = T0 + second
             for exclude in (None, ACME.id, GLOBEX.id, INITECH.id):
                 assert inbox.next_waiting(exclude) == truth(exclude), (second, exclude)
+
+
+async def test_the_kept_order_re_placed_chat_by_chat_equals_a_full_sort(tmp_path: Path) -> None:
+    """Random customer messages, replies, handled marks, opens, postponements and clock moves:
+    after each, the order (patched for the chats that changed) is the order sorted anew."""
+    clock = FakeClock()
+    chats = [ACME, GLOBEX, INITECH, UMBRELLA, PRIVATE]
+    async with running_desk(tmp_path / "d.sqlite3", clock=clock) as desk:
+        inbox = desk.inbox
+        rng = random.Random(7)
+        ids = dict.fromkeys((c.id for c in chats), 0)
+        patched = 0
+        patch = inbox._patched_order
+
+        def counted(*args: object) -> object:
+            nonlocal patched
+            result = patch(*args)  # type: ignore[arg-type]
+            patched += result is not None
+            return result
+
+        inbox._patched_order = counted  # type: ignore[method-assign,assignment]
+        for step in range(300):
+            chat = rng.choice(chats)
+            ids[chat.id] += 1
+            at = int(clock.now) - T0
+            action = rng.randrange(6)
+            if action == 0:
+                await desk.feed(new(chat, ids[chat.id], rng.choice([ALICE, BOB]), at, "help"))
+            elif action == 1:
+                await desk.feed(new(chat, ids[chat.id], ME, at, "on it"))
+            elif action == 2 and chat.id in inbox.triage:
+                await inbox.mark_handled(chat.id)
+            elif action == 3 and chat.id in inbox.triage:
+                inbox.open_now(chat.id)
+            elif action == 4 and chat.id in inbox.triage:
+                await inbox.postpone(chat.id, int(clock.now) + rng.choice([30, 400, 4000]))
+            else:
+                clock.now += rng.choice([1, 59, 301, 900, 3600])
+            assert inbox.order() == _truth(desk), step
+        assert patched > 50  # the patch path was taken, not only full sorts
