@@ -48,7 +48,7 @@ from tgtriage.core.config import Config
 from tgtriage.core.inbox import Changes, Inbox
 from tgtriage.core.models import Message
 from tgtriage.core.store import Store
-from tgtriage.tui.composer import Composer
+from tgtriage.tui.composer import BLINK_FOR, Composer
 from tgtriage.tui.keymap import ALT_DIGIT_KEYS
 from tgtriage.tui.screens import SwitcherScreen
 from tgtriage.tui.template_views import TemplatePopup
@@ -507,6 +507,10 @@ async def run(
             result["open_chat_log_ms"] = [s * 1000 for kind, s in app.paint_log if kind == "open"]
             result["burst"] = await bench_burst(app, pilot, burst, rng)
             result["idle"] = await bench_idle(app, idle)
+            # The same desk left alone longer: the composer's cursor has stopped blinking
+            # (BLINK_FOR after the last key), so only the 1 s timers remain.
+            await asyncio.sleep(max(0.0, BLINK_FOR - idle))  # a short idle: wait out the blink
+            result["idle_quiet"] = await bench_idle(app, idle)
             result["chats"] = len(app.inbox.chats)
             result["paints"] = len(app.paints)
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
