@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.color import Color as RichColor
+from textual.color import Color
 from textual.command import CommandList, CommandPalette
 from textual.widgets import OptionList
 
@@ -613,6 +615,11 @@ async def test_untrusted_titles_and_messages_are_shown_literally_and_do_not_quit
         assert not app._exit, "clicking the text did not quit"
 
 
+def brightness(color: RichColor) -> float:
+    """A Rich colour's brightness, 0 (black) … 1 (white)."""
+    return Color.from_rich_color(color).brightness
+
+
 async def test_no_color_at_80x24_renders_every_level_mark(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -643,6 +650,19 @@ async def test_no_color_at_80x24_renders_every_level_mark(
             assert any(line[:4].count(mark) for line in lines[1:-2]), f"no {mark} row"
         assert "waiting:" in lines[-2]
         assert app.export_screenshot()
+        # Every character drawn is a grey far enough from its background to be read.
+        faint = []
+        for y, strip in enumerate(app.screen._compositor.render_strips(app.size)):
+            for text, style, _ in strip:
+                if style is None or style.color is None or not text.strip():
+                    continue
+                fore, back = style.color, style.bgcolor or style.color
+                if style.reverse:
+                    fore, back = back, fore
+                gap = abs(Color.from_rich_color(fore).brightness - brightness(back))
+                if gap < 0.35:
+                    faint.append((y, text.strip(), round(gap, 2)))
+        assert not faint, f"hard to read under NO_COLOR: {faint[:8]}"
 
 
 async def test_a_reply_left_unsent_by_a_crash_is_sent_after_restart(tmp_path: Path) -> None:

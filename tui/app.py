@@ -56,6 +56,7 @@ from tgtriage.tui.message_view import (
     message_text,
     outbox_text,
 )
+from tgtriage.tui.no_color import use_readable_no_color
 from tgtriage.tui.note_view import mark_tickets, with_notes
 from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text, view_bar_text
 from tgtriage.tui.rows import RowModel, row_model
@@ -91,6 +92,7 @@ class DeskApp(App[int]):
         url_opener: UrlOpener | None = None,
     ) -> None:
         super().__init__()
+        use_readable_no_color(self)
         self._terminal_write = terminal_write
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.url_opener = url_opener or UrlOpener(self.env)

@@ -38,6 +38,7 @@ from tgtriage.core.telegram_login import (
 )
 from tgtriage.tui import keymap as km
 from tgtriage.tui.login_qr import QrCode
+from tgtriage.tui.no_color import use_readable_no_color
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +454,7 @@ class LoginApp(App[User | None]):
         preload: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        use_readable_no_color(self)
         self.login = login
         self.user_keymap = dict(keymap or {})
         self.screen_clock = clock
