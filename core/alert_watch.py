@@ -10,6 +10,7 @@ from tgtriage.core import triage
 from tgtriage.core.alerts import Alert, Moment, Seen, channels_for, decide
 from tgtriage.core.config import Channel, Config
 from tgtriage.core.inbox import Inbox
+from tgtriage.core.models import ChatTriage
 from tgtriage.core.notify import DesktopNotifier, TerminalNotifier
 
 
@@ -23,6 +24,7 @@ class AlertWatcher:
         self.started_at = inbox.now() if started_at is None else started_at
         self._seen: dict[int, Seen] = {}
         self._at_start: dict[tuple[int, int, triage.Targets], triage.Level] = {}
+        self._quiet: dict[int, tuple[ChatTriage, int]] = {}  # chat → (state, next check)
 
     def _level_at_start(self, chat_id: int, state_since: int) -> triage.Level | None:
         """The level a wait that began at `state_since` had when the desk started."""
@@ -47,6 +49,9 @@ class AlertWatcher:
                 continue
             if state.waiting_since is None and triage.reminder_at(state) is None:
                 continue  # nothing here can alert; a new wait resets the memory anyway
+            quiet = self._quiet.get(chat_id)
+            if quiet is not None and quiet[0] is state and now < quiet[1]:
+                continue  # the same summary, and no level or reminder moment reached yet
             level_now = None if triage.is_parked(state, now) else inbox.level(chat_id, now)
             at_start = (
                 self._level_at_start(chat_id, state.waiting_since)
@@ -57,9 +62,30 @@ class AlertWatcher:
             found, seen = decide(state, chat.title, moment, self._seen.get(chat_id, Seen()))
             self._seen[chat_id] = seen
             alerts.extend(found)
+            self._quiet[chat_id] = (state, self._next_moment(chat_id, state, now))
         if len(self._at_start) > 4096:
             self._at_start.clear()
+        if len(self._quiet) > 2 * len(inbox.triage) + 64:
+            self._quiet.clear()
         return alerts
+
+    def _next_moment(self, chat_id: int, state: ChatTriage, now: int) -> int:
+        """The first second at which the same summary could alert: its wait reaching the next
+        level, or its reminder (postponement end, due date). Every second under business
+        hours, whose clock bends time."""
+        if self.inbox.elapsed is not triage.wall_elapsed:
+            return now + 1
+        soonest = now + 3600
+        at = triage.reminder_at(state)
+        if at is not None and at > now:
+            soonest = min(soonest, at)
+        if state.waiting_since is not None:
+            waited = now - state.waiting_since
+            for threshold in self.inbox.thresholds_for(chat_id):
+                if threshold > waited:
+                    soonest = min(soonest, state.waiting_since + threshold)
+                    break
+        return max(now + 1, soonest)
 
 
 Toast = Callable[[Alert], None]

@@ -75,7 +75,6 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
     `level_now` must be None when nobody waits or the chat is parked; `level_at_start` is the
     level the same wait had when the desk started (None if it had not started or nobody waited).
     """
-    name = _text(title)
     alerts: list[Alert] = []
     if state.waiting_msg_id != seen.wait:
         seen = replace(seen, wait=state.waiting_msg_id, level=0)
@@ -87,7 +86,7 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
             kind = AlertKind.POSTPONED if postponed else AlertKind.DUE
             what = "postponement ended" if postponed else f"{state.ticket or 'ticket'} is due"
             level = int(moment.level_now) if moment.level_now is not None else 0
-            alerts.append(Alert(state.chat_id, kind, level, name, f"Reminder: {what}"))
+            alerts.append(Alert(state.chat_id, kind, level, _text(title), f"Reminder: {what}"))
             # The reminder says it all: the levels reached meanwhile do not alert again.
             seen = replace(seen, level=max(seen.level, level))
     if (
@@ -98,7 +97,9 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
         seen = replace(seen, reopened=state.waiting_msg_id)
         if (state.waiting_since or 0) > moment.started_at and not alerts:
             alerts.append(
-                Alert(state.chat_id, AlertKind.REOPENED, 0, name, "The customer wrote again")
+                Alert(
+                    state.chat_id, AlertKind.REOPENED, 0, _text(title), "The customer wrote again"
+                )
             )
     if moment.level_now is not None and state.waiting_since is not None:
         silenced = 0
@@ -113,7 +114,7 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
                     state.chat_id,
                     AlertKind.LEVEL,
                     level,
-                    name,
+                    _text(title),  # cleaned only for an alert: checks run every second
                     f"Waiting {triage.format_wait(waited)}: {LEVEL_WORDS[level]}",
                 )
             )

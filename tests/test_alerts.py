@@ -3,6 +3,7 @@ postponement runs out or a due date passes, channels per level and quiet hours."
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -331,3 +332,45 @@ async def test_the_alerter_sends_each_channel_exactly(live: Desk) -> None:
     assert spawned == [], "no desktop channel at level 1 here"
     await alerter.aclose()
     assert live.inbox.triage[ACME.id].waiting_since == START + 1, "alerts change no state"
+
+
+async def test_a_watcher_that_skips_quiet_chats_fires_what_checking_every_chat_fires(
+    live: Desk,
+) -> None:
+    """Seeded timeline of waits, replies, handled marks, postponements, due dates and clock
+    moves, checked every few seconds: the watcher (which skips a chat until its next level or
+    reminder moment) sends the same alerts, at the same checks, as one that looks at every
+    chat every time."""
+
+    class Everything(AlertWatcher):
+        """The same rule with no skipping."""
+
+        def _next_moment(self, chat_id: int, state: ChatTriage, now: int) -> int:
+            return now  # never quiet
+
+    rng = random.Random(11)
+    skipping, checking_all = AlertWatcher(live.inbox, START), Everything(live.inbox, START)
+    chats = [ACME, GLOBEX, INITECH]
+    ids = dict.fromkeys((c.id for c in chats), 0)
+    kinds: set[tuple[AlertKind, int]] = set()
+    for _ in range(400):
+        chat = rng.choice(chats)
+        ids[chat.id] += 1
+        at = int(live.clock.now) - T0
+        action = rng.randrange(12)
+        if action == 0:
+            await live.feed(new(chat, ids[chat.id], rng.choice([ALICE, BOB]), at, "hello?"))
+        elif action == 1:
+            await live.feed(new(chat, ids[chat.id], ME, at, "on it"))
+        elif action == 2 and chat.id in live.inbox.triage:
+            await live.inbox.mark_handled(chat.id)
+        elif action == 3 and chat.id in live.inbox.triage:
+            await live.inbox.postpone(chat.id, int(live.clock.now) + rng.choice([20, 200]))
+        else:
+            live.clock.now += rng.choice([1, 2, 3, 4, 5, 30, 120, 600])
+        one, other = fired(skipping), fired(checking_all)
+        assert one == other
+        kinds |= {(kind, level) for _, kind, level in one}
+    # the timeline did alert: every level and a postponement running out
+    assert {(AlertKind.LEVEL, n) for n in (1, 2, 3)} <= kinds
+    assert any(kind is AlertKind.POSTPONED for kind, _ in kinds)
