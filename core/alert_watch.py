@@ -62,30 +62,21 @@ class AlertWatcher:
             found, seen = decide(state, chat.title, moment, self._seen.get(chat_id, Seen()))
             self._seen[chat_id] = seen
             alerts.extend(found)
-            self._quiet[chat_id] = (state, self._next_moment(chat_id, state, now))
+            self._quiet[chat_id] = (state, self._next_moment(state, now))
         if len(self._at_start) > 4096:
             self._at_start.clear()
         if len(self._quiet) > 2 * len(inbox.triage) + 64:
             self._quiet.clear()
         return alerts
 
-    def _next_moment(self, chat_id: int, state: ChatTriage, now: int) -> int:
+    def _next_moment(self, state: ChatTriage, now: int) -> int:
         """The first second at which the same summary could alert: its wait reaching the next
         level, or its reminder (postponement end, due date). Every second under business
         hours, whose clock bends time."""
         if self.inbox.elapsed is not triage.wall_elapsed:
             return now + 1
-        soonest = now + 3600
-        at = triage.reminder_at(state)
-        if at is not None and at > now:
-            soonest = min(soonest, at)
-        if state.waiting_since is not None:
-            waited = now - state.waiting_since
-            for threshold in self.inbox.thresholds_for(chat_id):
-                if threshold > waited:
-                    soonest = min(soonest, state.waiting_since + threshold)
-                    break
-        return max(now + 1, soonest)
+        change = triage.next_time_change(state, now, self.inbox.configured_targets)
+        return now + 3600 if change is None else max(now + 1, min(change, now + 3600))
 
 
 Toast = Callable[[Alert], None]

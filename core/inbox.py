@@ -754,16 +754,9 @@ class Inbox:
             return now + 1
         soonest = now + 3600
         for chat_id, _ in facts:
-            state = self.triage[chat_id]
-            until = triage.reminder_at(state)
-            if until is not None and until > now:
-                soonest = min(soonest, until)
-            if state.waiting_since is not None:
-                waited = now - state.waiting_since
-                for threshold in triage.targets_of(state, self.configured_targets):
-                    if threshold > waited:
-                        soonest = min(soonest, state.waiting_since + threshold)
-                        break
+            change = triage.next_time_change(self.triage[chat_id], now, self.configured_targets)
+            if change is not None:
+                soonest = min(soonest, change)
         return max(now + 1, soonest)
 
     def changes_with_time(self) -> set[int]:

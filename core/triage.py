@@ -307,6 +307,24 @@ def targets_of(state: ChatTriage, thresholds: Thresholds) -> Targets:
     return thresholds(state.chat_id) if callable(thresholds) else thresholds
 
 
+def next_time_change(state: ChatTriage, now: int, thresholds: Thresholds) -> int | None:
+    """On the wall clock, the first second after `now` at which time alone changes the chat's
+    level (its wait reaching the next target) or its reminder (postponement end, due date);
+    None when nothing is ahead."""
+    soonest: int | None = None
+    at = reminder_at(state)
+    if at is not None and at > now:
+        soonest = at
+    if state.waiting_since is not None:
+        waited = now - state.waiting_since
+        for threshold in targets_of(state, thresholds):
+            if threshold > waited:
+                crossing = state.waiting_since + threshold
+                soonest = crossing if soonest is None else min(soonest, crossing)
+                break
+    return soonest
+
+
 def chat_level(
     state: ChatTriage,
     now: int,

@@ -345,7 +345,7 @@ async def test_a_watcher_that_skips_quiet_chats_fires_what_checking_every_chat_f
     class Everything(AlertWatcher):
         """The same rule with no skipping."""
 
-        def _next_moment(self, chat_id: int, state: ChatTriage, now: int) -> int:
+        def _next_moment(self, state: ChatTriage, now: int) -> int:
             return now  # never quiet
 
     rng = random.Random(11)

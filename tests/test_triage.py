@@ -563,3 +563,17 @@ def test_set_levels_validates_and_a_function_gives_per_chat_targets() -> None:
     assert triage.chat_level(waiting(3, T0), T0 + 130, per_chat) is Level.FRESH
     own = triage.set_levels(waiting(2, T0), (600, 1200, 1800))
     assert triage.chat_level(own, T0 + 130, per_chat) is Level.FRESH, "the chat's own wins"
+
+
+def test_the_next_time_change_is_the_next_level_or_the_reminder() -> None:
+    targets = (300, 900, 3600)
+    waiting = ChatTriage(chat_id=1, waiting_since=1_000, waiting_msg_id=5)
+    assert triage.next_time_change(waiting, 1_100, targets) == 1_300  # becomes due
+    assert triage.next_time_change(waiting, 1_300, targets) == 1_900  # then late
+    assert triage.next_time_change(waiting, 4_600, targets) is None  # breached: nothing ahead
+    vip = waiting.model_copy(update={"levels_override": (60, 120, 180)})
+    assert triage.next_time_change(vip, 1_000, targets) == 1_060  # its own targets
+    parked = waiting.model_copy(update={"status": Status.POSTPONED, "postponed_until": 1_200})
+    assert triage.next_time_change(parked, 1_100, targets) == 1_200  # the postponement ends first
+    quiet = ChatTriage(chat_id=2)
+    assert triage.next_time_change(quiet, 1_100, targets) is None
