@@ -476,6 +476,25 @@ def _json_list(values: Iterable[Any]) -> str:
     return json.dumps(list(values))
 
 
+def _messages_where(
+    since: int | None, until: int | None, chat_ids: Sequence[int] | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (with a trailing space, or empty) and parameters of a messages query
+    over `since <= date < until` in `chat_ids`, each bound optional."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        where.append("date >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("date < ?")
+        params.append(until)
+    if chat_ids is not None:
+        where.append("chat_id IN (SELECT value FROM json_each(?))")
+        params.append(_json_list(chat_ids))
+    return (f"WHERE {' AND '.join(where)} " if where else ""), params
+
+
 # --- the store ----------------------------------------------------------------------------
 
 
@@ -854,18 +873,7 @@ class Store:
         Rows are fetched in blocks and converted on the database thread, so reports can walk
         hundreds of thousands of messages without holding them all.
         """
-        where: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            where.append("date >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("date < ?")
-            params.append(until)
-        if chat_ids is not None:
-            where.append("chat_id IN (SELECT value FROM json_each(?))")
-            params.append(_json_list(chat_ids))
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        clause, params = _messages_where(since, until, chat_ids)
         cursor = await self._db.cursor()
         cursor.row_factory = _message_factory  # type: ignore[assignment]
         try:
@@ -886,15 +894,7 @@ class Store:
         Reports read every message: seven columns as plain tuples, built on the database
         thread, cost about a third of what `iter_messages` spends building Message objects.
         """
-        where: list[str] = []
-        params: list[Any] = []
-        if until is not None:
-            where.append("date < ?")
-            params.append(until)
-        if chat_ids is not None:
-            where.append("chat_id IN (SELECT value FROM json_each(?))")
-            params.append(_json_list(chat_ids))
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        clause, params = _messages_where(None, until, chat_ids)
         cursor = await self._db.cursor()
         cursor.row_factory = _report_row_factory  # type: ignore[assignment]
         try:
