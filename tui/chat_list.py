@@ -10,10 +10,10 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
+from tgtriage.tui.line_view import LineScrollView
 from tgtriage.tui.rows import RowModel
 from tgtriage.tui.scrollbar import line_scrollbar
 
@@ -21,7 +21,7 @@ RowSource = Callable[[int], RowModel]
 _BOLD = Style(bold=True)
 
 
-class ChatList(ScrollView, can_focus=True):
+class ChatList(LineScrollView, can_focus=True):
     """Rows of chats in triage order; the app supplies the order and a row builder."""
 
     COMPONENT_CLASSES = {
@@ -65,7 +65,6 @@ class ChatList(ScrollView, can_focus=True):
         # Drawn rows as plain segments: a cached Strip would keep every Strip Textual derives
         # from it (crops, styles, divisions) alive too — thousands of objects for the collector.
         self._rows: dict[int, dict[tuple[int, bool, bool], list[Segment]]] = {}
-        self._base_style: Style | None = None
         self.rows_rendered = 0
 
     @property
@@ -179,19 +178,9 @@ class ChatList(ScrollView, can_focus=True):
             self.rows_rendered += 1
         return Strip(segments, width)
 
-    @property
-    def _base(self) -> Style:
-        """The widget's own style (computing it walks every ancestor, so it is kept)."""
-        if self._base_style is None:
-            self._base_style = self.rich_style
-        return self._base_style
-
-    def notify_style_update(self) -> None:
-        """CSS changed (a theme, focus): rows drawn with another base style are stale."""
-        super().notify_style_update()
-        old, self._base_style = self._base_style, None
-        if old is not None and old != self._base:
-            self._rows.clear()
+    def base_style_changed(self) -> None:
+        """Rows drawn with the old base style are stale."""
+        self._rows.clear()
 
     def _style(self, name: str) -> Style:
         """A component style (`chat-list--NAME`)."""

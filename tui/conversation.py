@@ -24,12 +24,12 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message as TMessage
-from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
 from tgtriage.core.models import Message, OutboxItem
+from tgtriage.tui.line_view import LineScrollView
 from tgtriage.tui.scrollbar import line_scrollbar
 
 WINDOW = 400  # messages kept in memory for the open chat
@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - another Rich
         return text.isascii() and text.isprintable()
 
 
-class Conversation(ScrollView, can_focus=True):
+class Conversation(LineScrollView, can_focus=True):
     """Messages of one chat, newest at the bottom; scrolling to the top asks for older ones."""
 
     BINDINGS = [
@@ -94,7 +94,6 @@ class Conversation(ScrollView, can_focus=True):
         self._wrapped: dict[Hashable, Block] = {}
         self._kept: OrderedDict[int, dict[Hashable, Block]] = OrderedDict()
         self._day = _today()
-        self._base_style: Style | None = None
         self.wraps = 0  # messages wrapped so far (for tests and the benchmark)
         self.empty_text = (
             "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
@@ -355,20 +354,10 @@ class Conversation(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
-    @property
-    def _base(self) -> Style:
-        """The widget's own style (computing it walks every ancestor, so it is kept)."""
-        if self._base_style is None:
-            self._base_style = self.rich_style
-        return self._base_style
-
-    def notify_style_update(self) -> None:
-        """CSS changed (a theme, focus): lines drawn with another base style are stale."""
-        super().notify_style_update()
-        old, self._base_style = self._base_style, None
-        if old is not None and old != self._base:
-            self.forget_wraps()
-            self._relayout()
+    def base_style_changed(self) -> None:
+        """Lines wrapped with the old base style are stale."""
+        self.forget_wraps()
+        self._relayout()
 
     def render_line(self, y: int) -> Strip:
         """Draw line `y` of the visible region."""
