@@ -44,3 +44,20 @@ def stripe_export() -> Path:
 def gitter_export() -> Path:
     """The real Gitter support export (single-chat shape)."""
     return shared_export("gitter-support")
+
+
+@pytest.fixture
+def utc_times() -> Iterator[None]:
+    """Local times on screen drawn in UTC (a module asks for it with `usefixtures`)."""
+    from tests.desk_harness import utc  # the desk harness imports Textual: only when asked
+
+    with utc():
+        yield
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> object:
+    """The desk on demo seed 3 over a fresh store (a `tests.desk_harness.Desk`)."""
+    from tests.desk_harness import make_desk
+
+    return make_desk(tmp_path)

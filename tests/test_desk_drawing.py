@@ -4,7 +4,6 @@ rows and wraps equal to Rich's, scrollbars equal to Textual's, no leaked widgets
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from tests.desk_harness import (
     run_desk,
     screen_text,
     settle,
-    utc,
     wait_for,
 )
 from tgtriage.core import events as ev
@@ -41,12 +39,7 @@ from tgtriage.tui.note_view import note_text, with_notes
 from tgtriage.tui.rows import RowModel
 from tgtriage.tui.scrollbar import LineScrollBar
 
-
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Message times in UTC."""
-    with utc():
-        yield
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 CONSOLE = Console(width=120, color_system="truecolor", force_terminal=True)

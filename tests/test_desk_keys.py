@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ from tests.desk_harness import (
     status_line,
     switcher_rows,
     type_text,
-    utc,
     wait_for,
     waiting_ids,
 )
@@ -41,17 +39,7 @@ from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 TERMINAL_ALT_DIGITS = "¡™£¢∞§¶•ªº"
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Message times and postpone notices in UTC."""
-    with utc():
-        yield
-
-
-@pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    """The desk on demo seed 3 over a fresh store."""
-    return make_desk(tmp_path)
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 def row_of(app: object, chat_id: int) -> str:

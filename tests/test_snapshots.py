@@ -6,24 +6,20 @@ look at the new SVGs (e.g. in the report pytest-textual-snapshot writes on failu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.desk_harness import composer, make_desk, ready, settle, type_text, utc
+from tests.desk_harness import composer, make_desk, ready, settle, type_text
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Message times in UTC."""
-    with utc():
-        yield
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 def snapshot(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from tests.desk_harness import (
     screen_text,
     settle,
     type_text,
-    utc,
     wait_for,
 )
 from tgtriage.core import events as ev
@@ -31,18 +29,7 @@ from tgtriage.tui.app import DeskApp
 from tgtriage.tui.screens import HelpScreen
 from tgtriage.tui.stats import StatsScreen
 
-
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Times in UTC."""
-    with utc():
-        yield
-
-
-@pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    """The desk on demo seed 3 over a fresh store."""
-    return make_desk(tmp_path)
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 async def open_stats(pilot: object, app: DeskApp, key: str = "f4") -> StatsScreen:

@@ -6,25 +6,21 @@ then look at the new SVGs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.desk_harness import make_desk, ready, settle, utc, wait_for
+from tests.desk_harness import make_desk, ready, settle, wait_for
 from tgtriage.tui.stats import StatsScreen
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Times in UTC."""
-    with utc():
-        yield
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 def stats_snapshot(

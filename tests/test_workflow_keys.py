@@ -3,7 +3,6 @@ development, tickets, tags, views, response targets, alerts, reminders and team 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from tests.desk_harness import (
     settle,
     status_line,
     type_text,
-    utc,
     wait_for,
     waiting_ids,
 )
@@ -38,17 +36,7 @@ from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketSc
 NOW = int(FIXED_NOW)
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Times on screen in UTC."""
-    with utc():
-        yield
-
-
-@pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    """The desk on demo seed 3 over a fresh store."""
-    return make_desk(tmp_path)
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 def view_bar(app: DeskApp) -> str:

@@ -7,25 +7,21 @@ then look at the new SVGs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.desk_harness import Desk, composer, make_desk, ready, settle, type_text, utc
+from tests.desk_harness import Desk, composer, make_desk, ready, settle, type_text
 
 SnapCompare = Callable[..., bool]
 Steps = Callable[[Desk, Pilot[Any]], Awaitable[None]]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Message times in UTC."""
-    with utc():
-        yield
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
 
 def snapshot(
