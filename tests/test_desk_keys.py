@@ -671,3 +671,17 @@ async def test_a_reply_left_unsent_by_a_crash_is_sent_after_restart(tmp_path: Pa
         await settle(pilot)
         assert conversation_text(again.app).count("typed just before the crash") == 1
         assert chat_id not in waiting_ids(again.app)
+
+
+async def test_with_no_chat_open_the_whole_hint_is_readable_at_80x24(desk: Desk) -> None:
+    async with run_desk(desk, size=(80, 24)) as pilot:
+        assert desk.app.inbox.open_chat_id is None
+        await settle(pilot)
+        right = [
+            line.split("▕", 1)[1] for line in screen_text(desk.app).splitlines()[2:] if "▕" in line
+        ]
+        shown = " ".join(" ".join(right).split())
+        assert (
+            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
+            in shown
+        )

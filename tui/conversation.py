@@ -95,6 +95,7 @@ class Conversation(LineScrollView, can_focus=True):
         self._kept: OrderedDict[int, dict[Hashable, Block]] = OrderedDict()
         self._day = _today()
         self.wraps = 0  # messages wrapped so far (for tests and the benchmark)
+        self._hint: tuple[tuple[int, Style, str], list[Strip]] | None = None
         self.empty_text = (
             "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
         )
@@ -354,6 +355,21 @@ class Conversation(LineScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
+    def _hint_lines(self, width: int, base: Style) -> list[Strip]:
+        """`empty_text` wrapped at `width`, kept until the width, style or text changes."""
+        key = (width, base, self.empty_text)
+        if self._hint is None or self._hint[0] != key:
+            console = self.app.console
+            lines = Text(self.empty_text, "dim").wrap(console, max(1, width - 2))
+            strips = [
+                Strip(list((Text(" ") + line).render(console)))
+                .crop_extend(0, width, None)
+                .apply_style(base)
+                for line in lines
+            ]
+            self._hint = (key, strips)
+        return self._hint[1]
+
     def base_style_changed(self) -> None:
         """Lines wrapped with the old base style are stale."""
         self.forget_wraps()
@@ -366,12 +382,8 @@ class Conversation(LineScrollView, can_focus=True):
         base = self._base
         # Every segment gets a style: with NO_COLOR, Textual's monochrome filter fails on None.
         if not self._blocks:  # the hint, wrapped under a blank line
-            hint = Text(self.empty_text, "dim").wrap(self.app.console, max(1, width - 2))
-            if 1 <= y <= len(hint):
-                line = Text(" ") + hint[y - 1]
-                strip = Strip(list(line.render(self.app.console))).crop_extend(0, width, None)
-                return strip.apply_style(base)
-            return Strip.blank(width, base)
+            hint = self._hint_lines(width, base)
+            return hint[y - 1] if 1 <= y <= len(hint) else Strip.blank(width, base)
         if index >= self._starts[-1]:
             return Strip.blank(width, base)
         block = bisect_right(self._starts, index) - 1
