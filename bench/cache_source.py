@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from tgtriage.core.events import Event
-from tgtriage.core.models import Chat, Message, User
-from tgtriage.core.source import SendError
-from tgtriage.core.store import Store
+from tgtriage.core.desk.events import Event
+from tgtriage.core.desk.models import Chat, Message, User
+from tgtriage.core.sources.base import SendError
+from tgtriage.core.storage.store import Store
 
 
 class CacheSource:

@@ -37,21 +37,21 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import OptionList
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.inbox import Changes, Inbox
+from tgtriage.core.desk.models import Message
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
+from tgtriage.tui.composer import BLINK_FOR, Composer
+from tgtriage.tui.keymap import ALT_DIGIT_KEYS
+from tgtriage.tui.screens import SwitcherScreen
+from tgtriage.tui.template_views import TemplatePopup
 
 from bench import gclog
 from bench import phases as ph
 from bench.cache_source import CacheSource
 from bench.measured import MeasuredDesk, Paint
 from bench.rss import peak_rss_mb
-from tgtriage.core import events as ev
-from tgtriage.core.config import Config
-from tgtriage.core.inbox import Changes, Inbox
-from tgtriage.core.models import Message
-from tgtriage.core.store import Store
-from tgtriage.tui.composer import BLINK_FOR, Composer
-from tgtriage.tui.keymap import ALT_DIGIT_KEYS
-from tgtriage.tui.screens import SwitcherScreen
-from tgtriage.tui.template_views import TemplatePopup
 
 SIZE = (120, 35)
 WAIT_LIMIT = 5.0

@@ -17,7 +17,6 @@ from rich.console import RenderableType
 from textual._compositor import ChopsUpdate, CompositorUpdate, LayoutUpdate
 from textual.geometry import Region
 from textual.screen import Screen
-
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.conversation import Conversation
 

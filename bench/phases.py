@@ -54,10 +54,9 @@ def instrument() -> None:
     from textual._compositor import Compositor
     from textual.screen import Screen
     from textual.widgets import Static
-
-    from tgtriage.core.inbox import Inbox
-    from tgtriage.core.replies import Replies
-    from tgtriage.core.store import Store
+    from tgtriage.core.desk.inbox import Inbox
+    from tgtriage.core.desk.replies import Replies
+    from tgtriage.core.storage.store import Store
     from tgtriage.tui import conversation as conversation_module
     from tgtriage.tui.app import DeskApp
     from tgtriage.tui.chat_list import ChatList
@@ -71,20 +70,20 @@ def instrument() -> None:
         (DeskApp, "_render_message", "tui/app.py:DeskApp._render_message"),
         (DeskApp, "action_switcher", "tui/app.py:DeskApp.action_switcher"),
         (DeskApp, "_tick", "tui/app.py:DeskApp._tick (1 s timer)"),
-        (Replies, "poll", "core/replies.py:Replies.poll (template files changed?)"),
+        (Replies, "poll", "core/desk/replies.py:Replies.poll (template files changed?)"),
         (Static, "update", "textual/widgets/_static.py:Static.update"),
-        (Inbox, "open", "core/inbox.py:Inbox.open"),
-        (Inbox, "open_now", "core/inbox.py:Inbox.open_now"),
-        (Inbox, "recent", "core/inbox.py:Inbox.recent (synchronous read)"),
-        (Inbox, "history", "core/inbox.py:Inbox.history"),
-        (Inbox, "next_waiting", "core/inbox.py:Inbox.next_waiting"),
-        (Inbox, "order", "core/inbox.py:Inbox.order"),
-        (Inbox, "apply", "core/inbox.py:Inbox.apply"),
-        (Store, "messages", "core/store.py:Store.messages"),
-        (Store, "messages_now", "core/store.py:Store.messages_now"),
-        (Store, "save_triage", "core/store.py:Store.save_triage"),
-        (Store, "set_slot", "core/store.py:Store.set_slot"),
-        (Store, "add_messages", "core/store.py:Store.add_messages"),
+        (Inbox, "open", "core/desk/inbox.py:Inbox.open"),
+        (Inbox, "open_now", "core/desk/inbox.py:Inbox.open_now"),
+        (Inbox, "recent", "core/desk/inbox.py:Inbox.recent (synchronous read)"),
+        (Inbox, "history", "core/desk/inbox.py:Inbox.history"),
+        (Inbox, "next_waiting", "core/desk/inbox.py:Inbox.next_waiting"),
+        (Inbox, "order", "core/desk/inbox.py:Inbox.order"),
+        (Inbox, "apply", "core/desk/inbox.py:Inbox.apply"),
+        (Store, "messages", "core/storage/store.py:Store.messages"),
+        (Store, "messages_now", "core/storage/store.py:Store.messages_now"),
+        (Store, "save_triage", "core/storage/store.py:Store.save_triage"),
+        (Store, "set_slot", "core/storage/store.py:Store.set_slot"),
+        (Store, "add_messages", "core/storage/store.py:Store.add_messages"),
         (Conversation, "show", "tui/conversation.py:Conversation.show"),
         (Conversation, "_relayout", "tui/conversation.py:Conversation._relayout"),
         (conversation_module, "_wrap", "tui/conversation.py:_wrap (one message)"),

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from tgtriage.core.business_hours import business_seconds
-from tgtriage.core.config import BusinessHours
-from tgtriage.core.models import Chat, Message, User
-from tgtriage.core.report import ReportStaff, build_report
-from tgtriage.core.report_cli import run_report
+from tgtriage.core.desk.models import Chat, Message, User
+from tgtriage.core.reports.report import ReportStaff, build_report
+from tgtriage.core.rules.business_hours import business_seconds
+from tgtriage.core.system.config import BusinessHours
+
+from tgtriage.cli.report import run_report
 
 ME, MATE = 1, 2
 START = 1_700_000_000
@@ -109,7 +110,7 @@ def write_export(path: Path, chats: list[Chat], by_chat: dict[int, list[Message]
 
 async def write_store(path: Path, chats: list[Chat], by_chat: dict[int, list[Message]]) -> None:
     """The workload in a tgtriage store."""
-    from tgtriage.core.store import Store
+    from tgtriage.core.storage.store import Store
 
     store = await Store.open(path)
     try:
@@ -156,7 +157,7 @@ def main() -> None:
         try:
             asyncio.run(write_store(folder / "data" / "demo.sqlite3", chats, by_chat))
         except ImportError:
-            print("store: core/store.py not available, skipped")
+            print("store: core/storage/store.py not available, skipped")
             return
         timed(
             "report --profile demo (store + compute + json)",
@@ -172,9 +173,9 @@ def main() -> None:
 
 async def stats_from_store(path: Path, staff: ReportStaff, now: int) -> None:
     """What F3 computes: the store's narrow rows, then today / 7 days / 30 days."""
-    from tgtriage.core.report import group_by_chat
-    from tgtriage.core.report_stats import desk_stats
-    from tgtriage.core.store import Store
+    from tgtriage.core.reports.report import group_by_chat
+    from tgtriage.core.reports.stats import desk_stats
+    from tgtriage.core.storage.store import Store
 
     store = await Store.open(path)
     try:

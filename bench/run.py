@@ -151,7 +151,7 @@ def cold_start_once(store: Path, env: dict[str, str], headless: bool = False) ->
 
 def report_child(argv: list[str]) -> None:
     """(In a child process) time `tgtriage report ARGV` via run_report, output to /dev/null."""
-    from tgtriage.core.report_cli import run_report
+    from tgtriage.cli.report import run_report
 
     with open(os.devnull, "w", encoding="utf-8") as sink:
         err = io.StringIO()
@@ -179,7 +179,7 @@ def _child_report(env: dict[str, str], argv: list[str]) -> float:
 
 async def _store_conversations(store: Path) -> tuple[list[Any], dict[int, list[Any]]]:
     """The store's chats and messages (to write them out as a Telegram Desktop export)."""
-    from tgtriage.core.store import Store
+    from tgtriage.core.storage.store import Store
 
     async with await Store.open(store) as db:
         chats = await db.all_chats()
@@ -685,7 +685,7 @@ def write_results(
         ("`import tgtriage.cli` done (config, pydantic, paths)", cold["imports_done"]),
         ("config + keymap loaded, logging set up", marks.get("config_loaded", 0)),
         (
-            "`tgtriage.core.inbox/store`, `tgtriage.tui.app` (Textual) imported",
+            "`tgtriage.core.desk.inbox/store`, `tgtriage.tui.app` (Textual) imported",
             marks.get("desk_imports", 0),
         ),
         ("store opened", marks.get("store_open", 0)),

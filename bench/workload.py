@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tgtriage.core import triage
-from tgtriage.core.models import Chat, ChatTriage, Media, Message, User
-from tgtriage.core.store import Store
+from tgtriage.core.desk.models import Chat, ChatTriage, Media, Message, User
+from tgtriage.core.rules import triage
+from tgtriage.core.storage.store import Store
 
 ME = User(id=1, first_name="Dana", last_name="Kovač", username="dana_support")
 TEAMMATES = (

@@ -243,13 +243,13 @@ LOGIN_SHOTS = (
 async def take_login(shot: LoginShot, out: Path) -> Path:
     """Run the login screen over the fake client for one shot and save its SVG."""
     from textual.widgets import Input
+    from tgtriage.core.sources.telegram.login import TelegramLogin
+    from tgtriage.core.system.config import Config
+    from tgtriage.core.system.paths import Paths
+    from tgtriage.tui.login import LoginApp
 
     from tests.fake_telethon import FakeClient
     from tests.test_telegram_login_screen import Clock
-    from tgtriage.core.config import Config
-    from tgtriage.core.paths import Paths
-    from tgtriage.core.telegram_login import TelegramLogin
-    from tgtriage.tui.login import LoginApp
 
     fake = FakeClient()
     fake.authorized = False

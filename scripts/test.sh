@@ -21,11 +21,13 @@ echo "== virtual environment .venv"
 .venv/bin/python -m pip install -q -e '.[test]'
 
 echo "== ruff"
-.venv/bin/ruff check core tui tgtriage/cli.py tgtriage/__init__.py tests bench
-.venv/bin/ruff format --check core tui tgtriage/cli.py tgtriage/__init__.py tests bench
+.venv/bin/ruff check core tui tgtriage tests bench scripts
+.venv/bin/ruff format --check core tui tgtriage tests bench scripts
 
-echo "== mypy"
-.venv/bin/mypy -p tgtriage.core -p tgtriage.tui
+echo "== mypy and import contracts (over the package laid out by scripts/typecheck_tree.sh)"
+bash scripts/typecheck_tree.sh
+MYPYPATH=build/typecheck .venv/bin/mypy -p tgtriage.core -p tgtriage.tui -p tgtriage.cli
+(cd build/typecheck && PYTHONPATH=. ../../.venv/bin/lint-imports ../../pyproject.toml)
 
 echo "== pytest"
 .venv/bin/python -m pytest -q "$@"

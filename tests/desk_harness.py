@@ -21,13 +21,12 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import OptionList
-
-from tgtriage.core import triage
-from tgtriage.core.config import Config
-from tgtriage.core.inbox import Inbox
-from tgtriage.core.paths import Paths
+from tgtriage.core.desk.inbox import Inbox
+from tgtriage.core.rules import triage
 from tgtriage.core.sources.demo import DemoSource
-from tgtriage.core.store import Store
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.composer import Composer

@@ -14,12 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fake_telethon import FakeClient, FakeQR
-from tgtriage.core.config import Config
-from tgtriage.core.paths import Paths
-from tgtriage.core.telegram_login import TelegramLogin
+from tgtriage.core.sources.telegram.login import TelegramLogin
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
 from tgtriage.tui.login import LoginApp
-from tgtriage.tui.telegram_main import report_login
+
+from tests.fake_telethon import FakeClient, FakeQR
+from tgtriage.cli.telegram import report_login
 
 QR_SECONDS = 2.0
 

@@ -10,6 +10,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tgtriage.core.desk.alert_watch import Alerter, AlertWatcher
+from tgtriage.core.desk.models import ChatTriage
+from tgtriage.core.rules import triage
+from tgtriage.core.rules.alerts import (
+    Alert,
+    AlertKind,
+    Moment,
+    Seen,
+    channels_for,
+    decide,
+    in_quiet_hours,
+)
+from tgtriage.core.system.config import Alerts, Config
+from tgtriage.core.system.notify import DesktopNotifier, TerminalNotifier
 
 from tests.test_inbox import (
     ACME,
@@ -25,20 +39,6 @@ from tests.test_inbox import (
     new,
     running_desk,
 )
-from tgtriage.core import triage
-from tgtriage.core.alert_watch import Alerter, AlertWatcher
-from tgtriage.core.alerts import (
-    Alert,
-    AlertKind,
-    Moment,
-    Seen,
-    channels_for,
-    decide,
-    in_quiet_hours,
-)
-from tgtriage.core.config import Alerts, Config
-from tgtriage.core.models import ChatTriage
-from tgtriage.core.notify import DesktopNotifier, TerminalNotifier
 
 LEVELS = (300, 900, 3600)
 START = T0 + 10_000

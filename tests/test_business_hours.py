@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from tgtriage.core.business_hours import business_seconds, is_business_time, next_business_start
-from tgtriage.core.config import BusinessHours
+from tgtriage.core.rules.business_hours import (
+    business_seconds,
+    is_business_time,
+    next_business_start,
+)
+from tgtriage.core.system.config import BusinessHours
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")

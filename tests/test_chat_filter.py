@@ -1,8 +1,9 @@
-"""Which chats are support chats: the config's selection rules (core/chat_filter.py)."""
+"""Which chats are support chats: the config's selection rules (core/rules/chat_filter.py)."""
 
 from __future__ import annotations
 
-from tgtriage.core.chat_filter import (
+from tgtriage.core.desk.models import Chat
+from tgtriage.core.rules.chat_filter import (
     Candidate,
     Folder,
     in_folder,
@@ -10,8 +11,7 @@ from tgtriage.core.chat_filter import (
     parse_reference,
     select_chats,
 )
-from tgtriage.core.config import Chats
-from tgtriage.core.models import Chat
+from tgtriage.core.system.config import Chats
 
 
 def cand(chat_id: int, title: str, kind: str = "supergroup", **facts: object) -> Candidate:

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tgtriage.core.config import Config, ConfigError, load_config
+from tgtriage.core.system.config import Config, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

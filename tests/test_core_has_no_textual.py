@@ -17,7 +17,11 @@ CORE_MODULES = sorted(
     ["tgtriage.core"]
     + [m.name for m in pkgutil.walk_packages(tgtriage.core.__path__, "tgtriage.core.")]
 )
-COLD_START = ["tgtriage.core.inbox", "tgtriage.core.store", "tgtriage.core.triage"]
+COLD_START = [
+    "tgtriage.core.desk.inbox",
+    "tgtriage.core.storage.store",
+    "tgtriage.core.rules.triage",
+]
 
 # Imports the modules in a fresh interpreter; a finder on sys.meta_path notes which tgtriage
 # module was being imported when a banned package was first pulled in, so a failure names it.
@@ -64,9 +68,11 @@ def import_in_fresh_python(modules: list[str], banned: set[str]) -> dict[str, ob
 
 
 def test_core_modules_were_found() -> None:
-    assert {"tgtriage.core.inbox", "tgtriage.core.triage", "tgtriage.core.sanitize"} <= set(
-        CORE_MODULES
-    )
+    assert {
+        "tgtriage.core.desk.inbox",
+        "tgtriage.core.rules.triage",
+        "tgtriage.core.rules.sanitize",
+    } <= set(CORE_MODULES)
     assert any(m.startswith("tgtriage.core.sources.") for m in CORE_MODULES)
 
 
@@ -84,8 +90,8 @@ def test_the_cold_start_path_does_not_import_telethon() -> None:
 
 def test_the_check_would_catch_an_import_and_name_the_module() -> None:
     """The watcher really sees a banned import (so the tests above can fail)."""
-    report = import_in_fresh_python(["tgtriage.core.sources.telegram_convert"], {"telethon"})
+    report = import_in_fresh_python(["tgtriage.core.sources.telegram.convert"], {"telethon"})
     assert report["loaded"] == ["telethon"]
     blame = report["blame"]
     assert isinstance(blame, dict)
-    assert any("telegram_convert" in frame for frame in blame["telethon"])
+    assert any("telegram/convert" in frame for frame in blame["telethon"])

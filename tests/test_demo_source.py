@@ -10,8 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 
 import pytest
-
-from tgtriage.core.events import (
+from tgtriage.core.desk.events import (
     ChatUpdated,
     Connection,
     ConnectionState,
@@ -23,9 +22,9 @@ from tgtriage.core.events import (
     ReadUpTo,
     Typing,
 )
-from tgtriage.core.models import Message
-from tgtriage.core.source import ChatSource, SendError
+from tgtriage.core.desk.models import Message
 from tgtriage.core.sources import demo_script
+from tgtriage.core.sources.base import ChatSource, SendError
 from tgtriage.core.sources.demo import DemoSource
 
 START = 1_700_000_000.0

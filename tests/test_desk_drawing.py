@@ -18,6 +18,17 @@ from textual._styles_cache import StylesCache
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widgets._footer import FooterKey
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.models import Message
+from tgtriage.core.rules.triage import Role
+from tgtriage.core.storage.store import Note
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.conversation import Conversation, _wrap, _wrap_rich
+from tgtriage.tui.message_view import Styles, message_text
+from tgtriage.tui.note_view import note_text, with_notes
+from tgtriage.tui.rows import RowModel
+from tgtriage.tui.scrollbar import LineScrollBar
 
 from tests.desk_harness import (
     chat_id_by_title,
@@ -27,17 +38,6 @@ from tests.desk_harness import (
     settle,
     wait_for,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.models import Message
-from tgtriage.core.store import Note
-from tgtriage.core.triage import Role
-from tgtriage.tui.app import DeskApp
-from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.conversation import Conversation, _wrap, _wrap_rich
-from tgtriage.tui.message_view import Styles, message_text
-from tgtriage.tui.note_view import note_text, with_notes
-from tgtriage.tui.rows import RowModel
-from tgtriage.tui.scrollbar import LineScrollBar
 
 pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
@@ -448,7 +448,6 @@ async def test_the_switcher_comes_back_empty_and_current(tmp_path: Path) -> None
 def test_the_dimmed_background_tints_as_textual_does() -> None:
     from textual.color import Color
     from textual.renderables.background_screen import BackgroundScreen
-
     from tgtriage.tui.screens import DimmedBackground
 
     styles = [
@@ -474,7 +473,6 @@ async def test_the_switcher_list_draws_options_as_option_list_does(tmp_path: Pat
     from textual.content import Content
     from textual.widgets import OptionList
     from textual.widgets.option_list import Option
-
     from tgtriage.tui.screens import SwitcherList
 
     desk = make_desk(tmp_path)

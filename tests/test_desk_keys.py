@@ -9,6 +9,12 @@ from rich.color import Color as RichColor
 from textual.color import Color
 from textual.command import CommandList, CommandPalette
 from textual.widgets import OptionList
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.models import Chat, Message, OutboxState, User
+from tgtriage.core.rules.triage import format_wait
+from tgtriage.core.storage.store import Store
+from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 
 from tests.desk_harness import (
     FIXED_NOW,
@@ -28,12 +34,6 @@ from tests.desk_harness import (
     wait_for,
     waiting_ids,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.models import Chat, Message, OutboxState, User
-from tgtriage.core.store import Store
-from tgtriage.core.triage import format_wait
-from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
 
 # What Alt+1 … Alt+0 arrive as in a Linux terminal under Textual 8 (ESC + digit).
 TERMINAL_ALT_DIGITS = "¡™£¢∞§¶•ªº"

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tgtriage.core.export import (
+from tgtriage.core.sources.export import (
     CHANNEL_OFFSET,
     Export,
     ExportError,

@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-
-from tgtriage.core import events as ev
-from tgtriage.core.config import Config
-from tgtriage.core.inbox import Changes, Inbox
-from tgtriage.core.models import Chat, Message, OutboxState, Status, User
-from tgtriage.core.source import ChatSource, SendError
-from tgtriage.core.store import Store
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.inbox import Changes, Inbox
+from tgtriage.core.desk.models import Chat, Message, OutboxState, Status, User
+from tgtriage.core.sources.base import ChatSource, SendError
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
 
 T0 = 1_700_000_000
 ME = User(id=1, first_name="Erin", last_name="Engineer")

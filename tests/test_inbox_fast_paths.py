@@ -6,6 +6,9 @@ import random
 import sqlite3
 from pathlib import Path
 
+from tgtriage.core.rules import triage
+from tgtriage.core.storage.store import Store
+
 from tests.test_inbox import (
     ACME,
     ALICE,
@@ -22,8 +25,6 @@ from tests.test_inbox import (
     new,
     running_desk,
 )
-from tgtriage.core import triage
-from tgtriage.core.store import Store
 
 # ------------------------------------------------------------------ the store's synchronous reads
 
@@ -213,7 +214,7 @@ async def test_the_kept_order_is_right_at_every_second_of_an_hour(tmp_path: Path
 async def test_chats_summaries_and_users_read_back_equal_to_what_was_written(
     tmp_path: Path,
 ) -> None:
-    from tgtriage.core.models import Chat, ChatTriage, Status, User
+    from tgtriage.core.desk.models import Chat, ChatTriage, Status, User
 
     chats = [
         ACME,

@@ -14,7 +14,6 @@ import contextlib
 import pytest
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
-
 from tgtriage.tui import keymap as km
 
 # What xterm (and tmux with its default xterm keys) sends for the named keys the desk uses.

@@ -7,8 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-
-from tgtriage.core.notify import (
+from tgtriage.core.system.notify import (
     DesktopNotifier,
     TerminalNotifier,
     notification_text,

@@ -6,9 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from tgtriage.core.config import BusinessHours
-from tgtriage.core.postpone import CHOICES, choice_labels, parse_postpone
+from tgtriage.core.rules.postpone import CHOICES, choice_labels, parse_postpone
+from tgtriage.core.system.config import BusinessHours
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")

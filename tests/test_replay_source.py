@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tgtriage.core.events import (
+from tgtriage.core.desk.events import (
     Connection,
     ConnectionState,
     Event,
     MessageEdited,
     NewMessage,
 )
-from tgtriage.core.export import load_export, parse_peer_ids
-from tgtriage.core.models import Message
-from tgtriage.core.source import ChatSource, SendError
+from tgtriage.core.desk.models import Message
+from tgtriage.core.sources.base import ChatSource, SendError
+from tgtriage.core.sources.export import load_export, parse_peer_ids
 from tgtriage.core.sources.replay import STAND_IN_ME_ID, ReplaySource, compressed_offsets
 
 NOW = 1_700_000_000.0
@@ -361,7 +360,7 @@ def test_bad_settings(tmp_path: Path, options: dict[str, Any]) -> None:
 
 
 def test_a_bad_file_fails_at_construction(tmp_path: Path) -> None:
-    from tgtriage.core.export import ExportError
+    from tgtriage.core.sources.export import ExportError
 
     with pytest.raises(ExportError, match="not found"):
         ReplaySource(tmp_path / "missing.json")

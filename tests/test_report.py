@@ -7,11 +7,8 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from tgtriage.core.business_hours import business_seconds
-from tgtriage.core.config import BusinessHours
-from tgtriage.core.models import Message
-from tgtriage.core.report import (
+from tgtriage.core.desk.models import Message
+from tgtriage.core.reports.report import (
     Report,
     ReportStaff,
     build_report,
@@ -20,6 +17,8 @@ from tgtriage.core.report import (
     summarize,
     weekday_hour_load,
 )
+from tgtriage.core.rules.business_hours import business_seconds
+from tgtriage.core.system.config import BusinessHours
 
 ALICE, BOB = 1001, 1002  # staff
 CAROL, DAVE = 2001, 2002  # customers

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tgtriage.core.desk.models import Chat, Message, User
 
-from tgtriage.core.models import Chat, Message, User
-from tgtriage.core.report_cli import run_report
+from tgtriage.cli.report import run_report
 
 STRIPE_STAFF = "user227703622,user805557969,user497406595,user19932276,user338083830"
 GITTER_STAFF = "user1785939661,user1408129230"
@@ -292,7 +292,7 @@ def test_missing_store_is_one_line_and_creates_nothing(data_dirs: tuple[Path, Pa
 
 
 def test_report_from_the_store(data_dirs: tuple[Path, Path]) -> None:
-    store_mod = pytest.importorskip("tgtriage.core.store")
+    store_mod = pytest.importorskip("tgtriage.core.storage.store")
     _, data_dir = data_dirs
     chat = Chat(id=-1000000000011, title="carol · Support")
 
@@ -323,7 +323,7 @@ def test_report_from_the_store(data_dirs: tuple[Path, Path]) -> None:
 
 
 def test_store_account_id_from_meta_is_staff(data_dirs: tuple[Path, Path]) -> None:
-    store_mod = pytest.importorskip("tgtriage.core.store")
+    store_mod = pytest.importorskip("tgtriage.core.storage.store")
     if not hasattr(store_mod.Store, "set_meta"):
         pytest.skip("this store has no meta table")
     _, data_dir = data_dirs
@@ -389,7 +389,7 @@ def test_staff_ids_in_repeated_flags(tmp_path: Path, data_dirs: object) -> None:
 
 
 def test_staff_by_username_from_the_store(data_dirs: tuple[Path, Path]) -> None:
-    store_mod = pytest.importorskip("tgtriage.core.store")
+    store_mod = pytest.importorskip("tgtriage.core.storage.store")
     _, data_dir = data_dirs
     chat = Chat(id=-1000000000011, title="carol · Support")
 
@@ -461,7 +461,7 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, data_dirs: ob
 
 
 def test_now_defaults_to_the_current_time_for_the_store(data_dirs: tuple[Path, Path]) -> None:
-    store_mod = pytest.importorskip("tgtriage.core.store")
+    store_mod = pytest.importorskip("tgtriage.core.storage.store")
     _, data_dir = data_dirs
     chat = Chat(id=-1000000000011, title="carol · Support")
 

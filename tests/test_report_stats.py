@@ -1,4 +1,4 @@
-"""The stats screen's figures (core/report_stats.py): ranges, trends, and the live store's view."""
+"""The stats screen's figures (core/reports/stats.py): ranges, trends, and the live store's view."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tgtriage.core.config import BusinessHours, Config
-from tgtriage.core.inbox import Inbox
-from tgtriage.core.models import Chat, Message, User
-from tgtriage.core.report import (
+from tgtriage.core.desk.inbox import Inbox
+from tgtriage.core.desk.models import Chat, Message, User
+from tgtriage.core.reports.format import report_dict
+from tgtriage.core.reports.report import (
     Reply,
     ReportStaff,
     build_report,
@@ -23,11 +22,12 @@ from tgtriage.core.report import (
     collect_waits,
     summarize_waits,
 )
-from tgtriage.core.report_cli import run_report
-from tgtriage.core.report_format import report_dict
-from tgtriage.core.report_stats import day_edges, desk_stats, hour_edges, inbox_stats, trend
+from tgtriage.core.reports.stats import day_edges, desk_stats, hour_edges, inbox_stats, trend
 from tgtriage.core.sources.demo import DemoSource
-from tgtriage.core.store import Store
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import BusinessHours, Config
+
+from tgtriage.cli.report import run_report
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,11 +7,12 @@ import io
 import json
 from pathlib import Path
 
+from tgtriage.core.desk.models import Chat, Media, Message
+from tgtriage.core.reports.report import ReportRow
+from tgtriage.core.storage.store import Store
+
 from tests.desk_harness import make_desk, run_desk
-from tgtriage.core.models import Chat, Media, Message
-from tgtriage.core.report import ReportRow
-from tgtriage.core.report_cli import run_report
-from tgtriage.core.store import Store
+from tgtriage.cli.report import run_report
 
 A, B = -1000000000011, -1000000000022
 

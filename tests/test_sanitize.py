@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
-
-from tgtriage.core.sanitize import clean_line, clean_text
+from tgtriage.core.rules.sanitize import clean_line, clean_text
 
 ESC = "\x1b"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

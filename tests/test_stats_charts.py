@@ -7,10 +7,9 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console, RenderableType
-
-from tgtriage.core.models import Message
-from tgtriage.core.report import ReportStaff, Summary, build_report
-from tgtriage.core.report_stats import Bucket, RangeStats
+from tgtriage.core.desk.models import Message
+from tgtriage.core.reports.report import ReportStaff, Summary, build_report
+from tgtriage.core.reports.stats import Bucket, RangeStats
 from tgtriage.tui.stats_charts import (
     SHADES,
     SPARK,

@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Static
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.models import Message, User
+from tgtriage.core.reports.stats import inbox_stats
+from tgtriage.core.storage.store import StoreError
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.screens import HelpScreen
+from tgtriage.tui.stats import StatsScreen
 
 from tests.desk_harness import (
     Desk,
@@ -21,13 +28,6 @@ from tests.desk_harness import (
     type_text,
     wait_for,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.models import Message, User
-from tgtriage.core.report_stats import inbox_stats
-from tgtriage.core.store import StoreError
-from tgtriage.tui.app import DeskApp
-from tgtriage.tui.screens import HelpScreen
-from tgtriage.tui.stats import StatsScreen
 
 pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 

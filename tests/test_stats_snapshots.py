@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from tgtriage.tui.stats import StatsScreen
 
 from tests.desk_harness import make_desk, ready, settle, wait_for
-from tgtriage.tui.stats import StatsScreen
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]

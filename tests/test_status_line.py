@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.events import Connection
+
 from tests.desk_harness import make_desk, ready, run_desk, settle, status_line
-from tgtriage.core import events as ev
-from tgtriage.core.events import Connection
 
 
 async def test_offline_shows_why_and_counts_down_to_the_next_try(tmp_path: Path) -> None:

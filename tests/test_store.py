@@ -10,9 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from tgtriage.core import store as store_module
-from tgtriage.core.models import (
+from tgtriage.core.desk.models import (
     Chat,
     ChatTriage,
     Media,
@@ -21,7 +19,9 @@ from tgtriage.core.models import (
     Status,
     User,
 )
-from tgtriage.core.store import (
+from tgtriage.core.storage import store as store_module
+from tgtriage.core.storage.schema import APPLICATION_ID, LATEST
+from tgtriage.core.storage.store import (
     CorruptStoreError,
     NewerSchemaError,
     Note,
@@ -30,7 +30,6 @@ from tgtriage.core.store import (
     fts_query,
     quarantine,
 )
-from tgtriage.core.store_schema import APPLICATION_ID, LATEST
 
 GROUP = -1001234567890  # a supergroup ("marked" -100… id)
 BASIC = -4567  # a basic group

@@ -4,12 +4,11 @@ and per-chat response targets ('2/5/15')."""
 from __future__ import annotations
 
 import pytest
-
-from tgtriage.core.config import Config, Tickets
-from tgtriage.core.models import Chat
-from tgtriage.core.tags import complete_last, format_tags, normalize_tag, parse_tags
-from tgtriage.core.targets import config_targets, format_targets, parse_targets
-from tgtriage.core.tickets import find_tickets, latest_ticket, parse_ticket, ticket_url
+from tgtriage.core.desk.models import Chat
+from tgtriage.core.rules.tags import complete_last, format_tags, normalize_tag, parse_tags
+from tgtriage.core.rules.targets import config_targets, format_targets, parse_targets
+from tgtriage.core.rules.tickets import find_tickets, latest_ticket, parse_ticket, ticket_url
+from tgtriage.core.system.config import Config, Tickets
 
 
 @pytest.mark.parametrize(

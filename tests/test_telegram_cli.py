@@ -17,15 +17,15 @@ import pytest
 from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from tgtriage.core.sources.telegram.client import session_path
+from tgtriage.core.sources.telegram.login import TelegramLogin
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
+from tgtriage.tui.login import Connecting, LoginApp
 
 from tests.fake_telethon import ScriptedServer, scripted_telethon, user
 from tgtriage.cli import main
-from tgtriage.core.config import Config
-from tgtriage.core.paths import Paths
-from tgtriage.core.sources.telegram_client import session_path
-from tgtriage.core.telegram_login import TelegramLogin
-from tgtriage.tui.login import Connecting, LoginApp
-from tgtriage.tui.telegram_main import report_login
+from tgtriage.cli.telegram import report_login
 
 PHONE = "+44 7700 900123"
 CODE = "31337"

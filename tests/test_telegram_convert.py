@@ -1,14 +1,14 @@
-"""Conversion of Telethon's TL objects to the desk's models (core/sources/telegram_convert.py)."""
+"""Conversion of Telethon's TL objects to the desk's models (core/sources/telegram/convert.py)."""
 
 from __future__ import annotations
 
 import pytest
 from telethon.tl import types
+from tgtriage.core.desk.models import Media
+from tgtriage.core.sources.telegram.send import sent_message
+from tgtriage.core.sources.telegram import convert as conv
 
 from tests.fake_telethon import T0, channel, document, group, photo, user, when
-from tgtriage.core.models import Media
-from tgtriage.core.sources import telegram_convert as conv
-from tgtriage.core.sources.telegram_send import sent_message
 
 ME = user(1000, "Erin", "Engineer", username="erin", is_self=True)
 ALICE = user(501, "Alice", "Customer", username="alice")

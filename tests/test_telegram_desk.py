@@ -22,6 +22,13 @@ import pytest
 from telethon import errors
 from telethon.tl import types
 from textual.pilot import Pilot
+from tgtriage.core.desk.models import OutboxState
+from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram.source import TelegramSource
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
+from tgtriage.tui.login import LoginScreen
 
 from tests.desk_harness import (
     conversation_text,
@@ -43,14 +50,7 @@ from tests.test_telegram_source import (
     config,
     world,
 )
-from tgtriage.core.config import Config
-from tgtriage.core.models import OutboxState
-from tgtriage.core.paths import Paths
-from tgtriage.core.sources import telegram as telegram_module
-from tgtriage.core.sources.telegram import TelegramSource
-from tgtriage.core.store import Store
-from tgtriage.tui.login import LoginScreen
-from tgtriage.tui.telegram_main import TelegramDesk, build_desk
+from tgtriage.cli.telegram import TelegramDesk, build_desk
 
 
 @dataclass(frozen=True)
@@ -411,10 +411,10 @@ def test_the_desk_command_path_does_not_import_telethon() -> None:
     code = (
         "import sys\n"
         "from tgtriage import cli\n"
-        "from tgtriage.tui import telegram_main\n"
-        "from tgtriage.core.sources.telegram import TelegramSource\n"
-        "from tgtriage.core.config import Config\n"
-        "from tgtriage.core.paths import Paths\n"
+        "from tgtriage.cli import telegram as telegram_main\n"
+        "from tgtriage.core.sources.telegram.source import TelegramSource\n"
+        "from tgtriage.core.system.config import Config\n"
+        "from tgtriage.core.system.paths import Paths\n"
         "from pathlib import Path\n"
         "source = TelegramSource(Config(), Paths(Path('/tmp/x'), Path('/tmp/x')))\n"
         "sys.exit(1 if any(m.startswith('telethon') for m in sys.modules) else 0)\n"

@@ -15,6 +15,15 @@ from typing import Any
 
 import pytest
 from telethon.tl import types
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.events import Connection
+from tgtriage.core.desk.inbox import Inbox
+from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram.client import LoginRequired, TelegramClientLike
+from tgtriage.core.sources.telegram.source import TelegramSource
+from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
 
 from tests.fake_telethon import T0, FakeClient, channel, flood, folder
 from tests.test_telegram_source import (
@@ -30,15 +39,6 @@ from tests.test_telegram_source import (
     until,
     world,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.config import Config
-from tgtriage.core.events import Connection
-from tgtriage.core.inbox import Inbox
-from tgtriage.core.paths import Paths
-from tgtriage.core.sources import telegram as telegram_module
-from tgtriage.core.sources.telegram import TelegramSource
-from tgtriage.core.sources.telegram_client import LoginRequired, TelegramClientLike
-from tgtriage.core.store import Store
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ async def test_messages_for_chats_not_known_yet_are_held_until_the_chat_list_is_
 
 def _message(chat_id: int, msg_id: int, text: str) -> Any:
     """A desk Message from ALICE."""
-    from tgtriage.core.models import Message
+    from tgtriage.core.desk.models import Message
 
     return Message(chat_id=chat_id, id=msg_id, date=T0 + 100, sender_id=ALICE.id, text=text)
 

@@ -1,4 +1,4 @@
-"""The login state machine (core/telegram_login.py) and the terminal QR code (core/qr.py)."""
+"""The login state machine (core/sources/telegram/login.py) and the terminal QR code (core/sources/telegram/qr.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 import segno
 from telethon import errors
-
-from tests.fake_telethon import T0, FakeClient, ScriptedServer, flood, scripted_telethon, user
-from tgtriage.core.config import Config
-from tgtriage.core.paths import Paths
-from tgtriage.core.qr import qr_lines
-from tgtriage.core.sources.telegram_client import session_path
-from tgtriage.core.telegram_login import (
+from tgtriage.core.sources.telegram.client import session_path
+from tgtriage.core.sources.telegram.login import (
     NETWORK_MESSAGE,
     Done,
     LoginFailed,
@@ -27,6 +22,11 @@ from tgtriage.core.telegram_login import (
     logout,
     normalize_phone,
 )
+from tgtriage.core.sources.telegram.qr import qr_lines
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
+
+from tests.fake_telethon import T0, FakeClient, ScriptedServer, flood, scripted_telethon, user
 
 PHONE = "+1 555 867 5309"
 CODE = "24680"

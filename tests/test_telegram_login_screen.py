@@ -17,20 +17,20 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input
-
-from tests.fake_telethon import T0, FakeClient, flood
-from tgtriage.core.config import Config
-from tgtriage.core.paths import Paths
-from tgtriage.core.qr import qr_lines
-from tgtriage.core.telegram_login import (
+from tgtriage.core.sources.telegram.login import (
     NeedCode,
     NeedPassword,
     NeedPhone,
     QrWaiting,
     TelegramLogin,
 )
+from tgtriage.core.sources.telegram.qr import qr_lines
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
 from tgtriage.tui.login import Connecting, LoginApp, LoginScreen, countdown
 from tgtriage.tui.login_qr import QrCode
+
+from tests.fake_telethon import T0, FakeClient, flood
 
 PHONE = "+1 555 867 5309"
 CODE = "24680"

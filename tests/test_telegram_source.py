@@ -15,6 +15,21 @@ from typing import Any
 import pytest
 from telethon import errors
 from telethon.tl import types
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.events import Connection
+from tgtriage.core.sources.base import ChatSource, SendError
+from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram.client import (
+    CredentialsMissing,
+    LoginRequired,
+    build_client,
+    credentials,
+    session_path,
+)
+from tgtriage.core.sources.telegram.send import MAX_MESSAGE, part_random_id, split_text, utf16_len
+from tgtriage.core.sources.telegram.source import TelegramSource
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.paths import Paths
 
 from tests.fake_telethon import (
     T0,
@@ -29,21 +44,6 @@ from tests.fake_telethon import (
     user,
     when,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.config import Config
-from tgtriage.core.events import Connection
-from tgtriage.core.paths import Paths
-from tgtriage.core.source import ChatSource, SendError
-from tgtriage.core.sources import telegram as telegram_module
-from tgtriage.core.sources.telegram import TelegramSource
-from tgtriage.core.sources.telegram_client import (
-    CredentialsMissing,
-    LoginRequired,
-    build_client,
-    credentials,
-    session_path,
-)
-from tgtriage.core.sources.telegram_send import MAX_MESSAGE, part_random_id, split_text, utf16_len
 
 ALICE = user(501, "Alice", "Customer", username="alice")
 BOB = user(502, "Bob", "Buyer")
@@ -310,7 +310,7 @@ async def test_offline_at_start_retries_and_says_so(paths: Paths) -> None:
 
 def test_cold_start_does_not_import_telethon() -> None:
     code = (
-        "import sys, tgtriage.core.sources.telegram, tgtriage.core.telegram_login;"
+        "import sys, tgtriage.core.sources.telegram.source, tgtriage.core.sources.telegram.login;"
         "sys.exit(1 if any(m.startswith('telethon') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -875,9 +875,9 @@ def test_credentials_come_from_config_or_environment(monkeypatch: pytest.MonkeyP
 
 async def test_the_desk_on_a_telegram_account(paths: Paths, tmp_path: Path) -> None:
     """Inbox + Store + TelegramSource: waits appear, a teammate clears one, replies send once."""
-    from tgtriage.core.inbox import Inbox
-    from tgtriage.core.models import OutboxState
-    from tgtriage.core.store import Store
+    from tgtriage.core.desk.inbox import Inbox
+    from tgtriage.core.desk.models import OutboxState
+    from tgtriage.core.storage.store import Store
 
     fake = world()
     cfg = Config(

@@ -12,6 +12,11 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 from textual.widgets._toast import Toast
+from tgtriage.core.desk.events import NewMessage
+from tgtriage.core.desk.models import Message, User
+from tgtriage.core.templates.library import Template, starter_dir
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 
 from tests.desk_harness import (
     Desk,
@@ -22,11 +27,6 @@ from tests.desk_harness import (
     settle,
     wait_for,
 )
-from tgtriage.core.events import NewMessage
-from tgtriage.core.models import Message, User
-from tgtriage.core.templates import Template, starter_dir
-from tgtriage.tui.app import DeskApp
-from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 
 SIZE = (120, 35)
 GREET_ISSUE_EN = (

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tgtriage.core.config import Config, Templates
-from tgtriage.core.models import Chat, ChatTriage, Message, User
-from tgtriage.core.paths import Paths
-from tgtriage.core.templates import (
+from tgtriage.core.desk.models import Chat, ChatTriage, Message, User
+from tgtriage.core.system.config import Config, Templates
+from tgtriage.core.system.paths import Paths
+from tgtriage.core.templates.library import (
     VARIABLES,
     Library,
     LibraryWatcher,
@@ -37,7 +36,8 @@ from tgtriage.core.templates import (
     unfilled_fields,
     unfilled_message,
 )
-from tgtriage.core.templates_cmd import run_templates
+
+from tgtriage.cli.templates import run_templates
 
 NOW = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 ANNA = User(id=7, first_name="Anna", last_name="Smirnova", username="anna_s")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-
-from tgtriage.core import triage
-from tgtriage.core.models import ChatTriage, Media, Message, Status
-from tgtriage.core.triage import Level, Role, StaffRule
+from tgtriage.core.desk.models import ChatTriage, Media, Message, Status
+from tgtriage.core.rules import triage
+from tgtriage.core.rules.triage import Level, Role, StaffRule
 
 CHAT = -1001
 ME = 1
@@ -326,7 +325,7 @@ def test_level_boundaries_5_15_60_minutes(seconds: int, level: Level) -> None:
 
 
 def test_default_config_thresholds_are_5_15_60_minutes() -> None:
-    from tgtriage.core.config import Config
+    from tgtriage.core.system.config import Config
 
     assert Config().levels.seconds() == LEVELS
 

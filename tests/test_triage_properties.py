@@ -7,10 +7,9 @@ from collections.abc import Iterator, Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tgtriage.core import triage
-from tgtriage.core.models import ChatTriage, Message, Status
-from tgtriage.core.triage import Role, StaffRule
+from tgtriage.core.desk.models import ChatTriage, Message, Status
+from tgtriage.core.rules import triage
+from tgtriage.core.rules.triage import Role, StaffRule
 
 CHAT = -1001
 ME, MATE, BOT = 1, 2, 3

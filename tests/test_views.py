@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tgtriage.core import triage, views
-from tgtriage.core.models import ChatTriage, Status
-from tgtriage.core.views import ALL, View, ViewKind
+from tgtriage.core.desk.models import ChatTriage, Status
+from tgtriage.core.rules import triage, views
+from tgtriage.core.rules.views import ALL, View, ViewKind
 
 LEVELS = (300, 900, 3600)
 NOW = 1_700_000_000

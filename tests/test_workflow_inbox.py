@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.models import Status
+from tgtriage.core.rules.views import View, ViewKind
 
 from tests.test_inbox import (
     ACME,
@@ -26,9 +29,6 @@ from tests.test_inbox import (
     new,
     running_desk,
 )
-from tgtriage.core import events as ev
-from tgtriage.core.models import Status
-from tgtriage.core.views import View, ViewKind
 
 
 class ReactingSource(ScriptedSource):

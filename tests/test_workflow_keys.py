@@ -6,6 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tgtriage.core.desk import events as ev
+from tgtriage.core.desk.models import Message, Status
+from tgtriage.core.rules.views import ViewKind
+from tgtriage.core.system.config import Config
+from tgtriage.core.system.open_url import UrlOpener
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.screens import ChoiceScreen
+from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
 from tests.desk_harness import (
     FIXED_NOW,
@@ -24,14 +32,6 @@ from tests.desk_harness import (
     waiting_ids,
 )
 from tests.test_desk_keys import header, row_of
-from tgtriage.core import events as ev
-from tgtriage.core.config import Config
-from tgtriage.core.models import Message, Status
-from tgtriage.core.open_url import UrlOpener
-from tgtriage.core.views import ViewKind
-from tgtriage.tui.app import DeskApp
-from tgtriage.tui.screens import ChoiceScreen
-from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
 NOW = int(FIXED_NOW)
 
@@ -57,7 +57,7 @@ def notices(app: DeskApp) -> list[str]:
 
 async def say(desk: Desk, chat_id: int, text: str, *, ago: int = 30, sender: int = 880_001) -> None:
     """A customer message arrives in a chat."""
-    from tgtriage.core.models import User
+    from tgtriage.core.desk.models import User
 
     customer = User(id=sender, first_name="Casey")
     state = desk.inbox.triage[chat_id]
@@ -547,7 +547,7 @@ async def test_business_hours_pause_the_timers_on_screen(tmp_path: Path) -> None
         row = row_of(app, chat_id)
         wait = inbox.wait(chat_id)
         assert wait is not None
-        from tgtriage.core.triage import format_wait
+        from tgtriage.core.rules.triage import format_wait
 
         assert f"({format_wait(wait)})" in row, "a paused timer is shown in brackets"
         assert "clock paused" in header(app)

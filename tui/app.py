@@ -24,45 +24,44 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tgtriage.core import views
-from tgtriage.core.alert_watch import Alerter, AlertWatcher
-from tgtriage.core.alerts import Alert
-from tgtriage.core.downloads import Opening, media_messages, opening
-from tgtriage.core.inbox import Changes, Inbox
-from tgtriage.core.models import Message, OutboxItem, OutboxState
-from tgtriage.core.notes import notes_after
-from tgtriage.core.notify import DesktopNotifier, TerminalNotifier
-from tgtriage.core.open_url import UrlOpener
-from tgtriage.core.paths import Paths, ensure_private_dir
-from tgtriage.core.postpone import choice_labels, parse_postpone
-from tgtriage.core.replies import Replies
-from tgtriage.core.sanitize import clean_line
-from tgtriage.core.store import Note
-from tgtriage.core.tags import format_tags, parse_tags
-from tgtriage.core.targets import VIP, format_targets, parse_targets
-from tgtriage.core.templates import Template, trigger_at, unfilled_message
-from tgtriage.core.tickets import latest_ticket, parse_ticket, ticket_url
-from tgtriage.core.triage import format_wait
-from tgtriage.tui import heap, textual_fixes
-from tgtriage.tui import keymap as km
-from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.composer import Composer
-from tgtriage.tui.conversation import Conversation
-from tgtriage.tui.footer import DeskFooter
-from tgtriage.tui.message_view import (
+from ..core.desk.alert_watch import Alerter, AlertWatcher
+from ..core.desk.downloads import Opening, media_messages, opening
+from ..core.desk.inbox import Changes, Inbox
+from ..core.desk.models import Message, Note, OutboxItem, OutboxState
+from ..core.desk.replies import Replies
+from ..core.rules import views
+from ..core.rules.alerts import Alert
+from ..core.rules.notes import notes_after
+from ..core.rules.postpone import choice_labels, parse_postpone
+from ..core.rules.sanitize import clean_line
+from ..core.rules.tags import format_tags, parse_tags
+from ..core.rules.targets import VIP, format_targets, parse_targets
+from ..core.rules.tickets import latest_ticket, parse_ticket, ticket_url
+from ..core.rules.triage import format_wait
+from ..core.system.notify import DesktopNotifier, TerminalNotifier
+from ..core.system.open_url import UrlOpener
+from ..core.system.paths import Paths, ensure_private_dir
+from ..core.templates.library import Template, trigger_at, unfilled_message
+from . import heap, textual_fixes
+from . import keymap as km
+from .chat_list import ChatList
+from .composer import Composer
+from .conversation import Conversation
+from .footer import DeskFooter
+from .message_view import (
     Styles,
     clock,
     media_placeholder,
     message_text,
     outbox_text,
 )
-from tgtriage.tui.no_color import use_readable_no_color
-from tgtriage.tui.note_view import mark_tickets, with_notes
-from tgtriage.tui.panels import PanelLine, header_text, slots_text, status_text, view_bar_text
-from tgtriage.tui.rows import RowModel, row_model
-from tgtriage.tui.screens import ChoiceScreen, DeskScreen, HelpScreen, SwitcherScreen
-from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
-from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
+from .no_color import use_readable_no_color
+from .note_view import mark_tickets, with_notes
+from .panels import PanelLine, header_text, slots_text, status_text, view_bar_text
+from .rows import RowModel, row_model
+from .screens import ChoiceScreen, DeskScreen, HelpScreen, SwitcherScreen
+from .template_views import TemplatePicker, TemplatePopup
+from .workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
 textual_fixes.apply()
@@ -1124,8 +1123,8 @@ class DeskApp(App[int]):
 
     def action_stats(self) -> None:
         """Open the reply-time stats of the live store (computed afresh each time), or close them."""
-        from tgtriage.core.report_stats import inbox_stats
-        from tgtriage.tui.stats import StatsScreen
+        from ..core.reports.stats import inbox_stats
+        from .stats import StatsScreen
 
         if isinstance(self.screen, StatsScreen):
             self.pop_screen()

@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from tgtriage.tui.line_view import LineScrollView
-from tgtriage.tui.rows import RowModel
-from tgtriage.tui.scrollbar import line_scrollbar
+from .line_view import LineScrollView
+from .rows import RowModel
+from .scrollbar import line_scrollbar
 
 RowSource = Callable[[int], RowModel]
 _BOLD = Style(bold=True)

@@ -28,9 +28,9 @@ from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tgtriage.core.models import Message, OutboxItem
-from tgtriage.tui.line_view import LineScrollView
-from tgtriage.tui.scrollbar import line_scrollbar
+from ..core.desk.models import Message, OutboxItem
+from .line_view import LineScrollView
+from .scrollbar import line_scrollbar
 
 WINDOW = 400  # messages kept in memory for the open chat
 KEPT_CHATS = 12  # recently shown chats whose wrapped lines are kept (the working set and a few)

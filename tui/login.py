@@ -23,9 +23,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from tgtriage.core.models import User
-from tgtriage.core.sanitize import clean_line
-from tgtriage.core.telegram_login import (
+from ..core.desk.models import User
+from ..core.rules.sanitize import clean_line
+from ..core.sources.telegram.login import (
     NETWORK_MESSAGE,
     Done,
     LoginFailed,
@@ -36,9 +36,9 @@ from tgtriage.core.telegram_login import (
     QrWaiting,
     TelegramLogin,
 )
-from tgtriage.tui import keymap as km
-from tgtriage.tui.login_qr import QrCode
-from tgtriage.tui.no_color import use_readable_no_color
+from . import keymap as km
+from .login_qr import QrCode
+from .no_color import use_readable_no_color
 
 log = logging.getLogger(__name__)
 

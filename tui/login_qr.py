@@ -9,7 +9,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tgtriage.core.qr import QUIET_ZONE, qr_lines
+from ..core.sources.telegram.qr import QUIET_ZONE, qr_lines
 
 SMALL_QUIET_ZONE = 2
 """The quiet zone when the terminal is too short for the standard four modules."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from tgtriage.core.models import Media, Message, OutboxItem, OutboxState
-from tgtriage.core.sanitize import clean_line, clean_text
-from tgtriage.core.triage import Role
+from ..core.desk.models import Media, Message, OutboxItem, OutboxState
+from ..core.rules.sanitize import clean_line, clean_text
+from ..core.rules.triage import Role
 
 MAX_BODY = 20_000
 

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from tgtriage.core.config import Tickets
-from tgtriage.core.sanitize import clean_line, clean_text
-from tgtriage.core.store import Note
-from tgtriage.core.tickets import HASH_REF, KEY_REF, find_tickets
-from tgtriage.tui.message_view import clock
+from ..core.desk.models import Note
+from ..core.rules.sanitize import clean_line, clean_text
+from ..core.rules.tickets import HASH_REF, KEY_REF, find_tickets
+from ..core.system.config import Tickets
+from .message_view import clock
 
 NOTE_STYLE = "yellow"
 NOTE_HEAD_STYLE = "bold black on yellow"

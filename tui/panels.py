@@ -11,14 +11,14 @@ from textual.strip import Strip
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from tgtriage.core import triage
-from tgtriage.core.alerts import in_quiet_hours
-from tgtriage.core.business_hours import is_business_time, next_business_start
-from tgtriage.core.events import Connection
-from tgtriage.core.inbox import Inbox
-from tgtriage.core.models import ChatTriage, Status
-from tgtriage.core.sanitize import clean_line
-from tgtriage.core.targets import format_targets
+from ..core.desk.events import Connection
+from ..core.desk.inbox import Inbox
+from ..core.desk.models import ChatTriage, Status
+from ..core.rules import triage
+from ..core.rules.alerts import in_quiet_hours
+from ..core.rules.business_hours import is_business_time, next_business_start
+from ..core.rules.sanitize import clean_line
+from ..core.rules.targets import format_targets
 
 LEVEL_STYLES = ("green", "yellow", "dark_orange", "bold red")
 LEVEL_NAMES = ("fresh", "due", "late", "breached")

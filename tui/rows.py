@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgtriage.core import triage
-from tgtriage.core.business_hours import is_business_time
-from tgtriage.core.inbox import Inbox
-from tgtriage.core.models import Status
-from tgtriage.core.sanitize import clean_line
+from ..core.desk.inbox import Inbox
+from ..core.desk.models import Status
+from ..core.rules import triage
+from ..core.rules.business_hours import is_business_time
+from ..core.rules.sanitize import clean_line
 
 LEVEL_MARKS = {None: " ", 0: "•", 1: "!", 2: "‼", 3: "⚠"}
 STATUS_MARKS = {

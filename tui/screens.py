@@ -25,8 +25,8 @@ from textual.style import Style as VisualStyle
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tgtriage.tui.keymap import ACTIONS, COMPOSER_KEYS, display_keys
-from tgtriage.tui.scrollbar import line_scrollbar
+from .keymap import ACTIONS, COMPOSER_KEYS, display_keys
+from .scrollbar import line_scrollbar
 
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap

@@ -13,9 +13,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tgtriage.core.report_stats import RANGES, DeskStats, RangeKey
-from tgtriage.core.sanitize import clean_line
-from tgtriage.tui.stats_charts import page, tabs
+from ..core.reports.stats import RANGES, DeskStats, RangeKey
+from ..core.rules.sanitize import clean_line
+from .stats_charts import page, tabs
 
 StatsLoader = Callable[[], Awaitable[DeskStats]]
 _KEYS: tuple[RangeKey, ...] = tuple(key for key, _label, _days in RANGES)

@@ -1,6 +1,6 @@
 """The stats screen's pictures as Rich text: staff bars, the trend sparkline, the load heat map.
 
-Pure functions of the figures core computed (`core/report_stats.py`) and a width. Every picture
+Pure functions of the figures core computed (`core/reports/stats.py`) and a width. Every picture
 reads without colour: bar lengths and block heights carry the numbers, shade characters the
 load, level marks (• ! ‼ ⚠) the response level; colour only repeats what the characters say.
 Names and titles come from chats and are untrusted: always `clean_line`d into `Text`.
@@ -17,13 +17,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tgtriage.core.report import WEEKDAYS, Report, Summary
-from tgtriage.core.report_format import human_duration
-from tgtriage.core.report_stats import RANGES, Bucket, DeskStats, RangeKey, RangeStats
-from tgtriage.core.sanitize import clean_line
-from tgtriage.core.triage import level_for
-from tgtriage.tui.panels import LEVEL_NAMES, LEVEL_STYLES
-from tgtriage.tui.rows import LEVEL_MARKS
+from ..core.reports.format import human_duration
+from ..core.reports.report import WEEKDAYS, Report, Summary
+from ..core.reports.stats import RANGES, Bucket, DeskStats, RangeKey, RangeStats
+from ..core.rules.sanitize import clean_line
+from ..core.rules.triage import level_for
+from .panels import LEVEL_NAMES, LEVEL_STYLES
+from .rows import LEVEL_MARKS
 
 SPARK = "▁▂▃▄▅▆▇█"
 SHADES = "░▒▓█"

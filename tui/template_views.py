@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tgtriage.core.sanitize import clean_line
-from tgtriage.core.templates import Library, Template, match
-from tgtriage.tui.screens import DimmedBackground
+from ..core.rules.sanitize import clean_line
+from ..core.templates.library import Library, Template, match
+from .screens import DimmedBackground
 
 Preview = Callable[[Template], str]
 

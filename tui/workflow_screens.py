@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from tgtriage.core.tags import complete_last
+from ..core.rules.tags import complete_last
 
 # Checks what was typed: None when it is fine, else the one-line reason shown under the field.
 Check = Callable[[str, str], str | None]

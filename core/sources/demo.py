@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from tgtriage.core.events import (
+from ..desk.events import (
     ChatUpdated,
     Connection,
     ConnectionState,
@@ -38,10 +38,10 @@ from tgtriage.core.events import (
     ReadUpTo,
     Typing,
 )
-from tgtriage.core.models import Chat, Media, Message, User
-from tgtriage.core.source import SendError
-from tgtriage.core.sources import demo_script as script
-from tgtriage.core.sources.demo_script import (
+from ..desk.models import Chat, Media, Message, User
+from . import demo_script as script
+from .base import SendError
+from .demo_script import (
     AMBIENT,
     NUDGES,
     OLDER_THREADS,

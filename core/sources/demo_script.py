@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tgtriage.core.models import ChatKind, Media
+from ..desk.models import ChatKind, Media
 
 Lang = Literal["en", "ru"]
 

@@ -33,10 +33,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tgtriage.core.events import Connection, ConnectionState, Event, MessageEdited, NewMessage
-from tgtriage.core.export import Export, load_export
-from tgtriage.core.models import Chat, Message, User
-from tgtriage.core.source import SendError
+from ..desk.events import Connection, ConnectionState, Event, MessageEdited, NewMessage
+from ..desk.models import Chat, Message, User
+from .base import SendError
+from .export import Export, load_export
 
 DEFAULT_SPEED = 60.0
 DEFAULT_START_FRACTION = 0.5

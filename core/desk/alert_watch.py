@@ -1,0 +1,123 @@
+"""The desk's alerts over time: `AlertWatcher` remembers what was announced and asks the pure rule
+in core/rules/alerts.py what is due now; `Alerter` sends each alert through its channels."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from ..rules import triage
+from ..rules.alerts import Alert, Moment, Seen, channels_for, decide
+from ..system.config import Channel, Config
+from ..system.notify import DesktopNotifier, TerminalNotifier
+from .inbox import Inbox
+from .models import ChatTriage
+
+
+class AlertWatcher:
+    """Turns the Inbox's state into alerts: once per chat and level, never for what was
+    already so when the watcher started (the desk's start-up)."""
+
+    def __init__(self, inbox: Inbox, started_at: int | None = None) -> None:
+        """Start watching; `started_at` defaults to the Inbox's now."""
+        self.inbox = inbox
+        self.started_at = inbox.now() if started_at is None else started_at
+        self._seen: dict[int, Seen] = {}
+        self._at_start: dict[tuple[int, int, triage.Targets], triage.Level] = {}
+        self._quiet: dict[int, tuple[ChatTriage, int]] = {}  # chat → (state, next check)
+
+    def _level_at_start(self, chat_id: int, state_since: int) -> triage.Level | None:
+        """The level a wait that began at `state_since` had when the desk started."""
+        if state_since > self.started_at:
+            return None
+        targets = self.inbox.thresholds_for(chat_id)
+        key = (chat_id, state_since, targets)
+        level = self._at_start.get(key)
+        if level is None:
+            waited = self.inbox.elapsed(state_since, self.started_at)
+            level = self._at_start[key] = triage.level_for(waited, targets)
+        return level
+
+    def check(self, now: int | None = None) -> list[Alert]:
+        """The alerts that became due since the last check (each one only once)."""
+        inbox = self.inbox
+        now = inbox.now() if now is None else now
+        alerts: list[Alert] = []
+        for chat_id, state in inbox.triage.items():
+            chat = inbox.chats.get(chat_id)
+            if chat is None:
+                continue
+            if state.waiting_since is None and triage.reminder_at(state) is None:
+                continue  # nothing here can alert; a new wait resets the memory anyway
+            quiet = self._quiet.get(chat_id)
+            if quiet is not None and quiet[0] is state and now < quiet[1]:
+                continue  # the same summary, and no level or reminder moment reached yet
+            level_now = None if triage.is_parked(state, now) else inbox.level(chat_id, now)
+            at_start = (
+                self._level_at_start(chat_id, state.waiting_since)
+                if state.waiting_since is not None
+                else None
+            )
+            moment = Moment(now, self.started_at, level_now, at_start)
+            found, seen = decide(state, chat.title, moment, self._seen.get(chat_id, Seen()))
+            self._seen[chat_id] = seen
+            alerts.extend(found)
+            self._quiet[chat_id] = (state, self._next_moment(state, now))
+        if len(self._at_start) > 4096:
+            self._at_start.clear()
+        if len(self._quiet) > 2 * len(inbox.triage) + 64:
+            self._quiet.clear()
+        return alerts
+
+    def _next_moment(self, state: ChatTriage, now: int) -> int:
+        """The first second at which the same summary could alert: its wait reaching the next
+        level, or its reminder (postponement end, due date). Every second under business
+        hours, whose clock bends time."""
+        if self.inbox.elapsed is not triage.wall_elapsed:
+            return now + 1
+        change = triage.next_time_change(state, now, self.inbox.configured_targets)
+        return now + 3600 if change is None else max(now + 1, min(change, now + 3600))
+
+
+Toast = Callable[[Alert], None]
+
+
+class Alerter:
+    """Sends alerts through the channels config chooses: toast, bell, OSC, notify-send."""
+
+    def __init__(
+        self,
+        config: Config,
+        terminal: TerminalNotifier,
+        desktop: DesktopNotifier,
+        toast: Toast,
+        env: Mapping[str, str],
+    ) -> None:
+        """Wire the channels; nothing is sent until `send`."""
+        self.config = config
+        self.terminal = terminal
+        self.desktop = desktop
+        self.toast = toast
+        self.env = dict(env)
+        self.sent: deque[tuple[Alert, frozenset[Channel]]] = deque(maxlen=200)
+
+    def send(self, alert: Alert, now: int) -> frozenset[Channel]:
+        """Send one alert; returns the channels it went out through."""
+        channels = channels_for(
+            alert, self.config.alerts, now, self.config.business_hours.timezone, self.env
+        )
+        if "toast" in channels:
+            self.toast(alert)
+        if "bell" in channels:
+            self.terminal.bell()
+        if "osc" in channels:
+            self.terminal.notify(f"tgtriage · {alert.title}", alert.body)
+        if "desktop" in channels and self.desktop.available:
+            self.desktop.notify(f"tgtriage · {alert.title}", alert.body, urgent=alert.level >= 3)
+        self.sent.append((alert, channels))
+        return channels
+
+    async def aclose(self) -> None:
+        """Stop writing to the terminal and reap running notify-sends."""
+        self.terminal.close()
+        await self.desktop.aclose()

@@ -1,0 +1,176 @@
+"""What to alert about, and through which channels: pure rules over triage summaries.
+
+An alert fires when a waiting chat reaches level 1, 2 or 3, when a postponement runs out or an
+in-development due date passes, and when a customer brings a postponed or closed chat back.
+Each fires once: per wait (the waiting message) and level, per reminder time, per reopening.
+Nothing fires for what was already so when the desk started: a wait that had reached level 2
+before start-up alerts only when it reaches level 3, and a backlog that arrives after start-up
+with old dates is silent for the levels it had reached at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from ..desk.models import ChatTriage, Status
+from ..system.config import Alerts, Channel
+from . import triage
+from .sanitize import clean_line
+
+LEVEL_WORDS = ("fresh", "due", "late", "breached")
+
+
+class AlertKind(StrEnum):
+    """Why an alert fires."""
+
+    LEVEL = "level"
+    POSTPONED = "postponed"
+    DUE = "due"
+    REOPENED = "reopened"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert: which chat, why, and the (already sanitised) words to show."""
+
+    chat_id: int
+    kind: AlertKind
+    level: int
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What was already announced (or silenced at start-up) for one chat."""
+
+    wait: int | None = None
+    level: int = 0
+    reminder: int | None = None
+    reopened: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """The chat's levels now and at start-up, and when the desk started."""
+
+    now: int
+    started_at: int
+    level_now: triage.Level | None
+    level_at_start: triage.Level | None
+
+
+def _text(title: str, limit: int = 60) -> str:
+    """A chat title as notification text: one line, no controls or escapes."""
+    return clean_line(title, limit) or "a chat"
+
+
+def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[list[Alert], Seen]:
+    """The alerts due for one chat at `moment.now`, and the updated memory (pure).
+
+    `level_now` must be None when nobody waits or the chat is parked; `level_at_start` is the
+    level the same wait had when the desk started (None if it had not started or nobody waited).
+    """
+    alerts: list[Alert] = []
+    if state.waiting_msg_id != seen.wait:
+        seen = replace(seen, wait=state.waiting_msg_id, level=0)
+    reminder = triage.reminder_at(state)
+    if reminder is not None and reminder <= moment.now and reminder != seen.reminder:
+        seen = replace(seen, reminder=reminder)
+        if reminder > moment.started_at:
+            postponed = state.status is Status.POSTPONED
+            kind = AlertKind.POSTPONED if postponed else AlertKind.DUE
+            what = "postponement ended" if postponed else f"{state.ticket or 'ticket'} is due"
+            level = int(moment.level_now) if moment.level_now is not None else 0
+            alerts.append(Alert(state.chat_id, kind, level, _text(title), f"Reminder: {what}"))
+            # The reminder says it all: the levels reached meanwhile do not alert again.
+            seen = replace(seen, level=max(seen.level, level))
+    if (
+        state.reopened
+        and state.waiting_msg_id is not None
+        and state.waiting_msg_id != seen.reopened
+    ):
+        seen = replace(seen, reopened=state.waiting_msg_id)
+        if (state.waiting_since or 0) > moment.started_at and not alerts:
+            alerts.append(
+                Alert(
+                    state.chat_id, AlertKind.REOPENED, 0, _text(title), "The customer wrote again"
+                )
+            )
+    if moment.level_now is not None and state.waiting_since is not None:
+        silenced = 0
+        if state.waiting_since <= moment.started_at and moment.level_at_start is not None:
+            silenced = int(moment.level_at_start)
+        floor = max(seen.level, silenced)
+        level = int(moment.level_now)
+        if level > floor and level >= 1:
+            waited = max(0, moment.now - state.waiting_since)
+            alerts.append(
+                Alert(
+                    state.chat_id,
+                    AlertKind.LEVEL,
+                    level,
+                    _text(title),  # cleaned only for an alert: checks run every second
+                    f"Waiting {triage.format_wait(waited)}: {LEVEL_WORDS[level]}",
+                )
+            )
+        seen = replace(seen, level=max(floor, level))
+    return alerts, seen
+
+
+def in_quiet_hours(now: int, quiet: str | None, timezone: str) -> bool:
+    """Whether `now` falls in a daily quiet range like '22:00-07:00' (local to `timezone`)."""
+    if not quiet:
+        return False
+    first, _, last = quiet.partition("-")
+    start, end = time.fromisoformat(first), time.fromisoformat(last)
+    local = datetime.fromtimestamp(now, ZoneInfo(timezone)).time().replace(tzinfo=None)
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def desktop_session(env: Mapping[str, str]) -> bool:
+    """Whether a graphical session is reachable (X11 or Wayland display set)."""
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def local_desktop(env: Mapping[str, str]) -> bool:
+    """A desktop session on this machine, not one forwarded over SSH."""
+    return desktop_session(env) and not env.get("SSH_CONNECTION")
+
+
+def channels_for(
+    alert: Alert, config: Alerts, now: int, timezone: str, env: Mapping[str, str]
+) -> frozenset[Channel]:
+    """The channels an alert goes out through (none when alerts are off).
+
+    `notify` becomes `desktop` where a local desktop session exists, else `osc`; `desktop` is
+    dropped without any desktop session; during quiet hours only `quiet_channels` are used.
+    """
+    if not config.enabled:
+        return frozenset()
+    if alert.kind is AlertKind.LEVEL:
+        chosen: list[Channel] = [config.level_1, config.level_2, config.level_3][
+            max(1, min(3, alert.level)) - 1
+        ]
+    else:
+        chosen = config.reminder
+    quiet = in_quiet_hours(now, config.quiet_hours, timezone)
+    result: set[Channel] = set()
+    for channel in chosen:
+        if quiet and channel not in config.quiet_channels:
+            continue
+        if channel == "notify":
+            result.add("desktop" if local_desktop(env) else "osc")
+        else:
+            result.add(channel)
+    if not desktop_session(env):
+        result.discard("desktop")  # notify-send has nowhere to show it (e.g. over SSH)
+    return frozenset(result)

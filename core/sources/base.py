@@ -1,0 +1,61 @@
+"""The ChatSource protocol: the one seam between the desk and the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
+
+from ..desk.events import Event
+from ..desk.models import Chat, Message, User
+
+
+class SendError(Exception):
+    """A send failed; `retry_after` is set when waiting that many seconds may help."""
+
+    def __init__(self, message: str, retry_after: int | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@runtime_checkable
+class ChatSource(Protocol):
+    """Where chats come from and where replies go: telegram, demo or replay."""
+
+    name: str
+
+    async def start(self) -> User:
+        """Connect (or load) and return the engineer's own account."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect and release resources; the event stream ends."""
+        ...
+
+    async def dialogs(self) -> list[Chat]:
+        """All support chats the source can see right now."""
+        ...
+
+    async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
+        """Up to `limit` messages older than id `before` (newest first if None), oldest first."""
+        ...
+
+    async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
+        """Send a reply; the same `random_id` on a retry must never post twice."""
+        ...
+
+    async def mark_read(self, chat_id: int, upto: int) -> None:
+        """Mark the chat read up to message id `upto`."""
+        ...
+
+    async def react(self, chat_id: int, message_id: int, emoji: str) -> None:
+        """Put an emoji reaction on a message."""
+        ...
+
+    def staff_ids(self) -> frozenset[int]:
+        """Teammates the source itself knows to be staff (besides the config's list)."""
+        ...
+
+    def events(self) -> AsyncIterator[Event]:
+        """The live event stream; it ends when the source stops."""
+        ...

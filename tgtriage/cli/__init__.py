@@ -1,0 +1,301 @@
+"""The `tgtriage` command: parses arguments and hands off to the desk, reports or templates.
+
+Heavy imports (Textual, Telethon) happen only inside the command that needs them, and the
+garbage collector sleeps while they do: start-up builds tens of thousands of objects that all
+live on, and collecting them over and over only delays the first frame (~0.1 s).
+"""
+
+from __future__ import annotations
+
+import gc
+
+_COLLECTING = gc.isenabled()
+gc.disable()
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from ..core.system.config import Config, ConfigError, load_config  # noqa: E402
+from ..core.system.paths import Paths, ensure_private_dir, make_private_file  # noqa: E402
+
+if _COLLECTING:
+    gc.enable()
+
+if TYPE_CHECKING:
+    from ..core.sources.base import ChatSource
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog="tgtriage",
+        description="A terminal triage desk for support engineers who work in Telegram.",
+    )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: the user config dir's config.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo", help="open the desk on the built-in simulated support desk (no account needed)"
+    )
+    demo.add_argument("--seed", type=int, default=None, help="make the simulation repeatable")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="time compression, e.g. 5 = five times faster"
+    )
+    demo.add_argument(
+        "--fail-rate", type=float, default=0.0, help="share of sends that fail (to try retry)"
+    )
+    _add_run_flags(demo)
+
+    replay = sub.add_parser(
+        "replay", help="play a Telegram Desktop export (result.json) as live traffic"
+    )
+    replay.add_argument("export", type=Path, help="path to result.json")
+    replay.add_argument("--speed", type=float, default=60.0, help="time compression (default 60×)")
+    replay.add_argument(
+        "--staff", default="", help="teammates: ids like user123 or 123, comma-separated"
+    )
+    _add_run_flags(replay)
+
+    sub.add_parser("login", help="log in to your Telegram account (phone and code, or a QR code)")
+    sub.add_parser("logout", help="log out of Telegram and delete the saved session")
+    report = sub.add_parser(
+        "report", help="response-time report from the store or an export", add_help=False
+    )
+    report.add_argument("args", nargs=argparse.REMAINDER)
+    templates = sub.add_parser(
+        "templates", help="canned replies: init | check | list", add_help=False
+    )
+    templates.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+class _Version(argparse.Action):
+    """`--version`, looking the version up only when asked (importlib.metadata is slow)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        """Print `tgtriage VERSION` and exit."""
+        from .. import __version__
+
+        print(f"tgtriage {__version__}")
+        parser.exit()
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the commands that open the desk."""
+    parser.add_argument("--headless-seconds", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def _setup_logging(paths: Paths) -> None:
+    """Log to a private file in the data dir (never to the terminal the desk draws on)."""
+    ensure_private_dir(paths.data_dir)
+    make_private_file(paths.log_file)
+    logging.basicConfig(
+        filename=paths.log_file,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _load_config(path: Path | None, paths: Paths) -> Config:
+    """Load config, reporting a bad file as one line with exit status 2."""
+    return load_config(path or paths.config_file)
+
+
+def _delegated(argv: list[str]) -> int | None:
+    """Run `report` / `templates`, which parse their own options; None for other commands."""
+    config: list[str] = []
+    if len(argv) >= 2 and argv[0] == "--config":
+        config, argv = argv[:2], argv[2:]
+    if argv and argv[0] == "report":
+        from .report import run_report
+
+        return run_report([*config, *argv[1:]])
+    if argv and argv[0] == "templates":
+        from .templates import run_templates
+
+        return run_templates(argv[1:])
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tgtriage` command."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    delegated = _delegated(arguments)
+    if delegated is not None:
+        return delegated
+    pause_for_startup()
+    args = _parser().parse_args(arguments)
+    _forget_stale_terminal_size(os.environ, sys.stdout.isatty())
+    paths = Paths.default()
+    try:
+        config = _load_config(args.config, paths)
+        keymap = _keymap(config)
+        if args.command == "demo":
+            from ..core.sources.demo import DemoSource
+
+            source: ChatSource = DemoSource(
+                seed=args.seed, speed=args.speed, fail_rate=args.fail_rate
+            )
+            return _run_desk(
+                source, "demo", config, paths, keymap, fresh=True, headless=args.headless_seconds
+            )
+        if args.command == "replay":
+            from ..core.sources.export import ExportError, load_export, parse_peer_id
+            from ..core.sources.replay import ReplaySource
+
+            try:
+                export = load_export(args.export)
+                staff = [parse_peer_id(s) for s in args.staff.split(",") if s.strip()]
+                source = ReplaySource(export, speed=args.speed, staff=staff)
+            except (ExportError, ValueError) as exc:
+                print(f"tgtriage: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            for warning in export.warnings[:5]:
+                print(f"tgtriage: warning: {warning}", file=sys.stderr)
+            if len(export.warnings) > 5:
+                print(f"tgtriage: … and {len(export.warnings) - 5} more warnings", file=sys.stderr)
+            return _run_desk(
+                source, "replay", config, paths, keymap, fresh=True, headless=args.headless_seconds
+            )
+        if args.command in (None, "login", "logout"):
+            return _telegram(args.command, config, paths, keymap)
+    except ConfigError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _forget_stale_terminal_size(environ: dict[str, str] | os._Environ[str], tty: bool) -> None:
+    """Drop exported COLUMNS/LINES on a terminal so the desk asks the terminal for its size.
+
+    Textual sizes the screen with shutil.get_terminal_size(), which trusts these variables over
+    the terminal; a shell that exported them (or a tmux pane that inherited them) would make the
+    desk draw 80×24 inside a bigger window and ignore every resize.
+    """
+    if tty:
+        environ.pop("COLUMNS", None)
+        environ.pop("LINES", None)
+
+
+def _keymap(config: Config) -> dict[str, str]:
+    """The user's key remapping, validated against the action registry."""
+    from ..tui.keymap import keymap_from_config
+
+    keymap, problems = keymap_from_config(config.keys)
+    if problems:
+        raise ConfigError(f"{problems[0]} (in [keys] of config.toml)")
+    return keymap
+
+
+def pause_for_startup() -> None:
+    """No garbage collection from here to the desk's first frame (it turns it back on).
+
+    Everything made on the way — config, keymap, Textual, the cache — lives on; collecting
+    it again and again only delays the first paint.
+    """
+    gc.disable()
+
+
+def desk_modules() -> tuple[Any, Any, Any, Any]:
+    """Import the desk: Inbox, Store, StoreError, DeskApp."""
+    from ..core.desk.inbox import Inbox
+    from ..core.storage.store import Store, StoreError
+    from ..tui.app import DeskApp
+
+    return Inbox, Store, StoreError, DeskApp
+
+
+def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+    """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
+    from .telegram import run_telegram
+
+    _setup_logging(paths)
+    return run_telegram(command, config, paths, keymap)
+
+
+def _run_desk(
+    source: ChatSource,
+    profile: str,
+    config: Config,
+    paths: Paths,
+    keymap: dict[str, str],
+    *,
+    fresh: bool,
+    headless: float | None,
+) -> int:
+    """Open the store and run the desk on `source` until the engineer quits."""
+    _setup_logging(paths)
+    db_path = paths.database(profile)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+
+
+async def _desk(
+    source: ChatSource,
+    label: str,
+    config: Config,
+    db_path: Path,
+    keymap: dict[str, str],
+    headless: float | None,
+) -> int:
+    """Run the app inside one event loop with the store open."""
+    Inbox, Store, StoreError, DeskApp = desk_modules()
+
+    try:
+        store = await Store.open(db_path)
+    except StoreError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def factory() -> Any:
+        inbox = Inbox(store, source, config)
+        await inbox.load_cached()
+        return inbox
+
+    app = DeskApp(factory, source_label=label, keymap=keymap)
+    try:
+        if headless is not None:
+            return await _headless(app, headless)
+        await app.run_async()
+    finally:
+        await store.close()
+    return app.return_code or 0
+
+
+async def _headless(app: Any, seconds: float) -> int:
+    """Run the desk without a terminal for a while and print what it showed (smoke check)."""
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(seconds)
+        await app.run_action("next_waiting")
+        await pilot.pause(0.5)
+        inbox = app.inbox
+        counts = inbox.level_counts()
+        print(
+            f"tgtriage {app.source_label}: {len(inbox.chats)} chats, "
+            f"{sum(counts)} waiting (levels {counts}), open: "
+            f"{inbox.chats[inbox.open_chat_id].title if inbox.open_chat_id else 'none'}"
+        )
+    return 0 if app.inbox.chats else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""`tgtriage`, `tgtriage login`, `tgtriage logout`: the desk and the login on the real account.
+
+`tgtriage` opens the desk from the store at once; the Telegram source (which imports Telethon
+in a thread and connects) starts in a worker behind it. When the session turns out not to be
+logged in, the login screen is shown over the desk on that same connection, and the desk goes
+on when it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..core.sources.telegram.client import (
+    CredentialsMissing,
+    TelegramClientLike,
+    credentials,
+    preload_telethon,
+)
+from ..core.sources.telegram.login import TelegramLogin, logout
+from ..core.system.config import Config
+from ..core.system.paths import Paths
+from ..tui.app import DeskApp
+from ..tui.login import LoginApp, LoginScreen
+
+if TYPE_CHECKING:
+    from ..core.desk.inbox import Inbox
+    from ..core.sources.telegram.source import TelegramSource
+    from ..core.storage.store import Store
+
+EXIT_USAGE = 2
+LOGIN_ACTIONS_ALLOWED = frozenset({"quit", "toggle_qr", "resend", "retry", "back"})
+
+
+def run_telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+    """Run one of the account commands; return the exit status."""
+    if command == "logout":
+        print(asyncio.run(logout(config, paths)))
+        cache = paths.database("telegram")
+        if cache.exists():
+            print(
+                f"The desk's cache of your chats is kept in {cache}; delete that file too if "
+                "this computer should keep none of them."
+            )
+        return 0
+    try:
+        credentials(config)
+    except CredentialsMissing as exc:
+        print(f"tgtriage: {exc} (config file: {paths.config_file})", file=sys.stderr)
+        return EXIT_USAGE
+    if command == "login":
+        return asyncio.run(login_command(config, paths, keymap))
+    return asyncio.run(desk_command(config, paths, keymap))
+
+
+async def login_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+    """`tgtriage login`: the login screen on its own; say who is logged in afterwards."""
+    login = TelegramLogin(config, paths)
+    app = LoginApp(login, keymap=keymap, preload=preload_telethon)
+    try:
+        await app.run_async()
+    finally:
+        await login.close()
+    return report_login(app)
+
+
+def report_login(app: LoginApp) -> int:
+    """Say how `tgtriage login` ended (who is logged in, never how); return the exit status."""
+    user = app.return_value
+    if user is None:
+        print("tgtriage: not logged in (the login was cancelled).", file=sys.stderr)
+        return 1
+    name = user.name + (f" (@{user.username})" if user.username else "")
+    if app.login_screen is not None and app.login_screen.already_logged_in:
+        print(
+            f"Already logged in as {name}. Run `tgtriage` to open the desk, or "
+            "`tgtriage logout` first to use another account."
+        )
+    else:
+        print(f"Logged in as {name}. Run `tgtriage` to open the desk.")
+    return 0
+
+
+class TelegramDesk(DeskApp):
+    """The desk on the Telegram source: desk keys rest while the login screen is up."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the login screen's own keys (and quitting) while logging in."""
+        if isinstance(self.screen, LoginScreen) and action not in LOGIN_ACTIONS_ALLOWED:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_help(self) -> None:
+        """The desk's help, except over the login screen."""
+        if not isinstance(self.screen, LoginScreen):
+            super().action_help()
+
+    def source_started(self) -> None:
+        """Show the source's one-line problems (an unknown folder, an unresolved teammate)."""
+        for warning in getattr(self.inbox.source, "warnings", [])[:5]:
+            self.notify(warning, title="Telegram", severity="warning", timeout=20, markup=False)
+
+    async def log_in(self, client: TelegramClientLike) -> bool:
+        """Show the login screen on the source's connected client; True once logged in."""
+        login = TelegramLogin(self.inbox.config, self.paths, lambda: client)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def finished(user: object) -> None:
+            if not done.done():
+                done.set_result(user is not None)
+
+        screen = LoginScreen(login, cancel_label="skip: the desk without Telegram")
+        await self.push_screen(screen, finished)
+        return await done
+
+
+def watched_chats(inbox: Inbox) -> Iterable[int]:
+    """The chats to check against history after a reconnect: the open one and the slots."""
+    chats = [inbox.open_chat_id] if inbox.open_chat_id is not None else []
+    return [*chats, *inbox.slots.values()]
+
+
+async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+    """`tgtriage`: the desk on the account, logging in first when the session needs it."""
+    from ..core.storage.store import Store, StoreError
+
+    try:
+        store = await Store.open(paths.database("telegram"))
+    except StoreError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = build_desk(config, paths, keymap, store)
+    try:
+        await app.run_async()
+    finally:
+        await store.close()
+    return app.return_code or 0
+
+
+def build_desk(
+    config: Config,
+    paths: Paths,
+    keymap: dict[str, str],
+    store: Store,
+    source: TelegramSource | None = None,
+    *,
+    tick: float = 1.0,
+    **options: Any,
+) -> TelegramDesk:
+    """The desk over `store` and a Telegram source that asks the desk for a login when needed.
+
+    `options` go to the Inbox (tests pass a fixed clock).
+    """
+    from ..core.desk.inbox import Inbox
+    from ..core.sources.telegram.source import TelegramSource
+
+    async def authorize(client: TelegramClientLike) -> bool:
+        return await app.log_in(client)
+
+    if source is None:
+        source = TelegramSource(config, paths, authorize=authorize)
+    else:
+        source.set_authorize(authorize)
+    telegram = source
+
+    async def factory() -> Inbox:
+        inbox = Inbox(store, telegram, config, **options)
+        await inbox.load_cached()
+        hint_source(telegram, inbox)
+        return inbox
+
+    app = TelegramDesk(factory, source_label="telegram", keymap=keymap, paths=paths, tick=tick)
+    return app
+
+
+def hint_source(source: TelegramSource, inbox: Inbox) -> None:
+    """Tell the source which chats to re-check after a reconnect and what the store has."""
+
+    def last_known(chat_id: int) -> int | None:
+        state = inbox.triage.get(chat_id)
+        return state.last_msg_id if state is not None and state.last_msg_id else None
+
+    source.set_hints(watched=lambda: watched_chats(inbox), last_known_id=last_known)
