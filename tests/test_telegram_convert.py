@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from telethon.tl import types
 from tgtriage.core.desk.models import Media
-from tgtriage.core.sources.telegram.send import sent_message
 from tgtriage.core.sources.telegram import convert as conv
+from tgtriage.core.sources.telegram.send import sent_message
 
 from tests.fake_telethon import T0, channel, document, group, photo, user, when
 
