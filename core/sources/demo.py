@@ -40,7 +40,7 @@ from ..desk.events import (
 )
 from ..desk.models import Chat, Media, Message, User
 from . import demo_script as script
-from .base import SendError
+from .base import Dialogs, SendError, SourceTraits
 from .demo_script import (
     AMBIENT,
     NUDGES,
@@ -113,6 +113,7 @@ class DemoSource:
     """A ChatSource that simulates a support desk: scripted customers, teammates and timing."""
 
     name = "demo"
+    traits = SourceTraits()
 
     def __init__(
         self,
@@ -178,11 +179,11 @@ class DemoSource:
         self._stopped = True
         self._wake.set()
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """The chats visible now, most recently active first."""
         runs = [r for r in self._runs.values() if r.visible]
         runs.sort(key=lambda r: r.messages[-1].date if r.messages else 0, reverse=True)
-        return [r.chat for r in runs]
+        return Dialogs(r.chat for r in runs)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages with ids below `before` (the newest if None), oldest first."""

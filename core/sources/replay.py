@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..desk.events import Connection, ConnectionState, Event, MessageEdited, NewMessage
-from ..desk.models import Chat, Message, User
-from .base import SendError
+from ..desk.models import Message, User
+from .base import Dialogs, SendError, SourceTraits
 from .export import Export, load_export
 
 DEFAULT_SPEED = 60.0
@@ -75,6 +75,7 @@ class ReplaySource:
     """A ChatSource that replays a Telegram Desktop export as if it were happening now."""
 
     name = "replay"
+    traits = SourceTraits()
 
     def __init__(
         self,
@@ -149,9 +150,9 @@ class ReplaySource:
         self._stopped = True
         self._stop.set()
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """Every chat in the export, in export order."""
-        return list(self.export.chats)
+        return Dialogs(self.export.chats)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` already-arrived messages older than id `before`, oldest first."""

@@ -446,18 +446,6 @@ def _check_header(path: Path) -> None:
         raise _corrupt(path, "not a SQLite database (wrong header)")
 
 
-def _open_reader(path: Path) -> sqlite3.Connection:
-    """A second, read-only connection for the synchronous reads the screen makes."""
-    reader = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode=ro",
-        uri=True,
-        isolation_level=None,
-        check_same_thread=False,
-    )
-    reader.execute("PRAGMA busy_timeout = 200")
-    return reader
-
-
 def _json_list(values: Iterable[Any]) -> str:
     """A JSON array parameter for `IN (SELECT value FROM json_each(?))` of any length."""
     return json.dumps(list(values))
@@ -494,7 +482,6 @@ class Store:
         self._db = db
         self._clock = clock
         self._write_lock = asyncio.Lock()
-        self._reader: sqlite3.Connection | None = None
 
     # lifetime ---------------------------------------------------------------------------
 
@@ -545,9 +532,6 @@ class Store:
 
     async def close(self) -> None:
         """Close the connection (idempotent); the WAL is checkpointed by SQLite on close."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
         await self._db.close()
 
     async def __aenter__(self) -> Store:
@@ -573,7 +557,6 @@ class Store:
             await self._db.execute("PRAGMA temp_store = MEMORY")
             await self._db.execute("PRAGMA cache_size = -16000")  # up to 16 MB, grown on use
             await self._migrate()
-            self._reader = _open_reader(self.path)
         except sqlite3.Error as error:
             raise _from_sqlite_error(self.path, error) from error
         _restrict_side_files(self.path)
@@ -803,44 +786,29 @@ class Store:
         found.reverse()
         return found
 
-    def messages_now(
-        self, chat_id: int, before_id: int | None = None, limit: int = 100
-    ) -> list[Message]:
-        """`messages()` read synchronously, for the screen's own thread.
-
-        A key that opens a chat must paint it in one frame: a few dozen rows by primary key
-        take ~0.2 ms here, less than one hop to aiosqlite's thread and back (during which the
-        screen would paint a half-switched desk). WAL lets this reader see every committed
-        write without waiting for the writer. Only for small, indexed reads.
-        """
-        reader = self._reader
-        if reader is None:
-            raise StoreError(self.path, f"{self.path}: the store is closed")
-        cursor = reader.execute(
-            f"SELECT {_MESSAGE_COLS} FROM messages WHERE chat_id = ? AND id < ? "
-            "ORDER BY id DESC LIMIT ?",
-            (chat_id, _MAX_ID if before_id is None else before_id, limit),
-        )
-        found = [_message_from_row(row) for row in cursor.fetchall()]
-        found.reverse()
-        return found
-
-    def message_now(self, chat_id: int, id: int) -> Message | None:
-        """`message()` read synchronously (see `messages_now`)."""
-        reader = self._reader
-        if reader is None:
-            raise StoreError(self.path, f"{self.path}: the store is closed")
-        row = reader.execute(
-            f"SELECT {_MESSAGE_COLS} FROM messages WHERE chat_id = ? AND id = ?", (chat_id, id)
-        ).fetchone()
-        return None if row is None else _message_from_row(row)
-
     async def message(self, chat_id: int, id: int) -> Message | None:
         """One stored message, or None."""
         found = await self._messages_query(
             f"SELECT {_MESSAGE_COLS} FROM messages WHERE chat_id = ? AND id = ?", (chat_id, id)
         )
         return found[0] if found else None
+
+    async def newest_messages(
+        self, chat_ids: Sequence[int], limit: int
+    ) -> dict[int, list[Message]]:
+        """Each chat's newest `limit` messages, oldest first, in one read."""
+        found: dict[int, list[Message]] = {}
+        if not chat_ids:
+            return found
+        rows = await self._messages_query(
+            f"SELECT {_MESSAGE_COLS} FROM (SELECT {_MESSAGE_COLS}, row_number() OVER "
+            "(PARTITION BY chat_id ORDER BY id DESC) AS n FROM messages "
+            "WHERE chat_id IN (SELECT value FROM json_each(?))) WHERE n <= ? ORDER BY chat_id, id",
+            (_json_list(chat_ids), limit),
+        )
+        for message in rows:
+            found.setdefault(message.chat_id, []).append(message)
+        return found
 
     async def tail(self, chat_id: int, after_id: int) -> list[Message]:
         """All messages of a chat with id > `after_id`, oldest first (to recompute a wait)."""
@@ -976,6 +944,22 @@ class Store:
                 raise ValueError(f"random_id {rid} is already in the outbox") from error
         return _outbox_from_row(next(iter(rows)))
 
+    async def outbox_add_item(self, item: OutboxItem) -> None:
+        """Store a reply the desk has already numbered (its local and random ids are kept)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO outbox (local_id, chat_id, random_id, text, reply_to, state, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (item.local_id, item.chat_id, item.random_id, item.text, item.reply_to,
+                 item.state.value, item.created),
+            )  # fmt: skip
+
+    async def next_outbox_id(self) -> int:
+        """The local id the next reply gets (ids of sent replies are never reused)."""
+        used = await self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+        top = await self._scalar("SELECT max(local_id) FROM outbox")
+        return max(used or 0, top or 0) + 1
+
     async def outbox_update(
         self,
         local_id: int,
@@ -1071,6 +1055,21 @@ class Store:
                 (chat_id, self._now() if date is None else date, author, text, after_msg_id),
             )
         return int(next(iter(rows))[0])
+
+    async def add_note_row(self, note: Note) -> None:
+        """Store a note the desk has already numbered."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO notes (id, chat_id, date, author, text, after_msg_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (note.id, note.chat_id, note.date, note.author, note.text, note.after_msg_id),
+            )
+
+    async def next_note_id(self) -> int:
+        """The id the next note gets (ids of deleted notes are never reused)."""
+        used = await self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'notes'")
+        top = await self._scalar("SELECT max(id) FROM notes")
+        return max(used or 0, top or 0) + 1
 
     async def notes(self, chat_id: int) -> list[Note]:
         """A chat's notes, oldest first."""

@@ -58,7 +58,7 @@ from ...desk.models import Chat, Message, User
 from ...rules import chat_filter
 from ...system.config import Config
 from ...system.paths import Paths, ensure_private_dir, make_private_file
-from ..base import SendError
+from ..base import Dialogs, SendError, SourceTraits
 from .client import (
     ClientFactory,
     LoginRequired,
@@ -111,10 +111,8 @@ class TelegramSource:
     """A ChatSource backed by a Telethon user session (see the module docstring)."""
 
     name = "telegram"
-    backfills_itself = True
-    """The start-up backfill arrives as NewMessage events; the Inbox must not fetch it again."""
-    events_before_start = True
-    """`events()` may be followed before `start()`: connecting/offline states show at once."""
+    traits = SourceTraits(events_before_start=True, backfills_itself=True)
+    """The start-up backfill arrives as NewMessage events; connecting/offline show at once."""
 
     def __init__(
         self,
@@ -243,12 +241,12 @@ class TelegramSource:
                 await self._client.disconnect()
         self._queue.put_nowait(None)
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """The support chats, once the dialog list has been paged (most recent first)."""
         if self._client is None:
             raise RuntimeError("start() the source first")
         await self._dialogs_ready.wait()
-        return list(self._selected.values())
+        return Dialogs(self._selected.values(), complete=self.dialogs_complete)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages older than id `before` (the newest if None), oldest first."""
