@@ -187,6 +187,7 @@ class Inbox(InboxQueries):
             changes.chats.add(chat.id)
         listed = list(chats)
         self.writer.enqueue(lambda: store.upsert_chats(listed))
+        self._read_windows([chat.id for chat in listed])
         self.chats_loaded = True
         held, self.held = self.held, []
         for event in held:

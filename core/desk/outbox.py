@@ -157,6 +157,7 @@ class Outbox:
             self._set(item, OutboxState.PENDING, OFFLINE)
             return False
         item = self._set(item, OutboxState.SENDING)
+        await inbox.writer.flushed()  # the reply is in the store before it leaves
         try:
             message = await inbox.source.send(
                 item.chat_id, item.text, item.reply_to, item.random_id
