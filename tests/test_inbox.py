@@ -783,3 +783,27 @@ async def test_a_failing_listener_does_not_stop_the_desk(desk: Desk) -> None:
     await desk.feed(new(ACME, 1, ALICE, 0))
     await desk.feed(new(GLOBEX, 1, BOB, 5))
     assert desk.inbox.triage[GLOBEX.id].waiting_since == T0 + 5
+
+
+# ------------------------------------------------------------------ bad events
+
+
+async def test_one_event_that_cannot_be_stored_does_not_take_its_batch_with_it(desk: Desk) -> None:
+    """Issue 12 item 8: a message id beyond SQLite's 64-bit range in a batch of 600 events is
+    logged and counted on the status line; the other 599 land."""
+    from tgtriage.tui.panels import status_text
+
+    chats = [ACME, GLOBEX, INITECH]
+    batch: list[ev.Event] = [
+        new(chats[n % 3], n // 3 + 1, ALICE, n, f"m{n}") for n in range(599)
+    ]
+    batch.insert(300, new(UMBRELLA, 2**64, ALICE, 300, "beyond SQLite"))
+    changes = await desk.feed(*batch)
+    assert sum(len(msgs) for msgs in changes.messages.values()) == 599
+    assert await desk.store.message_count() == 599
+    assert desk.inbox.unshown == 1
+    assert changes.status
+    assert desk.inbox.triage[ACME.id].last_msg_id == 200
+    assert desk.inbox.triage[UMBRELLA.id].last_msg_id == 0
+    line = status_text(desk.inbox, "demo").plain
+    assert "1 message could not be shown — see the log" in line
