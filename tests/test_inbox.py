@@ -794,9 +794,7 @@ async def test_one_event_that_cannot_be_stored_does_not_take_its_batch_with_it(d
     from tgtriage.tui.panels import status_text
 
     chats = [ACME, GLOBEX, INITECH]
-    batch: list[ev.Event] = [
-        new(chats[n % 3], n // 3 + 1, ALICE, n, f"m{n}") for n in range(599)
-    ]
+    batch: list[ev.Event] = [new(chats[n % 3], n // 3 + 1, ALICE, n, f"m{n}") for n in range(599)]
     batch.insert(300, new(UMBRELLA, 2**64, ALICE, 300, "beyond SQLite"))
     changes = await desk.feed(*batch)
     assert sum(len(msgs) for msgs in changes.messages.values()) == 599

@@ -127,6 +127,8 @@ class EventApplier:
                         batch.recompute.add(chat_id)
             case ev.ChatUpdated(chat=chat):
                 await inbox.writer.call(lambda: store.upsert_chats([chat]))
+                if chat.id not in inbox.chats:
+                    inbox.read_windows([chat.id])  # before this batch's messages are stored
                 inbox.chats[chat.id] = chat
                 inbox.forget_targets(chat.id)  # the title may match other targets
                 inbox.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))

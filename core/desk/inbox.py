@@ -20,18 +20,18 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 from ..reports.report import ReportRow
-from ..rules import forum, triage, views
+from ..rules import triage, views
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
 from ..storage.store import Note, Store
 from ..system.config import Config
 from . import events as ev
+from .actions import SLOTS, InboxActions
 from .applier import RECOMPUTE_WINDOW, EventApplier
 from .changes import Changes, Listener
 from .events import Connection
 from .models import Chat, ChatTriage, Message, OutboxItem, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
-from .queries import InboxQueries
 from .windows import MessageWindows
 from .writer import StoreWriter
 
@@ -39,12 +39,11 @@ __all__ = ["BATCH", "RECOMPUTE_WINDOW", "SLOTS", "Changes", "Inbox", "Listener",
 
 log = logging.getLogger(__name__)
 
-SLOTS = 10
 BATCH = 1000
 _WINDOW_READ = 200  # chats whose windows one store read fills
 
 
-class Inbox(InboxQueries):
+class Inbox(InboxActions):
     """Live state of the desk over one source and one store."""
 
     def __init__(
@@ -133,11 +132,13 @@ class Inbox(InboxQueries):
         me_id = await store.get_meta("me_id")
         if me_id:
             self._set_rule(int(me_id))
-        first = [c for c in self.slots.values() if c in self.chats]
-        self._read_windows([*first, *(c for c in self.order() if c not in set(first))])
+        pinned = [c for c in self.slots.values() if c in self.chats]
+        rest = set(self.chats) - set(pinned)
+        self.read_windows([*pinned, *(c for c in self.order() if c in rest)])
 
-    def _read_windows(self, chat_ids: list[int]) -> None:
-        """Queue reads of these chats' newest messages (those not read yet)."""
+    def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
+        """Queue reads of these chats' newest messages (those not read yet); with `first`,
+        ahead of the queued writes (each write updates a known window after it is made)."""
         store, size = self.store, self.windows.size
         wanted = self.windows.missing(chat_ids)
         for start in range(0, len(wanted), _WINDOW_READ):
@@ -154,7 +155,7 @@ class Inbox(InboxQueries):
                     open_id = self.open_chat_id
                     self._emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
 
-            self.writer.enqueue(read)
+            self.writer.enqueue(read, first=first)
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
@@ -187,7 +188,7 @@ class Inbox(InboxQueries):
             changes.chats.add(chat.id)
         listed = list(chats)
         self.writer.enqueue(lambda: store.upsert_chats(listed))
-        self._read_windows([chat.id for chat in listed])
+        self.read_windows([chat.id for chat in listed])
         self.chats_loaded = True
         held, self.held = self.held, []
         for event in held:
@@ -421,227 +422,6 @@ class Inbox(InboxQueries):
         """Problems the source found worth telling the engineer."""
         source = self.source
         return list(source.warnings) if isinstance(source, ReportsWarnings) else []
-
-    # ----------------------------------------------------------------- actions
-
-    def open(self, chat_id: int) -> Changes | None:
-        """Open a chat: it takes the first free working-set slot and is marked read.
-
-        The live state changes now and the store follows. Returns what changed (so the
-        screen can paint it and call `painted()`), or None for an unknown chat.
-        """
-        if chat_id not in self.chats:
-            return None
-        self.open_chat_id = chat_id
-        changes = Changes(chats={chat_id})
-        if self.slot_of(chat_id) is None:
-            free = next((s for s in range(1, SLOTS + 1) if s not in self.slots), None)
-            if free is not None:
-                self._set_slot(free, chat_id)
-                changes.slots = True
-        if self.config.telegram.mark_read == "on_open":
-            self.read_chat()
-        self._save_state(chat_id)
-        self._read_windows([chat_id])
-        self._emit(changes)
-        return changes
-
-    def _save_state(self, chat_id: int) -> None:
-        """Store a chat's current summary next (if it is still known then)."""
-
-        async def save() -> None:
-            if chat_id in self.triage:
-                await self.store.save_triage([self.triage[chat_id]])
-
-        self.writer.enqueue(save, key=("triage", chat_id))
-
-    def read_chat(self, chat_id: int | None = None) -> None:
-        """Mark the open chat (or `chat_id`) read here and (in the background) at the source."""
-        chat_id = self.open_chat_id if chat_id is None else chat_id
-        if chat_id is None or chat_id not in self.triage:
-            return
-        state = self.triage[chat_id]
-        if state.unread == 0 and state.read_inbox_max >= state.last_msg_id:
-            return
-        self.triage[chat_id] = state.model_copy(
-            update={"unread": 0, "read_inbox_max": max(state.read_inbox_max, state.last_msg_id)}
-        )
-        self._spawn(self._mark_read_remote(chat_id, state.last_msg_id))
-
-    async def _mark_read_remote(self, chat_id: int, upto: int) -> None:
-        """Tell the source that the chat was read."""
-        try:
-            await self.source.mark_read(chat_id, upto)
-        except Exception as exc:
-            log.warning("mark read failed: %s", exc)
-
-    def _set_slot(self, slot: int, chat_id: int | None) -> None:
-        """Put a chat into a slot (freeing its old one), or empty the slot; stored next."""
-        if chat_id is not None:
-            old = self.slot_of(chat_id)
-            if old is not None:
-                del self.slots[old]
-            self.slots[slot] = chat_id
-        else:
-            self.slots.pop(slot, None)
-        store = self.store
-        self.writer.enqueue(lambda: store.set_slot(slot, chat_id))
-
-    async def pin(self, chat_id: int, slot: int) -> None:
-        """Pin a chat to a working-set slot, replacing whatever was there."""
-        self._set_slot(slot, chat_id)
-        self._emit(Changes(slots=True, chats={chat_id}))
-
-    async def unpin(self, chat_id: int) -> int | None:
-        """Take a chat out of the working set; return the slot it had."""
-        slot = self.slot_of(chat_id)
-        if slot is not None:
-            self._set_slot(slot, None)
-            self._emit(Changes(slots=True, chats={chat_id}))
-        return slot
-
-    def _update(self, chat_id: int, state: ChatTriage, notice: str | None = None) -> None:
-        """Take a chat's new summary, store it next and announce it."""
-        self.triage[chat_id] = state
-        self._save_state(chat_id)
-        self._emit(Changes(chats={chat_id}, order=True, notices=[notice] if notice else []))
-
-    async def mark_handled(self, chat_id: int) -> None:
-        """No reply needed: the chat stops waiting until the customer writes again.
-
-        It also acknowledges a reminder that came due. With `[staff] reaction_handled`, the
-        customer's last message gets the handled reaction, so the team sees it in Telegram.
-        """
-        if chat_id not in self.triage:
-            return
-        self._update(chat_id, triage.mark_handled(self.triage[chat_id], self.now()))
-        if self.config.staff.reaction_handled and self.config.staff.handled_reaction:
-            self._spawn(self._react_handled(chat_id))
-
-    async def _react_handled(self, chat_id: int) -> None:
-        """Put the handled reaction on the customer's last message; a failure is only noted."""
-        emoji = self.config.staff.handled_reaction
-        recent = await self.messages(chat_id, limit=50)
-        customer = [m for m in recent if self._rule.role(m) is triage.Role.CUSTOMER]
-        if not customer:
-            return
-        try:
-            await self.source.react(chat_id, customer[-1].id, emoji)
-        except Exception as exc:
-            log.warning("could not react in %s: %s", chat_id, exc)
-            self._emit(Changes(notices=[f"Handled here, but the {emoji} reaction failed: {exc}"]))
-
-    async def set_levels(self, chat_id: int, targets: triage.Targets | None) -> None:
-        """Give a chat its own response targets in seconds (None: the configured ones)."""
-        if chat_id in self.triage:
-            self._update(chat_id, triage.set_levels(self.triage[chat_id], targets))
-
-    async def set_tags(self, chat_id: int, tags: set[str]) -> None:
-        """Replace a chat's tags (already normalised, see core/rules/tags.py)."""
-        if chat_id not in self.chats:
-            return
-        store, kept = self.store, set(tags)
-        self.writer.enqueue(lambda: store.set_tags(chat_id, kept))
-        if tags:
-            self.tags[chat_id] = set(tags)
-        else:
-            self.tags.pop(chat_id, None)
-        self._emit(Changes(chats={chat_id}, order=True, status=True))
-
-    async def add_note(self, chat_id: int, text: str) -> Note | None:
-        """Keep an internal note on a chat, after its last message; it never goes to Telegram."""
-        text = text.strip()
-        if not text or chat_id not in self.chats:
-            return None
-        author = self.config.agent_name or (self.me.name if self.me else "me")
-        state = self.triage.get(chat_id)
-        after = state.last_msg_id if state and state.last_msg_id else None
-        note = Note(self._next_note_id, chat_id, self.now(), author, text, after)
-        self._next_note_id += 1
-        store = self.store
-        self.writer.enqueue(lambda: store.add_note_row(note))
-        self.notes.setdefault(chat_id, []).append(note)
-        self._emit(Changes(chats={chat_id}))
-        return note
-
-    async def delete_note(self, note: Note) -> None:
-        """Remove a note."""
-        store = self.store
-        self.writer.enqueue(lambda: store.delete_note(note.id))
-        kept = [n for n in self.notes.get(note.chat_id, []) if n.id != note.id]
-        if kept:
-            self.notes[note.chat_id] = kept
-        else:
-            self.notes.pop(note.chat_id, None)
-        self._emit(Changes(chats={note.chat_id}))
-
-    def set_view(self, view: views.View) -> None:
-        """Show another view of the list."""
-        self.view = view
-        self._emit(Changes(order=True, status=True))
-
-    async def postpone(self, chat_id: int, until: int) -> None:
-        """Hide the chat from the top until `until`."""
-        if chat_id in self.triage:
-            self._update(chat_id, triage.postpone(self.triage[chat_id], until))
-
-    async def close(self, chat_id: int) -> None:
-        """Close the chat until the customer writes again."""
-        if chat_id in self.triage:
-            self._update(chat_id, triage.close(self.triage[chat_id]))
-
-    async def reopen(self, chat_id: int) -> None:
-        """Undo postponed/closed/in-development."""
-        if chat_id in self.triage:
-            self._update(chat_id, triage.reopen(self.triage[chat_id]))
-
-    async def set_in_development(self, chat_id: int, ticket: str, due: int | None = None) -> None:
-        """Park the chat under a ticket reference with an optional due date."""
-        if chat_id in self.triage:
-            self._update(chat_id, triage.set_in_development(self.triage[chat_id], ticket, due))
-
-    def set_draft(self, chat_id: int, text: str) -> None:
-        """Keep the composer's text for a chat (empty deletes it); stored next, a newer draft
-        replacing one not stored yet."""
-        if self.drafts.get(chat_id, "") == text:
-            return
-        if text:
-            self.drafts[chat_id] = text
-        else:
-            self.drafts.pop(chat_id, None)
-        store = self.store
-        self.writer.enqueue(lambda: store.set_draft(chat_id, text), key=("draft", chat_id))
-
-    async def send(self, chat_id: int, text: str, reply_to: int | None = None) -> OutboxItem | None:
-        """Put a reply in the outbox (stored before it is sent), then deliver it in the background.
-
-        While the source is offline the reply stays queued and goes by itself, in order, when
-        the connection is back (with the same random id, so never twice).
-        """
-        text = text.strip()
-        if not text or chat_id not in self.chats:
-            return None
-        if reply_to is None:
-            reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
-        item = self.outbox_part.add(chat_id, text, reply_to)
-        self.set_draft(chat_id, "")
-        self._emit(Changes(outbox={chat_id}))
-        return item
-
-    async def retry(self, local_id: int) -> None:
-        """Send a failed or queued reply again with the same random id (never posts twice)."""
-        item = self.outbox_part.find(local_id)
-        if item is not None and (item.state is OutboxState.FAILED or is_queued(item)):
-            self._spawn(self.outbox_part.deliver(item))
-
-    async def discard(self, local_id: int) -> str | None:
-        """Drop a failed reply from the outbox; return its text so it can go back to the composer."""
-        item = self.outbox_part.discard(local_id)
-        return None if item is None else item.text
-
-    def failed_items(self) -> list[OutboxItem]:
-        """Replies that could not be sent."""
-        return self.outbox_part.failed()
 
 
 def _elapsed_for(config: Config) -> triage.ElapsedFn:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 from ..sources.base import SendError
+from ..storage.rows import new_random_id
 from . import events as ev
 from .changes import Changes
 from .events import Connection
@@ -18,14 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OFFLINE = "offline"  # the error of a reply queued until the connection is back
-
-
-def random_id() -> int:
-    """A random signed 64-bit request id for Telegram's messages.sendMessage (never 0)."""
-    while True:
-        value = int.from_bytes(secrets.token_bytes(8), "big", signed=True)
-        if value:
-            return value
 
 
 def is_queued(item: OutboxItem) -> bool:
@@ -57,7 +49,7 @@ class Outbox:
         item = OutboxItem(
             local_id=self.next_local_id,
             chat_id=chat_id,
-            random_id=random_id(),
+            random_id=new_random_id(),
             text=text,
             reply_to=reply_to,
             created=inbox.now(),

@@ -29,14 +29,18 @@ class StoreWriter:
         self._task: asyncio.Future[None] | None = None
         self._on_failure = on_failure
 
-    def enqueue(self, write: Write, key: Hashable = None) -> None:
-        """Queue a write to run after everything queued before it (replacing one with `key`)."""
+    def enqueue(self, write: Write, key: Hashable = None, *, first: bool = False) -> None:
+        """Queue a write to run after everything queued before it (replacing one with `key`),
+        or with `first` before them (a read whose result later writes are applied to)."""
         if key is not None:
             for index, (queued, _) in enumerate(self._queue):
                 if queued == key:
                     self._queue[index] = (key, write)
                     return
-        self._queue.append((key, write))
+        if first:
+            self._queue.appendleft((key, write))
+        else:
+            self._queue.append((key, write))
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._run())
 
