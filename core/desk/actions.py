@@ -30,7 +30,7 @@ class InboxActions(InboxQueries):
     store: Store
     source: ChatSource
     writer: StoreWriter
-    outbox_part: Outbox
+    outgoing: Outbox
     drafts: dict[int, str]
     notes: dict[int, list[Note]]
     open_chat_id: int | None
@@ -38,9 +38,9 @@ class InboxActions(InboxQueries):
 
     if TYPE_CHECKING:  # provided by the Inbox (core/desk/inbox.py)
 
-        def _emit(self, changes: Changes) -> None: ...
+        def emit(self, changes: Changes) -> None: ...
 
-        def _spawn(self, coro: Coroutine[object, object, object]) -> None: ...
+        def spawn(self, coro: Coroutine[object, object, object]) -> None: ...
 
         def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None: ...
 
@@ -65,7 +65,7 @@ class InboxActions(InboxQueries):
             self.read_chat()
         self._save_state(chat_id)
         self.read_windows([chat_id], first=True)
-        self._emit(changes)
+        self.emit(changes)
         return changes
 
     def _save_state(self, chat_id: int) -> None:
@@ -88,7 +88,7 @@ class InboxActions(InboxQueries):
         self.triage[chat_id] = state.model_copy(
             update={"unread": 0, "read_inbox_max": max(state.read_inbox_max, state.last_msg_id)}
         )
-        self._spawn(self._mark_read_remote(chat_id, state.last_msg_id))
+        self.spawn(self._mark_read_remote(chat_id, state.last_msg_id))
 
     async def _mark_read_remote(self, chat_id: int, upto: int) -> None:
         """Tell the source that the chat was read."""
@@ -112,21 +112,21 @@ class InboxActions(InboxQueries):
     async def pin(self, chat_id: int, slot: int) -> None:
         """Pin a chat to a working-set slot, replacing whatever was there."""
         self._set_slot(slot, chat_id)
-        self._emit(Changes(slots=True, chats={chat_id}))
+        self.emit(Changes(slots=True, chats={chat_id}))
 
     async def unpin(self, chat_id: int) -> int | None:
         """Take a chat out of the working set; return the slot it had."""
         slot = self.slot_of(chat_id)
         if slot is not None:
             self._set_slot(slot, None)
-            self._emit(Changes(slots=True, chats={chat_id}))
+            self.emit(Changes(slots=True, chats={chat_id}))
         return slot
 
     def _update(self, chat_id: int, state: ChatTriage, notice: str | None = None) -> None:
         """Take a chat's new summary, store it next and announce it."""
         self.triage[chat_id] = state
         self._save_state(chat_id)
-        self._emit(Changes(chats={chat_id}, order=True, notices=[notice] if notice else []))
+        self.emit(Changes(chats={chat_id}, order=True, notices=[notice] if notice else []))
 
     async def mark_handled(self, chat_id: int) -> None:
         """No reply needed: the chat stops waiting until the customer writes again.
@@ -138,7 +138,7 @@ class InboxActions(InboxQueries):
             return
         self._update(chat_id, triage.mark_handled(self.triage[chat_id], self.now()))
         if self.config.staff.reaction_handled and self.config.staff.handled_reaction:
-            self._spawn(self._react_handled(chat_id))
+            self.spawn(self._react_handled(chat_id))
 
     async def _react_handled(self, chat_id: int) -> None:
         """Put the handled reaction on the customer's last message; a failure is only noted."""
@@ -151,7 +151,7 @@ class InboxActions(InboxQueries):
             await self.source.react(chat_id, customer[-1].id, emoji)
         except Exception as exc:
             log.warning("could not react in %s: %s", chat_id, exc)
-            self._emit(Changes(notices=[f"Handled here, but the {emoji} reaction failed: {exc}"]))
+            self.emit(Changes(notices=[f"Handled here, but the {emoji} reaction failed: {exc}"]))
 
     async def set_levels(self, chat_id: int, targets: triage.Targets | None) -> None:
         """Give a chat its own response targets in seconds (None: the configured ones)."""
@@ -168,7 +168,7 @@ class InboxActions(InboxQueries):
             self.tags[chat_id] = set(tags)
         else:
             self.tags.pop(chat_id, None)
-        self._emit(Changes(chats={chat_id}, order=True, status=True))
+        self.emit(Changes(chats={chat_id}, order=True, status=True))
 
     async def add_note(self, chat_id: int, text: str) -> Note | None:
         """Keep an internal note on a chat, after its last message; it never goes to Telegram."""
@@ -183,7 +183,7 @@ class InboxActions(InboxQueries):
         store = self.store
         self.writer.enqueue(lambda: store.add_note_row(note))
         self.notes.setdefault(chat_id, []).append(note)
-        self._emit(Changes(chats={chat_id}))
+        self.emit(Changes(chats={chat_id}))
         return note
 
     async def delete_note(self, note: Note) -> None:
@@ -195,12 +195,12 @@ class InboxActions(InboxQueries):
             self.notes[note.chat_id] = kept
         else:
             self.notes.pop(note.chat_id, None)
-        self._emit(Changes(chats={note.chat_id}))
+        self.emit(Changes(chats={note.chat_id}))
 
     def set_view(self, view: views.View) -> None:
         """Show another view of the list."""
         self.view = view
-        self._emit(Changes(order=True, status=True))
+        self.emit(Changes(order=True, status=True))
 
     async def postpone(self, chat_id: int, until: int) -> None:
         """Hide the chat from the top until `until`."""
@@ -245,22 +245,22 @@ class InboxActions(InboxQueries):
             return None
         if reply_to is None:
             reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
-        item = self.outbox_part.add(chat_id, text, reply_to)
+        item = self.outgoing.add(chat_id, text, reply_to)
         self.set_draft(chat_id, "")
-        self._emit(Changes(outbox={chat_id}))
+        self.emit(Changes(outbox={chat_id}))
         return item
 
     async def retry(self, local_id: int) -> None:
         """Send a failed or queued reply again with the same random id (never posts twice)."""
-        item = self.outbox_part.find(local_id)
+        item = self.outgoing.find(local_id)
         if item is not None and (item.state is OutboxState.FAILED or is_queued(item)):
-            self._spawn(self.outbox_part.deliver(item))
+            self.spawn(self.outgoing.deliver(item))
 
     async def discard(self, local_id: int) -> str | None:
         """Drop a failed reply from the outbox; return its text so it can go back to the composer."""
-        item = self.outbox_part.discard(local_id)
+        item = self.outgoing.discard(local_id)
         return None if item is None else item.text
 
     def failed_items(self) -> list[OutboxItem]:
         """Replies that could not be sent."""
-        return self.outbox_part.failed()
+        return self.outgoing.failed()

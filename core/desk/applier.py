@@ -154,7 +154,7 @@ class EventApplier:
                 if state is Connection.CONNECTED:
                     inbox.flood_until = None
                     if inbox.running:
-                        inbox.spawn(inbox.outbox_part.resume())
+                        inbox.spawn(inbox.outgoing.resume())
                 changes.status = True
             case ev.FloodWait(until=until):
                 inbox.flood_until = until

@@ -17,11 +17,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 
-from ..reports.report import ReportRow
 from ..rules import triage, views
-from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
+from ..sources.base import ChatSource
 from ..storage.store import Note, Store
 from ..system.config import Config
 from . import events as ev
@@ -32,6 +30,7 @@ from .events import Connection
 from .models import Chat, ChatTriage, Message, OutboxItem, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
+from .reads import InboxReads
 from .windows import MessageWindows
 from .writer import StoreWriter
 
@@ -40,10 +39,9 @@ __all__ = ["BATCH", "RECOMPUTE_WINDOW", "SLOTS", "Changes", "Inbox", "Listener",
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-_WINDOW_READ = 200  # chats whose windows one store read fills
 
 
-class Inbox(InboxActions):
+class Inbox(InboxActions, InboxReads):
     """Live state of the desk over one source and one store."""
 
     def __init__(
@@ -70,7 +68,7 @@ class Inbox(InboxActions):
         self.writer = StoreWriter(self._write_failed)
         self.windows = MessageWindows()
         self.applier = EventApplier(self)
-        self.outbox_part = Outbox(self)
+        self.outgoing = Outbox(self)
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
@@ -101,7 +99,7 @@ class Inbox(InboxActions):
     @property
     def outbox(self) -> dict[int, list[OutboxItem]]:
         """Unsent replies by chat."""
-        return self.outbox_part.items
+        return self.outgoing.items
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -128,34 +126,13 @@ class Inbox(InboxActions):
         unsent = await store.outbox_items(
             states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}
         )
-        self.outbox_part.load(unsent, await store.next_outbox_id())
+        self.outgoing.load(unsent, await store.next_outbox_id())
         me_id = await store.get_meta("me_id")
         if me_id:
             self._set_rule(int(me_id))
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
         self.read_windows([*pinned, *(c for c in self.order() if c in rest)])
-
-    def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
-        """Queue reads of these chats' newest messages (those not read yet); with `first`,
-        ahead of the queued writes (each write updates a known window after it is made)."""
-        store, size = self.store, self.windows.size
-        wanted = self.windows.missing(chat_ids)
-        for start in range(0, len(wanted), _WINDOW_READ):
-            part = wanted[start : start + _WINDOW_READ]
-
-            async def read(part: list[int] = part) -> None:
-                missing = self.windows.missing(part)
-                if not missing:
-                    return
-                found = await store.newest_messages(missing, size)
-                for chat_id in missing:
-                    self.windows.fill(chat_id, found.get(chat_id, []))
-                if self.open_chat_id in missing:
-                    open_id = self.open_chat_id
-                    self._emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
-
-            self.writer.enqueue(read, first=first)
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
@@ -167,10 +144,10 @@ class Inbox(InboxActions):
         (left, or no longer selected by the config) are removed.
         """
         self.running = True
-        self._spawn(self._flush_loop())
+        self.spawn(self._flush_loop())
         traits = self.source.traits
         if traits.events_before_start:
-            self._spawn(self._pump())
+            self.spawn(self._pump())
         self.me = await self.source.start()
         self._set_rule(self.me.id)
         self.users[self.me.id] = self.me
@@ -197,12 +174,12 @@ class Inbox(InboxActions):
             known = {chat.id for chat in chats}
             for chat_id in [c for c in self.chats if c not in known]:
                 self.submit(ev.ChatRemoved(chat_id))
-        self._emit(changes)
+        self.emit(changes)
         if not traits.backfills_itself:
             await self._backfill(listed)
         if not traits.events_before_start:
-            self._spawn(self._pump())
-        self._spawn(self.outbox_part.resume())
+            self.spawn(self._pump())
+        self.spawn(self.outgoing.resume())
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -255,11 +232,9 @@ class Inbox(InboxActions):
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    _spawn = spawn
-
     def _write_failed(self, exc: Exception) -> None:
         """A store write failed: say so (the live state keeps the change)."""
-        self._emit(Changes(notices=[f"Could not save to the store: {exc}"]))
+        self.emit(Changes(notices=[f"Could not save to the store: {exc}"]))
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished task and log its failure."""
@@ -294,7 +269,7 @@ class Inbox(InboxActions):
                     continue
                 finally:
                     del batch  # not kept alive (with its messages) until the next burst
-                self._emit(changes)
+                self.emit(changes)
                 del changes
                 await asyncio.sleep(0)
             await self.drain()
@@ -326,13 +301,11 @@ class Inbox(InboxActions):
             except Exception:  # a broken listener must not stop the desk from following events
                 log.exception("change listener failed")
 
-    def _emit(self, changes: Changes) -> None:
+    def emit(self, changes: Changes) -> None:
         """Queue changes for the next (frame-limited) delivery."""
         if changes:
             self._pending.merge(changes)
             self._wake.set()
-
-    emit = _emit
 
     def painted(self, changes: Changes) -> None:
         """The screen has drawn `changes` itself: the next notification leaves them out."""
@@ -347,7 +320,7 @@ class Inbox(InboxActions):
         self.chats.pop(chat_id, None)
         self.triage.pop(chat_id, None)
         self.drafts.pop(chat_id, None)
-        self.outbox_part.forget_chat(chat_id)
+        self.outgoing.forget_chat(chat_id)
         self.windows.forget(chat_id)
         slot = self.slot_of(chat_id)
         if slot is not None:
@@ -361,67 +334,6 @@ class Inbox(InboxActions):
         typing = self.typing.get(message.chat_id)
         if typing and message.sender_id in typing:
             del typing[message.sender_id]
-
-    # ----------------------------------------------------------------- store reads
-
-    async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
-        """The chat's newest `limit` stored messages, oldest first (after queued writes)."""
-        store = self.store
-        return await self.writer.call(lambda: store.messages(chat_id, limit=limit))
-
-    async def report_rows(self) -> list[ReportRow]:
-        """What reply-time statistics need of every stored message of the known chats."""
-        store, chat_ids = self.store, list(self.chats)
-        return await self.writer.call(lambda: store.report_rows(chat_ids=chat_ids))
-
-    async def template_usage(self) -> dict[str, tuple[int, int]]:
-        """Template key → (times used, last used at)."""
-        return await self.writer.call(self.store.template_usage)
-
-    def template_used(self, key: str) -> None:
-        """Count one use of a template (stored in the background)."""
-        store = self.store
-        self.writer.enqueue(lambda: store.bump_template(key))
-
-    async def history(
-        self, chat_id: int, before_id: int | None = None, limit: int = 100
-    ) -> list[Message]:
-        """Messages of a chat from the store, older ones fetched from the source when missing."""
-        store = self.store
-        messages = await self.writer.call(
-            lambda: store.messages(chat_id, before_id=before_id, limit=limit)
-        )
-        if len(messages) < limit and before_id is not None:
-            oldest = messages[0].id if messages else before_id
-            try:
-                older = await self.source.history(chat_id, oldest, limit - len(messages))
-            except Exception:
-                log.warning("history of %s unavailable from the source", chat_id)
-                older = []
-            if older:
-                await self.writer.call(lambda: store.add_messages(older))
-                messages = sorted(
-                    {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
-                )
-        return messages
-
-    # ----------------------------------------------------------------- optional capabilities
-
-    def can_download(self) -> bool:
-        """Whether the source can fetch media."""
-        return isinstance(self.source, MediaDownloader)
-
-    async def download_media(self, chat_id: int, message_id: int, dest_dir: Path) -> Path:
-        """Fetch a message's media into `dest_dir` (only when `can_download()`)."""
-        source = self.source
-        if not isinstance(source, MediaDownloader):
-            raise RuntimeError(f"the {source.name} source cannot download media")
-        return await source.download_media(chat_id, message_id, dest_dir)
-
-    def source_warnings(self) -> list[str]:
-        """Problems the source found worth telling the engineer."""
-        source = self.source
-        return list(source.warnings) if isinstance(source, ReportsWarnings) else []
 
 
 def _elapsed_for(config: Config) -> triage.ElapsedFn:
