@@ -79,7 +79,7 @@ def instrument() -> None:
         (Inbox, "order", "core/desk/queries.py:InboxQueries.order"),
         (Inbox, "apply", "core/desk/inbox.py:Inbox.apply"),
         (Store, "messages", "core/storage/messages.py:MessageQueries.messages"),
-        (Store, "newest_messages", "core/storage/messages.py:MessageQueries.newest_messages"),
+        (Store, "newest_rows", "core/storage/messages.py:MessageQueries.newest_rows"),
         (Store, "save_triage", "core/storage/marks.py:DeskMarks.save_triage"),
         (Store, "set_slot", "core/storage/marks.py:DeskMarks.set_slot"),
         (Store, "add_messages", "core/storage/messages.py:MessageQueries.add_messages"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tgtriage.core.desk import events as ev
 from tgtriage.core.rules import triage
+from tgtriage.core.storage.rows import message_from_row
 from tgtriage.core.storage.store import Store
 
 from tests.test_inbox import (
@@ -29,15 +30,18 @@ from tests.test_inbox import (
 # ------------------------------------------------------------------ the chats' windows in memory
 
 
-async def test_newest_messages_reads_what_messages_reads_for_many_chats(tmp_path: Path) -> None:
+async def test_newest_rows_are_what_messages_reads_for_many_chats(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
         await store.add_messages([msg(ACME, i, ALICE, i, f"m{i}") for i in range(1, 31)])
         await store.add_messages([msg(GLOBEX, 1, BOB, 5, "elsewhere")])
-        found = await store.newest_messages([ACME.id, GLOBEX.id, INITECH.id], 10)
-        assert found == {
-            ACME.id: await store.messages(ACME.id, limit=10),
-            GLOBEX.id: await store.messages(GLOBEX.id, limit=10),
-        }
+        rows = await store.newest_rows([ACME.id, GLOBEX.id, INITECH.id], 10)
+        expected = [
+            *await store.messages(ACME.id, limit=10),
+            *await store.messages(GLOBEX.id, limit=10),
+        ]
+        assert [message_from_row(row) for row in rows] == sorted(
+            expected, key=lambda m: (m.chat_id, m.id)
+        )
 
 
 async def test_recent_is_served_from_memory_and_follows_new_edited_and_deleted_messages(
@@ -56,7 +60,7 @@ async def test_recent_is_served_from_memory_and_follows_new_edited_and_deleted_m
         async def no_reads(*args: object) -> None:
             raise AssertionError("the window is kept in memory, not read again")
 
-        desk.store.newest_messages = no_reads  # type: ignore[method-assign,assignment]
+        desk.store.newest_rows = no_reads  # type: ignore[method-assign,assignment]
         await desk.feed(new(ACME, 61, BOB, 100, "newest"))
         await desk.feed(ev.MessageEdited(msg(ACME, 60, ALICE, 60, "m60 (edited)")))
         await desk.feed(ev.MessagesDeleted(ACME.id, (59,)))

@@ -192,7 +192,4 @@ class InboxQueries:
 
     def message(self, chat_id: int, message_id: int) -> Message | None:
         """A message of the chat's in-memory window, or None."""
-        for message in self.windows.recent(chat_id, self.windows.size):
-            if message.id == message_id:
-                return message
-        return None
+        return self.windows.find(chat_id, message_id)

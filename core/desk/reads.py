@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..reports.report import ReportRow
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
+from ..storage.rows import MessageRow
 from ..storage.store import Store
 from .changes import Changes
 from .models import Message
@@ -19,7 +20,7 @@ from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-_WINDOW_READ = 200  # chats whose windows one store read fills
+_WINDOW_READ = 50  # chats whose windows one store read fills (a few ms of the store's thread)
 
 
 class InboxReads(InboxQueries):
@@ -46,9 +47,11 @@ class InboxReads(InboxQueries):
                 missing = self.windows.missing(part)
                 if not missing:
                     return
-                found = await store.newest_messages(missing, size)
-                for chat_id in missing:
-                    self.windows.fill(chat_id, found.get(chat_id, []))
+                found: dict[int, list[MessageRow]] = {chat_id: [] for chat_id in missing}
+                for row in await store.newest_rows(missing, size):
+                    found[row[0]].append(row)
+                for chat_id, rows in found.items():
+                    self.windows.fill(chat_id, rows)
                 if self.open_chat_id in missing:
                     open_id = self.open_chat_id
                     self.emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))

@@ -13,6 +13,7 @@ from .rows import (
     MAX_ID,
     MESSAGE_COLS,
     MESSAGE_COLS_M,
+    MessageRow,
     chat_from_row,
     fts_query,
     json_list,
@@ -202,22 +203,22 @@ class MessageQueries(StoreConnection):
         )
         return found[0] if found else None
 
-    async def newest_messages(
-        self, chat_ids: Sequence[int], limit: int
-    ) -> dict[int, list[Message]]:
-        """Each chat's newest `limit` messages, oldest first, in one read."""
-        found: dict[int, list[Message]] = {}
-        if not chat_ids:
-            return found
-        rows = await self._messages_query(
-            f"SELECT {MESSAGE_COLS} FROM (SELECT {MESSAGE_COLS}, row_number() OVER "
-            "(PARTITION BY chat_id ORDER BY id DESC) AS n FROM messages "
-            "WHERE chat_id IN (SELECT value FROM json_each(?))) WHERE n <= ? ORDER BY chat_id, id",
-            (json_list(chat_ids), limit),
+    async def newest_rows(self, chat_ids: Sequence[int], limit: int) -> list[MessageRow]:
+        """Each chat's newest `limit` messages as rows, by chat and id, in one read.
+
+        Rows, not Messages: the desk keeps them in memory (core/desk/windows.py), where a row
+        takes a third of a Message's room, and turns the few it shows into Messages.
+        """
+        if not chat_ids or limit <= 0:
+            return []
+        rows = await self._db.execute_fetchall(
+            "WITH wanted (chat_id, floor) AS (SELECT value, coalesce((SELECT id FROM messages "
+            "WHERE chat_id = value ORDER BY id DESC LIMIT 1 OFFSET ?), ?) FROM json_each(?)) "
+            f"SELECT {MESSAGE_COLS_M} FROM wanted JOIN messages AS m "
+            "ON m.chat_id = wanted.chat_id AND m.id >= wanted.floor ORDER BY m.chat_id, m.id",
+            (limit - 1, -MAX_ID - 1, json_list(chat_ids)),
         )
-        for message in rows:
-            found.setdefault(message.chat_id, []).append(message)
-        return found
+        return [tuple(row) for row in rows]
 
     async def tail(self, chat_id: int, after_id: int) -> list[Message]:
         """All messages of a chat with id > `after_id`, oldest first (to recompute a wait)."""

@@ -16,6 +16,8 @@ from ..desk.models import Chat, ChatTriage, Media, Message, OutboxItem, OutboxSt
 from ..reports.report import ReportRow
 
 MAX_ID = 2**63 - 1
+MessageRow = tuple[Any, ...]
+"""A message as the columns of `MESSAGE_COLS`, in that order."""
 
 MESSAGE_COLS = (
     "chat_id, id, date, sender_id, sender_name, text, out, reply_to, edit_date, media, "
@@ -129,6 +131,11 @@ def _trusted_path_works() -> bool:
 _message_from_row: Callable[[Sequence[Any]], Message] = (
     _trusted_message if _trusted_path_works() else _validated_message
 )
+
+
+def message_from_row(row: MessageRow) -> Message:
+    """A Message from a row of `MESSAGE_COLS` this package wrote."""
+    return _message_from_row(row)
 
 
 def message_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Message:
