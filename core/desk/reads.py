@@ -36,8 +36,12 @@ class InboxReads(InboxQueries):
         def emit(self, changes: Changes) -> None: ...
 
     def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
-        """Queue reads of these chats' newest messages (those not read yet); with `first`,
-        ahead of the queued writes (each write updates a known window after it is made)."""
+        """Read these chats' newest messages (those not read yet) when the store is idle, or
+        with `first` ahead of everything queued.
+
+        Either order is right: each write updates a known window after it is made, and a
+        window read after it sees it in the store.
+        """
         store, size = self.store, self.windows.size
         wanted = self.windows.missing(chat_ids)
         for start in range(0, len(wanted), _WINDOW_READ):
@@ -56,7 +60,10 @@ class InboxReads(InboxQueries):
                     open_id = self.open_chat_id
                     self.emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
 
-            self.writer.enqueue(read, first=first)
+            if first:
+                self.writer.enqueue(read, first=True)
+            else:
+                self.writer.enqueue_idle(read)
 
     async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
         """The chat's newest `limit` stored messages, oldest first (after queued writes)."""

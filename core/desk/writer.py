@@ -26,6 +26,7 @@ class StoreWriter:
     def __init__(self, on_failure: Callable[[Exception], None]) -> None:
         """A writer with nothing queued; `on_failure` hears of writes that failed."""
         self._queue: deque[tuple[Hashable, Write]] = deque()
+        self._idle: deque[Write] = deque()  # run only when nothing else waits
         self._task: asyncio.Future[None] | None = None
         self._on_failure = on_failure
 
@@ -41,6 +42,12 @@ class StoreWriter:
             self._queue.appendleft((key, write))
         else:
             self._queue.append((key, write))
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    def enqueue_idle(self, read: Write) -> None:
+        """Queue a background read that runs only when no write or call is waiting."""
+        self._idle.append(read)
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._run())
 
@@ -63,8 +70,8 @@ class StoreWriter:
 
     async def _run(self) -> None:
         """Run the queued operations one after another; a failed write is reported, not raised."""
-        while self._queue:
-            _, write = self._queue.popleft()
+        while self._queue or self._idle:
+            write = self._queue.popleft()[1] if self._queue else self._idle.popleft()
             try:
                 await write()
             except Exception as exc:
@@ -72,6 +79,6 @@ class StoreWriter:
                 self._on_failure(exc)
 
     async def flushed(self) -> None:
-        """Wait until every queued operation has run."""
+        """Wait until every queued operation (background reads too) has run."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
