@@ -332,3 +332,24 @@ async def test_the_kept_order_re_placed_chat_by_chat_equals_a_full_sort(tmp_path
                 clock.now += rng.choice([1, 59, 301, 900, 3600])
             assert inbox.order() == _truth(desk), step
         assert patched > 50  # the patch path was taken, not only full sorts
+
+
+async def test_a_chat_language_guessed_before_its_messages_are_read_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    """The template popup's language comes from the chat's messages in memory; a guess made
+    before they were read (at start, under load) must not stick for the rest of the session."""
+    from tgtriage.core.desk.replies import Replies
+    from tgtriage.core.system.paths import Paths
+
+    path = tmp_path / "d.sqlite3"
+    async with await Store.open(path, clock=FakeClock()) as store:
+        await store.upsert_chats([ACME])
+        await store.add_messages([msg(ACME, 1, ALICE, 0, "Здравствуйте, не работает оплата")])
+    async with running_desk(path) as desk:
+        replies = Replies(desk.inbox, Paths(tmp_path / "config", tmp_path / "data"))
+        desk.inbox.windows.forget(ACME.id)  # as if its read had not landed yet
+        assert replies.language_now(ACME.id) is None
+        desk.inbox.read_windows([ACME.id])
+        await desk.inbox.flushed()
+        assert replies.language_now(ACME.id) == "ru"

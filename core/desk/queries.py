@@ -186,6 +186,10 @@ class InboxQueries:
         """
         return self.windows.recent(chat_id, limit)
 
+    def messages_known(self, chat_id: int) -> bool:
+        """Whether the chat's newest messages are in memory yet (they are read at start)."""
+        return self.windows.known(chat_id)
+
     def has_older(self, chat_id: int, shown: int) -> bool:
         """Whether messages older than the newest `shown` ones may exist."""
         return self.windows.has_older(chat_id, shown)

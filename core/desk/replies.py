@@ -93,11 +93,14 @@ class Replies:
             message = self.inbox.message(chat_id, waiting)
             if message is not None and message.sender_id is not None:
                 self._waiting_senders[(chat_id, waiting)] = message.sender_id
-        if chat_id not in self._langs:
-            messages = self.inbox.recent(chat_id, limit=LANG_SAMPLE)
-            texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
-            self._langs[chat_id] = tpl.detect_lang(texts)
-        return self._langs[chat_id]
+        if chat_id in self._langs:
+            return self._langs[chat_id]
+        messages = self.inbox.recent(chat_id, limit=LANG_SAMPLE)
+        texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
+        lang = tpl.detect_lang(texts)
+        if self.inbox.messages_known(chat_id):  # a guess from no messages is not kept
+            self._langs[chat_id] = lang
+        return lang
 
     def suggest_now(self, chat_id: int, query: str, limit: int = 8) -> list[tpl.Template]:
         """`suggest()` without waiting (see `language_now`)."""
