@@ -52,10 +52,13 @@ class MessageWindows:
             window = self._windows.get(message.chat_id)
             if window is None:
                 continue
-            index = bisect_left(window, message.id, key=lambda row: row[_ID])
-            if index < len(window) and window[index][_ID] == message.id:
-                continue
-            window.insert(index, message_params(message))
+            if not window or window[-1][_ID] < message.id:  # the usual case: the newest
+                window.append(message_params(message))
+            else:
+                index = bisect_left(window, message.id, key=lambda row: row[_ID])
+                if index < len(window) and window[index][_ID] == message.id:
+                    continue
+                window.insert(index, message_params(message))
             if len(window) > self.size:
                 del window[0]
                 self._whole.discard(message.chat_id)
