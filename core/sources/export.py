@@ -128,12 +128,6 @@ def parse_peer_ids(spec: str | Iterable[str]) -> list[int]:
     return [parse_peer_id(part) for part in parts if part.strip()]
 
 
-def chat_marked_id(raw_id: int, chat_type: str) -> int:
-    """Telethon's marked id for an export chat id of the given Telegram Desktop type."""
-    _kind, mark = _CHAT_TYPES.get(chat_type, ("supergroup", "channel"))
-    return _mark(raw_id, mark)
-
-
 def flatten_text(value: Any) -> str:
     """Plain text from an export `text` field: a string or a list of strings and entities."""
     if value is None:
