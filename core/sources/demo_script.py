@@ -20,11 +20,11 @@ Vocabulary:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from ..desk.models import ChatKind, Media
+from ..rules.durations import parse_duration
 
 Lang = Literal["en", "ru"]
 
@@ -120,16 +120,14 @@ class Scenario:
         return self.customers[0].lang
 
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
 def seconds(duration: str) -> int:
     """Parse a story duration like "1h15m", "2m30s" or "40s" into seconds."""
-    match = _DURATION.match(duration)
-    if not duration or match is None:
-        raise ValueError(f"bad duration {duration!r}: write it like '40s', '7m' or '1h15m'")
-    hours, minutes, secs = (int(part) if part else 0 for part in match.groups())
-    return hours * 3600 + minutes * 60 + secs
+    try:
+        return parse_duration(duration, units="hms")
+    except ValueError:
+        raise ValueError(
+            f"bad duration {duration!r}: write it like '40s', '7m' or '1h15m'"
+        ) from None
 
 
 _CLOSING = ("thank", "thx", "cheers", "will wait", "go ahead", "спасибо", "🙏", "👍")

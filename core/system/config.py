@@ -16,7 +16,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+from ..rules.durations import is_clock
+
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_DATA", default=None)
 
 
@@ -62,7 +63,7 @@ class BusinessHours(Section):
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not is_clock(value):
             raise ValueError("must be a time like '09:00'")
         return value
 
@@ -134,7 +135,7 @@ class Postpone(Section):
     @field_validator("tomorrow_at")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not is_clock(value):
             raise ValueError("must be a time like '09:00'")
         return value
 
@@ -144,7 +145,6 @@ OscCode = Literal["777", "9"]
 _DEFAULT_CHANNELS: list[Channel] = ["toast", "bell", "notify"]
 _QUIET_CHANNELS: list[Channel] = ["toast"]
 _OSC_CODES: list[OscCode] = ["777", "9"]
-_QUIET = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Alerts(Section):
@@ -189,7 +189,9 @@ class Alerts(Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str | None) -> str | None:
-        if value is not None and not _QUIET.match(value):
+        if value is not None and not (
+            value.count("-") == 1 and all(is_clock(part) for part in value.split("-"))
+        ):
             raise ValueError("must be a time range like '22:00-07:00'")
         return value
 

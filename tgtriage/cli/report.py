@@ -7,7 +7,6 @@ import asyncio
 import gc
 import io
 import os
-import re
 import shutil
 import sys
 import time
@@ -32,12 +31,11 @@ from ..core.reports.report import (
     wall_seconds,
 )
 from ..core.rules.business_hours import business_seconds
+from ..core.rules.durations import parse_duration
 from ..core.system.config import Config, ConfigError, load_config
 from ..core.system.paths import Paths
 
 PROG = "tgtriage report"
-_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CHANNEL_OFFSET = 10**12
 
 
@@ -434,9 +432,10 @@ def _parse_instant(text: str, zone: ZoneInfo, flag: str) -> int:
 
 def _parse_since(text: str, now: int, zone: ZoneInfo) -> int:
     """--since: a span back from `now` (7d, 24h, 2w, 30m) or an absolute date/time."""
-    match = _RELATIVE.match(text.strip().lower())
-    if match:
-        return now - int(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
     try:
         return _parse_instant(text, zone, "--since")
     except ReportError:
