@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = Paths.default()
     try:
         config = _load_config(args.config, paths)
-        keymap = _keymap(config)
+        keymap = _keymap(config, args.config or paths.config_file)
         if args.command == "demo":
             from ..core.sources.demo import DemoSource
 
@@ -194,14 +194,16 @@ def _forget_stale_terminal_size(environ: dict[str, str] | os._Environ[str], tty:
         environ.pop("LINES", None)
 
 
-def _keymap(config: Config) -> dict[str, str]:
-    """The user's key remapping, validated against the action registry."""
-    from ..tui.keymap import keymap_from_config
+def _keymap(config: Config, path: Path) -> dict[str, str]:
+    """The user's key remapping, validated against the action registry; a problem names its line."""
+    from ..core.system.config import where_in_file
+    from ..core.system.keys import key_problems
+    from ..tui.keymap import action_groups, keymap_from_config
 
-    keymap, problems = keymap_from_config(config.keys)
-    if problems:
-        raise ConfigError(f"{problems[0]} (in [keys] of config.toml)")
-    return keymap
+    for problem in key_problems(config.keys, action_groups()):
+        where = where_in_file(path, ("keys", problem.action))
+        raise ConfigError(f"{where}: keys.{problem.action}: {problem.message}")
+    return keymap_from_config(config.keys)[0]
 
 
 def pause_for_startup() -> None:
