@@ -18,7 +18,7 @@ import heapq
 import math
 import time
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -26,7 +26,7 @@ from ..desk.events import Connection, ConnectionState, Event, ReactionChanged
 from ..desk.models import Chat, Message, User
 from .base import SendError
 from .demo_script import Script, default_script, seconds, to_user, validate
-from .demo_story import Story
+from .demo_story import Story, resume_run
 
 MAX_TEXT = 4096
 """Telegram's limit on a message's length."""
@@ -64,6 +64,7 @@ class DemoSource:
         self._stopped = False
         self._sent: dict[int, Message] = {}
         self._read: dict[int, int] = {}
+        self._stored: dict[int, list[Message]] = {}
 
     # --- ChatSource ---------------------------------------------------------------------
 
@@ -74,9 +75,10 @@ class DemoSource:
             now = self._clock()
             for scenario in self._script.scenarios:
                 run = self._story.build(scenario, int(now))
+                resume_run(run, self._stored.get(run.chat.id, []))
                 self._story.runs[run.chat.id] = run
             for run in self._story.runs.values():
-                if run.scenario.appears is None:
+                if run.visible or run.scenario.appears is None:
                     self._story.advance(run)
                 else:
                     self._story.at(
@@ -87,6 +89,16 @@ class DemoSource:
             self._story.at(240, self._story.unscripted.ambient)
             self._story.at(390, self._story.unscripted.sweep)
         return self.me
+
+    def resume(self, stored: Mapping[int, Sequence[Message]]) -> None:
+        """Go on from an earlier run whose messages the desk's store holds (before `start`).
+
+        Chats keep those messages instead of a new backlog, new ids continue above them, and
+        each chat's script goes on after its last line already said.
+        """
+        if self._started:
+            raise RuntimeError("resume() must come before start()")
+        self._stored = {chat_id: list(messages) for chat_id, messages in stored.items()}
 
     async def stop(self) -> None:
         """End the event stream."""

@@ -367,3 +367,39 @@ class Story:
         run.visible = True
         self.advance(run)
         return [ChatUpdated(run.chat)]
+
+
+def resume_run(run: ChatRun, stored: list[Message]) -> None:
+    """Turn a freshly built chat into the one an earlier run left in the store.
+
+    The stored messages replace the generated backlog, new ids continue above them, tags point
+    at the stored messages they name, and the live script goes on after the last scripted line
+    that was already said (matched by speaker and text).
+    """
+    if not stored:
+        return
+    messages = sorted(stored, key=lambda m: m.id)
+    run.messages = messages
+    run.visible = True
+    run.next_id = messages[-1].id + 1
+    by_line = {(m.sender_id, m.text): m.id for m in messages}
+    run.tags = {}
+    for line in run.scenario.past:
+        person = run.people.get(line.who)
+        found = by_line.get((person.id if person else None, line.text))
+        if line.tag and found is not None:
+            run.tags[line.tag] = found
+    played = 0
+    for index, step in enumerate(run.scenario.live):
+        if isinstance(step, Say) and step.who in run.people:
+            found = by_line.get((run.people[step.who].id, step.text))
+            if found is not None:
+                played = index + 1
+                if step.tag:
+                    run.tags[step.tag] = found
+    run.steps = deque(run.scenario.live[played:])
+    customers = {run.people[key].id: key for key in run.customer_keys}
+    last = next((m for m in reversed(messages) if m.sender_id in customers), None)
+    if last is not None and last.sender_id is not None:
+        run.last_customer = customers[last.sender_id]
+        run.closing = sounds_closing(last.text)

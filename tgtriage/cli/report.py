@@ -296,6 +296,8 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         by_chat = group_by_chat(await store.report_rows(until))
         me_id = _meta_int(await _meta(store, "me_id"))
         teammates = _meta_ids(await _meta(store, "staff_ids"))
+        # A replay's store is on the export's clock: its now is where the replay stopped.
+        story_now = _meta_int(await _meta(store, "story_clock"))
     finally:
         await store.close()
     return Conversations(
@@ -303,7 +305,7 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         by_chat=by_chat,
         users=users,
         me_id=me_id,
-        default_now=int(time.time()),
+        default_now=int(time.time()) if story_now is None else story_now,
         out_is_staff=True,
         extra_staff=teammates,
     )
