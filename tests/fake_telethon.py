@@ -227,6 +227,8 @@ class FakeClient:
         self.differences_running = 0
         self.max_differences_running = 0
         self.hangs: list[str] = []
+        self.black_hole = False
+        """A half-open connection: nothing is answered and nothing says so, until disconnect()."""
         self._loops: list[asyncio.Task[None]] = []
         self._in_flight: list[asyncio.Future[Any]] = []
         self.handlers: list[Callable[[Any], Any]] = []
@@ -383,6 +385,7 @@ class FakeClient:
         old update loop running beside the new one (`max_update_loops` shows it).
         """
         self.calls.append(("connect", None))
+        self._maybe_fail("connect")
         if self.connect_failures > 0:
             self.connect_failures -= 1
             raise ConnectionError("network is unreachable")
@@ -437,6 +440,7 @@ class FakeClient:
         """Disconnect on purpose: the update loop ends, requests in flight are cancelled."""
         self.calls.append(("disconnect", None))
         self.connected = False
+        self.black_hole = False
         loops, self._loops = self._loops, []
         for loop in loops:
             loop.cancel()
@@ -609,8 +613,9 @@ class FakeClient:
         self.snapshots.append((type(request).__name__, request.to_dict()))
         name = type(request).__name__
         self._maybe_fail(name, request)
-        if name in self.hangs:
-            self.hangs.remove(name)
+        if self.black_hole or name in self.hangs:
+            if name in self.hangs:
+                self.hangs.remove(name)
             return await self._never_answered()
         handler = getattr(self, f"_serve_{name}", None)
         if handler is None:
