@@ -149,7 +149,7 @@ class ReplaySource:
         self.start_fraction = start_fraction
         self.max_gap = max_gap
         self._sleep = sleep
-        self._me = self._pick_me(me_id)
+        self._me = pick_me(self.export, me_id)
         self._staff = frozenset({self._me.id, *staff})
         self._started = False
         self._stop = asyncio.Event()
@@ -174,13 +174,6 @@ class ReplaySource:
         self._sent: dict[int, Message] = {}
         self.read_upto: dict[int, int] = {}
         self.reactions: dict[tuple[int, int], str] = {}
-
-    def _pick_me(self, me_id: int | None) -> User:
-        """The engineer's account: the given id, the exporting account, or a stand-in."""
-        chosen = me_id if me_id is not None else self.export.me_id
-        if chosen is None:
-            return User(id=STAND_IN_ME_ID, first_name="You")
-        return self.export.users.get(chosen) or User(id=chosen, first_name="You")
 
     def _start_time(self) -> float:
         """Where the replay's clock starts: the newest backlog message (or the first message)."""
@@ -420,6 +413,14 @@ class ReplaySource:
         """Add an arrived message to its chat's visible history."""
         self._visible.setdefault(message.chat_id, []).append(message)
         self._visible_ids.setdefault(message.chat_id, []).append(message.id)
+
+
+def pick_me(export: Export, me_id: int | None) -> User:
+    """The engineer's account: the given id, the exporting account, or a stand-in."""
+    chosen = me_id if me_id is not None else export.me_id
+    if chosen is None:
+        return User(id=STAND_IN_ME_ID, first_name="You")
+    return export.users.get(chosen) or User(id=chosen, first_name="You")
 
 
 def _signature(message: Message) -> tuple[int, int, int | None, str]:
