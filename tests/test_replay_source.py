@@ -208,10 +208,10 @@ async def test_the_status_line_gets_the_replays_date_time_progress_and_end(
     progress: list[SyncProgress] = []
     await play_all(source, progress)
     first, last = progress[0], progress[-1]
-    assert (first.what, first.current, first.total) == (f"replay {when(1120)}", 3, 9)
+    assert (first.what, first.current, first.total) == (when(1120), 3, 9)
     assert [p.current for p in progress] == [3, 4, 5, 6, 7, 8, 9]
     assert when(1240) in progress[1].what
-    assert last.what == f"replay finished · {when(5200)}" and last.current == last.total == 9
+    assert last.what == f"finished · {when(5200)}" and last.current == last.total == 9
     assert not any("finished" in p.what for p in progress[:-1])
 
 

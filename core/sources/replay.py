@@ -10,8 +10,8 @@ replay never sits idle through a night or a holiday. The first `start_fraction` 
 (default half) are the backlog, there when the desk opens (served by `dialogs()` /
 `history()`), and the clock starts at the newest of them; the rest arrive as `NewMessage` /
 `MessageEdited` events when the clock reaches them. After each, a `SyncProgress` says the
-replay's date and time and how far it is ("replay Thu 05 Sep 14:03 523/1040"), and at the
-end that it has finished.
+replay's date and time and how far it is ("Thu 05 Sep 14:03 523/1040" after the source's
+name), and at the end that it has finished.
 
 Who is staff. The exporting account (`personal_information.user_id`) is the engineer, so its
 messages are `out=True`; `staff` adds teammates. A single-chat export names no account: the
@@ -314,8 +314,8 @@ class ReplaySource:
         """The status line's replay part: its date and time, and how far it is (or finished)."""
         done, total = self.progress
         if self.finished:
-            return SyncProgress(f"replay finished · {when(self.clock())}", done, total)
-        return SyncProgress(f"replay {when(self.clock())}", done, total)
+            return SyncProgress(f"finished · {when(self.clock())}", done, total)
+        return SyncProgress(when(self.clock()), done, total)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep, waking early if the replay is stopped; False when stopped."""
