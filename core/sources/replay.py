@@ -54,6 +54,8 @@ from .export import Export, load_export
 DEFAULT_SPEED = 60.0
 DEFAULT_START_FRACTION = 0.5
 DEFAULT_MAX_GAP = 10.0
+TICK = 1.0
+"""Real seconds between looks at the clock while waiting, so the status line's time moves."""
 STAND_IN_ME_ID = 999_999_999_999
 """The engineer's id when the export does not say whose account it is (single-chat exports)."""
 
@@ -281,8 +283,14 @@ class ReplaySource:
         while self._cursor < len(self._schedule) and not self._stopped:
             item = self._schedule[self._cursor]
             wait = self.clock.real_seconds_until(item.due)
-            if wait > 0 and not await self._pause(min(wait, self.max_gap)):
-                return
+            left = min(wait, self.max_gap)
+            while left > 0:  # the status line's clock ticks on while nothing arrives
+                shown = when(self.clock())
+                if not await self._pause(min(left, TICK)):
+                    return
+                left -= TICK
+                if left > 0 and when(self.clock()) != shown:
+                    yield self._progress()
             if self._stopped:
                 return
             if wait > self.max_gap:
