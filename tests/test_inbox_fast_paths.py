@@ -84,7 +84,7 @@ async def test_a_chat_with_few_messages_has_nothing_older(tmp_path: Path) -> Non
 # ------------------------------------------------------------------ write-behind
 
 
-async def test_open_now_changes_the_live_state_at_once_and_the_store_next(
+async def test_open_changes_the_live_state_at_once_and_the_store_next(
     tmp_path: Path,
 ) -> None:
     async with running_desk(tmp_path / "d.sqlite3") as desk:

@@ -53,11 +53,15 @@ class Inbox(InboxActions, InboxReads):
         clock: Callable[[], float] = time.time,
         frame: float = 1 / 60,
         elapsed: triage.ElapsedFn | None = None,
+        story_clock: Callable[[], float] | None = None,
     ) -> None:
+        # `clock` paces frames; `story_clock` (a source's own time, e.g. a replay's: see
+        # SourceClock in core/sources/base.py) is the desk's "now" for waits, levels and alerts.
         self.store = store
         self.source = source
         self.config = config
         self.clock = clock
+        self.story_clock = story_clock or clock
         self.frame = frame
         self.elapsed: triage.ElapsedFn = elapsed or _elapsed_for(config)
         self.thresholds = config.levels.seconds()

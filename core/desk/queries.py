@@ -27,6 +27,7 @@ class InboxQueries:
         return self.tracked_triage
 
     clock: Callable[[], float]
+    story_clock: Callable[[], float]
     config: Config
     thresholds: Targets
     elapsed: ElapsedFn
@@ -44,8 +45,8 @@ class InboxQueries:
     _rule: StaffRule
 
     def now(self) -> int:
-        """The current time in whole seconds."""
-        return int(self.clock())
+        """The desk's current time in whole seconds (the source's own clock, if it has one)."""
+        return int(self.story_clock())
 
     def thresholds_for(self, chat_id: int) -> tuple[int, int, int]:
         """The response thresholds of a chat (its own override wins, then the config's)."""

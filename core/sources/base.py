@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -98,3 +98,12 @@ class ReportsWarnings(Protocol):
     """A source that found problems worth telling the engineer (a folder not found, …)."""
 
     warnings: list[str]
+
+
+@runtime_checkable
+class SourceClock(Protocol):
+    """A source that runs on its own time declares it with `clock`: a replay plays its export on
+    the export's clock, so the desk's "now" (waits, levels, alerts, business hours, the status
+    line) must be that clock, not the wall clock (the Inbox's `story_clock`)."""
+
+    clock: Callable[[], float]
