@@ -18,8 +18,8 @@ from textual.widgets import Static
 
 from ..core.desk.replies import Replies
 from ..core.rules.sanitize import clean_line
-from . import heap, textual_fixes
 from . import keymap as km
+from . import textual_compat
 from .chat_list import ChatList
 from .composer import Composer
 from .conversation import Conversation
@@ -35,7 +35,7 @@ from .panels import PanelLine
 from .screens import DeskScreen
 from .template_views import TemplatePopup
 
-textual_fixes.apply()
+textual_compat.apply()
 __all__ = ["DeskApp", "InboxFactory"]
 
 
@@ -57,12 +57,16 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static(id="view-bar")
-                yield ChatList(self._row, id="chat-list")
+                yield ChatList(self._row, id="chat-list", on_type=self._typed_in_list)
             with Vertical(id="right"):
                 yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
                 yield TemplatePopup(id="template-popup")
-                yield Composer(id="composer", on_edit=self._composer_edited)
+                yield Composer(
+                    id="composer",
+                    on_edit=self._composer_edited,
+                    on_scroll=self._scroll_conversation,
+                )
         yield PanelLine(id="status")
         yield DeskFooter(compact=True, show_command_palette=False)
 
@@ -87,7 +91,7 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
         self.set_interval(self.tick_seconds, self._tick)
         self._start_alerts()
         self.ready = True
-        self.call_after_refresh(heap.freeze_startup_heap)
+        self.call_after_refresh(self.collector.freeze_startup_heap)
         if self.start_source:
             # After the first frame: a source that imports a library (Telethon) must not delay it.
             self.call_after_refresh(self._start_source)
@@ -111,7 +115,7 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
 
     async def on_unmount(self) -> None:
         """Stop the source (drafts are already stored as they are typed)."""
-        heap.thaw()
+        self.collector.thaw()
         if self._alerter is not None:
             await self._alerter.aclose()
         if self._inbox is not None:
@@ -131,6 +135,25 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
             event.stop()  # type: ignore[attr-defined]
             event.prevent_default()  # type: ignore[attr-defined]
             self.action_help()
+
+    def _typed_in_list(self, character: str) -> None:
+        """A character typed in the list goes to the highlighted chat's composer (opening it)."""
+        chat_id = self.query_one(ChatList).current_chat_id
+        if chat_id is None:
+            return
+        self._typed_ahead.append(character)
+        if len(self._typed_ahead) == 1:
+            self.call_later(self._type_into, chat_id)
+
+    async def _type_into(self, chat_id: int) -> None:
+        """Open the chat (composer focused) and type what was typed at the end of its draft."""
+        if self.inbox.open_chat_id != chat_id:
+            await self.open_chat(chat_id)
+        composer = self.query_one(Composer)
+        self.screen.set_focus(composer)
+        composer.move_cursor(composer.document.end)
+        composer.insert_typed("".join(self._typed_ahead))
+        self._typed_ahead.clear()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every desk action in the command palette (Ctrl+P)."""

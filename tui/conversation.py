@@ -15,7 +15,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from itertools import accumulate, pairwise
 
-from rich._wrap import divide_line
 from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
@@ -26,11 +25,11 @@ from textual.geometry import Size
 from textual.message import Message as TMessage
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..core.desk.models import Message, OutboxItem
 from .line_view import LineScrollView
 from .scrollbar import line_scrollbar
+from .textual_compat import divide_line, set_virtual_size_quietly, single_cell_widths
 
 WINDOW = 400  # messages kept in memory for the open chat
 KEPT_CHATS = 12  # recently shown chats whose wrapped lines are kept (the working set and a few)
@@ -41,13 +40,6 @@ Block = list[Line]  # one message's lines, ending with a blank separator line
 Anchor = tuple[int, int]  # (message id, line within it) at the top of the view
 _WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces around it, as rich._wrap has it
 _HANG = re.compile(r"[ ▌]*")  # a line's indent and note bar, repeated when it wraps
-try:  # which strings Rich measures as one cell per character
-    from rich.cells import _is_single_cell_widths as _single_cells
-except ImportError:  # pragma: no cover - another Rich
-
-    def _single_cells(text: str) -> bool:
-        """ASCII printable text is one cell per character."""
-        return text.isascii() and text.isprintable()
 
 
 class Conversation(LineScrollView, can_focus=True):
@@ -318,8 +310,7 @@ class Conversation(LineScrollView, can_focus=True):
         if not self.container_size:
             self.virtual_size = size  # not laid out yet: let the first layout take it
             return
-        self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
+        set_virtual_size_quietly(self, size)
 
     def _grow(self) -> None:
         """Lay out held messages above what is laid, keeping the view where it is."""
@@ -546,7 +537,7 @@ def _line_ranges(plain: str, width: int) -> list[tuple[int, int, int]] | None:
     position = 0
     for line in plain.split("\n"):
         length = len(line)
-        single = _single_cells(line)
+        single = single_cell_widths(line)
         if (length if single else cell_len(line)) <= width:
             ranges.append((position, position + length, 0))
             position += length + 1

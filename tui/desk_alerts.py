@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from rich.console import RenderableType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
 
 from ..core.desk.alert_watch import Alerter, AlertWatcher
 from ..core.rules.alerts import Alert
 from ..core.system.notify import DesktopNotifier, TerminalNotifier
-from . import heap
 from .desk_base import DeskBase
 
 
@@ -30,8 +27,8 @@ class DeskAlerts(DeskBase):
         """Bell and OSC notifications go out between frames, through Textual's writer."""
         if self._terminal_write is not None:
             self._terminal_write(data)
-        elif self._driver is not None and not self.is_headless:
-            self._driver.write(data)
+        else:
+            self.write_between_frames(data)
 
     def check_alerts(self) -> list[Alert]:
         """Send the alerts that came due (called once a second)."""
@@ -50,14 +47,13 @@ class DeskAlerts(DeskBase):
         )
         self.notify(alert.body, title=alert.title, severity=severity, timeout=8, markup=False)
 
-    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
-        """Hand a frame to the terminal, then let the garbage collector run after it."""
-        super()._display(screen, renderable)
-        if renderable is not None and not self._collect_scheduled:
+    def frame_displayed(self) -> None:
+        """A frame went to the terminal: let the garbage collector run right after it."""
+        if not self._collect_scheduled:
             self._collect_scheduled = True
             asyncio.get_running_loop().call_soon(self._collect_after_frame)
 
     def _collect_after_frame(self) -> None:
-        """Run a collection that is due now, between frames (see tui/heap.py)."""
+        """Run a collection that is due now, between frames (core/system/gc_policy.py)."""
         self._collect_scheduled = False
-        heap.collect_if_due()
+        self.collector.after_frame()

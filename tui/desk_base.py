@@ -7,27 +7,29 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from rich.text import Text
-from textual.app import App
 
 from ..core.desk.alert_watch import Alerter, AlertWatcher
 from ..core.desk.inbox import Inbox
 from ..core.desk.replies import Replies
+from ..core.rules.postpone import parse_postpone
+from ..core.system.gc_policy import DeskCollector
 from ..core.system.open_url import UrlOpener
 from ..core.system.paths import Paths
-from . import heap
+from . import keymap as km
 from .chat_list import ChatList
 from .message_view import (
     Styles,
 )
 from .no_color import use_readable_no_color
 from .screens import SwitcherScreen
+from .textual_compat import HookedApp
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
 PAGE = 100  # older messages fetched per step when scrolling up
 FIRST_PAGE = 50  # messages read when a chat opens: a few screens; older ones load on scroll
 
 
-class DeskBase(App[int]):
+class DeskBase(HookedApp[int]):
     """The desk's state; the desk_* classes add what it draws and does."""
 
     def __init__(
@@ -54,6 +56,10 @@ class DeskBase(App[int]):
         self.paths = paths or Paths.default()
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
+        self._typed_ahead: list[str] = []  # typed in the list, on its way to a composer
+        self.popup_shown = False  # the template popup lists templates
+        self._trigger_word = ""  # the `/word` the popup was opened for
+        self._popup_moved = False  # the engineer moved the popup's highlight for this word
         self._dismissed_at: int | None = None
         self._dismissed_load = 0  # the composer content (its load count) Esc applied to
         self._panels: dict[str, Text] = {}
@@ -70,7 +76,8 @@ class DeskBase(App[int]):
         self._switcher: SwitcherScreen | None = None
         self._ticks = 0
         self._input_at = time.monotonic()
-        heap.pause_for_startup()
+        self.collector = DeskCollector()
+        self.collector.start()
 
     @property
     def inbox(self) -> Inbox:
@@ -94,6 +101,34 @@ class DeskBase(App[int]):
         if chat_id is None:
             self.notify("Open a chat first.", timeout=3)
         return chat_id
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a dialog, the switcher, the palette or the template popup is open, only its
+        own keys and quit act (the desk's keys are priority bindings: they would fire over it)."""
+        if not km.acts_over(action, self.open_overlay()):
+            return None  # shown greyed, never run: the key goes on to the overlay
+        return super().check_action(action, parameters)
+
+    def open_overlay(self) -> frozenset[str] | None:
+        """The desk actions the open overlay takes as its own, or None when none is open."""
+        stack = self.screen_stack
+        if len(stack) > 1:
+            return getattr(stack[-1], "DESK_ACTIONS", frozenset())
+        if self.popup_shown:  # the template popup
+            return frozenset()
+        return None
+
+    def _time_from_text(self, text: str) -> int:
+        """A typed time ('16:30', '45m', 'fri', '2024-03-08') as a Unix time (ValueError with a
+        hint), read with the desk's time zone, tomorrow-time and business hours."""
+        config = self.inbox.config
+        return parse_postpone(
+            text,
+            self.inbox.now(),
+            config.business_hours.timezone,
+            config.postpone.tomorrow_at,
+            config.business_hours,
+        )
 
     # Parts of the desk that other parts call (each is defined by one of the desk_* classes).
 

@@ -6,6 +6,7 @@ import time
 
 from textual import on
 
+from ..core.rules.desk_choices import enter_takes_template
 from ..core.templates.library import Template, trigger_at, unfilled_message
 from .chat_list import ChatList
 from .composer import Composer
@@ -29,6 +30,7 @@ class DeskComposing(DeskBase):
         if chat_id is None or chat_id not in self.inbox.chats:
             return
         started = time.perf_counter()
+        self.query_one(Composer).flush_edits()  # edits typed so far belong to the chat left
         self._save_draft_now()
         self._close_popup()
         self.inbox.open_now(chat_id)
@@ -112,21 +114,30 @@ class DeskComposing(DeskBase):
             return
         start, word = found
         templates = self.replies.suggest_now(chat_id, word)
+        if self._trigger is None or self._trigger[0] != start:
+            self._popup_moved = False  # a new `/word`: the highlight is the desk's guess again
         self._trigger = (start, cursor)
+        self._trigger_word = word
         popup.show_templates(templates)
-        self.query_one(Composer).popup_open = bool(templates)
+        self.popup_shown = self.query_one(Composer).popup_open = bool(templates)
 
     def _close_popup(self) -> None:
         """Hide the popup; the composer's keys go back to editing."""
         self._trigger = None
         self.query_one(TemplatePopup).display = False
-        self.query_one(Composer).popup_open = False
+        self.popup_shown = self.query_one(Composer).popup_open = False
 
     @on(Composer.PopupKey)
     async def _popup_key(self, event: Composer.PopupKey) -> None:
         popup = self.query_one(TemplatePopup)
         if event.key in ("up", "down"):
             popup.move(-1 if event.key == "up" else 1)
+            self._popup_moved = True
+        elif event.key == "enter" and not enter_takes_template(
+            self._trigger_word, (t.key for t in popup.templates), self._popup_moved
+        ):
+            self._close_popup()
+            await self._submitted(Composer.Submitted(self.query_one(Composer).text))
         elif event.key == "escape":
             if self._trigger is not None:
                 self._dismissed_at = self._trigger[0]

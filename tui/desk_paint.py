@@ -13,7 +13,6 @@ from textual.widgets import Static
 from ..core.desk.inbox import Changes
 from ..core.desk.models import Message, OutboxItem
 from ..core.rules.notes import notes_after
-from . import heap
 from . import keymap as km
 from .chat_list import ChatList
 from .conversation import Conversation
@@ -132,6 +131,18 @@ class DeskPaint(DeskBase):
         if added or deleted or outbox is not None or waiting != conversation.waiting_id:
             conversation.update(added, deleted, outbox, waiting)
 
+    def _scroll_conversation(self, key: str) -> None:
+        """PgUp/PgDn/Ctrl+Home/Ctrl+End from the composer scroll the open conversation."""
+        conversation = self.query_one(Conversation)
+        if key == "pageup":
+            conversation.action_page_up()
+        elif key == "pagedown":
+            conversation.action_page_down()
+        elif key == "ctrl+home":
+            conversation.action_scroll_home()
+        else:
+            conversation.action_scroll_end()
+
     @on(Conversation.NeedOlder)
     async def _need_older(self, event: Conversation.NeedOlder) -> None:
         older = await self.inbox.history(event.chat_id, before_id=event.before_id, limit=PAGE)
@@ -161,7 +172,7 @@ class DeskPaint(DeskBase):
         # was a tenth of an idle desk's work, and a few seconds is soon enough to reload.
         if self._replies is not None and self._ticks % 3 == 0 and self._replies.poll():
             self._announce_templates()
-        heap.tidy_when_idle(time.monotonic() - self._input_at)
+        self.collector.when_idle(time.monotonic() - self._input_at)
 
     def _announce_templates(self) -> None:
         """Say that templates were (re)loaded, with the first problem if any."""

@@ -11,7 +11,8 @@ from textual import work
 
 from ..core.desk.downloads import Opening, media_messages, opening
 from ..core.desk.models import Message, OutboxItem, OutboxState
-from ..core.rules.postpone import choice_labels, parse_postpone
+from ..core.rules.desk_choices import typed_value
+from ..core.rules.postpone import choice_labels
 from ..core.rules.sanitize import clean_line
 from ..core.system.paths import ensure_private_dir
 from .composer import Composer
@@ -53,16 +54,8 @@ class DeskStatus(DeskBase):
     async def _postponed(self, chat_id: int, value: str | None) -> None:
         if not value:
             return
-        text = value[1:] if value.startswith("=") else value
-        tz = self.inbox.config.business_hours.timezone
         try:
-            until = parse_postpone(
-                text,
-                self.inbox.now(),
-                tz,
-                self.inbox.config.postpone.tomorrow_at,
-                self.inbox.config.business_hours,
-            )
+            until = self._time_from_text(typed_value(value))
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

@@ -6,10 +6,10 @@ import time
 from functools import partial
 
 from ..core.desk.models import Note
-from ..core.rules.postpone import parse_postpone
+from ..core.rules.desk_choices import chosen_targets, ticket_choices
 from ..core.rules.sanitize import clean_line
 from ..core.rules.tags import format_tags, parse_tags
-from ..core.rules.targets import VIP, format_targets, parse_targets
+from ..core.rules.targets import VIP, format_targets
 from ..core.rules.tickets import latest_ticket, parse_ticket, ticket_url
 from .conversation import Conversation
 from .desk_base import DeskBase
@@ -40,21 +40,10 @@ class DeskWorkflow(DeskBase):
         screen = DevelopmentScreen(title, ticket, due, self._check_development, self._describe_due)
         self.push_screen(screen, partial(self._developing, chat_id))
 
-    def _due_time(self, due: str) -> int:
-        """A typed due date as a time (ValueError with a hint)."""
-        config = self.inbox.config
-        return parse_postpone(
-            due,
-            self.inbox.now(),
-            config.business_hours.timezone,
-            config.postpone.tomorrow_at,
-            config.business_hours,
-        )
-
     def _describe_due(self, due: str) -> str:
         """'→ Fri 08 Mar 09:00' for a typed due date, or why it cannot be read."""
         try:
-            return "→ " + time.strftime("%a %d %b %H:%M", time.localtime(self._due_time(due)))
+            return "→ " + time.strftime("%a %d %b %H:%M", time.localtime(self._time_from_text(due)))
         except ValueError as exc:
             return str(exc)
 
@@ -64,7 +53,7 @@ class DeskWorkflow(DeskBase):
             return "Type a ticket reference, e.g. JIRA-123 or #4821."
         if due:
             try:
-                self._due_time(due)
+                self._time_from_text(due)
             except ValueError as exc:
                 return str(exc)
         return None
@@ -75,7 +64,7 @@ class DeskWorkflow(DeskBase):
         typed, due_text = value
         ref = parse_ticket(typed, self.inbox.config.tickets)
         ticket = ref.text if ref else clean_line(typed, 40)
-        due = self._due_time(due_text) if due_text else None
+        due = self._time_from_text(due_text) if due_text else None
         await self.inbox.set_in_development(chat_id, ticket, due)
         when = f", due {time.strftime('%a %d %b %H:%M', time.localtime(due))}" if due else ""
         self.notify(f"In development: {ticket}{when}.", timeout=3, markup=False)
@@ -86,9 +75,7 @@ class DeskWorkflow(DeskBase):
         if chat_id is None:
             return
         state = self.inbox.triage[chat_id]
-        refs = await self._mentioned_tickets(chat_id)
-        if state.ticket:
-            refs = [state.ticket, *(r for r in refs if r != state.ticket)]
+        refs = ticket_choices(state.ticket, await self._mentioned_tickets(chat_id))
         if not refs:
             self.notify(
                 "No ticket here: none is set (Alt+D) and none is mentioned (like JIRA-123, #4821).",
@@ -160,16 +147,11 @@ class DeskWorkflow(DeskBase):
     async def _targets_chosen(self, chat_id: int, value: str | None) -> None:
         if not value:
             return
-        if value == "default":
-            targets = None
-        elif value == "vip":
-            targets = VIP
-        else:
-            try:
-                targets = parse_targets(value.removeprefix("="))
-            except ValueError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                return
+        try:
+            targets = chosen_targets(value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
         await self.inbox.set_levels(chat_id, targets)
         shown = format_targets(targets or self.inbox.configured_targets(chat_id))
         self.notify(f"Response targets: {shown}", timeout=3)

@@ -10,7 +10,6 @@ messages keep their action as text. A malformed single message is skipped with a
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..desk.models import Chat, ChatKind, Media, Message, User
+from ..system.gc_policy import paused
 
 HOW_TO_EXPORT = (
     "export with Telegram Desktop → Settings → Advanced → Export Telegram data "
@@ -157,13 +157,8 @@ def flatten_text(value: Any) -> str:
 def load_export(path: Path) -> Export:
     """Read a Telegram Desktop `result.json` (or a folder containing one) into an Export."""
     # Tens of thousands of small objects are built at once: pausing the cyclic GC saves ~20%.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _load(Path(path).expanduser())
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load(path: Path) -> Export:
