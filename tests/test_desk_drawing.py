@@ -24,11 +24,12 @@ from tgtriage.core.rules.triage import Role
 from tgtriage.core.storage.store import Note
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.conversation import Conversation, _wrap, _wrap_rich
+from tgtriage.tui.conversation import Conversation
 from tgtriage.tui.message_view import Styles, message_text
 from tgtriage.tui.note_view import note_text, with_notes
 from tgtriage.tui.rows import RowModel
 from tgtriage.tui.scrollbar import LineScrollBar
+from tgtriage.tui.wrap import _wrap, _wrap_rich
 
 from tests.desk_harness import (
     chat_id_by_title,

@@ -81,8 +81,7 @@ class ChatList(LineScrollView, can_focus=True):
         self.rows_rendered = 0
 
     def on_key(self, event: events.Key) -> None:
-        """A typed character that is not a list key goes on to `on_type` — and so does every
-        key typed after it until the focus has moved (they were typed as one word)."""
+        """A typed character that is not a list key (or follows one) goes on to `on_type`."""
         if self._on_type is None or not event.is_printable or not event.character:
             return
         if not self._typing and (event.key in _LIST_KEYS or event.character == "?"):
@@ -303,8 +302,7 @@ class ChatList(LineScrollView, can_focus=True):
             self.post_message(self.Chosen(chat_id))
 
     def on_focus(self) -> None:
-        """The cursor shows only while the list has focus (scrolled into view); letters are
-        list keys again."""
+        """The cursor shows (scrolled into view); letters are list keys again."""
         self._typing = False
         if 0 <= self.cursor < len(self.chat_ids):
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
