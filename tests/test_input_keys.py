@@ -156,4 +156,3 @@ async def test_a_large_paste_typed_as_keys_costs_bounded_work_per_key(desk: Desk
         assert composer(app).text == text
         assert inbox.drafts[opened] == text
         assert calls["drafts"] <= len(text) // 20, calls
-

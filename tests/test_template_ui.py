@@ -406,7 +406,7 @@ async def test_russian_speaking_customer_gets_ru_templates_first(tmp_path: Path)
         await open_titled(pilot, "Vostok")
         await type_text(pilot, "/gre")
         assert shown(app)[:2] == [("greet", "ru"), ("greet-issue", "ru")]
-        await press(pilot, "enter")
+        await press(pilot, "tab")
         assert composer(app).text.startswith("Здравствуйте, Игорь! На связи Alex.")
         # The same word in an English-speaking chat offers the English ones first.
         await open_titled(pilot, "Globex")
@@ -477,7 +477,7 @@ async def test_new_template_file_appears_without_losing_the_text(tmp_path: Path)
         await wait_for(pilot, lambda: app.replies.library.get("refund") is not None, "reload")
         assert any("Templates reloaded" in t for t in toasts(app))
         assert composer(app).text == "Thanks! /refu"
-        await type_text(pilot, "n")
+        await type_text(pilot, "nd")  # the whole key: Enter takes the template
         assert shown(app)[0] == ("refund", "en")
         await press(pilot, "enter")
         assert composer(app).text == (

@@ -65,6 +65,7 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
                 yield Composer(
                     id="composer",
                     on_edit=self._composer_edited,
+                    on_text=self._composer_text,
                     on_scroll=self._scroll_conversation,
                 )
         yield PanelLine(id="status")

@@ -58,13 +58,16 @@ class Composer(HookedTextArea):
         *,
         id: str | None = None,
         on_edit: Callable[[str, int], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
         on_scroll: Callable[[str], None] | None = None,
     ) -> None:
-        """`on_edit(text, cursor)` is called on every edit, before the frame that shows it
-        (without it, edits are posted as `Edited` messages, which arrive a frame later);
+        """`on_edit(line, column)` is called on every edit with the cursor's line, before the
+        frame that shows it; `on_text(text)` gets the whole text once per burst of edits
+        (without them, edits are posted as `Edited` messages, which arrive a frame later);
         `on_scroll(key)` gets the keys that scroll the conversation (SCROLL_KEYS)."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self._on_edit = on_edit
+        self._on_text = on_text
         self._on_scroll = on_scroll
         self.placeholder = REPLY_PLACEHOLDER
         self._loading = False
@@ -201,28 +204,32 @@ class Composer(HookedTextArea):
         self._report_edit()
 
     def _report_edit(self) -> None:
-        """Tell the desk about edits (not programmatic loads) once, before the next frame.
+        """Tell the desk about an edit (not a programmatic load): the cursor's line at once,
+        the whole text once the burst of edits is over.
 
-        A burst of keys (a paste a terminal sends as keys) is many edits between two frames;
-        reading the whole text and keeping it as the draft once per edit made each key cost
-        as much as the text is long. The report runs when the loop next turns: after the
-        burst, before the frame that shows it.
+        A paste a terminal sends as keys is many edits between two frames; reading the whole
+        text and keeping it as the draft on each made every key cost as much as the text is
+        long. The line is all the `/word` popup needs, in the frame that shows the key.
         """
-        if self._on_edit is None or self._loading or self._report_pending:
+        if self._loading:
             return
-        self._report_pending = True
-        asyncio.get_running_loop().call_soon(self.flush_edits)
+        if self._on_edit is not None:
+            row, column = self.cursor_location
+            self._on_edit(self._doc.get_line(row), column)
+        if self._on_text is not None and not self._report_pending:
+            self._report_pending = True
+            asyncio.get_running_loop().call_soon(self.flush_edits)
 
     def flush_edits(self) -> None:
-        """Report the edits not yet reported now (before the text is replaced or a key acts)."""
+        """Hand the whole text on now if edits are pending (before it is replaced or a key acts)."""
         if not self._report_pending:
             return
         self._report_pending = False
-        if self._on_edit is not None:
-            self._on_edit(self.text, self.cursor_index)
+        if self._on_text is not None:
+            self._on_text(self.text)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Report edits (not programmatic loads) as draft changes."""
         event.stop()
-        if not self._loading and self._on_edit is None:
+        if not self._loading and self._on_edit is None and self._on_text is None:
             self.post_message(self.Edited(self.text, self.cursor_index))

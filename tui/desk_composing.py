@@ -85,14 +85,17 @@ class DeskComposing(DeskBase):
     async def _chosen(self, event: ChatList.Chosen) -> None:
         await self.open_chat(event.chat_id)
 
-    def _composer_edited(self, text: str, cursor: int) -> None:
-        """The composer's text changed: keep the draft and update the popup, in the frame
-        that shows the typed character (nothing here waits)."""
+    def _composer_edited(self, line: str, column: int) -> None:
+        """An edit: update the popup from the cursor's line, in the frame that shows it."""
         chat_id = self.inbox.open_chat_id if self._inbox is not None else None
-        if chat_id is None:
-            return
-        self._keep_text(chat_id, text)
-        self._update_popup_now(chat_id, text, cursor)
+        if chat_id is not None:
+            self._update_popup_now(chat_id, line, column)
+
+    def _composer_text(self, text: str) -> None:
+        """The composer's text after a burst of edits: keep it as the draft (or the note)."""
+        chat_id = self.inbox.open_chat_id if self._inbox is not None else None
+        if chat_id is not None:
+            self._keep_text(chat_id, text)
 
     def _keep_text(self, chat_id: int, text: str) -> None:
         """Keep what the composer holds: the chat's reply draft, or in note mode the note's."""
@@ -101,12 +104,18 @@ class DeskComposing(DeskBase):
         else:
             self.inbox.set_draft_now(chat_id, text)
 
-    def _update_popup_now(self, chat_id: int, text: str, cursor: int) -> None:
-        """`_update_popup` without waiting (the chat's language is read synchronously)."""
-        found = trigger_at(text, cursor)
+    def _update_popup_now(self, chat_id: int, line: str, column: int) -> None:
+        """Open, refresh or close the template popup for a `/word` before the cursor (on its
+        line: a `/word` never spans lines)."""
+        found = trigger_at(line, column)
         popup = self.query_one(TemplatePopup)
-        if self.query_one(Composer).loads != self._dismissed_load:
+        composer = self.query_one(Composer)
+        if composer.loads != self._dismissed_load:
             self._dismissed_at = None  # new text was loaded since: a dismissal does not carry over
+        if found is not None:  # offsets in the line → offsets in the whole text
+            line_start = composer.cursor_index - column
+            found = (line_start + found[0], found[1])
+            cursor = line_start + column
         if found is None or found[0] == self._dismissed_at:
             if found is None:
                 self._dismissed_at = None

@@ -31,10 +31,11 @@ class DeskFooter(Footer):
                     binding.description,
                     binding.action,
                     binding.group,
-                    enabled,
                     tooltip,
                 )
-                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                # Not whether each is enabled: the desk's keys wait (disabled) only while a
+                # dialog covers this footer, and redrawing it then and again after is wasted.
+                for _, binding, _enabled, tooltip in self.screen.active_bindings.values()
                 if binding.show or binding.action == "command_palette"
             ),
         )
