@@ -356,12 +356,12 @@ SHORT_LABELS: dict[str, str] = {
 COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the reply (in note mode: save the note, nothing is sent)"),
     ("Ctrl+J", "New line in the reply"),
-    ("/word", "Template popup: ↑ ↓ choose, Tab/Enter insert, Esc close"),
+    ("/word", "Template popup: ↑ ↓ choose, Tab inserts (Enter too after ↑ ↓ or for a whole key)"),
     ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template"),
     ("Ctrl+P", "Command palette: every action by name"),
     ("? (outside the composer)", "This help"),
     ("↑ ↓ Enter (in the list)", "Move and open a chat"),
-    ("PgUp / PgDn", "Scroll the conversation (older messages load at the top)"),
+    ("PgUp / PgDn", "Scroll the conversation, also from the composer (older ones load at the top)"),
 )
 
 
