@@ -7,7 +7,7 @@ import time
 from textual import on
 
 from ..core.rules.desk_choices import enter_takes_template
-from ..core.templates.library import Template, trigger_at, unfilled_message
+from ..core.templates import Template, trigger_at, unfilled_message
 from .chat_list import ChatList
 from .composer import Composer
 from .conversation import Conversation
