@@ -791,7 +791,7 @@ def write_results(
     if full:
         pauses = sorted(c["ms"] for c in full)
         lines += [
-            "## Garbage collection (the desk's policy, tui/heap.py)",
+            "## Garbage collection (the desk's policy, core/system/gc_policy.py)",
             "",
             "No collections while the desk loads; the start-up heap (~90k objects) is frozen after "
             "the first frame; a middle or full collection that the next allocations would set off is "

@@ -123,7 +123,7 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
             await self.inbox.stop()
 
     async def on_event(self, event: events.Event) -> None:
-        """Note when the engineer last pressed a key or used the mouse (see tui/heap.py)."""
+        """Note when the engineer last pressed a key or used the mouse (core/system/gc_policy.py)."""
         if isinstance(event, events.Key | events.MouseEvent):
             self._input_at = time.monotonic()
         await super().on_event(event)
