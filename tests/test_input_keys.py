@@ -134,7 +134,7 @@ async def test_a_letter_typed_in_the_list_goes_to_the_highlighted_chats_composer
 async def test_a_large_paste_typed_as_keys_costs_bounded_work_per_key(desk: Desk) -> None:
     """128 KB arriving as key events (no bracketed paste) is not a draft write per key."""
     calls = {"drafts": 0}
-    original = Inbox.set_draft_now
+    original = Inbox.set_draft
 
     def counted(self: Inbox, chat_id: int, text: str) -> None:
         calls["drafts"] += 1
@@ -145,14 +145,14 @@ async def test_a_large_paste_typed_as_keys_costs_bounded_work_per_key(desk: Desk
         await pilot.press("ctrl+n")
         opened = inbox.open_chat_id
         assert opened is not None
-        Inbox.set_draft_now = counted  # type: ignore[method-assign]
+        Inbox.set_draft = counted  # type: ignore[method-assign]
         try:
             text = "lorem ipsum dolor sit amet " * 40  # ~1 KB here; the bound is per key
             for char in text:
                 app.post_message(events.Key(char if char.isalnum() else "space", char))
             await settle(pilot, rounds=4)
         finally:
-            Inbox.set_draft_now = original  # type: ignore[method-assign]
+            Inbox.set_draft = original  # type: ignore[method-assign]
         assert composer(app).text == text
         assert inbox.drafts[opened] == text
         assert calls["drafts"] <= len(text) // 20, calls
