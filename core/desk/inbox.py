@@ -457,7 +457,7 @@ class Inbox:
                     for cid, mid in await self.store.delete_messages(chat_id, list(ids)):
                         changes.deleted.setdefault(cid, set()).add(mid)
                         recompute.add(cid)
-                case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox):
+                case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox, unread=told):
                     state = self.triage.get(chat_id)
                     if state is None:
                         if not self._chats_loaded:
@@ -469,6 +469,15 @@ class Inbox:
                                 update={"read_outbox_max": max_id}
                             )
                             changes.chats.add(chat_id)
+                    elif told is not None:
+                        # Telegram's count covers the messages earlier in this batch: store them first.
+                        await self._commit(new_msgs, edits, users, changes, recompute)
+                        state = self.triage[chat_id]
+                        mark = max(max_id, state.read_inbox_max)
+                        self.triage[chat_id] = state.model_copy(
+                            update={"read_inbox_max": mark, "unread": told}
+                        )
+                        changes.chats.add(chat_id)
                     elif max_id > state.read_inbox_max:
                         unread = 0 if max_id >= state.last_msg_id else state.unread
                         self.triage[chat_id] = triage.read_upto(state, max_id, unread)
