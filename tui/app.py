@@ -37,7 +37,7 @@ from ..core.rules.sanitize import clean_line
 from ..core.rules.tags import format_tags, parse_tags
 from ..core.rules.targets import VIP, format_targets, parse_targets
 from ..core.rules.tickets import latest_ticket, parse_ticket, ticket_url
-from ..core.rules.triage import format_wait
+from ..core.rules.triage import format_bounded_wait
 from ..core.system.notify import DesktopNotifier, TerminalNotifier
 from ..core.system.open_url import UrlOpener
 from ..core.system.paths import Paths, ensure_private_dir
@@ -678,7 +678,9 @@ class DeskApp(App[int]):
     def _waited(self, chat_id: int) -> str:
         """The switcher's note on a chat: how long its customer has waited."""
         wait = self.inbox.wait(chat_id)
-        return f"waiting {format_wait(wait)}" if wait is not None else ""
+        if wait is None:
+            return ""
+        return f"waiting {format_bounded_wait(wait, self.inbox.wait_bounded(chat_id))}"
 
     async def _switched(self, chat_id: int | None) -> None:
         if chat_id:

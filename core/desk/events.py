@@ -54,6 +54,14 @@ class ReadUpTo:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryCut:
+    """The chat has messages older than `before_id` the source did not fetch (0: none)."""
+
+    chat_id: int
+    before_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChatUpdated:
     """A chat appeared, was renamed or otherwise changed."""
 
@@ -119,6 +127,7 @@ Event = (
     | MessageEdited
     | MessagesDeleted
     | ReadUpTo
+    | HistoryCut
     | ChatUpdated
     | ChatRemoved
     | Typing

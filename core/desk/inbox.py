@@ -484,6 +484,14 @@ class Inbox:
                         changes.chats.add(chat_id)
                         if unread:
                             recompute.add(chat_id)
+                case ev.HistoryCut(chat_id=chat_id, before_id=before_id):
+                    state = self.triage.get(chat_id)
+                    if state is None:
+                        if not self._chats_loaded:
+                            self._held.append(event)
+                        continue
+                    self.triage[chat_id] = triage.cut_history(state, before_id)
+                    changes.chats.add(chat_id)
                 case ev.ChatUpdated(chat=chat):
                     await self.store.upsert_chats([chat])
                     self.chats[chat.id] = chat
@@ -597,6 +605,19 @@ class Inbox:
         typing = self.typing.get(message.chat_id)
         if typing and message.sender_id in typing:
             del typing[message.sender_id]
+
+    async def _older_history_loaded(
+        self, chat_id: int, older: list[Message], *, complete: bool
+    ) -> None:
+        """Older messages arrived: lower the history cut and recompute the chat's wait."""
+        state = self.triage.get(chat_id)
+        if state is None or (not older and not complete):
+            return
+        cut = 0 if complete or not state.history_cut else min(state.history_cut, older[0].id)
+        self.triage[chat_id] = triage.cut_history(state, cut)
+        await self._recompute(chat_id)
+        await self.store.save_triage([self.triage[chat_id]])
+        self._emit(Changes(chats={chat_id}, order=True))
 
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""
@@ -812,6 +833,11 @@ class Inbox:
         now = self.now() if now is None else now
         return triage.chat_level(state, now, self.configured_targets, self.elapsed)
 
+    def wait_bounded(self, chat_id: int) -> bool:
+        """Whether the chat's wait began before the oldest message the desk holds."""
+        state = self.triage.get(chat_id)
+        return state is not None and triage.wait_is_bounded(state)
+
     def wait(self, chat_id: int, now: int | None = None) -> int | None:
         """How long the chat's customer has waited (clock time), or None."""
         state = self.triage.get(chat_id)
@@ -881,20 +907,26 @@ class Inbox:
     async def history(
         self, chat_id: int, before_id: int | None = None, limit: int = 100
     ) -> list[Message]:
-        """Messages of a chat from the store, older ones fetched from the source when missing."""
+        """Messages of a chat from the store, older ones fetched from the source when missing.
+
+        Older messages fetched here move the chat's history cut down (to 0 when the chat's
+        beginning was reached) and recompute its triage: the wait may have begun earlier.
+        """
         messages = await self.store.messages(chat_id, before_id=before_id, limit=limit)
         if len(messages) < limit and before_id is not None:
             oldest = messages[0].id if messages else before_id
+            wanted = limit - len(messages)
             try:
-                older = await self.source.history(chat_id, oldest, limit - len(messages))
+                older = await self.source.history(chat_id, oldest, wanted)
             except Exception:
                 log.warning("history of %s unavailable from the source", chat_id)
-                older = []
+                return messages
             if older:
                 await self.store.add_messages(older)
                 messages = sorted(
                     {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
                 )
+            await self._older_history_loaded(chat_id, older, complete=len(older) < wanted)
         return messages
 
     # ----------------------------------------------------------------- actions

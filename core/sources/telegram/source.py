@@ -46,6 +46,7 @@ from ...desk.events import (
     ConnectionState,
     Event,
     FloodWait,
+    HistoryCut,
     MessageEdited,
     MessagesDeleted,
     NewMessage,
@@ -79,6 +80,8 @@ DIALOG_PAGE = 100
 HISTORY_PAGE = 100
 SEEN_PER_CHAT = 500
 GAP_FILL_LIMIT = 100
+REACH_BACK_PAGES = 5
+"""How many more history pages a backfill reads to find where a customer's wait began."""
 STAFF_CACHE = "staff_usernames.json"
 RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -741,12 +744,40 @@ class TelegramSource:
                 min_id = int(self._last_known(chat_id) or 0)
         try:
             pairs = await self._fetch_history(chat_id, limit=limit, min_id=min_id)
+            cut: int | None = None
+            if not min_id:
+                pairs, cut = await self._reach_back(chat_id, pairs, complete=len(pairs) < limit)
         except Exception as exc:
             log.warning("history of chat %d could not be loaded: %s", chat_id, type(exc).__name__)
             return
         self._remember(chat_id, [m for m, _ in pairs])
         for message, sender in pairs:
             self._emit(NewMessage(message, sender))
+        if cut is not None:
+            self._emit(HistoryCut(chat_id, cut))
+        dialog = self._dialogs.get(chat_id)
+        if dialog is not None:
+            # Telegram's unread count, not the number of messages fetched (after them)
+            self._emit(ReadUpTo(chat_id, dialog.read_inbox_max_id, unread=dialog.unread_count))
+
+    async def _reach_back(
+        self, chat_id: int, pairs: list[tuple[Message, User | None]], *, complete: bool
+    ) -> tuple[list[tuple[Message, User | None]], int]:
+        """Page further back while the window holds no staff message, up to REACH_BACK_PAGES.
+
+        Returns the longer window and the history cut: the oldest id fetched, or 0 when the
+        chat's beginning was reached (a wait that began before the cut shows as a lower bound).
+        """
+        from ...rules.triage import Role, StaffRule
+
+        rule = StaffRule(me_id=self._me.id if self._me else 0, staff_ids=frozenset(self._staff))
+        for _ in range(REACH_BACK_PAGES):
+            if complete or not pairs or any(rule.role(m) is Role.STAFF for m, _ in pairs):
+                break
+            older = await self._fetch_history(chat_id, limit=HISTORY_PAGE, offset_id=pairs[0][0].id)
+            complete = len(older) < HISTORY_PAGE
+            pairs = [*older, *pairs]
+        return pairs, 0 if complete or not pairs else pairs[0][0].id
 
     async def _fetch_history(
         self,
