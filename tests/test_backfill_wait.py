@@ -11,7 +11,7 @@ from tgtriage.tui.rows import row_model
 
 from tests.fake_telethon import FakeClient
 from tests.test_telegram_inbox import desk
-from tests.test_telegram_source import ACME, ACME_ID, ALICE, NOW, config
+from tests.test_telegram_source import ACME, ACME_ID, ALICE, NOW, config, until
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def test_a_wait_older_than_the_window_is_found_by_paging_back(
     cfg = config()
     cfg.telegram.history_limit = 100
     async with desk(fake, paths, tmp_path / "d.sqlite3", cfg) as (inbox, _source):
-        await inbox.drain()
+        await until(lambda: inbox.triage[ACME_ID].unread == 322)  # the last event of the backfill
         assert inbox.wait(ACME_ID, NOW) == 7200  # not the 1h48m of the oldest fetched message
         assert not inbox.wait_bounded(ACME_ID)
         assert row_model(inbox, ACME_ID, NOW).wait == "2h"
@@ -54,7 +54,7 @@ async def test_a_wait_beyond_the_reach_shows_as_a_lower_bound_until_older_pages_
     cfg = config()
     cfg.telegram.history_limit = 100
     async with desk(fake, paths, tmp_path / "d.sqlite3", cfg) as (inbox, _source):
-        await inbox.drain()
+        await until(lambda: inbox.triage[ACME_ID].history_cut != 0)
         # 300 of the 400 customer messages: the wait began before the oldest one fetched
         assert inbox.triage[ACME_ID].history_cut == 102
         assert inbox.wait_bounded(ACME_ID)
@@ -82,7 +82,7 @@ async def test_a_short_chat_reaches_its_beginning_and_is_exact(
     cfg = config()
     cfg.telegram.history_limit = 20
     async with desk(fake, paths, tmp_path / "d.sqlite3", cfg) as (inbox, _source):
-        await inbox.drain()
+        await until(lambda: inbox.triage[ACME_ID].last_msg_id == 30)
         assert inbox.triage[ACME_ID].history_cut == 0
         assert inbox.wait(ACME_ID, NOW) == 900
         assert row_model(inbox, ACME_ID, NOW).wait == "15m"

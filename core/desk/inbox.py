@@ -485,6 +485,7 @@ class Inbox:
                         if unread:
                             recompute.add(chat_id)
                 case ev.HistoryCut(chat_id=chat_id, before_id=before_id):
+                    await self._commit(new_msgs, edits, users, changes, recompute)
                     state = self.triage.get(chat_id)
                     if state is None:
                         if not self._chats_loaded:

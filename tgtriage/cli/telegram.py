@@ -20,6 +20,7 @@ from ..core.sources.telegram.client import (
     preload_telethon,
 )
 from ..core.sources.telegram.login import TelegramLogin, logout
+from ..core.sources.telegram.reconcile import WINDOW, Held
 from ..core.system.config import Config
 from ..core.system.paths import Paths
 from ..tui.app import DeskApp
@@ -117,9 +118,10 @@ class TelegramDesk(DeskApp):
 
 
 def watched_chats(inbox: Inbox) -> Iterable[int]:
-    """The chats to check against history after a reconnect: the open one and the slots."""
+    """The chats to reconcile with Telegram: the open one, the slots, then every waiting chat."""
     chats = [inbox.open_chat_id] if inbox.open_chat_id is not None else []
-    return [*chats, *inbox.slots.values()]
+    waiting = [c for c, state in inbox.triage.items() if state.waiting_since is not None]
+    return list(dict.fromkeys([*chats, *inbox.slots.values(), *waiting]))
 
 
 async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
@@ -182,4 +184,14 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
         state = inbox.triage.get(chat_id)
         return state.last_msg_id if state is not None and state.last_msg_id else None
 
-    source.set_hints(watched=lambda: watched_chats(inbox), last_known_id=last_known)
+    def held(chat_id: int) -> Held:
+        state = inbox.triage.get(chat_id)
+        messages = inbox.store.messages_now(chat_id, limit=WINDOW)
+        return Held(
+            messages={m.id: m.edit_date for m in messages},
+            read_inbox_max=state.read_inbox_max if state else 0,
+            read_outbox_max=state.read_outbox_max if state else 0,
+            unread=state.unread if state else 0,
+        )
+
+    source.set_hints(watched=lambda: watched_chats(inbox), last_known_id=last_known, held=held)

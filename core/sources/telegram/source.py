@@ -69,6 +69,7 @@ from .client import (
     network_detail,
     preload_telethon,
 )
+from .reconcile import Held, Reconciler, RoundReport
 from .send import part_random_id, send_error, sent_message, split_text
 
 if TYPE_CHECKING:
@@ -167,6 +168,19 @@ class TelegramSource:
         self._last_history = float("-inf")
         self._watched: Callable[[], Iterable[int]] | None = None
         self._last_known: Callable[[int], int | None] | None = None
+        self._held: Callable[[int], Held] | None = None
+        self._reconciler = Reconciler(
+            call=lambda request, what: self._call(request, what, wait_network=False),
+            peer_of=self._peer,
+            convert=self._convert_raw,
+            held=self._held_of,
+            emit=self._emit,
+            sleep=self._sleep,
+            clock=clock,
+        )
+        self._reconciling = asyncio.Lock()
+        self.reconcile_reports: list[RoundReport] = []
+        """The last rounds' reports (newest last, a few kept), for the log and tests."""
         self._authorize = authorize
         self.dialogs_complete = False
         """True once the whole dialog list was paged and every configured rule could be applied,
@@ -181,18 +195,22 @@ class TelegramSource:
         *,
         watched: Callable[[], Iterable[int]] | None = None,
         last_known_id: Callable[[int], int | None] | None = None,
+        held: Callable[[int], Held] | None = None,
     ) -> None:
         """Tell the source what the desk knows.
 
         `watched()` gives the chats to check against history after a reconnect (the open chat
         and the working-set slots); without it the 10 most recently active support chats are
         checked. `last_known_id(chat_id)` gives the newest message id the store already holds,
-        so the start-up backfill fetches only what is newer.
+        so the start-up backfill fetches only what is newer. `held(chat_id)` tells the
+        reconciler what the desk holds of a chat; without it the source does not reconcile.
         """
         if watched is not None:
             self._watched = watched
         if last_known_id is not None:
             self._last_known = last_known_id
+        if held is not None:
+            self._held = held
 
     def set_authorize(self, authorize: Authorize | None) -> None:
         """Set (or clear) the login hook `start()` awaits when the session is not logged in."""
@@ -231,6 +249,7 @@ class TelegramSource:
         await self._resolve_staff()
         self._spawn(self._sync(), "sync")
         self._spawn(self._supervise(), "connection")
+        self._spawn(self._reconcile_loop(), "reconcile")
         return self._me
 
     async def stop(self) -> None:
@@ -443,6 +462,55 @@ class TelegramSource:
             log.info("gap fill found %d missed messages", found)
         return found
 
+    # ------------------------------------------------------------------ reconciling
+
+    async def reconcile(self) -> RoundReport | None:
+        """One reconcile round over the watched chats (core/sources/telegram/reconcile.py).
+
+        None when the desk gave no `held` hint or the round was cut short (the next round
+        resumes with the chats it had left).
+        """
+        if self._held is None or self._stopping or not self._dialogs_ready.is_set():
+            return None
+        async with self._reconciling:
+            try:
+                report = await self._reconciler.run(self._watched_chats())
+            except Exception as exc:
+                log.info("reconcile round cut short: %s", type(exc).__name__)
+                return None
+        self.reconcile_reports = [*self.reconcile_reports[-9:], report]
+        if report.new or report.edited or report.deleted:
+            log.info("reconcile repaired %s", report)
+        return report
+
+    async def _reconcile_loop(self) -> None:
+        """Reconcile every `[telegram] reconcile_minutes` while the source runs."""
+        minutes = self.config.telegram.reconcile_minutes
+        if minutes <= 0:
+            return
+        while not self._stopping:
+            await asyncio.sleep(minutes * 60)  # the event loop's clock, not the injected sleep
+            await self._online.wait()
+            await self.reconcile()
+
+    def _held_of(self, chat_id: int) -> Held:
+        """What the desk holds of a chat (the `held` hint)."""
+        return self._held(chat_id) if self._held is not None else Held()
+
+    def _convert_raw(
+        self, chat_id: int, msg: Any, entities: dict[int, Any]
+    ) -> tuple[Message, User | None]:
+        """A raw message of a chat as a desk Message and its sender (for the reconciler)."""
+        from . import convert as conv
+
+        self._known.update(entities)
+        lookup = ChainMap(entities, self._known)
+        chat = self._selected.get(chat_id)
+        forum = chat is not None and chat.kind == "forum"
+        self_id = self._me.id if self._me else None
+        message = conv.convert_message(msg, lookup, self_id=self_id, forum=forum)
+        return message, conv.sender_user(msg, lookup, self_id)
+
     # ------------------------------------------------------------------ plumbing
 
     def _require_client(self) -> TelegramClientLike:
@@ -561,6 +629,7 @@ class TelegramSource:
             log.warning("catch-up after reconnect failed: %s", type(exc).__name__)
         await self._dialogs_ready.wait()
         await self.gap_fill(self._watched_chats())
+        await self.reconcile()
 
     def _watched_chats(self) -> list[int]:
         """The chats to check after a reconnect (from the desk, or the 10 most active)."""
@@ -591,6 +660,7 @@ class TelegramSource:
             await self._backfill()
         finally:
             self._synced.set()
+        await self.reconcile()
 
     async def _load_folders(self) -> list[Folder]:
         """The account's Telegram folders (empty when they cannot be read)."""
@@ -989,8 +1059,26 @@ class TelegramSource:
         """Handle one update, logging (never raising) a failure."""
         try:
             await self._handle(update)
+            self._note_pts(update)
         except Exception:
             log.exception("could not handle a %s update", type(update).__name__)
+
+    def _note_pts(self, update: Any) -> None:
+        """Tell the reconciler a pts-bearing update was applied (gapless ones spare a check)."""
+        from . import convert as conv
+
+        pts = getattr(update, "pts", None)
+        if pts is None:
+            return
+        channel_id = getattr(update, "channel_id", None)
+        peer = getattr(getattr(update, "message", None), "peer_id", None)
+        if channel_id is not None:
+            chat_id: int | None = -1_000_000_000_000 - channel_id
+        elif peer is not None:
+            chat_id = conv.marked_id(peer)
+        else:
+            chat_id = None
+        self._reconciler.note_pts(chat_id, pts, getattr(update, "pts_count", 0))
 
     async def _handle(self, update: Any) -> None:
         """Turn one raw Telethon update into desk events."""
