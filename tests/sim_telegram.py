@@ -14,10 +14,12 @@ Faults, seeded by `Faults` and the sim's `random.Random`, or scripted one by one
   `FloodWaitError`;
 - chats change while the desk is closed (`closed()`): nothing of that reaches any catch-up.
 
-Telethon's own failure modes that the desk must avoid are modelled too: `connect()` after a
-drop without `disconnect()` starts a second update loop and kills the update stream, and a
-`catch_up()` while the catch-up that `connect()` runs is still going does the same
-("Should not be applying the difference"). Time is the event loop's (tests run on looptime's
+Telethon's own failure modes that the desk must avoid are modelled by their symptoms as seen
+against a real server: `connect()` after a drop without `disconnect()` leaves a half-open
+client (`is_connected()` says yes, `disconnected` never resolves, every request fails with
+"No connection" and no update arrives, until `disconnect()`), and a `catch_up()` while the
+catch-up that `connect()` runs is still going is Telethon's "Fatal error handling updates …
+Should not be applying the difference": the update loop ends and nothing arrives any more. Time is the event loop's (tests run on looptime's
 virtual clock), so `now()` is simulated seconds.
 """
 
@@ -87,11 +89,14 @@ class SimTelegram(FakeClient):
         self.catch_up_seconds = 0.5
         self.desk_closed = False
         self.pushed = 0
+        self.delivered = 0
         self.lost_updates = 0
         self.cancelled_requests = 0
         self.on_request: Callable[[Any], None] | None = None
         """Called with every raw request before it is served (a test injects a fault there)."""
         self._stale = False
+        self.half_open = False
+        """connect() on a client that was never disconnect()ed: looks connected, carries nothing."""
         self._catching_up = False
         self._in_flight: set[asyncio.Future[None]] = set()
         self._updates: asyncio.Queue[Any] | None = None
@@ -215,7 +220,8 @@ class SimTelegram(FakeClient):
         if max_id <= marks[chat_id]:
             return
         marks[chat_id] = max_id
-        pts = self._next_pts(chat_id)
+        # a channel's read marks carry its current pts but take no pts slot of their own
+        pts = self.channel_pts[chat_id] if chat_id in self.channel_pts else self._next_pts(chat_id)
         self._sync_meta(chat_id)
         peer = peer_of(self.entities[chat_id])
         if chat_id < CHANNEL_FLOOR:
@@ -279,7 +285,13 @@ class SimTelegram(FakeClient):
     @property
     def transport_up(self) -> bool:
         """Whether requests can go through right now."""
-        return self.connected and self.network_up
+        return self.connected and self.network_up and not self.half_open
+
+    def check_connected(self) -> None:
+        """Requests fail like the real client's when there is no (working) connection."""
+        super().check_connected()
+        if self.half_open:
+            raise ConnectionError("No connection")
 
     async def connect(self) -> None:
         """Connect; after a drop without disconnect() this starts a second update loop."""
@@ -287,9 +299,12 @@ class SimTelegram(FakeClient):
         if not self.network_up:
             raise ConnectionError("network is unreachable")
         if self._stale or self.connected:
-            # Telethon: a second _update_loop beside the first; the difference runs twice
+            # Telethon: a second _update_loop beside the first, on a sender that never reconnected
             self._kill_updates("connect() on a client that was not disconnected")
-        self._stale = False
+            self.half_open = True
+            self.connected = True
+            self._disconnected = asyncio.get_running_loop().create_future()
+            return
         self.connected = True
         self.connects += 1
         self._disconnected = asyncio.get_running_loop().create_future()
@@ -303,6 +318,7 @@ class SimTelegram(FakeClient):
         self._stale = False
         self.updates_alive = True
         self.dead_reason = ""
+        self.half_open = False
         for future in list(self._in_flight):
             if not future.done():
                 future.cancel()
@@ -361,6 +377,7 @@ class SimTelegram(FakeClient):
                 self.lost_updates += 1
                 continue
             await self.deliver(update)
+            self.delivered += 1
 
     def push(self, update: Any) -> None:
         """Telegram sends an update: to the live stream, or to the next catch-up when offline."""
