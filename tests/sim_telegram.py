@@ -98,7 +98,7 @@ class SimTelegram(FakeClient):
         self.half_open = False
         """connect() on a client that was never disconnect()ed: looks connected, carries nothing."""
         self._catching_up = False
-        self._in_flight: set[asyncio.Future[None]] = set()
+        self._requests_on_wire: set[asyncio.Future[None]] = set()
         self._updates: asyncio.Queue[Any] | None = None
         self._pump: asyncio.Task[None] | None = None
         self._held: Any = None
@@ -276,7 +276,7 @@ class SimTelegram(FakeClient):
         super().drop(error)
         if was_connected:
             self._stale = True
-        for future in list(self._in_flight):
+        for future in list(self._requests_on_wire):
             if not future.done():
                 future.cancel()
                 self.cancelled_requests += 1
@@ -319,7 +319,7 @@ class SimTelegram(FakeClient):
         self.updates_alive = True
         self.dead_reason = ""
         self.half_open = False
-        for future in list(self._in_flight):
+        for future in list(self._requests_on_wire):
             if not future.done():
                 future.cancel()
         self._stop_update_loop()
@@ -358,7 +358,7 @@ class SimTelegram(FakeClient):
 
     def _start_update_loop(self) -> None:
         self._updates = asyncio.Queue()
-        self._pump = asyncio.ensure_future(self._update_loop(self._updates))
+        self._pump = asyncio.ensure_future(self._pump_updates(self._updates))
 
     def _stop_update_loop(self) -> None:
         if self._updates is not None:
@@ -369,7 +369,7 @@ class SimTelegram(FakeClient):
         self._updates = None
         self._pump = None
 
-    async def _update_loop(self, queue: asyncio.Queue[Any]) -> None:
+    async def _pump_updates(self, queue: asyncio.Queue[Any]) -> None:
         """Hand queued updates to the handlers one by one, like Telethon's update loop."""
         while True:
             update = await queue.get()
@@ -461,7 +461,7 @@ class SimTelegram(FakeClient):
     async def _wait_in_flight(self, seconds: float | None = None) -> None:
         """Wait like a request on the wire: forever (or `seconds`), cancelled by a drop."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._in_flight.add(future)
+        self._requests_on_wire.add(future)
         timer = None
         if seconds is not None:
             timer = asyncio.get_running_loop().call_later(
@@ -470,7 +470,7 @@ class SimTelegram(FakeClient):
         try:
             await future
         finally:
-            self._in_flight.discard(future)
+            self._requests_on_wire.discard(future)
             if timer is not None:
                 timer.cancel()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram import history as history_module
 from tgtriage.core.system.paths import Paths
 from tgtriage.tui.rows import row_model
 
@@ -49,7 +49,7 @@ async def test_a_wait_older_than_the_window_is_found_by_paging_back(
 async def test_a_wait_beyond_the_reach_shows_as_a_lower_bound_until_older_pages_load(
     paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telegram_module, "REACH_BACK_PAGES", 2)
+    monkeypatch.setattr(history_module, "REACH_BACK_PAGES", 2)
     fake = acme_with(400, first_at=NOW - 3 * 3600)
     cfg = config()
     cfg.telegram.history_limit = 100

@@ -273,6 +273,7 @@ async def test_an_interrupted_round_resumes_with_the_chats_it_had_left(desk: Des
     await desk.apply()
     assert desk.reconciler.pending == chats[1:]
     sim.heal()
+    await sim.disconnect()
     await sim.connect()
     await desk.round([])
     assert checked == [chats[0], chats[1], chats[1], chats[2]]

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..core.rules import triage
 from ..core.sources.telegram.client import (
     CredentialsMissing,
     TelegramClientLike,
@@ -104,7 +105,7 @@ class TelegramDesk(DeskApp):
             self.notify(warning, title="Telegram", severity="warning", timeout=20, markup=False)
 
     async def log_in(self, client: TelegramClientLike) -> bool:
-        """Show the login screen on the source's connected client; True once logged in."""
+        """The source's LoginPrompt: the login screen on its connected client; True once logged in."""
         login = TelegramLogin(self.inbox.config, self.paths, lambda: client)
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
@@ -118,10 +119,9 @@ class TelegramDesk(DeskApp):
 
 
 def watched_chats(inbox: Inbox) -> Iterable[int]:
-    """The chats to reconcile with Telegram: the open one, the slots, then every waiting chat."""
+    """The chats to check against history after a reconnect: the open one and the slots."""
     chats = [inbox.open_chat_id] if inbox.open_chat_id is not None else []
-    waiting = [c for c, state in inbox.triage.items() if state.waiting_since is not None]
-    return list(dict.fromkeys([*chats, *inbox.slots.values(), *waiting]))
+    return [*chats, *inbox.slots.values()]
 
 
 async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
@@ -151,21 +151,14 @@ def build_desk(
     tick: float = 1.0,
     **options: Any,
 ) -> TelegramDesk:
-    """The desk over `store` and a Telegram source that asks the desk for a login when needed.
+    """The desk over `store` and a Telegram source whose login prompt is the desk.
 
     `options` go to the Inbox (tests pass a fixed clock).
     """
     from ..core.desk.inbox import Inbox
     from ..core.sources.telegram.source import TelegramSource
 
-    async def authorize(client: TelegramClientLike) -> bool:
-        return await app.log_in(client)
-
-    if source is None:
-        source = TelegramSource(config, paths, authorize=authorize)
-    else:
-        source.set_authorize(authorize)
-    telegram = source
+    telegram = source or TelegramSource(config, paths)
 
     async def factory() -> Inbox:
         inbox = Inbox(store, telegram, config, **options)
@@ -174,15 +167,20 @@ def build_desk(
         return inbox
 
     app = TelegramDesk(factory, source_label="telegram", keymap=keymap, paths=paths, tick=tick)
+    telegram.set_login_prompt(app)
     return app
 
 
 def hint_source(source: TelegramSource, inbox: Inbox) -> None:
-    """Tell the source which chats to re-check after a reconnect and what the store has."""
+    """Give the source callables for what it needs from the desk (never the Inbox itself)."""
 
     def last_known(chat_id: int) -> int | None:
         state = inbox.triage.get(chat_id)
         return state.last_msg_id if state is not None and state.last_msg_id else None
+
+    def waiting() -> list[int]:
+        now = inbox.now()
+        return [c for c, state in inbox.triage.items() if triage.is_awaiting(state, now)]
 
     def held(chat_id: int) -> Held:
         state = inbox.triage.get(chat_id)
@@ -194,4 +192,6 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
             unread=state.unread if state else 0,
         )
 
-    source.set_hints(watched=lambda: watched_chats(inbox), last_known_id=last_known, held=held)
+    source.set_hints(
+        watched=lambda: watched_chats(inbox), last_known_id=last_known, waiting=waiting, held=held
+    )
