@@ -89,6 +89,8 @@ class SimTelegram(FakeClient):
         self.catch_up_seconds = 0.5
         self.desk_closed = False
         self.pushed = 0
+        self.posted_replies: list[str] = []
+        """Every text a SendMessageRequest posted, in order (also those deleted later)."""
         self.delivered = 0
         self.lost_updates = 0
         self.cancelled_requests = 0
@@ -573,6 +575,7 @@ class SimTelegram(FakeClient):
             raise errors.RandomIdDuplicateError(request=request)
         msg = self.post(chat_id, request.message, out=True, push=False)
         self.random_ids[key] = msg.id
+        self.posted_replies.append(request.message)
         pts = self.channel_pts.get(chat_id, self.account_pts)
         if chat_id > CHANNEL_FLOOR:
             return types.UpdateShortSentMessage(

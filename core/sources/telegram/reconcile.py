@@ -8,10 +8,12 @@ One round, for the chats it is given (the open chat, the working set, every wait
 2. A chat whose top message is newer than the newest the desk holds gets what is missing
    (`messages.GetHistory` since that id) as `NewMessage` events.
 3. A chat whose pts moved since it was last verified (a channel's own pts, or the account's
-   for the others) gets a deep check: the ids the desk holds go to `GetMessages` by id
-   (`channels.GetMessages` for channels); `MessageEmpty` means deleted (`MessagesDeleted`),
-   a different `edit_date` means edited (`MessageEdited`). Live updates that arrive without a
-   gap advance the verified pts (`note_pts`), so in a calm desk no deep check is needed.
+   for the others) gets a deep check: its newest window (`GetHistory`) is compared with what
+   the desk holds — missing ids become `NewMessage`, a different `edit_date` `MessageEdited`,
+   held ids absent from the window's range `MessagesDeleted` — and held messages older than
+   the window go to `GetMessages` by id (`channels.GetMessages` for channels), where
+   `MessageEmpty` means deleted. Live updates that arrive without a gap advance the verified
+   pts (`note_pts`), so in a calm desk no deep check is needed.
 4. Read marks and the unread count that differ become `ReadUpTo` events (with the dialog's
    unread count, which is the truth even when the desk only fetched part of the history).
 
@@ -227,15 +229,13 @@ class Reconciler:
         """Bring one chat in line with its dialog."""
         held = self._held(chat_id)
         newest = max(held.messages, default=0)
-        fetched: set[int] = set()
-        if dialog.top > newest:
-            fetched = await self._fetch_newer(chat_id, newest, report)
         if self._needs_deep_check(chat_id, dialog, newest):
             report.deep_checks += 1
-            ids = sorted(i for i in held.messages if i not in fetched)[-self._window :]
-            await self._verify(chat_id, ids, held.messages, report)
+            await self._compare_window(chat_id, held.messages, newest, report)
             if dialog.pts is not None:
                 self.verified_pts[chat_id] = dialog.pts
+        elif dialog.top > newest:
+            await self._fetch_newer(chat_id, newest, report)
         if dialog.read_inbox > held.read_inbox_max or dialog.unread != held.unread:
             report.reads += 1
             self._emit(
@@ -245,8 +245,59 @@ class Reconciler:
             report.reads += 1
             self._emit(ReadUpTo(chat_id, dialog.read_outbox, outbox=True))
 
-    async def _fetch_newer(self, chat_id: int, newest: int, report: RoundReport) -> set[int]:
-        """Emit the chat's messages newer than `newest` (the newest window when it held none)."""
+    async def _compare_window(
+        self, chat_id: int, held: Mapping[int, int | None], newest: int, report: RoundReport
+    ) -> None:
+        """Compare the chat's newest window with what the desk holds: holes, edits, deletions.
+
+        Held messages older than the window are asked for by id (`MessageEmpty` = deleted).
+        """
+        from telethon.tl import functions
+
+        from .convert import entity_map, unix
+
+        request = functions.messages.GetHistoryRequest(
+            peer=await self._peer_of(chat_id),
+            offset_id=0,
+            offset_date=None,
+            add_offset=0,
+            limit=self._window,
+            max_id=0,
+            min_id=0,
+            hash=0,
+        )
+        result = await self._request(request, "reconcile: latest messages")
+        entities = entity_map(result.users, result.chats)
+        fetched = {m.id: m for m in result.messages if hasattr(m, "peer_id")}
+        whole = len(result.messages) < self._window
+        low = 0 if whole or not fetched else min(fetched)
+        if low > newest and newest:
+            await self._fetch_newer(chat_id, newest, report, below=low)
+        for message_id in sorted(fetched):
+            msg = fetched[message_id]
+            if message_id not in held:
+                message, sender = self._convert(chat_id, msg, entities)
+                report.new += 1
+                self._emit(NewMessage(message, sender))
+            elif unix(getattr(msg, "edit_date", None)) != held[message_id]:
+                message, _ = self._convert(chat_id, msg, entities)
+                report.edited += 1
+                self._emit(MessageEdited(message))
+        gone = tuple(sorted(i for i in held if i >= low and i not in fetched))
+        if gone:
+            report.deleted += len(gone)
+            self._emit(MessagesDeleted(chat_id, gone))
+        older = sorted(i for i in held if i < low)
+        if older:
+            await self._verify(chat_id, older, held, report)
+
+    async def _fetch_newer(
+        self, chat_id: int, newest: int, report: RoundReport, *, below: int = 0
+    ) -> set[int]:
+        """Emit the chat's messages newer than `newest` (and older than `below`, when given).
+
+        A chat the desk held nothing of gets its newest window.
+        """
         from telethon.tl import functions
 
         from .convert import entity_map
@@ -257,7 +308,7 @@ class Reconciler:
         for page in range(HISTORY_PAGES):
             request = functions.messages.GetHistoryRequest(
                 peer=peer,
-                offset_id=offset,
+                offset_id=offset or below,
                 offset_date=None,
                 add_offset=0,
                 limit=100,
