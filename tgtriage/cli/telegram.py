@@ -19,6 +19,7 @@ from ..core.sources.telegram.client import (
     TelegramClientLike,
     credentials,
     preload_telethon,
+    store_profile,
 )
 from ..core.sources.telegram.login import TelegramLogin, logout
 from ..core.sources.telegram.reconcile import WINDOW, Held
@@ -40,7 +41,7 @@ def run_telegram(command: str | None, config: Config, paths: Paths, keymap: dict
     """Run one of the account commands; return the exit status."""
     if command == "logout":
         print(asyncio.run(logout(config, paths)))
-        cache = paths.database("telegram")
+        cache = paths.database(store_profile(paths, config))
         if cache.exists():
             print(
                 f"The desk's cache of your chats is kept in {cache}; delete that file too if "
@@ -129,7 +130,7 @@ async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> 
     from ..core.storage.store import Store, StoreError
 
     try:
-        store = await Store.open(paths.database("telegram"))
+        store = await Store.open(paths.database(store_profile(paths, config)))
     except StoreError as exc:
         print(f"tgtriage: {exc}", file=sys.stderr)
         return EXIT_USAGE
