@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import ChainMap
+from collections.abc import Mapping
 from typing import Any
 
 from ...desk.models import Message, User
@@ -106,14 +107,14 @@ class ReconcileLoop:
         return held(chat_id) if held is not None else Held()
 
     def _convert(
-        self, chat_id: int, msg: Any, entities: dict[int, Any]
+        self, chat_id: int, msg: Any, entities: Mapping[int, Any]
     ) -> tuple[Message, User | None]:
         """A raw message of a chat as a desk Message and its sender."""
         from . import convert as conv
 
         state = self.state
         state.known.update(entities)
-        lookup = ChainMap(entities, state.known)
+        lookup = ChainMap(dict(entities), state.known)
         chat = state.selected.get(chat_id)
         forum = chat is not None and chat.kind == "forum"
         message = conv.convert_message(msg, lookup, self_id=state.self_id, forum=forum)
