@@ -207,7 +207,7 @@ async def play(
             if await inbox.send(chat, text) is not None:
                 record.replies.append(text)
         case "open":
-            await inbox.open(chat)
+            inbox.open(chat)
         case "wait":
             await asyncio.sleep(amount)
         case "outage":
@@ -230,14 +230,14 @@ async def play(
     await asyncio.sleep(0.5)
 
 
-def differences(sim: SimTelegram, inbox: Inbox, store: Store, chats: list[int]) -> list[str]:
+async def differences(sim: SimTelegram, inbox: Inbox, store: Store, chats: list[int]) -> list[str]:
     """How the desk differs from the ground truth (empty when it has converged)."""
     found: list[str] = []
     rule = triage.StaffRule(me_id=sim.me.id, staff_ids=frozenset({TESS.id}))
     for chat in chats:
-        truth = sim.truth(chat)[-100:]
+        truth = sim.truth(chat)[-50:]
         low = truth[0].id if truth else 0
-        stored = {m.id: (m.text, m.edit_date) for m in store.messages_now(chat, limit=200)}
+        stored = {m.id: (m.text, m.edit_date) for m in await store.messages(chat, limit=200)}
         stored = {i: v for i, v in stored.items() if i >= low}
         expected = {m.id: (m.message, conv.unix(m.edit_date)) for m in truth}
         if stored != expected:
@@ -296,10 +296,10 @@ async def run(scenario: Scenario, folder: Path) -> Record:
                 for item in inbox.failed_items():  # what the engineer does with Alt+R
                     if (item.error or "").startswith(("network", "No connection", "Telegram asks")):
                         await inbox.retry(item.local_id)
-            if not differences(sim, inbox, store, chats) and not pending_replies(inbox):
+            if not await differences(sim, inbox, store, chats) and not pending_replies(inbox):
                 record.converged_after = loop.time() - healed
                 break
-        problems = differences(sim, inbox, store, chats)
+        problems = await differences(sim, inbox, store, chats)
         assert not problems, "\n".join(problems)
         delivered = sim.posted_replies
         for text in record.replies:

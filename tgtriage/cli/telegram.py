@@ -102,7 +102,7 @@ class TelegramDesk(DeskApp):
 
     def source_started(self) -> None:
         """Show the source's one-line problems (an unknown folder, an unresolved teammate)."""
-        for warning in getattr(self.inbox.source, "warnings", [])[:5]:
+        for warning in self.inbox.source_warnings()[:5]:
             self.notify(warning, title="Telegram", severity="warning", timeout=20, markup=False)
 
     async def log_in(self, client: TelegramClientLike) -> bool:
@@ -185,7 +185,7 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
 
     def held(chat_id: int) -> Held:
         state = inbox.triage.get(chat_id)
-        messages = inbox.store.messages_now(chat_id, limit=WINDOW)
+        messages = inbox.recent(chat_id, limit=WINDOW)
         return Held(
             messages={m.id: m.edit_date for m in messages},
             read_inbox_max=state.read_inbox_max if state else 0,

@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 PEERS_PER_REQUEST = 100
 IDS_PER_REQUEST = 100
-WINDOW = 100
-"""How many of each chat's newest held messages a deep check verifies."""
+WINDOW = 50
+"""How many of each chat's newest messages a deep check compares (the desk keeps 50 in memory)."""
 HISTORY_PAGES = 10
 CHANNEL_FLOOR = -1_000_000_000_000
 
