@@ -33,7 +33,13 @@ from ..desk.models import (
     User,
 )
 from ..reports.report import ReportRow
-from ..system.paths import ensure_private_dir, make_private_file
+from ..system.paths import (
+    UnsafePathError,
+    ensure_private_dir,
+    make_private_file,
+    refuse_link,
+    tighten_private_file,
+)
 from .schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -376,9 +382,7 @@ def _side_file(path: Path, suffix: str) -> Path:
 def _restrict_side_files(path: Path) -> None:
     """Make the -wal/-shm/-journal files that exist 0600, like the database itself."""
     for suffix in _SIDE_FILES:
-        side = _side_file(path, suffix)
-        if side.exists():
-            os.chmod(side, 0o600)
+        tighten_private_file(_side_file(path, suffix))
 
 
 def quarantine(path: Path) -> Path:
@@ -508,8 +512,12 @@ class Store:
         path = Path(path)
         try:
             ensure_private_dir(path.parent)
+            for suffix in ("", *_SIDE_FILES):  # SQLite opens its side files following links
+                refuse_link(_side_file(path, suffix))
             _check_header(path)
             make_private_file(path)
+        except UnsafePathError as error:
+            raise StoreError(path, str(error)) from error
         except OSError as error:
             raise StoreError(
                 path, f"{path}: cannot create the store ({error.strerror}); check the folder"

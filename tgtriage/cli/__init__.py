@@ -14,7 +14,6 @@ gc.disable()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -22,13 +21,14 @@ from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from ..core.system.config import Config, ConfigError, load_config  # noqa: E402
-from ..core.system.paths import Paths, ensure_private_dir, make_private_file  # noqa: E402
+from ..core.system.paths import Paths, UnsafePathError  # noqa: E402
 
 if _COLLECTING:
     gc.enable()
 
 if TYPE_CHECKING:
     from ..core.sources.base import ChatSource
+    from ..core.system.lock import ProfileLock
 
 EXIT_USAGE = 2
 
@@ -102,15 +102,45 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headless-seconds", type=float, default=None, help=argparse.SUPPRESS)
 
 
+class SetupError(Exception):
+    """The data dir, lock or log cannot be made; the message is one line naming the path."""
+
+
 def _setup_logging(paths: Paths) -> None:
     """Log to a private file in the data dir (never to the terminal the desk draws on)."""
-    ensure_private_dir(paths.data_dir)
-    make_private_file(paths.log_file)
-    logging.basicConfig(
-        filename=paths.log_file,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from .crash import setup_logging
+
+    setup_logging(paths, _configured_secrets(paths))
+
+
+def _configured_secrets(paths: Paths) -> list[str]:
+    """Secret values the log must never hold: the configured api_hash (when the config reads)."""
+    try:
+        api_hash = load_config(paths.config_file).telegram.api_hash
+    except (ConfigError, OSError):
+        return []
+    return [api_hash] if api_hash else []
+
+
+def _claim_profile(paths: Paths, profile: str) -> ProfileLock:
+    """Take the profile's lock, then open the log; one-line SetupError when either fails.
+
+    The lock comes first, so a second desk on the profile stops before it touches anything.
+    """
+    from ..core.system.lock import ProfileBusyError, ProfileLock
+
+    try:
+        lock = ProfileLock.acquire(paths.lock_file(profile), profile)
+        _setup_logging(paths)
+    except (UnsafePathError, ProfileBusyError) as exc:
+        raise SetupError(str(exc)) from None
+    except OSError as exc:
+        where = exc.filename or paths.data_dir
+        raise SetupError(
+            f"{where}: cannot create tgtriage's files here ({exc.strerror or exc}); check the "
+            "folder's permissions and free space, or point TGTRIAGE_DATA_DIR elsewhere"
+        ) from None
+    return lock
 
 
 def _load_config(path: Path | None, paths: Paths) -> Config:
@@ -135,7 +165,21 @@ def _delegated(argv: list[str]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tgtriage` command."""
+    """Entry point of the `tgtriage` command: one line for a setup problem, a crash to the log."""
+    try:
+        return _main(argv)
+    except (SetupError, UnsafePathError) as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        from .crash import log_unexpected
+
+        log_unexpected(exc, Paths.default())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse the command line and run the command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     delegated = _delegated(arguments)
     if delegated is not None:
@@ -226,8 +270,11 @@ def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[st
     """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
     from .telegram import run_telegram
 
-    _setup_logging(paths)
-    return run_telegram(command, config, paths, keymap)
+    lock = _claim_profile(paths, "telegram")
+    try:
+        return run_telegram(command, config, paths, keymap)
+    finally:
+        lock.release()
 
 
 def _run_desk(
@@ -241,12 +288,15 @@ def _run_desk(
     headless: float | None,
 ) -> int:
     """Open the store and run the desk on `source` until the engineer quits."""
-    _setup_logging(paths)
-    db_path = paths.database(profile)
-    if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+    lock = _claim_profile(paths, profile)
+    try:
+        db_path = paths.database(profile)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+    finally:
+        lock.release()
 
 
 async def _desk(
@@ -272,6 +322,9 @@ async def _desk(
         return inbox
 
     app = DeskApp(factory, source_label=label, keymap=keymap)
+    from .crash import current_log_file, report_desk_crashes
+
+    report_desk_crashes(app, current_log_file())
     try:
         if headless is not None:
             return await _headless(app, headless)

@@ -24,6 +24,7 @@ from ..core.system.config import Config
 from ..core.system.paths import Paths
 from ..tui.app import DeskApp
 from ..tui.login import LoginApp, LoginScreen
+from .crash import current_log_file, report_desk_crashes
 
 if TYPE_CHECKING:
     from ..core.desk.inbox import Inbox
@@ -132,6 +133,7 @@ async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> 
         print(f"tgtriage: {exc}", file=sys.stderr)
         return EXIT_USAGE
     app = build_desk(config, paths, keymap, store)
+    report_desk_crashes(app, current_log_file())
     try:
         await app.run_async()
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...system.config import Config
-from ...system.paths import Paths, ensure_private_dir, make_private_file
+from ...system.paths import Paths, ensure_private_dir, make_private_file, tighten_private_file
 
 CREDENTIALS_HELP = (
     "get your own api_id and api_hash at https://my.telegram.org → API development tools, then "
@@ -177,9 +177,7 @@ def secure_session_files(paths: Paths) -> Path:
     ensure_private_dir(paths.data_dir)
     path = make_private_file(session_path(paths))
     for suffix in ("-journal", "-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            os.chmod(side, 0o600)
+        tighten_private_file(path.with_name(path.name + suffix))
     return path
 
 
@@ -187,8 +185,7 @@ def tighten_session_files(paths: Paths) -> None:
     """Make an existing session file and its SQLite side files 0600 (creates nothing)."""
     path = session_path(paths)
     for candidate in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
-        if candidate.exists():
-            os.chmod(candidate, 0o600)
+        tighten_private_file(candidate)
 
 
 def delete_session_files(paths: Paths) -> bool:
