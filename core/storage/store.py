@@ -53,7 +53,12 @@ _INSERT_CHUNK = 500  # rows per multi-row INSERT (12 parameters each, well under
 _MAX_ID = 2**63 - 1
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
-_SQLITE_ACCESS = (3, 8, 10, 13, 14)  # PERM, READONLY, IOERR, FULL, CANTOPEN
+_SQLITE_BUSY_OR_LOCKED = (5, 6)
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_SQLITE_NO_WRITE = (3, 8, 14)  # PERM, READONLY, CANTOPEN
+# The message cache's bulk (most of the file's pages): left to the full check beside start-up.
+_BULK_CACHE_TABLES = ("messages", "messages_fts_data", "messages_fts_docsize")
 
 
 class StoreError(Exception):
@@ -67,6 +72,10 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The file is damaged or is not tgtriage's; `quarantine()` it and the desk rebuilds it."""
+
+
+class ForeignStoreError(CorruptStoreError):
+    """The file is another program's SQLite database: refused untouched, never moved aside."""
 
 
 class NewerSchemaError(StoreError):
@@ -410,23 +419,47 @@ def _corrupt(path: Path, what: str) -> CorruptStoreError:
     """The one-line error for a damaged or foreign database file."""
     return CorruptStoreError(
         path,
-        f"{path}: {what}; move it aside (e.g. to {path.name}.corrupt) and tgtriage rebuilds it "
-        "from Telegram — only drafts, notes and statuses start empty",
+        f"{path}: {what}; the desk rebuilds it when it next starts, keeping your notes, "
+        "statuses, tags, drafts and unsent replies",
     )
+
+
+def _foreign(path: Path) -> ForeignStoreError:
+    """The one-line refusal of another program's SQLite database."""
+    return ForeignStoreError(
+        path,
+        f"{path}: a SQLite database of another program, not tgtriage's; left untouched — "
+        "point TGTRIAGE_DATA_DIR elsewhere or move that file",
+    )
+
+
+def sqlite_primary_code(error: BaseException) -> int | None:
+    """SQLite's primary result code of `error` (extended codes such as IOERR_SHMSIZE folded)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def _from_sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
     """Translate a sqlite3 error raised while opening `path` into a one-line StoreError."""
-    code = getattr(error, "sqlite_errorcode", None)
+    code = sqlite_primary_code(error)
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return _corrupt(path, f"damaged or not a SQLite database ({error})")
-    if "locked" in str(error) or "busy" in str(error):
+    if code in _SQLITE_BUSY_OR_LOCKED:
         return StoreError(
             path, f"{path}: database is locked ({error}); is another tgtriage running on it?"
         )
-    if code in _SQLITE_ACCESS:
+    if code == _SQLITE_FULL:
+        return StoreError(path, f"{path}: the disk is full ({error}); free some space and retry")
+    if code == _SQLITE_IOERR:
         return StoreError(
-            path, f"{path}: cannot open the store ({error}); check the file's permissions and disk"
+            path,
+            f"{path}: the disk reported an I/O error ({error}); check its free space and health",
+        )
+    if code in _SQLITE_NO_WRITE:
+        return StoreError(
+            path,
+            f"{path}: cannot write the store ({error}); check the file's and folder's permissions "
+            "and whether the disk is mounted read-only",
         )
     return StoreError(
         path,
@@ -448,6 +481,65 @@ def _check_header(path: Path) -> None:
         ) from error
     if head and head != SQLITE_HEADER:
         raise _corrupt(path, "not a SQLite database (wrong header)")
+
+
+def _inspect_before_writing(path: Path) -> None:
+    """Refuse a foreign, newer or damaged existing store through a read-only connection.
+
+    Runs before the desk's connection sets WAL or migrates anything, so a refused file is left
+    exactly as it was. The quick check covers the schema and every table but the bulk of the
+    message cache, which core/storage/recovery.py checks on a thread beside the desk's start-up.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return
+    except FileNotFoundError:
+        return
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise _from_sqlite_error(path, error) from error
+    try:
+        version = probe.execute("PRAGMA user_version").fetchone()[0]
+        owner = probe.execute("PRAGMA application_id").fetchone()[0]
+        tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if (version == 0 and tables) or (version and owner != APPLICATION_ID):
+            raise _foreign(path)
+        if version > LATEST or not tables:
+            return  # _migrate says "newer" / creates the schema
+        problem = quick_check(probe, skip=_BULK_CACHE_TABLES)
+        if problem is not None:
+            raise _corrupt(path, f"damaged ({problem})")
+    except sqlite3.Error as error:
+        raise _from_sqlite_error(path, error) from error
+    except UnicodeDecodeError as error:  # a damaged schema row read as text
+        raise _corrupt(path, "damaged (unreadable schema text)") from error
+    finally:
+        probe.close()
+
+
+def quick_check(db: sqlite3.Connection, skip: Iterable[str] = ()) -> str | None:
+    """The first problem `PRAGMA quick_check` finds (tables in `skip` left out), else None.
+
+    The FTS probe builds the search table, which a damaged schema row breaks while every page
+    still passes the check.
+    """
+    skipped = set(skip)
+    tables = [
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if name not in skipped and not name.startswith("sqlite_")
+    ]
+    checks = tables if skipped else [None]
+    for table in checks:
+        quoted = "" if table is None else table.replace("'", "''")
+        sql = "PRAGMA quick_check(1)" if table is None else f"PRAGMA quick_check('{quoted}')"
+        found = [row[0] for row in db.execute(sql)]
+        if found != ["ok"]:
+            return str(found[0]) if found else "no answer from quick_check"
+    if "messages_fts" in tables or not skipped:
+        db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'probe' LIMIT 1")
+    return None
 
 
 def _open_reader(path: Path) -> sqlite3.Connection:
@@ -522,6 +614,7 @@ class Store:
             raise StoreError(
                 path, f"{path}: cannot create the store ({error.strerror}); check the folder"
             ) from error
+        _inspect_before_writing(path)
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as error:
@@ -547,6 +640,8 @@ class Store:
         path = Path(path)
         try:
             return await cls.open(path, clock=clock), None
+        except ForeignStoreError:
+            raise
         except CorruptStoreError:
             moved = quarantine(path)
         return await cls.open(path, clock=clock), moved
@@ -602,9 +697,9 @@ class Store:
             )
         if version == 0:
             if await self._scalar("SELECT count(*) FROM sqlite_master"):
-                raise _corrupt(self.path, "a SQLite database of another program, not tgtriage's")
+                raise _foreign(self.path)
         elif await self._scalar("PRAGMA application_id") != APPLICATION_ID:
-            raise _corrupt(self.path, "a SQLite database of another program, not tgtriage's")
+            raise _foreign(self.path)
         while version < LATEST:
             head = f"PRAGMA application_id = {APPLICATION_ID};\n" if version == 0 else ""
             script = (
@@ -918,12 +1013,23 @@ class Store:
         if chat_id is not None:
             params.append(chat_id)
         params.append(limit)
-        return await self._messages_query(
+        sql = (
             f"SELECT {_MESSAGE_COLS_M} FROM messages_fts JOIN messages AS m "
             f"ON m.seq = messages_fts.rowid WHERE messages_fts MATCH ? {chat_clause}"
-            "ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            params,
+            "ORDER BY m.date DESC, m.id DESC LIMIT ?"
         )
+        try:
+            return await self._messages_query(sql, params)
+        except sqlite3.DatabaseError as error:
+            if sqlite_primary_code(error) != _SQLITE_CORRUPT:
+                raise
+        await self.rebuild_search_index()  # derived from the messages: nothing is lost
+        return await self._messages_query(sql, params)
+
+    async def rebuild_search_index(self) -> None:
+        """Rebuild the full-text index from the messages (after its pages were found damaged)."""
+        async with self._transaction() as db:
+            await db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
     # triage -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ gc.disable()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -28,6 +29,7 @@ if _COLLECTING:
 
 if TYPE_CHECKING:
     from ..core.sources.base import ChatSource
+    from ..core.storage.recovery import StoreCheck
     from ..core.system.lock import ProfileLock
 
 EXIT_USAGE = 2
@@ -268,11 +270,12 @@ def desk_modules() -> tuple[Any, Any, Any, Any]:
 
 def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
     """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
-    from .telegram import run_telegram
-
     lock = _claim_profile(paths, "telegram")
     try:
-        return run_telegram(command, config, paths, keymap)
+        check = _start_store_check(paths.database("telegram")) if command is None else None
+        from .telegram import run_telegram  # imports the desk: the check runs meanwhile
+
+        return run_telegram(command, config, paths, keymap, check)
     finally:
         lock.release()
 
@@ -294,9 +297,33 @@ def _run_desk(
         if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+        check = _start_store_check(db_path)
+        return asyncio.run(_desk(source, profile, config, db_path, keymap, headless, check))
     finally:
         lock.release()
+
+
+def _start_store_check(db_path: Path) -> StoreCheck:
+    """Start the store's full check on a thread, so it runs while the desk is imported."""
+    from ..core.storage.recovery import StoreCheck
+
+    return StoreCheck(db_path)
+
+
+async def open_desk_store(db_path: Path, check: StoreCheck | None) -> Any:
+    """The desk's store, rebuilt with its marks kept if damaged; None after a one-line refusal."""
+    from ..core.storage.recovery import open_recovering
+    from ..core.storage.store import StoreError
+
+    try:
+        store, rebuilt = await open_recovering(db_path, check)
+    except StoreError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return None
+    if rebuilt is not None:
+        logging.getLogger("tgtriage.store").warning(rebuilt.line())
+        print(f"tgtriage: {rebuilt.line()}", file=sys.stderr)
+    return store
 
 
 async def _desk(
@@ -306,14 +333,13 @@ async def _desk(
     db_path: Path,
     keymap: dict[str, str],
     headless: float | None,
+    check: StoreCheck | None = None,
 ) -> int:
     """Run the app inside one event loop with the store open."""
-    Inbox, Store, StoreError, DeskApp = desk_modules()
+    Inbox, _Store, _StoreError, DeskApp = desk_modules()
 
-    try:
-        store = await Store.open(db_path)
-    except StoreError as exc:
-        print(f"tgtriage: {exc}", file=sys.stderr)
+    store = await open_desk_store(db_path, check)
+    if store is None:
         return EXIT_USAGE
 
     async def factory() -> Any:

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -298,6 +299,11 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         by_chat = group_by_chat(await store.report_rows(until))
         me_id = _meta_int(await _meta(store, "me_id"))
         teammates = _meta_ids(await _meta(store, "staff_ids"))
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        raise ReportError(
+            f"{path}: the store is damaged ({exc}); the desk rebuilds it when it next starts, "
+            "keeping your notes, statuses and drafts"
+        ) from None
     finally:
         await store.close()
     return Conversations(
