@@ -40,6 +40,7 @@ PROG = "tgtriage report"
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CHANNEL_OFFSET = 10**12
+_SHOWN_WARNINGS = 5  # as `tgtriage replay` shows them
 
 
 class ReportError(Exception):
@@ -190,7 +191,11 @@ def make_report_text(
     until = _parse_instant(args.until, zone, "--until") if args.until else None
     _parse_ids(args.staff, "--staff", None)  # a typo stops the report before anything is read
 
-    convo = _read_export(args.from_export) if args.from_export else _read_store(args.profile, until)
+    convo = (
+        _read_export(args.from_export, warn)
+        if args.from_export
+        else _read_store(args.profile, until)
+    )
     known = _known_users(convo)
     flag_staff = _parse_ids(args.staff, "--staff", known)
     staff_ids = set(flag_staff) | convo.extra_staff
@@ -253,14 +258,19 @@ def _load_config(path: Path | None) -> Config:
         raise ReportError(str(exc)) from None
 
 
-def _read_export(path: Path) -> Conversations:
-    """Conversations from a Telegram Desktop export."""
+def _read_export(path: Path, warn: Callable[[str], None] | None = None) -> Conversations:
+    """Conversations from a Telegram Desktop export; its warnings go to `warn`, like replay's."""
     from ..core.sources.export import ExportError, load_export
 
     try:
         export = load_export(path)
     except ExportError as exc:
         raise ReportError(str(exc)) from None
+    if warn is not None:
+        for line in export.warnings[:_SHOWN_WARNINGS]:
+            warn(f"warning: {line}")
+        if len(export.warnings) > _SHOWN_WARNINGS:
+            warn(f"… and {len(export.warnings) - _SHOWN_WARNINGS} more warnings")
     newest = max((m.date for m in export.messages), default=None)
     if newest is None:
         raise ReportError(f"{path}: the export has no messages; export a chat with history")
