@@ -219,6 +219,18 @@ class FakeClient:
         self.connect_failures = 0
         self.connects = 0
         self.catch_ups = 0
+        self.catch_up_on_connect = True
+        self.connect_hangs = 0
+        self.update_loops = 0
+        self.max_update_loops = 0
+        self.difference_runs = 0
+        self.differences_running = 0
+        self.max_differences_running = 0
+        self.hangs: list[str] = []
+        self.black_hole = False
+        """A half-open connection: nothing is answered and nothing says so, until disconnect()."""
+        self._loops: list[asyncio.Task[None]] = []
+        self._in_flight: list[asyncio.Future[Any]] = []
         self.handlers: list[Callable[[Any], Any]] = []
         self.entities: dict[int, Any] = {utils.get_peer_id(self.me): self.me}
         self.history: dict[int, list[Any]] = {}
@@ -367,26 +379,88 @@ class FakeClient:
     # ------------------------------------------------------------------ connection
 
     async def connect(self) -> None:
-        """Connect (or fail with ConnectionError while `connect_failures` last)."""
+        """Connect like Telethon: a new update loop that first catches up (`catch_up=True`).
+
+        Like the real client, connecting again after a drop without `disconnect()` leaves the
+        old update loop running beside the new one (`max_update_loops` shows it).
+        """
         self.calls.append(("connect", None))
+        self._maybe_fail("connect")
         if self.connect_failures > 0:
             self.connect_failures -= 1
             raise ConnectionError("network is unreachable")
+        if self.connect_hangs > 0:
+            self.connect_hangs -= 1
+            await self._never_answered()
+        if self.connected:
+            return
         self.connected = True
         self.connects += 1
         self._disconnected = asyncio.get_running_loop().create_future()
+        if self.catch_up_on_connect:
+            self._loops.append(asyncio.ensure_future(self._update_loop()))
+
+    async def _update_loop(self) -> None:
+        """Telethon's update loop: get the difference once, then wait for pushed updates."""
+        self.update_loops += 1
+        self.max_update_loops = max(self.max_update_loops, self.update_loops)
+        try:
+            await self._get_difference()
+            await asyncio.get_running_loop().create_future()
+        finally:
+            self.update_loops -= 1
+
+    async def _get_difference(self) -> None:
+        """One getDifference run: deliver the updates queued in `missed`."""
+        self.difference_runs += 1
+        self.differences_running += 1
+        self.max_differences_running = max(self.max_differences_running, self.differences_running)
+        try:
+            for _ in range(3):  # a round trip: lets a concurrent run overlap, as on a real network
+                await asyncio.sleep(0)
+            missed, self.missed = self.missed, []
+            for update in missed:
+                await self.deliver(update)
+        finally:
+            self.differences_running -= 1
+
+    async def _never_answered(self) -> Any:
+        """A request the server never answers: it waits until the connection ends."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._in_flight.append(future)
+        return await future
+
+    def _end_requests(self) -> None:
+        """Telethon cancels the futures of requests in flight when the connection ends."""
+        in_flight, self._in_flight = self._in_flight, []
+        for future in in_flight:
+            future.cancel()
 
     async def disconnect(self) -> None:
-        """Disconnect on purpose."""
+        """Disconnect on purpose: the update loop ends, requests in flight are cancelled."""
+        self.calls.append(("disconnect", None))
         self.connected = False
+        self.black_hole = False
+        loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.cancel()
+        self._end_requests()
         if self._disconnected is not None and not self._disconnected.done():
             self._disconnected.set_result(None)
 
     def drop(self, error: BaseException | None = None) -> None:
-        """The network dies: the `disconnected` future raises `error`."""
+        """The network dies: requests in flight are cancelled, `disconnected` raises `error`.
+
+        The update loop keeps running, as Telethon's does until `disconnect()`.
+        """
         self.connected = False
+        self._end_requests()
         if self._disconnected is not None and not self._disconnected.done():
             self._disconnected.set_exception(error or ConnectionError("connection reset by peer"))
+
+    def hang_next(self, name: str) -> None:
+        """The next request `name` is never answered (until the connection ends)."""
+        self.hangs.append(name)
 
     def is_connected(self) -> bool:
         """Whether connected."""
@@ -423,12 +497,10 @@ class FakeClient:
             await handler(update)
 
     async def catch_up(self) -> None:
-        """Deliver the updates queued in `missed` (as getDifference would)."""
+        """Run getDifference now (Telethon's update loop already does after each connect)."""
         self.check_connected()
         self.catch_ups += 1
-        missed, self.missed = self.missed, []
-        for update in missed:
-            await self.deliver(update)
+        await self._get_difference()
 
     # ------------------------------------------------------------------ high-level methods
 
@@ -541,6 +613,10 @@ class FakeClient:
         self.snapshots.append((type(request).__name__, request.to_dict()))
         name = type(request).__name__
         self._maybe_fail(name, request)
+        if self.black_hole or name in self.hangs:
+            if name in self.hangs:
+                self.hangs.remove(name)
+            return await self._never_answered()
         handler = getattr(self, f"_serve_{name}", None)
         if handler is None:
             raise NotImplementedError(name)
@@ -665,6 +741,9 @@ class FakeClient:
             date=msg.date,
             seq=0,
         )
+
+    def _serve_GetStateRequest(self, request: Any) -> Any:
+        return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)
 
     def _serve_SendReactionRequest(self, request: Any) -> Any:
         return types.Updates(updates=[], users=[], chats=[], date=when(T0), seq=0)

@@ -23,7 +23,7 @@ from telethon import errors
 from telethon.tl import types
 from textual.pilot import Pilot
 from tgtriage.core.desk.models import OutboxState
-from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram import chats as telegram_chats
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
@@ -259,7 +259,7 @@ async def test_skipping_the_login_leaves_the_cached_desk_with_a_clear_notice(
 async def test_the_status_line_counts_down_a_flood_wait_while_chats_load(
     paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telegram_module, "DIALOG_PAGE", 2)
+    monkeypatch.setattr(telegram_chats, "DIALOG_PAGE", 2)
     fake = world()
     fake.fail_next(
         "GetDialogsRequest",
@@ -398,7 +398,7 @@ async def test_after_a_reconnect_the_open_chat_is_checked_so_nothing_is_missed(
             lambda: "still broken, any news?" in conversation_text(app),
             "the missed message in the open chat",
         )
-        assert fake.catch_ups == 1
+        assert fake.difference_runs == 2 and fake.max_update_loops == 1
         text = conversation_text(app)
         assert text.count("still broken, any news?") == 1 and text.count("printer broken") == 1
 

@@ -18,7 +18,7 @@ from telethon.tl import types
 from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.events import Connection
 from tgtriage.core.desk.inbox import Inbox
-from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram import chats as telegram_chats
 from tgtriage.core.sources.telegram.client import LoginRequired, TelegramClientLike
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.storage.store import Store
@@ -65,6 +65,16 @@ class GatedSleeper(Sleeper):
         self.gate.set()
 
 
+class Prompt:
+    """A LoginPrompt answering with `answer(client)` (the desk shows its login screen there)."""
+
+    def __init__(self, answer: Callable[[TelegramClientLike], Any]) -> None:
+        self.answer = answer
+
+    async def log_in(self, client: TelegramClientLike) -> bool:
+        return bool(await self.answer(client))
+
+
 @asynccontextmanager
 async def desk(
     fake: FakeClient,
@@ -85,7 +95,7 @@ async def desk(
         sleep=sleep or Sleeper(),
         clock=lambda: NOW,
         history_interval=0,
-        authorize=authorize,
+        login_prompt=Prompt(authorize) if authorize is not None else None,
     )
     store = await Store.open(db, clock=lambda: NOW)
     inbox = Inbox(store, source, cfg, clock=lambda: NOW)
@@ -106,7 +116,7 @@ async def desk(
 async def test_a_flood_wait_while_the_chat_list_pages_is_shown_then_resumes(
     paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telegram_module, "DIALOG_PAGE", 2)
+    monkeypatch.setattr(telegram_chats, "DIALOG_PAGE", 2)
     fake = world()
     fake.fail_next(
         "GetDialogsRequest",
@@ -250,7 +260,9 @@ async def test_a_declined_login_leaves_the_source_not_started(paths: Paths) -> N
     async def decline(_client: TelegramClientLike) -> bool:
         return False
 
-    source = TelegramSource(config(), paths, lambda: fake, sleep=Sleeper(), authorize=decline)
+    source = TelegramSource(
+        config(), paths, lambda: fake, sleep=Sleeper(), login_prompt=Prompt(decline)
+    )
     with pytest.raises(LoginRequired, match="tgtriage login"):
         await source.start()
 

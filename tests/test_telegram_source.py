@@ -18,7 +18,7 @@ from telethon.tl import types
 from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.events import Connection
 from tgtriage.core.sources.base import ChatSource, SendError
-from tgtriage.core.sources.telegram import source as telegram_module
+from tgtriage.core.sources.telegram import chats as chats_module
 from tgtriage.core.sources.telegram.client import (
     CredentialsMissing,
     LoginRequired,
@@ -248,7 +248,7 @@ async def test_backfill_is_rate_limited(paths: Paths) -> None:
 async def test_flood_wait_during_dialog_paging_resumes_at_the_same_offset(
     paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telegram_module, "DIALOG_PAGE", 2)
+    monkeypatch.setattr(chats_module, "DIALOG_PAGE", 2)
     fake = world()
     for n in range(5):
         chat = channel(300 + n, f"Customer {n} Support")
@@ -374,7 +374,7 @@ async def test_updates_before_the_chat_list_are_held_then_applied(paths: Paths) 
     await source.start()
     early = fake.message(ACME_ID, "early bird", sender=ALICE, store=False)
     await fake.deliver(fake.new_message_update(early))
-    assert not source._dialogs_ready.is_set()
+    assert not source._state.dialogs_ready.is_set()
     await source.wait_synced()
     events = queued(source)
     texts = [e.message.text for e in of(events, ev.NewMessage)]
@@ -570,7 +570,9 @@ async def test_reconnect_catches_up_then_fills_gaps_without_doubles(paths: Paths
     fake.history[ACME_ID][1].message = "anyone there?? (edited)"
     fake.history[ACME_ID][1].edit_date = when(NOW)
     deleted = fake.history[ACME_ID].pop(0)
-    await until(lambda: fake.catch_ups == 1 and len(fake.requests_named("GetHistoryRequest")) > 3)
+    await until(
+        lambda: fake.difference_runs == 2 and len(fake.requests_named("GetHistoryRequest")) > 3
+    )
     await until(lambda: any(isinstance(e, ev.MessagesDeleted) for e in pending(source)))
     events = queued(source)
     states = [e.state for e in of(events, ev.ConnectionState)]
@@ -588,6 +590,8 @@ async def test_reconnect_catches_up_then_fills_gaps_without_doubles(paths: Paths
     )
     assert [e.message.text for e in of(events, ev.MessageEdited)] == ["anyone there?? (edited)"]
     assert of(events, ev.MessagesDeleted) == [ev.MessagesDeleted(ACME_ID, (deleted.id,))]
+    assert fake.catch_ups == 0, "Telethon catches up by itself after connect (catch_up=True)"
+    assert fake.max_update_loops == 1
     await source.stop()
 
 

@@ -8,7 +8,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -116,6 +123,42 @@ class Telegram(Section):
     mark_read: Literal["on_open", "on_reply", "never"] = Field(
         "on_open", description="When opening a chat marks it read in Telegram."
     )
+    watchdog_seconds: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description="After this many seconds without any sign from Telegram, check the "
+        "connection with a cheap request; no answer means reconnect.",
+    )
+    test_servers: bool = Field(
+        False, description="Use Telegram's test servers (with a session file of their own)."
+    )
+    server: str | None = Field(
+        None,
+        description='A self-hosted MTProto server as "host:port" (needs dc_id); its own session.',
+    )
+    dc_id: int | None = Field(
+        None, ge=1, le=1000, validate_default=True, description="The data center id of `server`."
+    )
+
+    @field_validator("server")
+    @classmethod
+    def _server(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("test_servers"):
+            raise ValueError("choose either server or test_servers = true, not both")
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('must be "host:port", e.g. "127.0.0.1:4430"')
+        return f"{host}:{int(port)}"
+
+    @field_validator("dc_id")
+    @classmethod
+    def _dc_id(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("server") is not None:
+            raise ValueError("the data center id of `server` is needed too, e.g. dc_id = 2")
+        return value
 
 
 class Templates(Section):

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..core.rules import triage
 from ..core.sources.telegram.client import (
     CredentialsMissing,
     TelegramClientLike,
@@ -111,7 +112,7 @@ class TelegramDesk(DeskApp):
             self.notify(warning, title="Telegram", severity="warning", timeout=20, markup=False)
 
     async def log_in(self, client: TelegramClientLike) -> bool:
-        """Show the login screen on the source's connected client; True once logged in."""
+        """The source's LoginPrompt: the login screen on its connected client; True once logged in."""
         login = TelegramLogin(self.inbox.config, self.paths, lambda: client)
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
@@ -158,21 +159,14 @@ def build_desk(
     tick: float = 1.0,
     **options: Any,
 ) -> TelegramDesk:
-    """The desk over `store` and a Telegram source that asks the desk for a login when needed.
+    """The desk over `store` and a Telegram source whose login prompt is the desk.
 
     `options` go to the Inbox (tests pass a fixed clock).
     """
     from ..core.desk.inbox import Inbox
     from ..core.sources.telegram.source import TelegramSource
 
-    async def authorize(client: TelegramClientLike) -> bool:
-        return await app.log_in(client)
-
-    if source is None:
-        source = TelegramSource(config, paths, authorize=authorize)
-    else:
-        source.set_authorize(authorize)
-    telegram = source
+    telegram = source or TelegramSource(config, paths)
 
     async def factory() -> Inbox:
         inbox = Inbox(store, telegram, config, **options)
@@ -181,14 +175,21 @@ def build_desk(
         return inbox
 
     app = TelegramDesk(factory, source_label="telegram", keymap=keymap, paths=paths, tick=tick)
+    telegram.set_login_prompt(app)
     return app
 
 
 def hint_source(source: TelegramSource, inbox: Inbox) -> None:
-    """Tell the source which chats to re-check after a reconnect and what the store has."""
+    """Give the source callables for what it needs from the desk (never the Inbox itself)."""
 
     def last_known(chat_id: int) -> int | None:
         state = inbox.triage.get(chat_id)
         return state.last_msg_id if state is not None and state.last_msg_id else None
 
-    source.set_hints(watched=lambda: watched_chats(inbox), last_known_id=last_known)
+    def waiting() -> list[int]:
+        now = inbox.now()
+        return [c for c, state in inbox.triage.items() if triage.is_awaiting(state, now)]
+
+    source.set_hints(
+        watched=lambda: watched_chats(inbox), last_known_id=last_known, waiting=waiting
+    )

@@ -6,6 +6,7 @@ Nothing here imports Telethon at module level; `build_client` does, when it is c
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -166,33 +167,58 @@ def credentials(config: Config) -> tuple[int, str]:
     return number, str(api_hash)
 
 
-def session_path(paths: Paths) -> Path:
-    """The SQLite session file Telethon writes (it appends `.session` to the stem)."""
+TEST_DC = (2, "149.154.167.40", 80)
+"""Telegram's test data center (id, address, port), as Telethon's documentation gives it."""
+
+
+def session_stem(paths: Paths, config: Config | None = None) -> Path:
+    """The session file's stem: its own file for the test servers or a self-hosted server.
+
+    An authorization belongs to one server, so `[telegram] test_servers` and `server` never
+    share the production session (`telegram.session`).
+    """
     stem = paths.session_file
+    settings = config.telegram if config is not None else None
+    if settings is not None and settings.test_servers:
+        return stem.with_name(stem.name + "-test")
+    if settings is not None and settings.server:
+        host, _, port = settings.server.rpartition(":")
+        safe_host = re.sub(r"[^A-Za-z0-9.-]", "_", host.strip("[]"))
+        return stem.with_name(f"{stem.name}-{safe_host}-{port}")
+    return stem
+
+
+def session_path(paths: Paths, config: Config | None = None) -> Path:
+    """The SQLite session file Telethon writes (it appends `.session` to the stem)."""
+    stem = session_stem(paths, config)
     return stem.with_name(stem.name + ".session")
 
 
-def secure_session_files(paths: Paths) -> Path:
+def _session_family(paths: Paths, config: Config | None) -> tuple[Path, ...]:
+    """The session file and its SQLite side files."""
+    path = session_path(paths, config)
+    return (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm")))
+
+
+def secure_session_files(paths: Paths, config: Config | None = None) -> Path:
     """Create the session file 0600 in a 0700 folder (and tighten any SQLite side files)."""
     ensure_private_dir(paths.data_dir)
-    path = make_private_file(session_path(paths))
-    for suffix in ("-journal", "-wal", "-shm"):
-        tighten_private_file(path.with_name(path.name + suffix))
+    path = make_private_file(session_path(paths, config))
+    for side in _session_family(paths, config)[1:]:
+        tighten_private_file(side)
     return path
 
 
-def tighten_session_files(paths: Paths) -> None:
+def tighten_session_files(paths: Paths, config: Config | None = None) -> None:
     """Make an existing session file and its SQLite side files 0600 (creates nothing)."""
-    path = session_path(paths)
-    for candidate in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+    for candidate in _session_family(paths, config):
         tighten_private_file(candidate)
 
 
-def delete_session_files(paths: Paths) -> bool:
+def delete_session_files(paths: Paths, config: Config | None = None) -> bool:
     """Remove the session file and its SQLite side files; True when something was removed."""
-    path = session_path(paths)
     removed = False
-    for candidate in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+    for candidate in _session_family(paths, config):
         try:
             candidate.unlink()
             removed = True
@@ -206,17 +232,18 @@ def build_client(config: Config, paths: Paths) -> TelegramClientLike:
 
     Flood waits are never slept through silently (threshold 0: the source shows and waits
     them itself); reconnection is the source's job (it reports offline/connecting/connected and
-    catches up afterwards), so each connect is one attempt of at most 10 s; updates are dispatched in order; missed updates are fetched from
-    the session's saved state on connect.
+    catches up afterwards), so each connect is one attempt; updates are dispatched in order;
+    missed updates are fetched from the session's saved state by Telethon itself after every
+    connect (`catch_up=True`: the source never asks a second time).
     """
     api_id, api_hash = credentials(config)
-    secure_session_files(paths)
+    secure_session_files(paths, config)
     from telethon import TelegramClient
 
     from .... import __version__
 
     client = TelegramClient(
-        str(paths.session_file),
+        str(session_stem(paths, config)),
         api_id,
         api_hash,
         flood_sleep_threshold=0,
@@ -229,8 +256,25 @@ def build_client(config: Config, paths: Paths) -> TelegramClientLike:
         connection_retries=1,
         timeout=10,
     )
-    secure_session_files(paths)
+    point_at_server(client, config)
+    secure_session_files(paths, config)
     return client
+
+
+def point_at_server(client: Any, config: Config) -> None:
+    """Aim a fresh session at the test servers or a self-hosted server (before connecting).
+
+    Only a session without an authorization key is pointed: once logged in, Telegram may
+    have moved the account to another data center, which the session remembers.
+    """
+    settings = config.telegram
+    if getattr(client.session, "auth_key", None) is not None:
+        return
+    if settings.test_servers:
+        client.session.set_dc(*TEST_DC)
+    elif settings.server and settings.dc_id is not None:
+        host, _, port = settings.server.rpartition(":")
+        client.session.set_dc(settings.dc_id, host.strip("[]"), int(port))
 
 
 def default_factory(config: Config, paths: Paths) -> ClientFactory:

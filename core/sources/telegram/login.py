@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ...desk.models import User
 from ...system.config import Config
@@ -208,6 +208,19 @@ def normalize_phone(text: str) -> str | None:
     return phone if _PHONE.fullmatch(phone) else None
 
 
+class LoginPrompt(Protocol):
+    """What the Telegram source asks when its session is not logged in (the TUI implements it).
+
+    The source never calls the UI itself: it awaits `log_in(client)` on the connected client
+    and goes on when it returns True (False: the user declined, the source says
+    `LoginRequired`). An implementation drives a `TelegramLogin` over that client.
+    """
+
+    async def log_in(self, client: TelegramClientLike) -> bool:
+        """Log the connected client in (e.g. show the login screen); True once logged in."""
+        ...
+
+
 class TelegramLogin:
     """Drives Telethon's login (phone → code → 2FA password, or QR code) one step at a time."""
 
@@ -254,7 +267,7 @@ class TelegramLogin:
 
         self._phone = None
         with contextlib.suppress(OSError):
-            tighten_session_files(self.paths)
+            tighten_session_files(self.paths, self.config)
         return self._set(Done(convert_user(user)))
 
     async def _password_state(self) -> NeedPassword:
@@ -408,7 +421,7 @@ async def logout(config: Config, paths: Paths, client_factory: ClientFactory | N
     """
     from .client import session_path
 
-    if not session_path(paths).exists():
+    if not session_path(paths, config).exists():
         return "Not logged in: there is no saved Telegram session."
     remote = False
     problem = ""
@@ -429,7 +442,7 @@ async def logout(config: Config, paths: Paths, client_factory: ClientFactory | N
     except Exception as exc:
         problem = "no connection to Telegram" if is_network_error(exc) else type(exc).__name__
         log.info("logout could not reach Telegram: %s", network_detail(exc))
-    delete_session_files(paths)
+    delete_session_files(paths, config)
     if remote:
         return "Logged out; the session file was deleted."
     return (
