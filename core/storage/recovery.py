@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..system.paths import open_private_fd
-from .schema import APPLICATION_ID, LATEST
-from .store import CorruptStoreError, ForeignStoreError, Store, quarantine, quick_check
+from .integrity import FOREIGN, inspect_existing, read_only
+from .store import CorruptStoreError, ForeignStoreError, Store, quarantine
 
 # The desk's own marks, by table: the columns that are the engineer's (the triage table's other
 # columns are derived from messages and come back with them).
@@ -59,29 +59,14 @@ Marks = dict[str, list[dict[str, Any]]]
 def check_store(path: Path) -> str | None:
     """What is wrong with tgtriage's store at `path` (read-only full check), or None.
 
-    None also for a missing, empty, foreign or newer file: Store.open refuses those itself.
+    None also for a missing, empty, foreign or newer file, and when SQLite cannot read it for
+    another reason: Store.open refuses those itself with the right one line.
     """
     try:
-        if path.stat().st_size == 0:
-            return None
-    except OSError:
+        finding = inspect_existing(path, full=True)
+    except (sqlite3.Error, OSError):
         return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            return None
-        if db.execute("PRAGMA user_version").fetchone()[0] > LATEST:
-            return None
-        return quick_check(db)
-    except sqlite3.DatabaseError as error:
-        return str(error)
-    except UnicodeDecodeError:
-        return "unreadable schema text"
-    finally:
-        db.close()
+    return None if finding == FOREIGN else finding
 
 
 class StoreCheck:
@@ -108,7 +93,7 @@ def salvage_marks(path: Path) -> Marks:
     """Every mark row still readable in the (damaged) store at `path`, table by table."""
     marks: Marks = {table: [] for table in MARK_COLUMNS}
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = read_only(path)
     except sqlite3.Error:
         return marks
     try:
@@ -196,7 +181,7 @@ class Rebuilt:
     def line(self) -> str:
         """One line for the engineer naming the files and what was kept."""
         kept = sum(self.marks.values())
-        problem = " ".join(self.problem.replace("*** in database main ***", "").split())
+        problem = " ".join(self.problem.split())
         return (
             f"{self.path}: the store was damaged ({problem}); moved to {self.moved_to.name}. "
             f"Kept {kept} marks — notes, statuses, tags, slots, drafts, unsent replies — (saved "

@@ -40,6 +40,17 @@ from ..system.paths import (
     refuse_link,
     tighten_private_file,
 )
+from .integrity import (
+    FOREIGN,
+    SQLITE_BUSY_OR_LOCKED,
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_IOERR,
+    SQLITE_NO_WRITE,
+    SQLITE_NOTADB,
+    inspect_existing,
+    sqlite_primary_code,
+)
 from .schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -51,14 +62,6 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 _FETCH_ROWS = 2_000  # rows per hop: keeps the work a consumer does between awaits short
 _INSERT_CHUNK = 500  # rows per multi-row INSERT (12 parameters each, well under SQLite's limit)
 _MAX_ID = 2**63 - 1
-_SQLITE_CORRUPT = 11
-_SQLITE_NOTADB = 26
-_SQLITE_BUSY_OR_LOCKED = (5, 6)
-_SQLITE_FULL = 13
-_SQLITE_IOERR = 10
-_SQLITE_NO_WRITE = (3, 8, 14)  # PERM, READONLY, CANTOPEN
-# The message cache's bulk (most of the file's pages): left to the full check beside start-up.
-_BULK_CACHE_TABLES = ("messages", "messages_fts_data", "messages_fts_docsize")
 
 
 class StoreError(Exception):
@@ -433,29 +436,23 @@ def _foreign(path: Path) -> ForeignStoreError:
     )
 
 
-def sqlite_primary_code(error: BaseException) -> int | None:
-    """SQLite's primary result code of `error` (extended codes such as IOERR_SHMSIZE folded)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
 def _from_sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
     """Translate a sqlite3 error raised while opening `path` into a one-line StoreError."""
     code = sqlite_primary_code(error)
-    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return _corrupt(path, f"damaged or not a SQLite database ({error})")
-    if code in _SQLITE_BUSY_OR_LOCKED:
+    if code in SQLITE_BUSY_OR_LOCKED:
         return StoreError(
             path, f"{path}: database is locked ({error}); is another tgtriage running on it?"
         )
-    if code == _SQLITE_FULL:
+    if code == SQLITE_FULL:
         return StoreError(path, f"{path}: the disk is full ({error}); free some space and retry")
-    if code == _SQLITE_IOERR:
+    if code == SQLITE_IOERR:
         return StoreError(
             path,
             f"{path}: the disk reported an I/O error ({error}); check its free space and health",
         )
-    if code in _SQLITE_NO_WRITE:
+    if code in SQLITE_NO_WRITE:
         return StoreError(
             path,
             f"{path}: cannot write the store ({error}); check the file's and folder's permissions "
@@ -484,62 +481,15 @@ def _check_header(path: Path) -> None:
 
 
 def _inspect_before_writing(path: Path) -> None:
-    """Refuse a foreign, newer or damaged existing store through a read-only connection.
-
-    Runs before the desk's connection sets WAL or migrates anything, so a refused file is left
-    exactly as it was. The quick check covers the schema and every table but the bulk of the
-    message cache, which core/storage/recovery.py checks on a thread beside the desk's start-up.
-    """
+    """Refuse a foreign or damaged existing store before the desk's connection writes to it."""
     try:
-        if path.stat().st_size == 0:
-            return
-    except FileNotFoundError:
-        return
-    try:
-        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        finding = inspect_existing(path)
     except sqlite3.Error as error:
         raise _from_sqlite_error(path, error) from error
-    try:
-        version = probe.execute("PRAGMA user_version").fetchone()[0]
-        owner = probe.execute("PRAGMA application_id").fetchone()[0]
-        tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if (version == 0 and tables) or (version and owner != APPLICATION_ID):
-            raise _foreign(path)
-        if version > LATEST or not tables:
-            return  # _migrate says "newer" / creates the schema
-        problem = quick_check(probe, skip=_BULK_CACHE_TABLES)
-        if problem is not None:
-            raise _corrupt(path, f"damaged ({problem})")
-    except sqlite3.Error as error:
-        raise _from_sqlite_error(path, error) from error
-    except UnicodeDecodeError as error:  # a damaged schema row read as text
-        raise _corrupt(path, "damaged (unreadable schema text)") from error
-    finally:
-        probe.close()
-
-
-def quick_check(db: sqlite3.Connection, skip: Iterable[str] = ()) -> str | None:
-    """The first problem `PRAGMA quick_check` finds (tables in `skip` left out), else None.
-
-    The FTS probe builds the search table, which a damaged schema row breaks while every page
-    still passes the check.
-    """
-    skipped = set(skip)
-    tables = [
-        name
-        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if name not in skipped and not name.startswith("sqlite_")
-    ]
-    checks = tables if skipped else [None]
-    for table in checks:
-        quoted = "" if table is None else table.replace("'", "''")
-        sql = "PRAGMA quick_check(1)" if table is None else f"PRAGMA quick_check('{quoted}')"
-        found = [row[0] for row in db.execute(sql)]
-        if found != ["ok"]:
-            return str(found[0]) if found else "no answer from quick_check"
-    if "messages_fts" in tables or not skipped:
-        db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'probe' LIMIT 1")
-    return None
+    if finding == FOREIGN:
+        raise _foreign(path)
+    if finding is not None:
+        raise _corrupt(path, f"damaged ({finding})")
 
 
 def _open_reader(path: Path) -> sqlite3.Connection:
@@ -1021,7 +971,7 @@ class Store:
         try:
             return await self._messages_query(sql, params)
         except sqlite3.DatabaseError as error:
-            if sqlite_primary_code(error) != _SQLITE_CORRUPT:
+            if sqlite_primary_code(error) != SQLITE_CORRUPT:
                 raise
         await self.rebuild_search_index()  # derived from the messages: nothing is lost
         return await self._messages_query(sql, params)
