@@ -251,3 +251,41 @@ async def _assert_open_fails_with(
         await Store.open(tmp_path / "data" / "telegram.sqlite3")
     message = str(info.value)
     assert expected in message and "bug" not in message and "\n" not in message
+
+
+async def test_the_desk_over_a_rebuilt_store_has_its_marks_and_reloads_the_chats(
+    tmp_path: Path,
+) -> None:
+    from tgtriage.core.desk.inbox import Inbox
+    from tgtriage.core.sources.demo import DemoSource
+    from tgtriage.core.storage.recovery import open_recovering
+    from tgtriage.core.system.config import Config
+
+    path = tmp_path / "demo.sqlite3"
+    store = await Store.open(path)
+    inbox = Inbox(store, DemoSource(seed=3, speed=50.0), Config())
+    await inbox.load_cached()
+    await inbox.start()
+    chat_id = sorted(inbox.chats)[2]
+    title = inbox.chats[chat_id].title
+    await inbox.close(chat_id)
+    await inbox.add_note(chat_id, "refund approved by finance")
+    await inbox.set_draft(chat_id, "Dear customer, about your refund")
+    await inbox.stop()
+    await store.close()
+    _damage(path, _page_of(path, "messages", leaf=True))
+
+    store, rebuilt = await open_recovering(path, StoreCheck(path))
+    try:
+        assert rebuilt is not None and await store.message_count() == 0
+        inbox = Inbox(store, DemoSource(seed=3, speed=50.0), Config())
+        await inbox.load_cached()
+        await inbox.start()
+        assert inbox.chats[chat_id].title == title
+        assert inbox.status_of(chat_id) is Status.CLOSED
+        assert [n.text for n in inbox.notes.get(chat_id, [])] == ["refund approved by finance"]
+        assert inbox.drafts[chat_id] == "Dear customer, about your refund"
+        assert len(inbox.chats) >= 12  # the demo's chats, reloaded from the source
+        await inbox.stop()
+    finally:
+        await store.close()
