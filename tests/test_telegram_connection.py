@@ -18,7 +18,7 @@ import pytest
 from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.events import Connection
 from tgtriage.core.sources.base import SendError
-from tgtriage.core.sources.telegram.client import build_client, session_path
+from tgtriage.core.sources.telegram.client import build_client, session_path, store_profile
 from tgtriage.core.sources.telegram.connection import Phase, Timeouts
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
@@ -261,8 +261,8 @@ async def test_a_quiet_connection_is_probed_and_kept(paths: Paths) -> None:
     clock.advance(30)
     await until(lambda: len(fake.requests_named("GetStateRequest")) == probes + 1)
     await until(lambda: bool(clock.sleepers))
-    assert states(queued(source)) == [Connection.CONNECTED]
-    assert fake.connects == 1
+    assert states(queued(source)) == [], "a quick answer leaves the status alone"
+    assert phase(source) is Phase.CONNECTED and fake.connects == 1
     await source.stop()
 
 
@@ -376,7 +376,9 @@ CREDENTIALS = {"api_id": 12345, "api_hash": "0123456789abcdef0123456789abcdef"}
 
 
 def test_test_servers_use_their_own_session_on_the_test_dc(paths: Paths) -> None:
-    client: Any = build_client(Config(telegram={**CREDENTIALS, "test_servers": True}), paths)
+    cfg = Config(telegram={**CREDENTIALS, "test_servers": True})
+    client: Any = build_client(cfg, paths)
+    assert store_profile(paths, cfg) == "telegram-test", "the chats of a test account stay apart"
     path = paths.data_dir / "telegram-test.session"
     assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not session_path(paths).exists(), "the production session is left alone"

@@ -270,9 +270,12 @@ def desk_modules() -> tuple[Any, Any, Any, Any]:
 
 def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
     """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
-    lock = _claim_profile(paths, "telegram")
+    from ..core.sources.telegram.client import store_profile
+
+    profile = store_profile(paths, config)
+    lock = _claim_profile(paths, profile)
     try:
-        check = _start_store_check(paths.database("telegram")) if command is None else None
+        check = _start_store_check(paths.database(profile)) if command is None else None
         from .telegram import run_telegram  # imports the desk: the check runs meanwhile
 
         return run_telegram(command, config, paths, keymap, check)

@@ -19,6 +19,7 @@ from ..core.sources.telegram.client import (
     TelegramClientLike,
     credentials,
     preload_telethon,
+    store_profile,
 )
 from ..core.sources.telegram.login import TelegramLogin, logout
 from ..core.system.config import Config
@@ -47,7 +48,7 @@ def run_telegram(
     """Run one of the account commands; return the exit status."""
     if command == "logout":
         print(asyncio.run(logout(config, paths)))
-        cache = paths.database("telegram")
+        cache = paths.database(store_profile(paths, config))
         if cache.exists():
             print(
                 f"The desk's cache of your chats is kept in {cache}; delete that file too if "
@@ -137,7 +138,7 @@ async def desk_command(
     """`tgtriage`: the desk on the account, logging in first when the session needs it."""
     from . import open_desk_store
 
-    store = await open_desk_store(paths.database("telegram"), store_check)
+    store = await open_desk_store(paths.database(store_profile(paths, config)), store_check)
     if store is None:
         return EXIT_USAGE
     app = build_desk(config, paths, keymap, store)

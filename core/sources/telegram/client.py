@@ -188,6 +188,11 @@ def session_stem(paths: Paths, config: Config | None = None) -> Path:
     return stem
 
 
+def store_profile(paths: Paths, config: Config) -> str:
+    """The desk's store profile: test and self-hosted servers keep their chats apart too."""
+    return "telegram" + session_stem(paths, config).name.removeprefix(paths.session_file.name)
+
+
 def session_path(paths: Paths, config: Config | None = None) -> Path:
     """The SQLite session file Telethon writes (it appends `.session` to the stem)."""
     stem = session_stem(paths, config)

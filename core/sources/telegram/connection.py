@@ -21,6 +21,7 @@ jumped ahead of the monotonic clock (the computer slept) it reconnects at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -244,31 +245,35 @@ class ConnectionSupervisor:
         return "connection lost: the connection was closed"
 
     async def _probe_alive(self, silence: float) -> bool:
-        """Probe a silent connection (status `connecting` if it is slow to answer)."""
+        """Probe a silent connection; the status says `connecting` only if the answer is slow."""
         self.phase = Phase.DEGRADED
         self.transitions.append(Phase.DEGRADED)
         log.info("telegram connection: degraded (nothing for %.0f s); probing", silence)
         probe = asyncio.ensure_future(guarded(self._probe()))
+        shown = False
         try:
             done, _ = await asyncio.wait({probe}, timeout=self.timeouts.quiet_probe)
             if not done:
+                shown = True
                 self._enter(Phase.CONNECTING, "checking the connection")
                 await asyncio.wait_for(
                     probe, max(0.0, self.timeouts.request - self.timeouts.quiet_probe)
                 )
             probe.result()
         except Exception as exc:
-            if not _is_connection_failure(exc):
-                log.warning("connection probe refused (%s); the connection is up", exc)
-                self.state.touch()
-                self._enter(Phase.CONNECTED)
-                return True
-            log.info("connection probe failed: %s", network_detail(exc))
-            return False
+            if _is_connection_failure(exc):
+                log.info("connection probe failed: %s", network_detail(exc))
+                return False
+            log.warning("connection probe refused (%s); the connection is up", exc)
         finally:
             probe.cancel()
         self.state.touch()
-        self._enter(Phase.CONNECTED)
+        if shown:
+            self._enter(Phase.CONNECTED)
+        else:
+            self.phase = Phase.CONNECTED
+            self.transitions.append(Phase.CONNECTED)
+            log.info("telegram connection: connected (the probe was answered)")
         return True
 
     def _mark_clocks(self) -> None:
@@ -289,10 +294,7 @@ class ConnectionSupervisor:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except BaseException as exc:
-                if not isinstance(exc, asyncio.CancelledError | Exception):
-                    raise
         self._opened = True
         await self._close()
