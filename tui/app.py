@@ -97,7 +97,6 @@ class DeskApp(App[int]):
         self.url_opener = url_opener or UrlOpener(self.env)
         self._watcher: AlertWatcher | None = None
         self._alerter: Alerter | None = None
-        self._note_drafts: dict[int, str] = {}
         self.paths = paths or Paths.default()
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
@@ -322,6 +321,8 @@ class DeskApp(App[int]):
             self._update_conversation(conversation, open_id, changes)
         for notice in changes.notices:
             self.notify(notice)
+        if open_id is not None and open_id in changes.drafts:
+            self._reload_draft(open_id)
         self._refresh_panels()
         self.paint_log.append(("changes", time.perf_counter() - started))
         del self.paint_log[:-200]
@@ -436,12 +437,15 @@ class DeskApp(App[int]):
         if not composer.disabled:
             self.inbox.set_draft_now(self.inbox.open_chat_id, composer.text)
 
+    def _reload_draft(self, chat_id: int) -> None:
+        """Show the chat's draft that the desk changed itself (a kept reply went out)."""
+        composer = self.query_one(Composer)
+        if not composer.note_mode:
+            composer.load(self.inbox.drafts.get(chat_id, ""))
+
     def _keep_note_draft(self, chat_id: int, text: str) -> None:
-        """Remember an unsaved note's text for the chat (in memory)."""
-        if text.strip():
-            self._note_drafts[chat_id] = text
-        else:
-            self._note_drafts.pop(chat_id, None)
+        """Keep an unsaved note's text for the chat (stored like a reply draft)."""
+        self.inbox.set_note_draft_now(chat_id, text)
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
@@ -576,7 +580,7 @@ class DeskApp(App[int]):
         note = await self.inbox.add_note(chat_id, text)
         if note is None:
             return False
-        self._note_drafts.pop(chat_id, None)
+        self.inbox.set_note_draft_now(chat_id, "")
         self.query_one(Composer).load("")
         conversation = self.query_one(Conversation)
         if conversation.chat_id == chat_id:
@@ -1040,7 +1044,7 @@ class DeskApp(App[int]):
                 self.run_worker(self.inbox.set_draft(chat_id, ""))
                 self._keep_note_draft(chat_id, typed)
             else:
-                composer.load(self._note_drafts.get(chat_id, ""))
+                composer.load(self.inbox.note_drafts.get(chat_id, ""))
         self._close_popup()
         composer.focus()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from bisect import bisect_left
 from collections import deque
@@ -24,6 +25,7 @@ from ..storage.store import Note, Store
 from ..system.config import Config
 from . import events as ev
 from .events import Connection
+from .kept import KeptReplies, KeptReply
 from .models import (
     Chat,
     ChatTriage,
@@ -49,6 +51,7 @@ class Changes:
     messages: dict[int, list[Message]] = field(default_factory=dict)
     deleted: dict[int, set[int]] = field(default_factory=dict)
     outbox: set[int] = field(default_factory=set)
+    drafts: set[int] = field(default_factory=set)  # drafts the desk itself changed
     order: bool = False
     status: bool = False
     slots: bool = False
@@ -62,6 +65,7 @@ class Changes:
         for chat_id, ids in other.deleted.items():
             self.deleted.setdefault(chat_id, set()).update(ids)
         self.outbox |= other.outbox
+        self.drafts |= other.drafts
         self.order |= other.order
         self.status |= other.status
         self.slots |= other.slots
@@ -189,6 +193,7 @@ class Inbox:
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
+        self.note_drafts: dict[int, str] = {}  # half-written internal notes by chat
         self.outbox: dict[int, list[OutboxItem]] = {}
         self.typing: dict[int, dict[int, int]] = {}
         self.tags: dict[int, set[str]] = {}
@@ -213,6 +218,7 @@ class Inbox:
         self.batches = 0
         self._chats_loaded = False  # until start() has the source's chat list
         self._held: list[ev.Event] = []  # events for chats not known before that
+        self.kept = KeptReplies(self._store_kept, lambda: self._emit(Changes(status=True)))
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -229,6 +235,7 @@ class Inbox:
         self.users = await self.store.users()
         self.slots = await self.store.slots()
         self.drafts = await self.store.drafts()
+        self.note_drafts = await self.store.note_drafts()
         self.tags = await self.store.tags()
         self.notes = await self.store.all_notes()
         self.outbox = {}
@@ -301,6 +308,7 @@ class Inbox:
     async def stop(self) -> None:
         """Stop following events and close the source (drafts are stored as they are typed)."""
         self._running = False
+        await self.kept.stop()
         with contextlib.suppress(Exception):
             await self.source.stop()
         await self.flush_writes()
@@ -1090,6 +1098,18 @@ class Inbox:
             self.drafts.pop(chat_id, None)
         self._write_behind(lambda: self.store.set_draft(chat_id, text), key=("draft", chat_id))
 
+    def set_note_draft_now(self, chat_id: int, text: str) -> None:
+        """Keep a half-written note of a chat (blank deletes it); the store write follows."""
+        if self.note_drafts.get(chat_id, "") == text:
+            return
+        if text.strip():
+            self.note_drafts[chat_id] = text
+        else:
+            self.note_drafts.pop(chat_id, None)
+        self._write_behind(
+            lambda: self.store.set_note_draft(chat_id, text), key=("note draft", chat_id)
+        )
+
     async def send(self, chat_id: int, text: str, reply_to: int | None = None) -> OutboxItem | None:
         """Put a reply in the outbox (persisted first), then deliver it in the background."""
         text = text.strip()
@@ -1097,12 +1117,30 @@ class Inbox:
             return None
         if reply_to is None:
             reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
-        item = await self.store.outbox_add(chat_id, text, reply_to)
+        try:
+            item = await self.store.outbox_add(chat_id, text, reply_to)
+        except sqlite3.Error as error:  # a full disk, a read-only store: kept, not sent
+            self.drafts[chat_id] = text
+            self.kept.keep(KeptReply(chat_id, text, reply_to), error)
+            self._emit(Changes(status=True))
+            return None
         self.outbox.setdefault(chat_id, []).append(item)
         await self.set_draft(chat_id, "")
         self._emit(Changes(outbox={chat_id}))
         self._spawn(self._deliver(item))
         return item
+
+    async def _store_kept(self, reply: KeptReply) -> None:
+        """Put a kept reply in the outbox now that the store takes writes again, and send it."""
+        chat_id = reply.chat_id
+        item = await self.store.outbox_add(chat_id, reply.text, reply.reply_to)
+        self.outbox.setdefault(chat_id, []).append(item)
+        changes = Changes(outbox={chat_id}, status=True)
+        if self.drafts.get(chat_id) == reply.text:  # nothing typed since: the draft was this
+            self.set_draft_now(chat_id, "")
+            changes.drafts.add(chat_id)
+        self._emit(changes)
+        self._spawn(self._deliver(item))
 
     async def retry(self, local_id: int) -> None:
         """Send a failed reply again with the same random id (never posts twice)."""
@@ -1118,6 +1156,9 @@ class Inbox:
             for item in items:
                 if item.local_id == local_id and item.state is OutboxState.FAILED:
                     items.remove(item)
+                    # The text is the chat's draft in the store before its outbox row goes, so
+                    # a crash in between keeps it one way or the other.
+                    await self.set_draft(chat_id, item.text)
                     await self.store.outbox_remove(local_id)
                     self._emit(Changes(outbox={chat_id}))
                     return item.text

@@ -40,6 +40,7 @@ MARK_COLUMNS: dict[str, tuple[str, ...]] = {
     "chat_tags": ("chat_id", "tag"),
     "slots": ("slot", "chat_id"),
     "drafts": ("chat_id", "text", "updated"),
+    "note_drafts": ("chat_id", "text", "updated"),
     "outbox": (
         "local_id",
         "chat_id",

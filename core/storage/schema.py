@@ -162,6 +162,15 @@ _V3_NOTES = """
 ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES)
+# v4 (faults): a half-written internal note survives quitting and crashes, like a reply draft.
+_V4_NOTE_DRAFTS = """
+CREATE TABLE note_drafts (
+    chat_id INTEGER PRIMARY KEY,
+    text    TEXT    NOT NULL,
+    updated INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_NOTE_DRAFTS)
 
 LATEST = len(MIGRATIONS)
