@@ -222,6 +222,10 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     failed = inbox.failed_items()
     if failed:
         text.append(f"  │ {len(failed)} unsent", "bold red")
+    unshown = inbox.unshown
+    if unshown:
+        noun = "message" if unshown == 1 else "messages"
+        text.append(f"  │ {unshown} {noun} could not be shown — see the log", "bold red")
     kept = inbox.kept.status
     if kept:
         text.append(f"  │ {kept}", "bold red")
