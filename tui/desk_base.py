@@ -52,7 +52,6 @@ class DeskBase(HookedApp[int]):
         self.url_opener = url_opener or UrlOpener(self.env)
         self._watcher: AlertWatcher | None = None
         self._alerter: Alerter | None = None
-        self._note_drafts: dict[int, str] = {}
         self.paths = paths or Paths.default()
         self._replies: Replies | None = None
         self._trigger: tuple[int, int] | None = None
@@ -148,6 +147,10 @@ class DeskBase(HookedApp[int]):
 
     def _keep_note_draft(self, chat_id: int, text: str) -> None:
         """Remember an unsaved note (tui/desk_composing.py)."""
+        raise NotImplementedError
+
+    def _reload_draft(self, chat_id: int) -> None:
+        """Show a draft the desk changed itself (tui/desk_composing.py)."""
         raise NotImplementedError
 
     async def _send(self, text: str) -> bool:

@@ -76,12 +76,15 @@ class DeskComposing(DeskBase):
         if not composer.disabled:
             self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
 
+    def _reload_draft(self, chat_id: int) -> None:
+        """Show the chat's draft that the desk changed itself (a kept reply went out)."""
+        composer = self.query_one(Composer)
+        if not composer.note_mode:
+            composer.load(self.inbox.drafts.get(chat_id, ""))
+
     def _keep_note_draft(self, chat_id: int, text: str) -> None:
-        """Remember an unsaved note's text for the chat (in memory)."""
-        if text.strip():
-            self._note_drafts[chat_id] = text
-        else:
-            self._note_drafts.pop(chat_id, None)
+        """Keep an unsaved note's text for the chat (stored like a reply draft)."""
+        self.inbox.set_note_draft(chat_id, text)
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
@@ -210,7 +213,7 @@ class DeskComposing(DeskBase):
         note = await self.inbox.add_note(chat_id, text)
         if note is None:
             return False
-        self._note_drafts.pop(chat_id, None)
+        self.inbox.set_note_draft(chat_id, "")
         self.query_one(Composer).load("")
         conversation = self.query_one(Conversation)
         if conversation.chat_id == chat_id:
@@ -257,6 +260,6 @@ class DeskComposing(DeskBase):
                 self.inbox.set_draft(chat_id, "")
                 self._keep_note_draft(chat_id, typed)
             else:
-                composer.load(self._note_drafts.get(chat_id, ""))
+                composer.load(self.inbox.note_drafts.get(chat_id, ""))
         self._close_popup()
         composer.focus()

@@ -113,6 +113,8 @@ class DeskPaint(DeskBase):
             self._update_conversation(conversation, open_id, changes)
         for notice in changes.notices:
             self.notify(notice)
+        if open_id is not None and open_id in changes.drafts:
+            self._reload_draft(open_id)
         self._refresh_panels()
         self.paint_log.append(("changes", time.perf_counter() - started))
         del self.paint_log[:-200]

@@ -7,6 +7,7 @@ pressed; `Inbox.flushed()` waits for the writes.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from ..rules import forum, triage, views
 from ..sources.base import ChatSource
 from ..storage.store import Store
 from .changes import Changes
+from .kept import KeptReplies, KeptReply
 from .models import ChatTriage, Message, Note, OutboxItem, OutboxState
 from .outbox import Outbox, is_queued
 from .queries import InboxQueries
@@ -32,6 +34,8 @@ class InboxActions(InboxQueries):
     writer: StoreWriter
     outgoing: Outbox
     drafts: dict[int, str]
+    note_drafts: dict[int, str]
+    kept: KeptReplies
     notes: dict[int, list[Note]]
     open_chat_id: int | None
     _next_note_id: int
@@ -245,10 +249,39 @@ class InboxActions(InboxQueries):
             return None
         if reply_to is None:
             reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
-        item = self.outgoing.add(chat_id, text, reply_to)
+        try:
+            item = await self.outgoing.add(chat_id, text, reply_to)
+        except sqlite3.Error as error:  # a full disk, a read-only store: kept, not sent
+            self.drafts[chat_id] = text
+            self.kept.keep(KeptReply(chat_id, text, reply_to), error)
+            self.emit(Changes(status=True))
+            return None
         self.set_draft(chat_id, "")
         self.emit(Changes(outbox={chat_id}))
         return item
+
+    async def store_kept(self, reply: KeptReply) -> None:
+        """Put a kept reply in the outbox now that the store takes writes again, and send it."""
+        chat_id = reply.chat_id
+        await self.outgoing.add(chat_id, reply.text, reply.reply_to)
+        changes = Changes(outbox={chat_id}, status=True)
+        if self.drafts.get(chat_id) == reply.text:  # nothing typed since: the draft was this
+            self.set_draft(chat_id, "")
+            changes.drafts.add(chat_id)
+        self.emit(changes)
+
+    def set_note_draft(self, chat_id: int, text: str) -> None:
+        """Keep a half-written note of a chat (blank deletes it); stored next."""
+        if self.note_drafts.get(chat_id, "") == text:
+            return
+        if text.strip():
+            self.note_drafts[chat_id] = text
+        else:
+            self.note_drafts.pop(chat_id, None)
+        store = self.store
+        self.writer.enqueue(
+            lambda: store.set_note_draft(chat_id, text), key=("note draft", chat_id)
+        )
 
     async def retry(self, local_id: int) -> None:
         """Send a failed or queued reply again with the same random id (never posts twice)."""

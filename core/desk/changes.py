@@ -16,6 +16,7 @@ class Changes:
     messages: dict[int, list[Message]] = field(default_factory=dict)
     deleted: dict[int, set[int]] = field(default_factory=dict)
     outbox: set[int] = field(default_factory=set)
+    drafts: set[int] = field(default_factory=set)  # drafts the desk itself changed
     order: bool = False
     status: bool = False
     slots: bool = False
@@ -29,6 +30,7 @@ class Changes:
         for chat_id, ids in other.deleted.items():
             self.deleted.setdefault(chat_id, set()).update(ids)
         self.outbox |= other.outbox
+        self.drafts |= other.drafts
         self.order |= other.order
         self.status |= other.status
         self.slots |= other.slots
@@ -54,6 +56,7 @@ class Changes:
             or self.messages
             or self.deleted
             or self.outbox
+            or self.drafts
             or self.order
             or self.status
             or self.slots

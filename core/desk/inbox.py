@@ -27,6 +27,7 @@ from .actions import SLOTS, InboxActions
 from .applier import RECOMPUTE_WINDOW, EventApplier
 from .changes import Changes, Listener
 from .events import Connection
+from .kept import KeptReplies
 from .models import Chat, ChatTriage, Message, OutboxItem, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
@@ -76,6 +77,8 @@ class Inbox(InboxActions, InboxReads):
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
+        self.note_drafts: dict[int, str] = {}  # half-written internal notes by chat
+        self.kept = KeptReplies(self.store_kept, lambda: self.emit(Changes(status=True)))
         self.typing: dict[int, dict[int, int]] = {}
         self.tags: dict[int, set[str]] = {}
         self.notes: dict[int, list[Note]] = {}
@@ -124,6 +127,7 @@ class Inbox(InboxActions, InboxReads):
         self.users = await store.users()
         self.slots = await store.slots()
         self.drafts = await store.drafts()
+        self.note_drafts = await store.note_drafts()
         self.tags = await store.tags()
         self.notes = await store.all_notes()
         self._next_note_id = await store.next_note_id()
@@ -200,6 +204,7 @@ class Inbox(InboxActions, InboxReads):
     async def stop(self) -> None:
         """Stop following events and close the source (drafts are stored as they are typed)."""
         self.running = False
+        await self.kept.stop()
         with contextlib.suppress(Exception):
             await self.source.stop()
         await self.flushed()

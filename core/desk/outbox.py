@@ -43,8 +43,9 @@ class Outbox:
             self.items.setdefault(item.chat_id, []).append(item)
         self.next_local_id = next_local_id
 
-    def add(self, chat_id: int, text: str, reply_to: int | None) -> OutboxItem:
-        """Keep a new reply (stored next, before it is sent) and start its delivery."""
+    async def add(self, chat_id: int, text: str, reply_to: int | None) -> OutboxItem:
+        """Store a new reply in the outbox, in turn with the queued writes, then start its
+        delivery; a store that refuses it (sqlite3.Error: disk full…) leaves nothing behind."""
         inbox = self._inbox
         item = OutboxItem(
             local_id=self.next_local_id,
@@ -55,8 +56,8 @@ class Outbox:
             created=inbox.now(),
         )
         self.next_local_id += 1
+        await inbox.writer.call(lambda: inbox.store.outbox_add_item(item))
         self.items.setdefault(chat_id, []).append(item)
-        inbox.writer.enqueue(lambda: inbox.store.outbox_add_item(item))
         inbox.spawn(self.deliver(item))
         return item
 
@@ -83,11 +84,13 @@ class Outbox:
         return sorted(waiting, key=lambda i: i.local_id)
 
     def discard(self, local_id: int) -> OutboxItem | None:
-        """Drop a failed reply (from the store next); return it."""
+        """Drop a failed reply (from the store next, after its text became the chat's draft
+        there: a crash in between keeps the text one way or the other); return it."""
         item = self.find(local_id)
         if item is None or item.state is not OutboxState.FAILED:
             return None
         self.items[item.chat_id].remove(item)
+        self._inbox.set_draft(item.chat_id, item.text)
         store = self._inbox.store
         self._inbox.writer.enqueue(lambda: store.outbox_remove(local_id))
         self._inbox.emit(Changes(outbox={item.chat_id}))

@@ -66,11 +66,11 @@ def report_dict(report: Report) -> dict[str, Any]:
     return {
         "replies": _summary_json(report.total),
         "per_staff": {
-            str(sid): {"name": name, **_summary_json(summary)}
+            str(sid): {"name": clean_line(name), **_summary_json(summary)}
             for sid, (name, summary) in report.per_staff.items()
         },
         "per_chat": {
-            str(cid): {"title": title, **_summary_json(summary)}
+            str(cid): {"title": clean_line(title), **_summary_json(summary)}
             for cid, (title, summary) in report.per_chat.items()
         },
         "unanswered": {
@@ -91,8 +91,11 @@ def to_json(report: Report) -> str:
 
 
 def _iso(t: int) -> str:
-    """An instant as ISO 8601 UTC, e.g. 2019-09-05T15:09:42Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    """An instant as ISO 8601 UTC, e.g. 2019-09-05T15:09:42Z (the bare number if out of range)."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    except (OverflowError, OSError, ValueError):
+        return str(t)
 
 
 def _cell(text: str) -> str:
@@ -214,8 +217,11 @@ def _heading(report: Report) -> Text:
 
 
 def _when(t: int) -> str:
-    """An instant as 'YYYY-MM-DD HH:MM UTC'."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """An instant as 'YYYY-MM-DD HH:MM UTC' (the bare number if out of range)."""
+    try:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{t} (Unix time)"
 
 
 def to_table(report: Report, width: int | None = None, color: bool = False) -> str:

@@ -68,3 +68,15 @@ def clean_line(text: str, limit: int | None = None) -> str:
     if limit is not None and len(cleaned) > limit:
         return cleaned[: max(0, limit - 1)] + "…"
     return cleaned
+
+
+MAX_MESSAGE_TEXT = 4096
+"""Telegram's own limit on a message's text (and on a Premium sender's caption), in characters."""
+
+
+def bound_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:
+    """`text` cut to `limit` characters, ending in a marker giving the original length."""
+    if len(text) <= limit:
+        return text
+    marker = f" […cut: {len(text)} characters in all]"
+    return text[: max(0, limit - len(marker))] + marker

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..desk.models import Chat, ChatKind, Message, User
+from ..rules.sanitize import bound_text
 from ..system.gc_policy import paused
 from .export_content import flatten_text, media_of, service_text
 
@@ -42,6 +43,10 @@ _CHAT_TYPES: dict[str, tuple[ChatKind, str]] = {
 }
 
 _MAX_WARNINGS = 50
+_MAX_ID = 2**63 - 1  # SQLite's INTEGER range
+_MIN_ID = -(2**63)
+_EARLIEST = 0  # 1970-01-01
+_LATEST = 4_102_444_800  # 2100-01-01
 
 
 class ExportError(Exception):
@@ -196,7 +201,26 @@ def _read_json(path: Path) -> Any:
         raise ExportError(f"{path}: JSON nested too deeply — {HOW_TO_EXPORT}") from None
 
 
+def _checked_id(value: int, what: str) -> int:
+    """`value` if it fits SQLite's signed 64-bit integers, else ValueError naming `what`."""
+    if not _MIN_ID <= value <= _MAX_ID:
+        raise ValueError(f"{what} {value} is out of range")
+    return value
+
+
+def _checked_time(value: int | None, key: str) -> int | None:
+    """A Unix time within 1970–2100, else ValueError naming the field."""
+    if value is not None and not _EARLIEST <= value < _LATEST:
+        raise ValueError(f"'{key}' {value} is not a date between 1970 and 2100")
+    return value
+
+
 def _unixtime(entry: dict[str, Any], unix_key: str, iso_key: str) -> int | None:
+    """A Unix time (1970–2100) from `<key>_unixtime`, else from the ISO `<key>` field as UTC."""
+    return _checked_time(_raw_unixtime(entry, unix_key, iso_key), unix_key)
+
+
+def _raw_unixtime(entry: dict[str, Any], unix_key: str, iso_key: str) -> int | None:
     """A Unix time from `<key>_unixtime`, else from the ISO `<key>` field read as UTC."""
     value = entry.get(unix_key)
     if value is not None:
@@ -204,8 +228,8 @@ def _unixtime(entry: dict[str, Any], unix_key: str, iso_key: str) -> int | None:
             raise ValueError(f"'{unix_key}' is not a number")
         try:
             return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"'{unix_key}' is not a number: {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"'{unix_key}' is not a number: {str(value)[:40]!r}") from None
     iso = entry.get(iso_key)
     if iso is None:
         return None
@@ -258,7 +282,7 @@ class _Reader:
             self.warn("'personal_information' has no 'user_id'; the exporting account is unknown")
             return None, ""
         try:
-            me_id = parse_peer_id(str(raw))
+            me_id = _checked_id(parse_peer_id(str(raw)), "user_id")
         except ValueError:
             raise ExportError(
                 f"{self.path}: 'personal_information.user_id' is not an id: {raw!r} — {HOW_TO_EXPORT}"
@@ -303,6 +327,9 @@ class _Reader:
             self.warn(f"{where}: unknown chat type {chat_type!r} — read as a supergroup")
         kind, mark = _CHAT_TYPES.get(str(chat_type), ("supergroup", "channel"))
         chat_id = _mark(raw_id, mark)
+        if not _MIN_ID <= chat_id <= _MAX_ID:
+            self.warn(f"{where}: id {raw_id} is out of range — chat skipped")
+            return None
         name = entry.get("name")
         if not isinstance(name, str) or not name:
             name = (
@@ -349,7 +376,7 @@ class _Reader:
             raise ValueError(f"'{id_key}' is not an id: {raw!r}")
         sender_id = self._peers.get(raw)
         if sender_id is None:
-            sender_id = self._peers[raw] = parse_peer_id(str(raw))
+            sender_id = self._peers[raw] = _checked_id(parse_peer_id(str(raw)), f"'{id_key}'")
         if not display and name_key in entry:
             display = "Deleted Account"
         if sender_id > 0:
@@ -365,6 +392,7 @@ class _Reader:
         raw_id = entry.get("id")
         if not isinstance(raw_id, int) or isinstance(raw_id, bool):
             raise ValueError("no numeric 'id'")
+        _checked_id(raw_id, "id")
         if not self._iso_dates_noted and "date_unixtime" not in entry and "date" in entry:
             self._iso_dates_noted = True
             self.warn("no 'date_unixtime' (older Telegram Desktop): local 'date' times read as UTC")
@@ -372,7 +400,7 @@ class _Reader:
         if date is None:
             raise ValueError("no 'date_unixtime' or 'date'")
         edit_date = _unixtime(entry, "edited_unixtime", "edited")
-        text = flatten_text(entry.get("text"))
+        text = bound_text(flatten_text(entry.get("text")))
         service = entry.get("type") == "service"
         if service:
             sender_id, sender_name = self.sender(entry, "actor_id", "actor")
@@ -382,7 +410,11 @@ class _Reader:
         reply_to = entry.get("reply_to_message_id")
         if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
             raise ValueError(f"'reply_to_message_id' is not a number: {reply_to!r}")
+        if reply_to is not None:
+            _checked_id(reply_to, "'reply_to_message_id'")
         topic = entry.get("message_thread_id")
+        if isinstance(topic, int) and not isinstance(topic, bool):
+            _checked_id(topic, "'message_thread_id'")
         return Message(
             chat_id=chat_id,
             id=raw_id,

@@ -55,6 +55,8 @@ def flatten_text(value: Any) -> str:
                 parts.append(part)
             elif isinstance(part, dict):
                 piece = part.get("text", "")
+                if isinstance(piece, (list, dict)):  # entities hold text, never structure
+                    raise TypeError(f"text entity holding a {type(piece).__name__}")
                 parts.append(piece if isinstance(piece, str) else str(piece))
             else:
                 raise TypeError(f"text part of type {type(part).__name__}")

@@ -61,6 +61,24 @@ class DeskMarks(StoreConnection):
         rows = await self._db.execute_fetchall("SELECT chat_id, text FROM drafts")
         return {r[0]: r[1] for r in rows}
 
+    async def set_note_draft(self, chat_id: int, text: str) -> None:
+        """Keep a half-written internal note of a chat; blank text deletes it."""
+        async with self._transaction() as db:
+            if text.strip():
+                await db.execute(
+                    "INSERT INTO note_drafts (chat_id, text, updated) VALUES (?, ?, ?) "
+                    "ON CONFLICT (chat_id) DO UPDATE SET text = excluded.text, "
+                    "updated = excluded.updated",
+                    (chat_id, text, self._now()),
+                )
+            else:
+                await db.execute("DELETE FROM note_drafts WHERE chat_id = ?", (chat_id,))
+
+    async def note_drafts(self) -> dict[int, str]:
+        """Every half-written note by chat id."""
+        rows = await self._db.execute_fetchall("SELECT chat_id, text FROM note_drafts")
+        return {r[0]: r[1] for r in rows}
+
     # outbox -----------------------------------------------------------------------------
 
     async def outbox_add(

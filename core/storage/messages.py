@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from ..desk.models import Chat, Message, User
 from ..reports.report import ReportRow
 from .connection import StoreConnection
+from .integrity import SQLITE_CORRUPT, sqlite_primary_code
 from .rows import (
     MAX_ID,
     MESSAGE_COLS,
@@ -288,9 +290,20 @@ class MessageQueries(StoreConnection):
         if chat_id is not None:
             params.append(chat_id)
         params.append(limit)
-        return await self._messages_query(
+        sql = (
             f"SELECT {MESSAGE_COLS_M} FROM messages_fts JOIN messages AS m "
             f"ON m.seq = messages_fts.rowid WHERE messages_fts MATCH ? {chat_clause}"
-            "ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            params,
+            "ORDER BY m.date DESC, m.id DESC LIMIT ?"
         )
+        try:
+            return await self._messages_query(sql, params)
+        except sqlite3.DatabaseError as error:
+            if sqlite_primary_code(error) != SQLITE_CORRUPT:
+                raise
+        await self.rebuild_search_index()  # derived from the messages: nothing is lost
+        return await self._messages_query(sql, params)
+
+    async def rebuild_search_index(self) -> None:
+        """Rebuild the full-text index from the messages (after its pages were found damaged)."""
+        async with self._transaction() as db:
+            await db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")

@@ -168,6 +168,15 @@ _V4_HISTORY_CUT = """
 ALTER TABLE triage ADD COLUMN history_cut INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_HISTORY_CUT)
+# v5 (faults): a half-written internal note survives quitting and crashes, like a reply draft.
+_V5_NOTE_DRAFTS = """
+CREATE TABLE note_drafts (
+    chat_id INTEGER PRIMARY KEY,
+    text    TEXT    NOT NULL,
+    updated INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_HISTORY_CUT, _V5_NOTE_DRAFTS)
 
 LATEST = len(MIGRATIONS)

@@ -17,7 +17,24 @@ from types import TracebackType
 import aiosqlite
 
 from ..desk.models import Note
-from ..system.paths import ensure_private_dir, make_private_file
+from ..system.paths import (
+    UnsafePathError,
+    ensure_private_dir,
+    make_private_file,
+    refuse_link,
+    tighten_private_file,
+)
+from .integrity import (
+    FOREIGN,
+    SQLITE_BUSY_OR_LOCKED,
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_IOERR,
+    SQLITE_NO_WRITE,
+    SQLITE_NOTADB,
+    inspect_existing,
+    sqlite_primary_code,
+)
 from .marks import DeskMarks
 from .messages import CHANNEL_ID_FLOOR, MessageQueries
 from .rows import fts_query
@@ -26,6 +43,7 @@ from .schema import APPLICATION_ID, LATEST, MIGRATIONS
 __all__ = [
     "CHANNEL_ID_FLOOR",
     "CorruptStoreError",
+    "ForeignStoreError",
     "NewerSchemaError",
     "Note",
     "Store",
@@ -36,9 +54,6 @@ __all__ = [
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
-_SQLITE_CORRUPT = 11
-_SQLITE_NOTADB = 26
-_SQLITE_ACCESS = (3, 8, 10, 13, 14)  # PERM, READONLY, IOERR, FULL, CANTOPEN
 
 
 class StoreError(Exception):
@@ -52,6 +67,10 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The file is damaged or is not tgtriage's; `quarantine()` it and the desk rebuilds it."""
+
+
+class ForeignStoreError(CorruptStoreError):
+    """The file is another program's SQLite database: refused untouched, never moved aside."""
 
 
 class NewerSchemaError(StoreError):
@@ -69,9 +88,7 @@ def _side_file(path: Path, suffix: str) -> Path:
 def _restrict_side_files(path: Path) -> None:
     """Make the -wal/-shm/-journal files that exist 0600, like the database itself."""
     for suffix in _SIDE_FILES:
-        side = _side_file(path, suffix)
-        if side.exists():
-            os.chmod(side, 0o600)
+        tighten_private_file(_side_file(path, suffix))
 
 
 def quarantine(path: Path) -> Path:
@@ -99,23 +116,41 @@ def _corrupt(path: Path, what: str) -> CorruptStoreError:
     """The one-line error for a damaged or foreign database file."""
     return CorruptStoreError(
         path,
-        f"{path}: {what}; move it aside (e.g. to {path.name}.corrupt) and tgtriage rebuilds it "
-        "from Telegram — only drafts, notes and statuses start empty",
+        f"{path}: {what}; the desk rebuilds it when it next starts, keeping your notes, "
+        "statuses, tags, drafts and unsent replies",
+    )
+
+
+def _foreign(path: Path) -> ForeignStoreError:
+    """The one-line refusal of another program's SQLite database."""
+    return ForeignStoreError(
+        path,
+        f"{path}: a SQLite database of another program, not tgtriage's; left untouched — "
+        "point TGTRIAGE_DATA_DIR elsewhere or move that file",
     )
 
 
 def _from_sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
     """Translate a sqlite3 error raised while opening `path` into a one-line StoreError."""
-    code = getattr(error, "sqlite_errorcode", None)
-    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+    code = sqlite_primary_code(error)
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return _corrupt(path, f"damaged or not a SQLite database ({error})")
-    if "locked" in str(error) or "busy" in str(error):
+    if code in SQLITE_BUSY_OR_LOCKED:
         return StoreError(
             path, f"{path}: database is locked ({error}); is another tgtriage running on it?"
         )
-    if code in _SQLITE_ACCESS:
+    if code == SQLITE_FULL:
+        return StoreError(path, f"{path}: the disk is full ({error}); free some space and retry")
+    if code == SQLITE_IOERR:
         return StoreError(
-            path, f"{path}: cannot open the store ({error}); check the file's permissions and disk"
+            path,
+            f"{path}: the disk reported an I/O error ({error}); check its free space and health",
+        )
+    if code in SQLITE_NO_WRITE:
+        return StoreError(
+            path,
+            f"{path}: cannot write the store ({error}); check the file's and folder's permissions "
+            "and whether the disk is mounted read-only",
         )
     return StoreError(
         path,
@@ -137,6 +172,18 @@ def _check_header(path: Path) -> None:
         ) from error
     if head and head != SQLITE_HEADER:
         raise _corrupt(path, "not a SQLite database (wrong header)")
+
+
+def _inspect_before_writing(path: Path) -> None:
+    """Refuse a foreign or damaged existing store before the desk's connection writes to it."""
+    try:
+        finding = inspect_existing(path)
+    except sqlite3.Error as error:
+        raise _from_sqlite_error(path, error) from error
+    if finding == FOREIGN:
+        raise _foreign(path)
+    if finding is not None:
+        raise _corrupt(path, f"damaged ({finding})")
 
 
 # --- the store ----------------------------------------------------------------------------
@@ -161,12 +208,17 @@ class Store(MessageQueries, DeskMarks):
         path = Path(path)
         try:
             ensure_private_dir(path.parent)
+            for suffix in ("", *_SIDE_FILES):  # SQLite opens its side files following links
+                refuse_link(_side_file(path, suffix))
             _check_header(path)
             make_private_file(path)
+        except UnsafePathError as error:
+            raise StoreError(path, str(error)) from error
         except OSError as error:
             raise StoreError(
                 path, f"{path}: cannot create the store ({error.strerror}); check the folder"
             ) from error
+        _inspect_before_writing(path)
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as error:
@@ -192,6 +244,8 @@ class Store(MessageQueries, DeskMarks):
         path = Path(path)
         try:
             return await cls.open(path, clock=clock), None
+        except ForeignStoreError:
+            raise
         except CorruptStoreError:
             moved = quarantine(path)
         return await cls.open(path, clock=clock), moved
@@ -238,9 +292,9 @@ class Store(MessageQueries, DeskMarks):
             )
         if version == 0:
             if await self._scalar("SELECT count(*) FROM sqlite_master"):
-                raise _corrupt(self.path, "a SQLite database of another program, not tgtriage's")
+                raise _foreign(self.path)
         elif await self._scalar("PRAGMA application_id") != APPLICATION_ID:
-            raise _corrupt(self.path, "a SQLite database of another program, not tgtriage's")
+            raise _foreign(self.path)
         while version < LATEST:
             head = f"PRAGMA application_id = {APPLICATION_ID};\n" if version == 0 else ""
             script = (

@@ -1,14 +1,39 @@
-"""Where tgtriage keeps its files (platformdirs), created private: folders 0700, files 0600."""
+"""Where tgtriage keeps its files (platformdirs), created private: folders 0700, files 0600.
+
+Nothing here follows a symbolic link: folders and files are opened with `O_NOFOLLOW` and their
+modes set with `fchmod` on the open descriptor, so a link planted where a private file belongs
+is refused (UnsafePathError) instead of redirecting the desk's writes or permission changes.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_config_path, user_data_path, user_downloads_path
 
 APP = "tgtriage"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class UnsafePathError(OSError):
+    """A private file or folder is a symbolic link, a hard link or not the expected kind."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        """Keep the path and a one-line message naming it and the fix."""
+        super().__init__(
+            f"{path}: {what}; tgtriage does not write through it — remove or rename it"
+        )
+        self.path = path
+
+    def __str__(self) -> str:
+        """The one-line message (without OSError's errno decoration)."""
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,10 @@ class Paths:
         """The SQLite store of one profile (telegram, demo, replay)."""
         return self.data_dir / f"{profile}.sqlite3"
 
+    def lock_file(self, profile: str = "telegram") -> Path:
+        """The lock file held by the one desk running on a profile (core/system/lock.py)."""
+        return self.data_dir / f"{profile}.lock"
+
     @property
     def session_file(self) -> Path:
         """Telethon's session file (Telethon appends `.session` to this stem)."""
@@ -58,17 +87,81 @@ class Paths:
         return user_downloads_path() / APP
 
 
+def refuse_link(path: Path) -> None:
+    """Raise UnsafePathError when `path` exists as a symbolic link."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafePathError(path, "is a symbolic link")
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed and make it 0700."""
+    """Create `path` (and parents) if needed and make it 0700, refusing a symbolic link there."""
+    refuse_link(path)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    try:
+        fd = os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+    except OSError as error:
+        if os.path.islink(path):
+            raise UnsafePathError(path, "is a symbolic link") from error
+        raise
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
     return path
+
+
+def open_private_fd(path: Path, flags: int) -> int:
+    """Open (creating 0600) the regular file `path` without following links; return the fd.
+
+    The file's mode is set to 0600 on the descriptor. A symbolic link, a file with other hard
+    links or anything but a regular file is refused with UnsafePathError.
+    """
+    ensure_private_dir(path.parent)
+    try:
+        fd = os.open(path, flags | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK, 0o600)
+    except OSError as error:
+        if os.path.islink(path):
+            raise UnsafePathError(path, "is a symbolic link") from error
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafePathError(path, "is not a regular file")
+        if info.st_nlink > 1:
+            raise UnsafePathError(path, "has other hard links")
+        if stat.S_IMODE(info.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def make_private_file(path: Path) -> Path:
-    """Create `path` if missing (in a private folder) and make it 0600."""
-    ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+    """Create `path` if missing (in a private folder) and make it 0600, never through a link."""
+    os.close(open_private_fd(path, os.O_WRONLY))
     return path
+
+
+def tighten_private_file(path: Path) -> None:
+    """Make an existing file 0600 without following a link (missing files are skipped)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        if os.path.islink(path):
+            raise UnsafePathError(path, "is a symbolic link") from error
+        raise
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

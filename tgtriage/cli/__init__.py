@@ -15,17 +15,19 @@ with gc_policy.paused():
     import logging
     import os
     import sys
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import TYPE_CHECKING, Any
 
     from ..core.system.config import Config, ConfigError, load_config
-    from ..core.system.paths import Paths, ensure_private_dir, make_private_file
+    from ..core.system.paths import Paths, UnsafePathError, open_private_fd
 
 if TYPE_CHECKING:
     from ..core.desk.models import Message
     from ..core.sources.demo import DemoSource
     from ..core.sources.replay import ReplaySource
+    from ..core.storage.recovery import StoreCheck
+    from ..core.system.lock import ProfileLock
 
     SimulatedSource = DemoSource | ReplaySource
 
@@ -113,15 +115,45 @@ def _add_fresh_flag(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+class SetupError(Exception):
+    """The data dir, lock or log cannot be made; the message is one line naming the path."""
+
+
 def _setup_logging(paths: Paths) -> None:
     """Log to a private file in the data dir (never to the terminal the desk draws on)."""
-    ensure_private_dir(paths.data_dir)
-    make_private_file(paths.log_file)
-    logging.basicConfig(
-        filename=paths.log_file,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from .crash import setup_logging
+
+    setup_logging(paths, _configured_secrets(paths))
+
+
+def _configured_secrets(paths: Paths) -> list[str]:
+    """Secret values the log must never hold: the configured api_hash (when the config reads)."""
+    try:
+        api_hash = load_config(paths.config_file).telegram.api_hash
+    except (ConfigError, OSError):
+        return []
+    return [api_hash] if api_hash else []
+
+
+def _claim_profile(paths: Paths, profile: str) -> ProfileLock:
+    """Take the profile's lock, then open the log; one-line SetupError when either fails.
+
+    The lock comes first, so a second desk on the profile stops before it touches anything.
+    """
+    from ..core.system.lock import ProfileBusyError, ProfileLock
+
+    try:
+        lock = ProfileLock.acquire(paths.lock_file(profile), profile)
+        _setup_logging(paths)
+    except (UnsafePathError, ProfileBusyError) as exc:
+        raise SetupError(str(exc)) from None
+    except OSError as exc:
+        where = exc.filename or paths.data_dir
+        raise SetupError(
+            f"{where}: cannot create tgtriage's files here ({exc.strerror or exc}); check the "
+            "folder's permissions and free space, or point TGTRIAGE_DATA_DIR elsewhere"
+        ) from None
+    return lock
 
 
 def _load_config(path: Path | None, paths: Paths) -> Config:
@@ -146,7 +178,21 @@ def _delegated(argv: list[str]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `tgtriage` command."""
+    """Entry point of the `tgtriage` command: one line for a setup problem, a crash to the log."""
+    try:
+        return _main(argv)
+    except (SetupError, UnsafePathError) as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        from .crash import log_unexpected
+
+        log_unexpected(exc, Paths.default())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse the command line and run the command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     delegated = _delegated(arguments)
     if delegated is not None:
@@ -237,10 +283,17 @@ def desk_modules() -> tuple[Any, Any, Any, Any]:
 
 def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
     """The real account: `tgtriage`, `tgtriage login`, `tgtriage logout`."""
-    from .telegram import run_telegram
+    from ..core.sources.telegram.client import store_profile
 
-    _setup_logging(paths)
-    return run_telegram(command, config, paths, keymap)
+    profile = store_profile(paths, config)
+    lock = _claim_profile(paths, profile)
+    try:
+        check = _start_store_check(paths.database(profile)) if command is None else None
+        from .telegram import run_telegram  # imports the desk: the check runs meanwhile
+
+        return run_telegram(command, config, paths, keymap, check)
+    finally:
+        lock.release()
 
 
 def _run_desk(
@@ -255,23 +308,64 @@ def _run_desk(
     """Open the profile's store and run the desk on a demo or replay source until quit.
 
     The store is kept between runs (statuses, notes, tags, slots, drafts, unsent replies) and
-    the source goes on from what it holds; `fresh` deletes it first.
+    the source goes on from what it holds; `fresh` deletes it first. The profile's lock is
+    taken before anything is touched.
     """
     from ..core.sources.replay import ReplaySource
 
-    _setup_logging(paths)
-    db_path = paths.database(profile)
-    origin = Path(f"{db_path}.origin")  # what the kept store was made from
-    made_from = str(source.export.path.resolve()) if isinstance(source, ReplaySource) else profile
-    if origin.exists() and origin.read_text(encoding="utf-8") != made_from:
-        print(f"tgtriage: {profile} of another file: starting it over", file=sys.stderr)
-        fresh = True
-    if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    ensure_private_dir(db_path.parent)
-    origin.write_text(made_from, encoding="utf-8")
-    return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
+    lock = _claim_profile(paths, profile)
+    try:
+        db_path = paths.database(profile)
+        origin = Path(f"{db_path}.origin")  # what the kept store was made from
+        made_from = (
+            str(source.export.path.resolve()) if isinstance(source, ReplaySource) else profile
+        )
+        if origin.exists() and origin.read_text(encoding="utf-8") != made_from:
+            print(f"tgtriage: {profile} of another file: starting it over", file=sys.stderr)
+            fresh = True
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        _write_private_text(origin, made_from)
+        check = _start_store_check(db_path)
+        return asyncio.run(_desk(source, profile, config, db_path, keymap, headless, check))
+    finally:
+        lock.release()
+
+
+def _write_private_text(path: Path, text: str) -> None:
+    """Replace a small private file's text (0600, never through a link)."""
+    fd = open_private_fd(path, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _start_store_check(db_path: Path) -> StoreCheck:
+    """Start the store's full check on a thread, so it runs while the desk is imported."""
+    from ..core.storage.recovery import StoreCheck
+
+    return StoreCheck(db_path)
+
+
+async def open_desk_store(
+    db_path: Path, check: StoreCheck | None, clock: Callable[[], float] | None = None
+) -> Any:
+    """The desk's store, rebuilt with its marks kept if damaged; None after a one-line refusal."""
+    from ..core.storage.recovery import open_recovering
+    from ..core.storage.store import StoreError
+
+    try:
+        if clock is not None:
+            store, rebuilt = await open_recovering(db_path, check, clock=clock)
+        else:
+            store, rebuilt = await open_recovering(db_path, check)
+    except StoreError as exc:
+        print(f"tgtriage: {exc}", file=sys.stderr)
+        return None
+    if rebuilt is not None:
+        logging.getLogger("tgtriage.store").warning(rebuilt.line())
+        print(f"tgtriage: {rebuilt.line()}", file=sys.stderr)
+    return store
 
 
 async def _desk(
@@ -281,17 +375,16 @@ async def _desk(
     db_path: Path,
     keymap: dict[str, str],
     headless: float | None,
+    check: StoreCheck | None = None,
 ) -> int:
     """Run the app inside one event loop with the store open, the source resumed from it."""
     from ..core.sources.replay import ReplaySource
 
-    Inbox, Store, StoreError, DeskApp = desk_modules()
+    Inbox, _Store, _StoreError, DeskApp = desk_modules()
     # A replay keeps its own time (SourceClock in core/sources/base.py): the desk's now is its.
     clock = source.clock if isinstance(source, ReplaySource) else None
-    try:
-        store = await Store.open(db_path, clock=clock) if clock else await Store.open(db_path)
-    except StoreError as exc:
-        print(f"tgtriage: {exc}", file=sys.stderr)
+    store = await open_desk_store(db_path, check, clock)
+    if store is None:
         return EXIT_USAGE
     source.resume(await _stored_messages(store))
 
@@ -301,6 +394,9 @@ async def _desk(
         return inbox
 
     app = DeskApp(factory, source_label=label, keymap=keymap)
+    from .crash import current_log_file, report_desk_crashes
+
+    report_desk_crashes(app, current_log_file())
     try:
         if headless is not None:
             return await _headless(app, headless)

@@ -7,6 +7,7 @@ import asyncio
 import io
 import os
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 PROG = "tgtriage report"
 _CHANNEL_OFFSET = 10**12
+_SHOWN_WARNINGS = 5  # as `tgtriage replay` shows them
 
 
 class ReportError(Exception):
@@ -186,7 +188,11 @@ def make_report_text(
     until = _parse_instant(args.until, zone, "--until") if args.until else None
     _parse_ids(args.staff, "--staff", None)  # a typo stops the report before anything is read
 
-    convo = _read_export(args.from_export) if args.from_export else _read_store(args.profile, until)
+    convo = (
+        _read_export(args.from_export, warn)
+        if args.from_export
+        else _read_store(args.profile, until)
+    )
     known = _known_users(convo)
     flag_staff = _parse_ids(args.staff, "--staff", known)
     staff_ids = set(flag_staff) | convo.extra_staff
@@ -249,14 +255,19 @@ def _load_config(path: Path | None) -> Config:
         raise ReportError(str(exc)) from None
 
 
-def _read_export(path: Path) -> Conversations:
-    """Conversations from a Telegram Desktop export."""
+def _read_export(path: Path, warn: Callable[[str], None] | None = None) -> Conversations:
+    """Conversations from a Telegram Desktop export; its warnings go to `warn`, like replay's."""
     from ..core.sources.export import ExportError, load_export
 
     try:
         export = load_export(path)
     except ExportError as exc:
         raise ReportError(str(exc)) from None
+    if warn is not None:
+        for line in export.warnings[:_SHOWN_WARNINGS]:
+            warn(f"warning: {line}")
+        if len(export.warnings) > _SHOWN_WARNINGS:
+            warn(f"… and {len(export.warnings) - _SHOWN_WARNINGS} more warnings")
     newest = max((m.date for m in export.messages), default=None)
     if newest is None:
         raise ReportError(f"{path}: the export has no messages; export a chat with history")
@@ -297,6 +308,11 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         teammates = _meta_ids(await _meta(store, "staff_ids"))
         # A replay's store is on the export's clock: its now is where the replay stopped.
         story_now = _meta_int(await _meta(store, "story_clock"))
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        raise ReportError(
+            f"{path}: the store is damaged ({exc}); the desk rebuilds it when it next starts, "
+            "keeping your notes, statuses and drafts"
+        ) from None
     finally:
         await store.close()
     return Conversations(

@@ -27,17 +27,25 @@ from ..core.system.config import Config
 from ..core.system.paths import Paths
 from ..tui.app import DeskApp
 from ..tui.login import LoginApp, LoginScreen
+from .crash import current_log_file, report_desk_crashes
 
 if TYPE_CHECKING:
     from ..core.desk.inbox import Inbox
     from ..core.sources.telegram.source import TelegramSource
+    from ..core.storage.recovery import StoreCheck
     from ..core.storage.store import Store
 
 EXIT_USAGE = 2
 LOGIN_ACTIONS_ALLOWED = frozenset({"quit", "toggle_qr", "resend", "retry", "back"})
 
 
-def run_telegram(command: str | None, config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+def run_telegram(
+    command: str | None,
+    config: Config,
+    paths: Paths,
+    keymap: dict[str, str],
+    store_check: StoreCheck | None = None,
+) -> int:
     """Run one of the account commands; return the exit status."""
     if command == "logout":
         print(asyncio.run(logout(config, paths)))
@@ -55,7 +63,7 @@ def run_telegram(command: str | None, config: Config, paths: Paths, keymap: dict
         return EXIT_USAGE
     if command == "login":
         return asyncio.run(login_command(config, paths, keymap))
-    return asyncio.run(desk_command(config, paths, keymap))
+    return asyncio.run(desk_command(config, paths, keymap, store_check))
 
 
 async def login_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
@@ -125,16 +133,17 @@ def watched_chats(inbox: Inbox) -> Iterable[int]:
     return [*chats, *inbox.slots.values()]
 
 
-async def desk_command(config: Config, paths: Paths, keymap: dict[str, str]) -> int:
+async def desk_command(
+    config: Config, paths: Paths, keymap: dict[str, str], store_check: StoreCheck | None = None
+) -> int:
     """`tgtriage`: the desk on the account, logging in first when the session needs it."""
-    from ..core.storage.store import Store, StoreError
+    from . import open_desk_store
 
-    try:
-        store = await Store.open(paths.database(store_profile(paths, config)))
-    except StoreError as exc:
-        print(f"tgtriage: {exc}", file=sys.stderr)
+    store = await open_desk_store(paths.database(store_profile(paths, config)), store_check)
+    if store is None:
         return EXIT_USAGE
     app = build_desk(config, paths, keymap, store)
+    report_desk_crashes(app, current_log_file())
     try:
         await app.run_async()
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...system.config import Config
-from ...system.paths import Paths, ensure_private_dir, make_private_file
+from ...system.paths import Paths, ensure_private_dir, make_private_file, tighten_private_file
 
 CREDENTIALS_HELP = (
     "get your own api_id and api_hash at https://my.telegram.org → API development tools, then "
@@ -210,16 +210,14 @@ def secure_session_files(paths: Paths, config: Config | None = None) -> Path:
     ensure_private_dir(paths.data_dir)
     path = make_private_file(session_path(paths, config))
     for side in _session_family(paths, config)[1:]:
-        if side.exists():
-            os.chmod(side, 0o600)
+        tighten_private_file(side)
     return path
 
 
 def tighten_session_files(paths: Paths, config: Config | None = None) -> None:
     """Make an existing session file and its SQLite side files 0600 (creates nothing)."""
     for candidate in _session_family(paths, config):
-        if candidate.exists():
-            os.chmod(candidate, 0o600)
+        tighten_private_file(candidate)
 
 
 def delete_session_files(paths: Paths, config: Config | None = None) -> bool:

@@ -19,6 +19,7 @@ from telethon.tl import types
 
 from ...desk.models import Chat, ChatKind, Media, Message, User
 from ...rules.chat_filter import Candidate, Folder
+from ...rules.sanitize import bound_text
 
 Entities = Mapping[int, Any]
 TYPING_SECONDS = 6
@@ -385,7 +386,7 @@ def convert_message(
         if isinstance(msg.action, types.MessageActionTopicCreate) and forum:
             topic = msg.id
     else:
-        text = msg.message or ""
+        text = bound_text(msg.message or "")  # longer only from a hostile or broken peer
         media = convert_media(msg.media)
     return Message(
         chat_id=marked_id(msg.peer_id),

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ...rules import chat_filter
-from ...system.paths import ensure_private_dir, make_private_file
+from ...system.paths import open_private_fd
 from .state import SourceState, guarded
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,11 @@ def load_cache(path: Path) -> dict[str, int]:
 
 def save_cache(path: Path, cache: dict[str, int]) -> None:
     """Write the username cache (0600, atomically)."""
-    ensure_private_dir(path.parent)
-    tmp = make_private_file(path.with_name(path.name + ".tmp"))
-    tmp.write_text(json.dumps(cache, indent=1, sort_keys=True), encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    fd = open_private_fd(tmp, os.O_WRONLY | os.O_TRUNC)  # 0600, never through a link
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(cache, indent=1, sort_keys=True))
     os.replace(tmp, path)
-    os.chmod(path, 0o600)
 
 
 async def resolve_staff(state: SourceState) -> None:
