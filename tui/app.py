@@ -382,9 +382,13 @@ class DeskApp(App[int]):
     # ----------------------------------------------------------------- opening chats
 
     async def open_chat(
-        self, chat_id: int | None, focus_composer: bool = True, reveal: bool | None = None
+        self,
+        chat_id: int | None,
+        focus_composer: bool = True,
+        reveal: bool | None = None,
+        join: bool = True,
     ) -> None:
-        """Show a chat on the right, restore its draft, and put it in the working set.
+        """Show a chat on the right, restore its draft, and (`join`) put it in the working set.
 
         Nothing here waits: the messages come from the Inbox's memory and the store writes
         follow in the background, so everything the key changes — list, slot strip, header,
@@ -395,7 +399,7 @@ class DeskApp(App[int]):
         started = time.perf_counter()
         self._save_draft_now()
         self._close_popup()
-        opened = self.inbox.open(chat_id)
+        opened = self.inbox.open(chat_id, join=join)
         messages = self.inbox.recent(chat_id, limit=FIRST_PAGE)
         conversation = self.query_one(Conversation)
         state = self.inbox.triage.get(chat_id)
@@ -447,7 +451,7 @@ class DeskApp(App[int]):
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
-        await self.open_chat(event.chat_id)
+        await self.open_chat(event.chat_id, join=False)
 
     @on(Conversation.NeedOlder)
     async def _need_older(self, event: Conversation.NeedOlder) -> None:
@@ -609,8 +613,8 @@ class DeskApp(App[int]):
     # ----------------------------------------------------------------- actions (keys)
 
     async def action_next_waiting(self) -> None:
-        """Open the chat that has waited longest, other than the open one."""
-        chat_id = self.inbox.next_waiting(exclude=self.inbox.open_chat_id)
+        """Open the next waiting chat in triage order (a skipped one comes round again last)."""
+        chat_id = self.inbox.walk_next()
         if chat_id is None:
             self.notify("Nobody is waiting for a reply.", timeout=3)
             return
@@ -618,11 +622,11 @@ class DeskApp(App[int]):
 
     async def action_next_chat(self) -> None:
         """Next chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True)
+        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True, join=False)
 
     async def action_prev_chat(self) -> None:
         """Previous chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True)
+        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True, join=False)
 
     def _current(self) -> int | None:
         """The open chat, else the one under the list cursor."""
@@ -700,9 +704,8 @@ class DeskApp(App[int]):
         if self.query_one(Composer).note_mode:
             await self._save_note(self.query_one(Composer).text)
             return
-        sent_from = self.inbox.open_chat_id
         if await self._send(self.query_one(Composer).text):
-            next_id = self.inbox.next_waiting(exclude=sent_from)
+            next_id = self.inbox.walk_next()
             if next_id is not None:
                 await self.open_chat(next_id)
             else:

@@ -75,6 +75,8 @@ class Inbox(InboxActions, InboxReads):
         self.outgoing = Outbox(self)
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
+        self.slot_used: dict[int, int] = {}
+        self.walk_passed: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
         self.typing: dict[int, dict[int, int]] = {}
         self.tags: dict[int, set[str]] = {}
