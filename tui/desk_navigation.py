@@ -17,7 +17,7 @@ class DeskNavigation(DeskBase):
     """Keys that move between chats: next waiting, list order, slots, the switcher and views."""
 
     async def action_next_waiting(self) -> None:
-        """Open the chat that has waited longest, other than the open one."""
+        """Open the next waiting chat in triage order (a skipped one comes round after the rest)."""
         chat_id = self.inbox.walk_next()
         if chat_id is None:
             self.notify("Nobody is waiting for a reply.", timeout=3)
