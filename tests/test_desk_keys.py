@@ -584,7 +584,21 @@ async def test_keymap_remaps_next_waiting_to_f2(tmp_path: Path) -> None:
         assert inbox.open_chat_id == expected
         await pilot.press("f1")
         help_lines = [line for line in screen_text(app).splitlines() if "waited longest" in line]
-        assert help_lines and "f2" in help_lines[0]
+        assert help_lines and "F2" in help_lines[0]
+
+
+async def test_the_footer_shows_a_remapped_key_as_help_does_in_its_own_place(
+    tmp_path: Path,
+) -> None:
+    footers = []
+    for keymap in ({}, {"next_waiting": "f2"}):
+        desk = make_desk(tmp_path / str(len(footers)), keymap=keymap)
+        async with run_desk(desk) as pilot:
+            await settle(pilot)
+            footers.append(screen_text(desk.app).splitlines()[-1])
+    plain, remapped = footers
+    assert "^N Next waiting" in plain
+    assert remapped == plain.replace("^N Next waiting", "F2 Next waiting"), remapped
 
 
 async def test_time_passing_moves_the_timers_and_brings_live_messages(desk: Desk) -> None:
