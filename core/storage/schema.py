@@ -162,6 +162,12 @@ _V3_NOTES = """
 ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES)
+# v4 (sync): the id below which a chat's history was never fetched, so a wait that began
+# before it shows as a lower bound ("≥ 2h") after a restart too.
+_V4_HISTORY_CUT = """
+ALTER TABLE triage ADD COLUMN history_cut INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_HISTORY_CUT)
 
 LATEST = len(MIGRATIONS)
