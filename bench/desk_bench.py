@@ -183,7 +183,7 @@ async def bench_next_waiting(
     samples = []
     for _ in range(presses):
         inbox = app.inbox
-        target = inbox.next_waiting(exclude=inbox.open_chat_id)
+        target, _ = inbox.walk()  # where Ctrl+N goes (core/rules/walk.py)
         if target is None:
             break
         samples.append(await press_open(app, pilot, ("ctrl+n",), target, rng))

@@ -73,25 +73,27 @@ def header(app: object) -> str:
 # ----------------------------------------------------------------- navigation
 
 
-async def test_ctrl_n_opens_the_longest_waiting_chat_other_than_the_open_one(desk: Desk) -> None:
+async def test_ctrl_n_walks_every_waiting_chat_in_triage_order_without_ping_pong(
+    desk: Desk,
+) -> None:
     async with run_desk(desk) as pilot:
         inbox = desk.inbox
-        top = inbox.order()[0]
-        assert top in waiting_ids(desk.app), "the list starts with a waiting chat"
+        waiting = [c for c in inbox.order() if c in waiting_ids(desk.app)]
+        assert len(waiting) >= 3, "the demo has several chats waiting"
+        assert inbox.order()[0] == waiting[0], "the list starts with a waiting chat"
         await pilot.press("ctrl+n")
-        assert inbox.open_chat_id == top
-        assert inbox.chats[top].title in header(desk.app)
+        assert inbox.open_chat_id == waiting[0]
+        assert inbox.chats[waiting[0]].title in header(desk.app)
         assert desk.app.focused is composer(desk.app), "ready to type the reply"
 
+        visited = [waiting[0]]
+        for _ in waiting[1:]:
+            await pilot.press("ctrl+n")
+            assert inbox.open_chat_id != visited[-1], "never the open chat while others wait"
+            visited.append(inbox.open_chat_id)
+        assert visited == waiting, "each waiting chat once, in triage order, none skipped back to"
         await pilot.press("ctrl+n")
-        second = inbox.open_chat_id
-        assert second is not None
-        assert second != top and second in waiting_ids(desk.app)
-        waits = {c: inbox.wait(c) or 0 for c in waiting_ids(desk.app) - {top}}
-        assert inbox.level(second) == max(inbox.level(c) or 0 for c in waits)
-
-        await pilot.press("ctrl+n")
-        assert inbox.open_chat_id == top, "Ctrl+N again goes back to the longest wait"
+        assert inbox.open_chat_id == waiting[0], "the skipped ones come round again after the rest"
 
 
 async def test_alt_down_and_alt_up_follow_the_list_order(desk: Desk) -> None:
@@ -134,7 +136,7 @@ async def test_opening_fills_the_first_free_slot_and_ctrl_w_frees_it(desk: Desk)
         app, inbox = desk.app, desk.inbox
         assert "Working set is empty" in slot_strip(app)
         order = inbox.order()
-        await pilot.press("ctrl+n", "alt+down", "alt+down")
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
         a, b, c = order[:3]
         assert inbox.slots == {1: a, 2: b, 3: c}
         strip = slot_strip(app)
@@ -157,6 +159,54 @@ async def test_opening_fills_the_first_free_slot_and_ctrl_w_frees_it(desk: Desk)
         await app.open_chat(d)
         await settle(pilot)
         assert inbox.slot_of(d) == 2, "the freed slot is the first free one"
+
+
+async def test_the_working_set_fills_by_intent_not_by_browsing(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        first = inbox.open_chat_id
+        assert first is not None and inbox.slots == {1: first}
+        for _ in range(12):
+            await pilot.press("alt+down")
+        await pilot.press("escape", "down", "down", "enter")
+        browsed = inbox.open_chat_id
+        assert browsed not in (None, first)
+        assert inbox.slots == {1: first}, "browsing past chats takes no slot"
+
+        await type_text(pilot, "Thanks, looking.")
+        await pilot.press("ctrl+s")
+        assert browsed in inbox.slots.values(), "a reply puts the chat in the working set"
+        went_on = inbox.open_chat_id  # Ctrl+S goes on to the next waiting chat
+        assert went_on is not None and went_on not in (first, browsed)
+        assert set(inbox.slots.values()) == {first, browsed, went_on}
+        used = [first, browsed, went_on]
+
+        for chat_id in inbox.order():
+            if len(inbox.slots) == 10:
+                break
+            if chat_id not in used:
+                await app.open_chat(chat_id)
+                used.append(chat_id)
+        assert len(inbox.slots) == 10
+        await type_text(pilot, "draft kept")
+        await settle(pilot)
+        newcomer = next(c for c in inbox.order() if c not in used)
+        slotted = set(inbox.slots.values())
+        now = inbox.now()
+        busy = set(waiting_ids(app)) | set(inbox.drafts)
+        quiet = [c for c in used if c in slotted and c not in busy]
+        assert quiet, "the demo leaves some slotted chats quiet"
+        await pilot.press("ctrl+k")
+        await type_text(pilot, inbox.chats[newcomer].title.split(" ·")[0].lower())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert inbox.open_chat_id == newcomer
+        assert len(inbox.slots) == 10
+        assert newcomer in inbox.slots.values(), "the switcher puts the chat in the working set"
+        assert quiet[0] not in inbox.slots.values(), "the least recently used quiet chat left"
+        assert slotted - {quiet[0]} <= set(inbox.slots.values()), "only that one left"
+        assert inbox.now() == now
 
 
 async def test_alt_digits_open_slots_and_never_reach_the_composer(desk: Desk) -> None:
@@ -534,7 +584,21 @@ async def test_keymap_remaps_next_waiting_to_f2(tmp_path: Path) -> None:
         assert inbox.open_chat_id == expected
         await pilot.press("f1")
         help_lines = [line for line in screen_text(app).splitlines() if "waited longest" in line]
-        assert help_lines and "f2" in help_lines[0]
+        assert help_lines and "F2" in help_lines[0]
+
+
+async def test_the_footer_shows_a_remapped_key_as_help_does_in_its_own_place(
+    tmp_path: Path,
+) -> None:
+    footers = []
+    for keymap in ({}, {"next_waiting": "f2"}):
+        desk = make_desk(tmp_path / str(len(footers)), keymap=keymap)
+        async with run_desk(desk) as pilot:
+            await settle(pilot)
+            footers.append(screen_text(desk.app).splitlines()[-1])
+    plain, remapped = footers
+    assert "^N Next waiting" in plain
+    assert remapped == plain.replace("^N Next waiting", "F2 Next waiting"), remapped
 
 
 async def test_time_passing_moves_the_timers_and_brings_live_messages(desk: Desk) -> None:

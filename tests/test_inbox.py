@@ -660,14 +660,25 @@ async def test_open_takes_the_first_free_slot_and_unpin_frees_it(tmp_path: Path)
         assert desk.inbox.slots == {1: ACME.id, 2: UMBRELLA.id, 3: INITECH.id, 5: PRIVATE.id}
 
 
-async def test_working_set_full_leaves_the_eleventh_chat_unslotted(tmp_path: Path) -> None:
-    many = [Chat(id=-1001000000100 - i, title=f"C{i} · Support") for i in range(11)]
+async def test_a_full_working_set_gives_the_least_recently_used_quiet_slot_up(
+    tmp_path: Path,
+) -> None:
+    many = [Chat(id=-1001000000100 - i, title=f"C{i} · Support") for i in range(12)]
     async with running_desk(tmp_path / "d.sqlite3", ScriptedSource(chats=many)) as desk:
-        for chat in many:
-            desk.inbox.open(chat.id)
-        assert sorted(desk.inbox.slots) == list(range(1, 11))
-        assert desk.inbox.slot_of(many[10].id) is None
-        assert desk.inbox.open_chat_id == many[10].id
+        inbox = desk.inbox
+        for chat in many[:10]:
+            inbox.open(chat.id)
+        assert sorted(inbox.slots) == list(range(1, 11))
+        inbox.open(many[0].id)  # used again: C1 is now the least recently used
+        inbox.set_draft(many[1].id, "half a reply")  # a draft keeps C1 in
+        inbox.open(many[10].id)
+        assert inbox.slot_of(many[10].id) == 3, "C2's slot, the least recently used quiet one"
+        assert inbox.slot_of(many[1].id) == 2 and inbox.slot_of(many[0].id) == 1
+        inbox.open(many[11].id, join=False)
+        assert inbox.slot_of(many[11].id) is None, "browsing past a chat takes no slot"
+        assert inbox.open_chat_id == many[11].id
+        await inbox.flushed()
+        assert await desk.store.slots() == inbox.slots
 
 
 async def test_open_marks_the_chat_read_here_and_at_the_source(desk: Desk) -> None:

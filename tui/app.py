@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import Screen
@@ -149,12 +149,18 @@ class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, 
     async def _type_into(self, chat_id: int) -> None:
         """Open the chat (composer focused) and type what was typed at the end of its draft."""
         if self.inbox.open_chat_id != chat_id:
-            await self.open_chat(chat_id)
+            await self.open_chat(chat_id, join=False)  # a draft; sending it joins the working set
         composer = self.query_one(Composer)
         self.screen.set_focus(composer)
         composer.move_cursor(composer.document.end)
         composer.insert_typed("".join(self._typed_ahead))
         self._typed_ahead.clear()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as the footer shows it: a remapped one as help shows it (tui/keymap.py)."""
+        if binding.id is not None and binding.id in self.user_keymap:
+            return km.key_label(self.user_keymap[binding.id])
+        return super().get_key_display(binding)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every desk action in the command palette (Ctrl+P)."""

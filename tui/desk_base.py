@@ -132,7 +132,11 @@ class DeskBase(HookedApp[int]):
     # Parts of the desk that other parts call (each is defined by one of the desk_* classes).
 
     async def open_chat(
-        self, chat_id: int | None, focus_composer: bool = True, reveal: bool | None = None
+        self,
+        chat_id: int | None,
+        focus_composer: bool = True,
+        reveal: bool | None = None,
+        join: bool = True,
     ) -> None:
         """Show a chat (tui/desk_composing.py)."""
         raise NotImplementedError

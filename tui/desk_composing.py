@@ -19,9 +19,13 @@ class DeskComposing(DeskBase):
     """Opening a chat and the composer: drafts, notes, the template popup and sending."""
 
     async def open_chat(
-        self, chat_id: int | None, focus_composer: bool = True, reveal: bool | None = None
+        self,
+        chat_id: int | None,
+        focus_composer: bool = True,
+        reveal: bool | None = None,
+        join: bool = True,
     ) -> None:
-        """Show a chat on the right, restore its draft, and put it in the working set.
+        """Show a chat on the right, restore its draft, and (`join`) put it in the working set.
 
         Nothing here waits: the messages come from the Inbox's memory and the store writes
         follow in the background, so everything the key changes — list, slot strip, header,
@@ -33,7 +37,7 @@ class DeskComposing(DeskBase):
         self.query_one(Composer).flush_edits()  # edits typed so far belong to the chat left
         self._save_draft_now()
         self._close_popup()
-        opened = self.inbox.open(chat_id)
+        opened = self.inbox.open(chat_id, join=join)
         messages = self.inbox.recent(chat_id, limit=FIRST_PAGE)
         conversation = self.query_one(Conversation)
         state = self.inbox.triage.get(chat_id)
@@ -88,7 +92,7 @@ class DeskComposing(DeskBase):
 
     @on(ChatList.Chosen)
     async def _chosen(self, event: ChatList.Chosen) -> None:
-        await self.open_chat(event.chat_id)
+        await self.open_chat(event.chat_id, join=False)
 
     def _composer_edited(self, line: str, column: int) -> None:
         """An edit: update the popup from the cursor's line, in the frame that shows it."""

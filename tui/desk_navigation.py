@@ -17,8 +17,8 @@ class DeskNavigation(DeskBase):
     """Keys that move between chats: next waiting, list order, slots, the switcher and views."""
 
     async def action_next_waiting(self) -> None:
-        """Open the chat that has waited longest, other than the open one."""
-        chat_id = self.inbox.next_waiting(exclude=self.inbox.open_chat_id)
+        """Open the next waiting chat in triage order (a skipped one comes round after the rest)."""
+        chat_id = self.inbox.walk_next()
         if chat_id is None:
             self.notify("Nobody is waiting for a reply.", timeout=3)
             return
@@ -26,11 +26,11 @@ class DeskNavigation(DeskBase):
 
     async def action_next_chat(self) -> None:
         """Next chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True)
+        await self.open_chat(self.inbox.neighbour(self._current(), 1), reveal=True, join=False)
 
     async def action_prev_chat(self) -> None:
         """Previous chat in list order."""
-        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True)
+        await self.open_chat(self.inbox.neighbour(self._current(), -1), reveal=True, join=False)
 
     async def action_open_slot(self, slot: int) -> None:
         """Open working-set slot 1..10."""
@@ -106,9 +106,8 @@ class DeskNavigation(DeskBase):
         if self.query_one(Composer).note_mode:
             await self._save_note(self.query_one(Composer).text)
             return
-        sent_from = self.inbox.open_chat_id
         if await self._send(self.query_one(Composer).text):
-            next_id = self.inbox.next_waiting(exclude=sent_from)
+            next_id = self.inbox.walk_next()
             if next_id is not None:
                 await self.open_chat(next_id)
             else:

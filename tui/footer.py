@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
 
+from .keymap import ACTIONS
 from .textual_compat import bindings_ready, prune_dead_watchers
+
+_PLACE = {action.action: place for place, action in enumerate(ACTIONS)}
 
 
 class DeskFooter(Footer):
@@ -39,6 +43,12 @@ class DeskFooter(Footer):
                 if binding.show or binding.action == "command_palette"
             ),
         )
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys in the desk's own order (tui/keymap.py), so a remapped key keeps its
+        place instead of moving to the far end (Textual re-adds a remapped binding last)."""
+        keys = list(super().compose())
+        yield from sorted(keys, key=lambda key: _PLACE.get(getattr(key, "action", ""), len(_PLACE)))
 
     async def recompose(self) -> None:
         """Recompose the keys — unless they would be the same ones (most focus changes) —

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
-from ..rules import forum, triage, views
+from ..rules import forum, triage, views, working_set
 from ..sources.base import ChatSource
 from ..storage.store import Store
 from .changes import Changes
@@ -23,7 +23,7 @@ from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-SLOTS = 10
+SLOTS = working_set.SLOTS
 
 
 class InboxActions(InboxQueries):
@@ -38,6 +38,7 @@ class InboxActions(InboxQueries):
     kept: KeptReplies
     notes: dict[int, list[Note]]
     open_chat_id: int | None
+    slot_used: dict[int, int]  # slotted chat id → when last used (a counter)
     _next_note_id: int
 
     if TYPE_CHECKING:  # provided by the Inbox (core/desk/inbox.py)
@@ -50,27 +51,51 @@ class InboxActions(InboxQueries):
 
         async def messages(self, chat_id: int, limit: int = 100) -> list[Message]: ...
 
-    def open(self, chat_id: int) -> Changes | None:
-        """Open a chat: it takes the first free working-set slot and is marked read.
+    def open(self, chat_id: int, join: bool = True) -> Changes | None:
+        """Open a chat and mark it read; with `join` it also takes a working-set slot.
 
-        The live state changes now and the store follows. Returns what changed (so the
-        screen can paint it and call `painted()`), or None for an unknown chat.
+        Browsing past a chat (Alt+↓/↑, the list) opens it without `join`. The live state
+        changes now and the store follows. Returns what changed (so the screen can paint it
+        and call `painted()`), or None for an unknown chat.
         """
         if chat_id not in self.chats:
             return None
         self.open_chat_id = chat_id
         changes = Changes(chats={chat_id})
-        if self.slot_of(chat_id) is None:
-            free = next((s for s in range(1, SLOTS + 1) if s not in self.slots), None)
-            if free is not None:
-                self._set_slot(free, chat_id)
-                changes.slots = True
+        if join:
+            self.join_working_set(chat_id, changes)
         if self.config.telegram.mark_read == "on_open":
             self.read_chat()
         self._save_state(chat_id)
         self.read_windows([chat_id], first=True)
         self.emit(changes)
         return changes
+
+    def join_working_set(self, chat_id: int, changes: Changes) -> None:
+        """Give a chat a slot (see core/rules/working_set.py) and count it as just used."""
+        self.slot_used[chat_id] = max(self.slot_used.values(), default=0) + 1
+        now = self.now()
+        busy = {
+            held
+            for held in self.slots.values()
+            if held in self.drafts
+            or (held in self.triage and triage.is_awaiting(self.triage[held], now))
+        }
+        placed = working_set.join(self.slots, chat_id, self.slot_used, busy)
+        if placed is None:
+            return
+        slot, replaced = placed
+        if replaced is not None:
+            self.slot_used.pop(replaced, None)
+            changes.chats.add(replaced)
+        self._set_slot(slot, chat_id)
+        changes.slots = True
+        changes.chats.add(chat_id)
+
+    def walk_next(self) -> int | None:
+        """Ctrl+N's next waiting chat from the open one, remembered in the round (core/rules/walk.py)."""
+        chosen, self.walk_passed = self.walk()
+        return chosen
 
     def _save_state(self, chat_id: int) -> None:
         """Store a chat's current summary next (if it is still known then)."""
@@ -115,6 +140,7 @@ class InboxActions(InboxQueries):
 
     async def pin(self, chat_id: int, slot: int) -> None:
         """Pin a chat to a working-set slot, replacing whatever was there."""
+        self.slot_used[chat_id] = max(self.slot_used.values(), default=0) + 1
         self._set_slot(slot, chat_id)
         self.emit(Changes(slots=True, chats={chat_id}))
 
@@ -257,7 +283,9 @@ class InboxActions(InboxQueries):
             self.emit(Changes(status=True))
             return None
         self.set_draft(chat_id, "")
-        self.emit(Changes(outbox={chat_id}))
+        changes = Changes(outbox={chat_id})
+        self.join_working_set(chat_id, changes)
+        self.emit(changes)
         return item
 
     async def store_kept(self, reply: KeptReply) -> None:

@@ -76,6 +76,8 @@ class Inbox(InboxActions, InboxReads):
         self.outgoing = Outbox(self)
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
+        self.slot_used: dict[int, int] = {}
+        self.walk_passed: dict[int, int] = {}
         self.drafts: dict[int, str] = {}
         self.note_drafts: dict[int, str] = {}  # half-written internal notes by chat
         self.kept = KeptReplies(self.store_kept, lambda: self.emit(Changes(status=True)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..rules import triage, views
+from ..rules import triage, views, walk
 from ..rules.targets import config_targets
 from ..rules.triage import ElapsedFn, Level, Role, StaffRule, Targets
 from ..system.config import Config
@@ -35,6 +35,8 @@ class InboxQueries:
     tracked_triage: Tracked[int, ChatTriage]
     users: dict[int, User]
     slots: dict[int, int]
+    open_chat_id: int | None
+    walk_passed: dict[int, int]  # Ctrl+N's round: chat id → its last message id when passed
     tags: dict[int, set[str]]
     typing: dict[int, dict[int, int]]
     view: views.View
@@ -141,6 +143,17 @@ class InboxQueries:
             if chat_id != exclude:
                 return chat_id
         return None
+
+    def walk(self) -> tuple[int | None, dict[int, int]]:
+        """Where Ctrl+N goes from the open chat, and the round's passed chats after it."""
+        now = self.now()
+        waiting: list[tuple[int, int]] = []
+        for chat_id in self.order_index.current(now).ids:
+            state = self.triage[chat_id]
+            if not triage.is_awaiting(state, now):
+                break
+            waiting.append((chat_id, state.last_msg_id))
+        return walk.next_waiting(waiting, self.open_chat_id, self.walk_passed)
 
     def neighbour(self, chat_id: int | None, step: int) -> int | None:
         """The chat `step` places away from `chat_id` in list order (wrapping)."""
