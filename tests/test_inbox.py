@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from tgtriage.core.desk import events as ev
+from tgtriage.core.desk import outbox as outbox_module
 from tgtriage.core.desk.events import Connection
 from tgtriage.core.desk.inbox import Changes, Inbox
 from tgtriage.core.desk.models import Chat, Message, OutboxState, Status, User
@@ -558,6 +559,22 @@ async def test_replies_written_offline_go_by_themselves_in_order_and_once(desk: 
     await desk.inbox.flushed()
     assert await desk.store.outbox_items() == []
     assert [m.text for m in await desk.store.messages(ACME.id)] == ["first", "third"]
+
+
+async def test_a_send_that_fails_while_the_connection_comes_back_is_sent_by_itself(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault suite's race (seed 208): the network failed the send, but the connection was
+    back before the failure returned, so no later 'connected' comes to resume the reply; it must
+    still go, once."""
+    monkeypatch.setattr(outbox_module, "RESUME_AGAIN_SECONDS", 0.01)
+    await desk.feed(ev.ConnectionState(Connection.CONNECTED))
+    desk.source.failures.append(SendError("Connection lost"))
+    item = await desk.inbox.send(ACME.id, "Hi")
+    assert item is not None
+    await until(lambda: not desk.inbox.outbox[ACME.id], "the reply to go without a reconnect")
+    assert [s[1] for s in desk.source.sends] == ["Hi", "Hi"]
+    assert len({s[3] for s in desk.source.sends}) == 1  # the same random id: never twice
 
 
 async def test_a_refused_reply_is_not_queued_and_waits_for_retry(desk: Desk) -> None:

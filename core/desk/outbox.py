@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OFFLINE = "offline"  # the error of a reply queued until the connection is back
+RESUME_AGAIN_SECONDS = 2.0  # a send that failed while the connection came back is tried again
 
 
 def is_queued(item: OutboxItem) -> bool:
@@ -134,6 +136,18 @@ class Outbox:
         finally:
             self._resuming = False
 
+    def _queue_offline(self, item: OutboxItem) -> None:
+        """Keep a reply whose send failed on the network queued; when the connection came back
+        while it was failing, no later CONNECTED will resume it, so resume again shortly."""
+        self._set(item, OutboxState.PENDING, OFFLINE)
+        if self._inbox.connection is Connection.CONNECTED:
+            self._inbox.spawn(self._resume_later())
+
+    async def _resume_later(self) -> None:
+        """Resume the queued replies after a short pause (not in a tight loop)."""
+        await asyncio.sleep(RESUME_AGAIN_SECONDS)
+        await self.resume()
+
     async def deliver(self, item: OutboxItem) -> bool:
         """Send one reply (once at a time, however often retry is pressed); False when it
         stayed queued because the network is down."""
@@ -162,11 +176,11 @@ class Outbox:
                 self._set(item, OutboxState.FAILED, str(exc))
                 return True
             log.info("reply %s queued until the connection is back: %s", item.local_id, exc)
-            self._set(item, OutboxState.PENDING, OFFLINE)
+            self._queue_offline(item)
             return False
         except (TimeoutError, OSError, ConnectionError) as exc:
             log.info("reply %s queued until the connection is back: %r", item.local_id, exc)
-            self._set(item, OutboxState.PENDING, OFFLINE)
+            self._queue_offline(item)
             return False
         if inbox.config.telegram.mark_read == "on_reply":
             inbox.read_chat(item.chat_id)
