@@ -162,6 +162,13 @@ _V3_NOTES = """
 ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES)
+# v4 (search): newest-first search walks messages by date (carrying chat and sender, so filters
+# on them need no row), and a customer's history reads one sender's messages by date.
+_V4_SEARCH = """
+CREATE INDEX messages_date ON messages (date, chat_id, sender_id);
+CREATE INDEX messages_sender_date ON messages (sender_id, date);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_SEARCH)
 
 LATEST = len(MIGRATIONS)
