@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from ..rules import forum, triage, views
 from ..rules.targets import config_targets
 from ..sources.base import ChatSource, SendError
+from ..reports.report import ReportStaff
+from ..storage.search import MessageSearch
 from ..storage.store import Note, Store
 from ..system.config import Config
 from . import events as ev
@@ -919,6 +921,16 @@ class Inbox:
     async def _save_states(self, chat_ids: Iterable[int]) -> None:
         """Store the current summaries of these chats (those still known)."""
         await self.store.save_triage([self.triage[c] for c in chat_ids if c in self.triage])
+
+    def message_search(self) -> MessageSearch:
+        """A read-only search over this desk's store, for one screen's lifetime (close it)."""
+        return MessageSearch(self.store.path)
+
+    def report_staff(self) -> ReportStaff:
+        """Who counts as staff for reply times, from the desk's staff rule."""
+        rule = self._rule
+        ids = frozenset({rule.me_id, *rule.staff_ids})
+        return ReportStaff(ids=ids, out_is_staff=True, ignore=rule.ignore_ids - ids)
 
     def recent(self, chat_id: int, limit: int = 50) -> list[Message]:
         """The chat's newest `limit` messages, oldest first, read from the store at once.

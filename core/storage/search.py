@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..desk.models import Message
+from ..reports.history import customer_waits
+from ..reports.report import ReportRow, ReportStaff
 from ..rules.search_query import SearchQuery, Term, fts_match, matches, words_of
 from .store import _MESSAGE_COLS_M, _message_from_row
 
@@ -225,6 +227,44 @@ class MessageSearch:
             (sender_id, limit),
         ).fetchall()
         return self._hits(rows)
+
+    def around(
+        self, chat_id: int, message_id: int, before: int = 20, limit: int = 400
+    ) -> list[Message]:
+        """Messages of a chat from `before` messages ahead of `message_id` on (at most `limit`),
+        oldest first: what the conversation holds to show that message."""
+        first = self._db.execute(
+            "SELECT min(id) FROM (SELECT id FROM messages WHERE chat_id = ? AND id < ? "
+            "ORDER BY id DESC LIMIT ?)",
+            (chat_id, message_id, before),
+        ).fetchone()[0]
+        rows = self._db.execute(
+            f"SELECT {_MESSAGE_COLS_M} FROM messages AS m WHERE m.chat_id = ? AND m.id >= ? "
+            "ORDER BY m.id LIMIT ?",
+            (chat_id, message_id if first is None else first, limit),
+        ).fetchall()
+        return [_message_from_row(row) for row in rows]
+
+    def chat_rows(self, chat_ids: Iterable[int]) -> dict[int, list[ReportRow]]:
+        """What reply times need of every message of these chats, by chat, oldest first."""
+        rows = self._db.execute(
+            "SELECT chat_id, id, date, sender_id, sender_name, out, service FROM messages "
+            "WHERE chat_id IN (SELECT value FROM json_each(?)) ORDER BY chat_id, date, id",
+            (_json(chat_ids),),
+        ).fetchall()
+        by_chat: dict[int, list[ReportRow]] = {}
+        for row in rows:
+            by_chat.setdefault(row[0], []).append(ReportRow._make(row))
+        return by_chat
+
+    def history_with_waits(
+        self, sender_id: int, staff: ReportStaff, now: int, limit: int = 200
+    ) -> list[tuple[Hit, tuple[int, bool] | None]]:
+        """`history()` with, for each message that opened a wait, (seconds, answered)."""
+        hits = self.history(sender_id, limit)
+        rows = self.chat_rows({hit.message.chat_id for hit in hits})
+        waits = customer_waits(rows, staff, now)
+        return [(hit, waits.get((hit.message.chat_id, hit.message.id))) for hit in hits]
 
     def _ensure(self) -> None:
         """Load titles and names on first use."""
