@@ -60,6 +60,7 @@ from .note_view import mark_tickets, with_notes
 from .panels import PanelLine, header_text, slots_text, status_text, view_bar_text
 from .rows import RowModel, row_model
 from .screens import ChoiceScreen, DeskScreen, HelpScreen, SwitcherScreen
+from .search_screen import HistoryScreen, SearchScreen
 from .template_views import TemplatePicker, TemplatePopup
 from .workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
 
@@ -683,6 +684,46 @@ class DeskApp(App[int]):
     async def _switched(self, chat_id: int | None) -> None:
         if chat_id:
             await self.open_chat(chat_id)
+
+    def action_search(self) -> None:
+        """Ctrl+F or /: search every stored message (tui/search_screen.py)."""
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen(self.inbox.message_search()), self._jump)
+
+    def action_customer_history(self) -> None:
+        """Alt+U: everything the open chat's customer wrote in every chat, with their waits."""
+        chat_id = self._open_or_say()
+        state = self.inbox.triage.get(chat_id) if chat_id is not None else None
+        customer = state.last_customer_id if state else None
+        if customer is None or isinstance(self.screen, SearchScreen):
+            if chat_id is not None:
+                self.notify("No customer has written in this chat yet.", timeout=3)
+            return
+        user = self.inbox.users.get(customer)
+        staff, now = self.inbox.report_staff(), self.inbox.now()
+        self.push_screen(
+            HistoryScreen(
+                self.inbox.message_search(),
+                lambda search: search.history_with_waits(customer, staff, now),
+                user.name if user else str(customer),
+            ),
+            self._jump,
+        )
+
+    async def _jump(self, target: tuple[int, int] | None) -> None:
+        """Open the chat of a search or history result, scrolled to that message, marked."""
+        if target is None or target[0] not in self.inbox.chats:
+            return
+        chat_id, message_id = target
+        await self.open_chat(chat_id, focus_composer=False)
+        search = self.inbox.message_search()
+        try:
+            messages = search.around(chat_id, message_id)
+        finally:
+            search.close()
+        conversation = self.query_one(Conversation)
+        conversation.reveal(messages, message_id, has_older=True)
+        conversation.focus()
 
     def action_back_to_list(self) -> None:
         """Back to the list (keeps the chat open on the right)."""

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ..reports.report import ReportStaff
 from ..rules import forum, triage, views
 from ..rules.targets import config_targets
 from ..sources.base import ChatSource, SendError
-from ..reports.report import ReportStaff
 from ..storage.search import MessageSearch
 from ..storage.store import Note, Store
 from ..system.config import Config
