@@ -132,7 +132,7 @@ def parse(text: str, now: int, zone: tzinfo) -> SearchQuery:
     before: int | None = None
     tokens = list(_TOKEN.finditer(text))
     for index, token in enumerate(tokens):
-        last = index == len(tokens) - 1 and not text[token.end() :].strip(" ")
+        last = index == len(tokens) - 1 and token.end() == len(text)
         key, quoted, bare = token.group(1), token.group(2), token.group(3)
         value = quoted
         if bare is not None:

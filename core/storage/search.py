@@ -190,7 +190,10 @@ class MessageSearch:
         if match is not None:
             found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
             if len(found) <= _FEW:
-                small.append((len(found), _BY_SEQ, [_json(found)]))
+                listed = _json(found)
+                small.append((len(found), _BY_SEQ, [listed]))
+                where.insert(0, "m.seq IN (SELECT value FROM json_each(?))")
+                params.insert(0, listed)
             else:
                 where.insert(0, _FTS_ROW)
                 params.insert(0, match)
