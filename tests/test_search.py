@@ -118,7 +118,7 @@ def test_word_spans_fold_case_and_diacritics() -> None:
 
 TYPED = st.lists(
     st.sampled_from(
-        list("aZé9жЁ -_.,:;!?\"()*^+~{}[]\\'/@#") + ["AND", "OR", "NEAR", "from:", "in:"]
+        [*list("aZé9жЁ -_.,:;!?\"()*^+~{}[]\\'/@#"), "AND", "OR", "NEAR", "from:", "in:"]
     ),
     max_size=30,
 ).map("".join)
