@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tgtriage.core.templates.library import load_library, match
+from tgtriage.core.templates import load_library, match
 
 _EN = [
     "greet",

@@ -172,3 +172,62 @@ def test_cli_reads_the_config_dirs_file_by_default(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "config.toml:2: levels.breached" in result.stderr
     assert not data_dir.exists()
+
+
+def test_levels_that_do_not_increase_name_the_line_and_the_fix(
+    data_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path = write(tmp_path / "c.toml", "[levels]\ndue = 30\nlate = 15\n")
+    message = error_of(path)
+    assert message.startswith(f"{path}:3: levels.late: "), message
+    assert "due = 30" in message and "due = 5, late = 15, breached = 60" in message
+    breached = error_of(write(tmp_path / "b.toml", "[levels]\nlate = 20\nbreached = 20\n"))
+    assert ":3: levels.breached: " in breached
+
+
+def test_an_unknown_section_names_its_line_and_the_nearest_section(
+    data_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path = write(tmp_path / "c.toml", "[levels]\ndue = 5\n\n[bussiness_hours]\nenabled = true\n")
+    message = error_of(path)
+    assert message.startswith(f"{path}:4: bussiness_hours: unknown section"), message
+    assert "did you mean [business_hours]?" in message
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ('next_waiting = "ctrl+nn"', "keys.next_waiting: 'ctrl+nn' is not a key ('nn' is unknown)"),
+        (
+            'next_waiting = "ctrl+k"',
+            "keys.next_waiting: 'ctrl+k' is already the key of 'switcher'; pick another key",
+        ),
+        ('next_wating = "f2"', "keys.next_wating: unknown action 'next_wating'; did you mean"),
+        ('next_waiting = "crtl+n"', "unknown modifier 'crtl'; did you mean ctrl+?"),
+    ],
+)
+def test_a_bad_key_stops_the_desk_with_one_line_naming_file_and_line(
+    tmp_path: Path, keys: str, expected: str
+) -> None:
+    bad = write(tmp_path / "bad.toml", f"[levels]\ndue = 5\n\n[keys]\nhelp = 'f1'\n{keys}\n")
+    config_dir, data_dir = tmp_path / "config", tmp_path / "data"
+    result = run_cli("--config", str(bad), "demo", config_dir=config_dir, data_dir=data_dir)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"tgtriage: {bad}:6: "), lines[0]
+    assert expected in lines[0]
+    assert not data_dir.exists()
+
+
+def test_remapped_keys_that_do_not_clash_are_accepted() -> None:
+    from tgtriage.core.system.keys import key_problems
+    from tgtriage.tui.keymap import action_groups, keymap_from_config
+
+    swapped = {"next_waiting": "ctrl+k", "switcher": "ctrl+n", "login_qr": "f6"}
+    assert key_problems({}, action_groups()) == []
+    assert key_problems(swapped, action_groups()) == []
+    assert keymap_from_config({"help": "f1,question_mark"}) == (
+        {"help": "f1,question_mark"},
+        [],
+    )

@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from tgtriage.core.desk.events import (
@@ -28,11 +29,12 @@ from tgtriage.core.sources.base import ChatSource, SendError
 from tgtriage.core.sources.demo import DemoSource
 
 START = 1_700_000_000.0
+SCRIPT = demo_script.default_script()
 ME, PRIYA, TOM = 1001, 1002, 1003
 STAFF = {ME, PRIYA, TOM}
-ACME = demo_script.SCENARIOS[0].chat_id
-INITECH = next(s.chat_id for s in demo_script.SCENARIOS if s.key == "initech")
-NUDGES = {text for texts in demo_script.NUDGES.values() for text in texts}
+ACME = SCRIPT.scenarios[0].chat_id
+INITECH = next(s.chat_id for s in SCRIPT.scenarios if s.key == "initech")
+NUDGES = {text for texts in SCRIPT.nudges.values() for text in texts}
 
 
 class FakeTime:
@@ -257,7 +259,7 @@ async def test_russian_speaking_customers_nudge_in_russian() -> None:
     source, fake = await started()
     events = await run_for(source, fake, 600)
     russian = [e.message.text for _, e in events if isinstance(e, NewMessage)]
-    assert set(demo_script.NUDGES["ru"]) & set(russian)
+    assert set(SCRIPT.nudges["ru"]) & set(russian)
 
 
 async def test_speed_compresses_the_story() -> None:
@@ -334,7 +336,10 @@ async def test_customer_reads_and_answers_the_engineers_reply() -> None:
         e.message for e in rest if isinstance(e, NewMessage) and e.message.chat_id == INITECH
     ]
     assert answers[0].text.startswith("ok, switching to an authenticator app")
-    assert answers[0].sender_id == demo_script.PETER.id
+    assert (
+        answers[0].sender_id
+        == next(p for s in SCRIPT.scenarios for p in s.customers if p.key == "peter").id
+    )
 
 
 async def test_injected_failures_raise_send_error_and_never_post_twice() -> None:
@@ -424,9 +429,9 @@ async def test_teammates_pick_up_group_chats_left_waiting_but_never_private_ones
     assert not [m for m in mates if m.chat_id in private]
     pickups = {
         line.format(name=person.first_name)
-        for scenario in demo_script.SCENARIOS
+        for scenario in SCRIPT.scenarios
         for person in scenario.customers
-        for line in demo_script.PICKUPS[person.lang]
+        for line in SCRIPT.pickups[person.lang]
     }
     picked = [m for m in mates if m.text in pickups]
     assert picked
@@ -451,18 +456,73 @@ def test_bad_parameters_are_rejected(kwargs: dict[str, float]) -> None:
 
 
 def test_script_validates_and_names_mistakes() -> None:
-    demo_script.validate()
+    demo_script.validate(SCRIPT)
     assert demo_script.seconds("1h15m") == 4500
     assert demo_script.seconds("2m30s") == 150
     with pytest.raises(ValueError, match="bad duration"):
         demo_script.seconds("soon")
     broken = dataclasses.replace(
-        demo_script.SCENARIOS[0], live=(demo_script.Say("dana", "hi", quote="nope"),)
+        SCRIPT.scenarios[0], live=(demo_script.Say("dana", "hi", quote="nope"),)
     )
     with pytest.raises(ValueError, match="scenario 'acme' live\\[0\\]: quote 'nope'"):
-        demo_script.validate((broken,))
+        demo_script.validate(dataclasses.replace(SCRIPT, scenarios=(broken,)))
     with pytest.raises(ValueError, match="unknown speaker 'bob'"):
-        DemoSource(scenarios=(dataclasses.replace(broken, live=(demo_script.Say("bob", "hi"),)),))
+        DemoSource(
+            script=dataclasses.replace(
+                SCRIPT,
+                scenarios=(dataclasses.replace(broken, live=(demo_script.Say("bob", "hi"),)),),
+            )
+        )
+
+
+def test_the_script_is_a_toml_file_shipped_with_the_package() -> None:
+    assert demo_script.SCRIPT_PATH.name == "demo_script.toml" and demo_script.SCRIPT_PATH.is_file()
+    script = demo_script.load_script(demo_script.SCRIPT_PATH)
+    assert [p.key for p in (script.me, *script.teammates)] == ["me", "priya", "tom"]
+    assert len(script.scenarios) == 18 and script.scenarios[0].title == "Acme · Support"
+    acme = script.scenarios[0]
+    assert isinstance(acme.live[-1], demo_script.React) and acme.live[-1].emoji == "👍"
+    assert acme.past[3].media is not None and acme.past[3].media.size == 214_331
+    assert [s.key for s in script.scenarios if s.patience is None] == ["maria"]
+    assert set(script.ambient) == {"en", "ru"} and set(script.older_threads) == {"en", "ru"}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (('key = "northwind"', 'key = "northwind'), "not valid TOML"),
+        (
+            ('who = "greta", text = "Hi, anyone there?"', 'who = "bob", text = "Hi"'),
+            "unknown speaker 'bob'",
+        ),
+        (
+            ('{ say = "greta", text = "Both', '{ sey = "greta", text = "Both'),
+            "one of say, edit, delete or react",
+        ),
+        (
+            ('customers = ["greta"]', 'customers = ["gretta"]'),
+            "customer 'gretta' is not in [customers]",
+        ),
+        (
+            ('wait = "1m", quote = "inv"', 'wait = "a minute", quote = "inv"'),
+            "bad duration 'a minute'",
+        ),
+    ],
+)
+def test_a_broken_script_is_one_line_naming_file_line_and_fix(
+    tmp_path: Path, change: tuple[str, str], problem: str
+) -> None:
+    text = demo_script.SCRIPT_PATH.read_text(encoding="utf-8")
+    assert change[0] in text
+    broken = tmp_path / "script.toml"
+    broken.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(demo_script.ScriptError) as info:
+        demo_script.load_script(broken)
+    message = str(info.value)
+    assert "\n" not in message and problem in message, message
+    lines = text.splitlines()
+    expected = next(n for n, row in enumerate(lines, 1) if 'key = "northwind' in row)
+    assert message.startswith(f"{broken}:{expected}: "), message
 
 
 def test_sounds_closing() -> None:

@@ -11,11 +11,11 @@ from tgtriage.core.sources.export import (
     CHANNEL_OFFSET,
     Export,
     ExportError,
-    flatten_text,
     load_export,
     parse_peer_id,
     parse_peer_ids,
 )
+from tgtriage.core.sources.export_content import flatten_text
 
 STRIPE_STAFF = {
     "karllekko": 62621544,

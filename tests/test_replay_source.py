@@ -1,4 +1,4 @@
-"""The replay source: an export played as live, time-compressed traffic on a fake clock."""
+"""The replay source: an export played on its own clock, `speed` times faster, on a fake real clock."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from tgtriage.core.desk.events import (
     Event,
     MessageEdited,
     NewMessage,
+    SyncProgress,
 )
 from tgtriage.core.desk.models import Message
-from tgtriage.core.sources.base import ChatSource, SendError
+from tgtriage.core.sources.base import ChatSource, SendError, SourceClock
 from tgtriage.core.sources.export import load_export, parse_peer_ids
-from tgtriage.core.sources.replay import STAND_IN_ME_ID, ReplaySource, compressed_offsets
+from tgtriage.core.sources.replay import STAND_IN_ME_ID, ReplaySource, when
+from tgtriage.core.storage.store import Store
 
 NOW = 1_700_000_000.0
 CHAT_A = -1000000000555
@@ -114,27 +116,31 @@ async def take(source: ReplaySource, count: int) -> list[Event]:
     return events
 
 
-async def play_all(source: ReplaySource) -> list[Event]:
-    """Every event up to the end of the replay (the stream itself stays open until stop)."""
+async def play_all(source: ReplaySource, progress: list[SyncProgress] | None = None) -> list[Event]:
+    """Every event up to the end of the replay but the progress lines (put in `progress`).
+
+    The stream itself stays open until stop; the replay's end is its "finished" line.
+    """
     events: list[Event] = []
-    await source.start()
-    if source.finished:
-        return await take(source, 1)
     async for event in source.events():
+        if isinstance(event, SyncProgress):
+            if progress is not None:
+                progress.append(event)
+            if "finished" in event.what:
+                break
+            continue
         events.append(event)
-        if source.finished:
-            break
     return events
 
 
 def summary(event: Event) -> tuple[str, int, int, int]:
-    """(kind, chat, id, date offset from NOW) of a message event."""
+    """(kind, chat, id, export date) of a message event."""
     assert isinstance(event, NewMessage | MessageEdited)
     message = event.message
     date = message.edit_date if isinstance(event, MessageEdited) else message.date
     assert date is not None
     kind = "new" if isinstance(event, NewMessage) else "edit"
-    return kind, message.chat_id, message.id, date - int(NOW)
+    return kind, message.chat_id, message.id, date
 
 
 def replay(tmp_path: Path, fake: FakeTime, **options: Any) -> ReplaySource:
@@ -149,42 +155,69 @@ async def test_it_is_a_chat_source(tmp_path: Path) -> None:
     assert source.name == "replay"
 
 
-async def test_backlog_is_there_at_start_and_ends_now(tmp_path: Path) -> None:
-    source = replay(tmp_path, FakeTime())
+async def test_backlog_keeps_the_export_dates_and_the_clock_starts_at_its_newest(
+    tmp_path: Path,
+) -> None:
+    fake = FakeTime()
+    source = replay(tmp_path, fake)
+    assert isinstance(source, SourceClock)
     me = await source.start()
     assert me.id == EVE and me.name == "Eve"
     assert [chat.id for chat in await source.dialogs()] == [CHAT_A, CHAT_B]
     backlog_a = await source.history(CHAT_A, None, 50)
     backlog_b = await source.history(CHAT_B, None, 50)
-    # half of the 7 messages: A1, B1, A2 — one compressed minute apart, A2 "just now"
-    assert [(m.id, m.date - int(NOW), m.text) for m in backlog_a] == [
-        (1, -2, "hello"),
-        (2, 0, "hi Ann"),
-    ]
-    assert [(m.id, m.date - int(NOW)) for m in backlog_b] == [(1, -1)]
+    # half of the 7 messages: A1, B1, A2, with their own dates; the replay's now is A2's
+    assert [(m.id, m.date, m.text) for m in backlog_a] == [(1, 1000, "hello"), (2, 1120, "hi Ann")]
+    assert [(m.id, m.date) for m in backlog_b] == [(1, 1060)]
     assert [m.out for m in backlog_a] == [False, True]
+    assert source.clock() == 1120
+    fake.now += 1  # a real second at 60× is an export minute
+    assert source.clock() == 1180
+    fake.now += 30  # but it never runs past the next message (A3 at 1240) before it arrives
+    assert source.clock() == 1240
 
 
-async def test_events_arrive_in_order_at_compressed_times(tmp_path: Path) -> None:
+async def test_events_arrive_at_their_export_times_on_the_faster_clock(tmp_path: Path) -> None:
     fake = FakeTime()
     source = replay(tmp_path, fake)
-    events = await play_all(source)
+    progress: list[SyncProgress] = []
+    events = await play_all(source, progress)
     assert events[0] == ConnectionState(Connection.CONNECTED, detail="replay of result.json at 60×")
     assert [summary(event) for event in events[1:]] == [
-        ("new", CHAT_A, 3, 2),  # 120 s after A2, at 60× → 2 s
-        ("new", CHAT_B, 2, 4),
-        ("edit", CHAT_B, 2, 4),  # 20 s after → 0.33 s
-        ("new", CHAT_A, 4, 8),
-        ("edit", CHAT_A, 4, 9),
-        ("new", CHAT_A, 5, 18),  # an hour of silence is capped at 10 s
+        ("new", CHAT_A, 3, 1240),  # 120 export seconds after A2: 2 real seconds at 60×
+        ("new", CHAT_B, 2, 1360),
+        ("edit", CHAT_B, 2, 1380),
+        ("new", CHAT_A, 4, 1600),
+        ("edit", CHAT_A, 4, 1660),
+        ("new", CHAT_A, 5, 5200),  # an hour of silence: 10 real seconds, then the clock jumps
     ]
-    assert fake.sleeps == pytest.approx([2, 2, 1 / 3, 4 - 1 / 3, 1, 9])
+    # slept in steps of at most a second, so the status line's clock moves meanwhile
+    assert max(fake.sleeps) <= 1 and sum(fake.sleeps) == pytest.approx(
+        2 + 2 + 1 / 3 + 11 / 3 + 1 + 10
+    )
+    assert source.clock() == pytest.approx(5200)
     edited = events[3]
     assert isinstance(edited, MessageEdited) and edited.message.text == "please"
     last = events[-1]
     assert isinstance(last, NewMessage)
     assert last.message.service and last.message.text == "pinned a message"
-    assert source.finished and source.progress == (6, 6)
+    assert source.finished and source.progress == (9, 9)
+
+
+async def test_the_status_line_gets_the_replays_date_time_progress_and_end(
+    tmp_path: Path,
+) -> None:
+    source = replay(tmp_path, FakeTime())
+    progress: list[SyncProgress] = []
+    await play_all(source, progress)
+    first, last = progress[0], progress[-1]
+    assert (first.what, first.current, first.total) == (when(1120), 3, 9)
+    assert list(dict.fromkeys(p.current for p in progress)) == [3, 4, 5, 6, 7, 8, 9]
+    # while waiting for A3 (1240) the clock ticks on a minute per real second at 60×
+    assert [p.what for p in progress if p.current == 3] == [when(1120), when(1180)]
+    assert when(1240) in next(p.what for p in progress if p.current == 4)
+    assert last.what == f"finished · {when(5200)}" and last.current == last.total == 9
+    assert not any("finished" in p.what for p in progress[:-1])
 
 
 async def test_staff_flags(tmp_path: Path) -> None:
@@ -200,24 +233,23 @@ async def test_staff_flags(tmp_path: Path) -> None:
     assert new[(CHAT_A, 5)].message.out  # Eve's own pin
 
 
-async def test_speed_compresses_time(tmp_path: Path) -> None:
-    arrivals = {}
+async def test_speed_scales_the_real_waits_not_the_dates(tmp_path: Path) -> None:
     for speed in (60.0, 120.0):
         fake = FakeTime()
         source = replay(tmp_path, fake, speed=speed, max_gap=1000.0)
         events = await play_all(source)
-        arrivals[speed] = [summary(e)[3] for e in events[1:] if isinstance(e, NewMessage)]
-    # A3, B2, A4, A5 are 120, 240, 480, 4080 export seconds after A2
-    assert arrivals[60.0] == [2, 4, 8, 68]
-    assert arrivals[120.0] == [1, 2, 4, 34]
+        dates = [summary(e)[3] for e in events[1:] if isinstance(e, NewMessage)]
+        assert dates == [1240, 1360, 1600, 5200]
+        # A3, B2, A4, A5 are 120, 240, 480, 4080 export seconds after A2
+        assert fake.now - NOW == pytest.approx(4080 / speed)
 
 
-async def test_gaps_are_capped(tmp_path: Path) -> None:
+async def test_long_silences_are_skipped(tmp_path: Path) -> None:
     fake = FakeTime()
     source = replay(tmp_path, fake, max_gap=3.0)
-    await play_all(source)
+    events = await play_all(source)
     assert max(fake.sleeps) <= 3.0
-    assert compressed_offsets([0, 60, 60, 86_400], 60.0, 10.0) == [0.0, 1.0, 1.0, 11.0]
+    assert summary(events[-1]) == ("new", CHAT_A, 5, 5200)
 
 
 async def test_everything_in_the_backlog(tmp_path: Path) -> None:
@@ -227,9 +259,9 @@ async def test_everything_in_the_backlog(tmp_path: Path) -> None:
     assert source.finished
     history = await source.history(CHAT_A, None, 10)
     assert [m.id for m in history] == [1, 2, 3, 4, 5]
-    assert history[-1].date == int(NOW)
-    assert history[3].edit_date is not None and history[3].edit_date < int(NOW)
-    assert (await source.history(CHAT_B, None, 10))[1].edit_date is not None
+    assert history[-1].date == 5200 == source.clock()
+    assert history[3].edit_date == 1660
+    assert (await source.history(CHAT_B, None, 10))[1].edit_date == 1380
 
 
 async def test_nothing_in_the_backlog(tmp_path: Path) -> None:
@@ -237,8 +269,9 @@ async def test_nothing_in_the_backlog(tmp_path: Path) -> None:
     source = replay(tmp_path, fake, start_fraction=0.0)
     await source.start()
     assert await source.history(CHAT_A, None, 10) == []
+    assert source.clock() == 1000
     events = await play_all(source)
-    assert summary(events[1]) == ("new", CHAT_A, 1, 0)
+    assert summary(events[1]) == ("new", CHAT_A, 1, 1000)
     assert len([e for e in events if isinstance(e, NewMessage)]) == 7
 
 
@@ -260,7 +293,7 @@ async def test_send_delivers_once_and_keeps_ids_growing(tmp_path: Path) -> None:
     assert (sent.chat_id, sent.id, sent.date, sent.out, sent.sender_id) == (
         CHAT_A,
         3,
-        int(NOW),
+        1120,
         True,
         EVE,
     )
@@ -321,10 +354,11 @@ async def test_stop_ends_the_stream_while_waiting(tmp_path: Path) -> None:
     task = asyncio.create_task(consume())
     for _ in range(5):
         await asyncio.sleep(0)
-    assert len(seen) == 1 and not task.done()
+    assert len(seen) == 2 and not task.done()
     await source.stop()
     await asyncio.wait_for(task, timeout=5)
-    assert seen == [ConnectionState(Connection.CONNECTED, detail="replay of result.json at 60×")]
+    assert seen[0] == ConnectionState(Connection.CONNECTED, detail="replay of result.json at 60×")
+    assert isinstance(seen[1], SyncProgress)
 
 
 async def test_stream_stays_open_after_the_last_event_until_stop(tmp_path: Path) -> None:
@@ -337,9 +371,11 @@ async def test_stream_stays_open_after_the_last_event_until_stop(tmp_path: Path)
             seen.append(event)
 
     task = asyncio.create_task(consume())
-    for _ in range(50):
+    for _ in range(500):
         await asyncio.sleep(0)
-    assert len(seen) == 7 and source.finished and not task.done()
+    messages = [e for e in seen if not isinstance(e, SyncProgress)]
+    assert len(messages) == 7 and source.finished and not task.done()
+    assert isinstance(seen[-1], SyncProgress) and "finished" in seen[-1].what
     await source.stop()
     await asyncio.wait_for(task, timeout=5)
 
@@ -385,13 +421,17 @@ async def test_stripe_replay(stripe_export: Path) -> None:
     assert len(chats) == 100
     backlog = [m for chat in chats for m in await source.history(chat.id, None, 10_000)]
     assert len(backlog) == 600
-    assert max(m.date for m in backlog) == int(NOW)
+    export = load_export(stripe_export)
+    assert max(m.date for m in backlog) == source.clock() < max(m.date for m in export.messages)
     events = await play_all(source)
     new = [e.message for e in events if isinstance(e, NewMessage)]
     assert len(new) == 600 and len(events) == 601
     assert [m.date for m in new] == sorted(m.date for m in new)
     assert all(m.out == (m.sender_id == 62621544) for m in new)
-    # the ~8 export hours of live traffic play in minutes at 60×
+    # every message keeps its export date; the ~8 export hours play in minutes at 60×
+    assert sorted((m.chat_id, m.id, m.date) for m in [*backlog, *new]) == sorted(
+        (m.chat_id, m.id, m.date) for m in export.messages
+    )
     assert 60 < fake.now - NOW < 8 * 3600 / 60
     for chat in chats:
         assert ordered(await source.history(chat.id, None, 10_000))
@@ -427,3 +467,30 @@ async def test_gitter_replay_as_a_staff_member(gitter_export: Path) -> None:
     history = await source.history(export.chats[0].id, None, 100_000)
     mine = [m for m in history if m.sender_id == 1785939661]
     assert mine and all(m.out for m in mine)
+
+
+async def test_the_desk_measures_waits_on_the_replays_clock(tmp_path: Path) -> None:
+    """Waits and levels count export time: Bob has waited 1 export minute, not since 1970."""
+    from tgtriage.core.desk.inbox import Inbox
+    from tgtriage.core.system.config import Config
+
+    fake = FakeTime()
+    never = asyncio.Event()
+
+    async def held(seconds: float) -> None:  # the real clock moves only when the test says
+        await never.wait()
+
+    source = ReplaySource(small_export(tmp_path), staff=[TOM], clock=fake.clock, sleep=held)
+    async with await Store.open(tmp_path / "replay.sqlite3", clock=source.clock) as store:
+        inbox = Inbox(store, source, Config(), story_clock=source.clock)
+        await inbox.load_cached()
+        await inbox.start()
+        for _ in range(300):
+            if inbox.wait(CHAT_B) is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert inbox.now() == 1120
+        assert inbox.wait(CHAT_B) == 60 and inbox.level(CHAT_B) == 0
+        fake.now += 1.5  # 90 export seconds later (A3 at 1240 has not arrived yet)
+        assert inbox.now() == 1210 and inbox.wait(CHAT_B) == 150
+        await inbox.stop()

@@ -14,7 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets._toast import Toast
 from tgtriage.core.desk.events import NewMessage
 from tgtriage.core.desk.models import Message, User
-from tgtriage.core.templates.library import Template, starter_dir
+from tgtriage.core.templates import Template, starter_dir
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tgtriage.core.desk.models import Chat, ChatTriage, Message, User
 from tgtriage.core.system.config import Config, Templates
 from tgtriage.core.system.paths import Paths
-from tgtriage.core.templates.library import (
+from tgtriage.core.templates import (
     VARIABLES,
     Library,
     LibraryWatcher,

@@ -41,7 +41,7 @@ from ..core.rules.triage import format_wait
 from ..core.system.notify import DesktopNotifier, TerminalNotifier
 from ..core.system.open_url import UrlOpener
 from ..core.system.paths import Paths, ensure_private_dir
-from ..core.templates.library import Template, trigger_at, unfilled_message
+from ..core.templates import Template, trigger_at, unfilled_message
 from . import heap, textual_fixes
 from . import keymap as km
 from .chat_list import ChatList

@@ -15,7 +15,7 @@ from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-from ..core.templates.library import FIELD_OPEN, next_field, previous_field
+from ..core.templates import FIELD_OPEN, next_field, previous_field
 from .keymap import ALT_DIGIT_CHARACTER_KEYS
 
 REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from ..core.system.keys import key_problems
+
 # What Textual 8 reports for Alt+1 … Alt+0 in a Linux terminal (ESC + digit is mapped to the
 # macOS Option characters ¡ ™ £ ¢ ∞ § ¶ • ª º), next to the plain names some terminals send.
 ALT_DIGIT_KEYS: dict[int, str] = {
@@ -403,19 +405,17 @@ def bindings(actions: Iterable[Action] = ACTIONS) -> list[Binding]:
     ]
 
 
+def action_groups() -> list[dict[str, str]]:
+    """Each screen's actions as id → default keys: the desk's, then the login screen's."""
+    return [{a.id: a.keys for a in ACTIONS}, {a.id: a.keys for a in LOGIN_ACTIONS}]
+
+
 def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Validate the config's `[keys]` table into a Textual keymap; unknown ids are reported."""
-    known = {a.id for a in (*ACTIONS, *LOGIN_ACTIONS)}
-    keymap: dict[str, str] = {}
-    problems: list[str] = []
-    for binding_id, value in keys.items():
-        if binding_id not in known:
-            problems.append(
-                f"keys.{binding_id}: unknown action; use one of {', '.join(sorted(known))}"
-            )
-            continue
-        keymap[binding_id] = value
-    return keymap, problems
+    """Validate the config's `[keys]` table into a Textual keymap (rules: core/system/keys.py)."""
+    problems = key_problems(keys, action_groups())
+    rejected = {problem.action for problem in problems}
+    keymap = {binding_id: value for binding_id, value in keys.items() if binding_id not in rejected}
+    return keymap, [f"keys.{problem.action}: {problem.message}" for problem in problems]
 
 
 def display_keys(action: Action, keymap: Mapping[str, str]) -> str:

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.rules.sanitize import clean_line
-from ..core.templates.library import Library, Template, match
+from ..core.templates import Library, Template, match
 from .screens import DimmedBackground
 
 Preview = Callable[[Template], str]

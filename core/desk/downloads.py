@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import Media, Message
+from .models import Message
 
 VIEWABLE = frozenset(
     {
@@ -80,8 +80,3 @@ def media_messages(messages: list[Message], limit: int = 9) -> list[Message]:
     """The chat's messages that carry a downloadable file, newest first."""
     found = [m for m in messages if m.media is not None and m.media.kind in DOWNLOADABLE]
     return list(reversed(found))[:limit]
-
-
-def is_downloadable(media: Media | None) -> bool:
-    """Whether a message's media is a file that can be downloaded."""
-    return media is not None and media.kind in DOWNLOADABLE

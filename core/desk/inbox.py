@@ -171,11 +171,15 @@ class Inbox:
         clock: Callable[[], float] = time.time,
         frame: float = 1 / 60,
         elapsed: triage.ElapsedFn | None = None,
+        story_clock: Callable[[], float] | None = None,
     ) -> None:
+        # `clock` paces frames; `story_clock` (a source's own time, e.g. a replay's: see
+        # SourceClock in core/sources/base.py) is the desk's "now" for waits, levels and alerts.
         self.store = store
         self.source = source
         self.config = config
         self.clock = clock
+        self.story_clock = story_clock or clock
         self.frame = frame
         self.elapsed: triage.ElapsedFn = elapsed or _elapsed_for(config)
         self.thresholds = config.levels.seconds()
@@ -599,8 +603,8 @@ class Inbox:
     # ----------------------------------------------------------------- queries
 
     def now(self) -> int:
-        """The current time in whole seconds."""
-        return int(self.clock())
+        """The desk's current time in whole seconds (the source's own clock, if it has one)."""
+        return int(self.story_clock())
 
     def thresholds_for(self, chat_id: int) -> tuple[int, int, int]:
         """The response thresholds of a chat (its own override wins, then the config's)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from .. import templates as tpl
 from ..rules.triage import Role
 from ..system.paths import Paths
-from ..templates import library as tpl
 from .inbox import Inbox
 
 LANG_SAMPLE = 20

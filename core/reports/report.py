@@ -97,10 +97,6 @@ class ReportStaff:
     out_is_staff: bool = True
     ignore: frozenset[int] = frozenset()
 
-    def is_staff(self, message: ReportMessage) -> bool:
-        """Whether `message` was written by staff."""
-        return bool(self.out_is_staff and message.out) or message.sender_id in self.ids
-
 
 class Reply(NamedTuple):
     """One closed wait: the customer's opening message and the staff message that answered it."""

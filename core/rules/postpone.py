@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 from ..system.config import BusinessHours
 from .business_hours import next_business_start
+from .durations import parse_clock, parse_duration
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hr|hours?|d|days?)\s*$", re.I)
 MAX_SECONDS = 365 * 86400  # beyond this a typo (or a number too big to store) is likelier
-_CLOCK = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HINT = "type a time like 16:30, a duration like 45m, 3h, 2d, a day like fri or 2024-03-08"
@@ -28,7 +27,7 @@ CHOICES: tuple[tuple[str, str], ...] = (
 
 def _morning(day: date, zone: ZoneInfo, at: str, hours: BusinessHours | None) -> int:
     """The start of the working day on `day` (the next working day with business hours on)."""
-    hour, minute = (int(p) for p in at.split(":"))
+    hour, minute = parse_clock(at)
     if hours is not None and hours.enabled:
         midnight = datetime.combine(day, time(0, 0), tzinfo=zone)
         return next_business_start(int(midnight.timestamp()), hours)
@@ -69,25 +68,36 @@ def parse_postpone(
         if morning - now > MAX_SECONDS:
             raise ValueError("at most 365 days ahead, e.g. 30d; close the chat instead")
         return morning
-    match = _DURATION.match(value)
-    if match:
-        amount = int(match.group(1))
-        unit = match.group(2)[0]
-        seconds = {"m": 60, "h": 3600, "d": 86400}[unit] * amount
-        if seconds <= 0:
+    seconds = _duration(value)
+    if seconds is not None:
+        if seconds < 60:
             raise ValueError("postpone by at least one minute, e.g. 15m")
         if seconds > MAX_SECONDS:
             raise ValueError("postpone by at most 365 days, e.g. 30d; close the chat instead")
         return now + seconds
-    match = _CLOCK.match(value)
-    if match:
-        target = local_now.replace(
-            hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0
-        )
+    clock = _clock(value)
+    if clock is not None:
+        target = local_now.replace(hour=clock[0], minute=clock[1], second=0, microsecond=0)
         if target <= local_now:
             target += timedelta(days=1)
         return int(target.timestamp())
     raise ValueError(f"can't read {text!r}: {HINT}")
+
+
+def _duration(value: str) -> int | None:
+    """Seconds of a postpone duration ('45m', '1h30m', '2 days'), None if it is not one."""
+    try:
+        return parse_duration(value, units="mhdw")
+    except ValueError:
+        return None
+
+
+def _clock(value: str) -> tuple[int, int] | None:
+    """(hour, minute) of a time of day like '16:30' or '9:05', None if it is not one."""
+    try:
+        return parse_clock(value, strict=False)
+    except ValueError:
+        return None
 
 
 def _full_weekday(value: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol, runtime_checkable
 
 from ..desk.events import Event
@@ -59,3 +59,12 @@ class ChatSource(Protocol):
     def events(self) -> AsyncIterator[Event]:
         """The live event stream; it ends when the source stops."""
         ...
+
+
+@runtime_checkable
+class SourceClock(Protocol):
+    """A source that runs on its own time declares it with `clock`: a replay plays its export on
+    the export's clock, so the desk's "now" (waits, levels, alerts, business hours, the status
+    line) must be that clock, not the wall clock (the Inbox's `story_clock`)."""
+
+    clock: Callable[[], float]

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..desk.models import Chat, ChatKind, Media, Message, User
+from ..desk.models import Chat, ChatKind, Message, User
+from .export_content import flatten_text, media_of, service_text
 
 HOW_TO_EXPORT = (
     "export with Telegram Desktop → Settings → Advanced → Export Telegram data "
@@ -39,35 +39,6 @@ _CHAT_TYPES: dict[str, tuple[ChatKind, str]] = {
     "public_supergroup": ("supergroup", "channel"),
     "private_channel": ("channel", "channel"),
     "public_channel": ("channel", "channel"),
-}
-
-_MEDIA_KINDS = {
-    "sticker": "sticker",
-    "voice_message": "voice",
-    "video_message": "video message",
-    "video_file": "video",
-    "audio_file": "audio",
-    "animation": "GIF",
-}
-
-_ACTIONS = {
-    "pin_message": "pinned a message",
-    "create_group": "created the group",
-    "create_channel": "created the channel",
-    "edit_group_title": "changed the title",
-    "edit_group_photo": "changed the group photo",
-    "delete_group_photo": "removed the group photo",
-    "invite_members": "added members",
-    "remove_members": "removed members",
-    "join_group_by_link": "joined the group by link",
-    "join_group_by_request": "joined the group",
-    "migrate_to_supergroup": "upgraded the group to a supergroup",
-    "migrate_from_group": "upgraded from a basic group",
-    "phone_call": "phone call",
-    "group_call": "voice chat",
-    "clear_history": "cleared the history",
-    "topic_created": "created a topic",
-    "irc_notice": "notice",
 }
 
 _MAX_WARNINGS = 50
@@ -126,32 +97,6 @@ def parse_peer_ids(spec: str | Iterable[str]) -> list[int]:
     """Ids from a comma-separated list such as "user123,456" (the --staff flag)."""
     parts = spec.split(",") if isinstance(spec, str) else list(spec)
     return [parse_peer_id(part) for part in parts if part.strip()]
-
-
-def chat_marked_id(raw_id: int, chat_type: str) -> int:
-    """Telethon's marked id for an export chat id of the given Telegram Desktop type."""
-    _kind, mark = _CHAT_TYPES.get(chat_type, ("supergroup", "channel"))
-    return _mark(raw_id, mark)
-
-
-def flatten_text(value: Any) -> str:
-    """Plain text from an export `text` field: a string or a list of strings and entities."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        parts: list[str] = []
-        for part in value:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, dict):
-                piece = part.get("text", "")
-                parts.append(piece if isinstance(piece, str) else str(piece))
-            else:
-                raise TypeError(f"text part of type {type(part).__name__}")
-        return "".join(parts)
-    raise TypeError(f"text of type {type(value).__name__}")
 
 
 def load_export(path: Path) -> Export:
@@ -278,74 +223,6 @@ def _unixtime(entry: dict[str, Any], unix_key: str, iso_key: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-def _file_name(entry: dict[str, Any]) -> str | None:
-    """The attachment's file name, if the export kept one."""
-    name = entry.get("file_name")
-    if isinstance(name, str) and name:
-        return name
-    path = entry.get("file")
-    if isinstance(path, str) and path and not path.startswith("("):
-        return os.path.basename(path)
-    return None
-
-
-def _size(value: Any) -> int | None:
-    """A byte size if the field holds a non-negative integer."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
-
-
-_MEDIA_KEYS = frozenset(
-    {"photo", "file", "media_type", "contact_information", "location_information", "poll"}
-)
-
-
-def _media(entry: dict[str, Any]) -> Media | None:
-    """The placeholder for a message's attachment, or None."""
-    if _MEDIA_KEYS.isdisjoint(entry):
-        return None
-    mime = entry.get("mime_type") if isinstance(entry.get("mime_type"), str) else None
-    if "photo" in entry:
-        return Media(kind="photo", size=_size(entry.get("photo_file_size")), mime=mime)
-    if "file" in entry or "media_type" in entry:
-        media_type = entry.get("media_type")
-        kind = _MEDIA_KINDS.get(media_type, "file") if isinstance(media_type, str) else "file"
-        name = _file_name(entry)
-        if kind == "sticker" and isinstance(entry.get("sticker_emoji"), str):
-            name = entry["sticker_emoji"]
-        return Media(kind=kind, name=name, size=_size(entry.get("file_size")), mime=mime)
-    if isinstance(entry.get("contact_information"), dict):
-        info = entry["contact_information"]
-        name = f"{info.get('first_name', '')} {info.get('last_name', '')}".strip() or None
-        return Media(kind="contact", name=name)
-    if "location_information" in entry:
-        return Media(kind="location", name=entry.get("place_name") or None)
-    if isinstance(entry.get("poll"), dict):
-        question = entry["poll"].get("question")
-        return Media(kind="poll", name=question if isinstance(question, str) else None)
-    return None
-
-
-def _service_text(entry: dict[str, Any], text: str) -> str:
-    """Readable text for a service message: its action, plus details and any text."""
-    action = entry.get("action")
-    phrase = _ACTIONS.get(action, str(action).replace("_", " ")) if action else "service message"
-    title = entry.get("title")
-    if (
-        isinstance(title, str)
-        and title
-        and action in ("create_group", "create_channel", "edit_group_title", "topic_created")
-    ):
-        phrase = f"{phrase} «{title}»"
-    members = entry.get("members")
-    if isinstance(members, list) and members:
-        names = ", ".join(str(m) for m in members if m is not None)
-        if names:
-            phrase = f"{phrase}: {names}"
-    return f"{phrase}: {text}" if text else phrase
 
 
 class _Reader:
@@ -504,7 +381,7 @@ class _Reader:
         service = entry.get("type") == "service"
         if service:
             sender_id, sender_name = self.sender(entry, "actor_id", "actor")
-            text = _service_text(entry, text)
+            text = service_text(entry, text)
         else:
             sender_id, sender_name = self.sender(entry, "from_id", "from")
         reply_to = entry.get("reply_to_message_id")
@@ -521,7 +398,7 @@ class _Reader:
             out=sender_id is not None and sender_id == self.me_id,
             reply_to=reply_to,
             edit_date=edit_date,
-            media=None if service else _media(entry),
+            media=None if service else media_of(entry),
             service=service,
             topic_id=topic if isinstance(topic, int) and not isinstance(topic, bool) else None,
         )

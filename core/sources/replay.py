@@ -1,15 +1,17 @@
-"""The replay ChatSource: plays a Telegram Desktop export as live, time-compressed traffic.
+"""The replay ChatSource: plays a Telegram Desktop export as live traffic on the export's clock.
 
-How time works. All messages of the export, across chats, are put on one timeline in export
-order (date, then id). Every gap between two consecutive messages is divided by `speed` (export
-seconds per real second, default 60: an hour of history plays in a minute) and capped at
-`max_gap` real seconds (default 10 s), so a replay never sits idle through a night or a
-holiday. The first `start_fraction` of the messages (default half) are the backlog: they are
-already there when the desk opens (served by `dialogs()` / `history()`, dated in the recent
-past on the same compressed scale, the newest one "just now"); the rest arrive as `NewMessage`
-events at their compressed times, dated when they arrive. Edits (`edited_unixtime`) are placed on
-the same timeline: an edit that falls in the backlog is already applied, a later one arrives as
-`MessageEdited`. Service messages arrive with `service=True`.
+How time works. The replay has its own clock (`clock()`): the export's time, running `speed`
+times faster than the real one (export seconds per real second, default 60: an hour of history
+plays in a minute). Messages keep their export dates and edits their export edit dates, so
+waits, levels, alerts, business hours and reports all see the original log; the desk reads
+"now" from this clock (tgtriage/cli/__init__.py hands it to the Inbox). A silence longer than
+`max_gap` real seconds (default 10 s) is skipped: the clock jumps to the next message, so a
+replay never sits idle through a night or a holiday. The first `start_fraction` of the messages
+(default half) are the backlog, there when the desk opens (served by `dialogs()` /
+`history()`), and the clock starts at the newest of them; the rest arrive as `NewMessage` /
+`MessageEdited` events when the clock reaches them. After each, a `SyncProgress` says the
+replay's date and time and how far it is ("Thu 05 Sep 14:03 523/1040" after the source's
+name), and at the end that it has finished.
 
 Who is staff. The exporting account (`personal_information.user_id`) is the engineer, so its
 messages are `out=True`; `staff` adds teammates. A single-chat export names no account: the
@@ -21,6 +23,10 @@ id in its chat, and a later export message that would collide is renumbered upwa
 and edits follow). A retried send with the same `random_id` returns the first message.
 Sends, marks as read and reactions are not echoed on the event stream (as with Telethon, the
 caller gets the result from the call itself).
+
+Going on later. `resume(stored)` (before `start()`) takes what the desk's store already holds
+of an earlier run of the same replay: those messages are the history as they are, the clock
+starts where they end, and only what had not arrived yet is played.
 """
 
 from __future__ import annotations
@@ -28,12 +34,19 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from bisect import bisect_left, bisect_right
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..desk.events import Connection, ConnectionState, Event, MessageEdited, NewMessage
+from ..desk.events import (
+    Connection,
+    ConnectionState,
+    Event,
+    MessageEdited,
+    NewMessage,
+    SyncProgress,
+)
 from ..desk.models import Chat, Message, User
 from .base import SendError
 from .export import Export, load_export
@@ -41,6 +54,8 @@ from .export import Export, load_export
 DEFAULT_SPEED = 60.0
 DEFAULT_START_FRACTION = 0.5
 DEFAULT_MAX_GAP = 10.0
+TICK = 1.0
+"""Real seconds between looks at the clock while waiting, so the status line's time moves."""
 STAND_IN_ME_ID = 999_999_999_999
 """The engineer's id when the export does not say whose account it is (single-chat exports)."""
 
@@ -58,21 +73,58 @@ class _Scheduled:
     index: int
 
 
-def compressed_offsets(dates: list[int], speed: float, max_gap: float) -> list[float]:
-    """Real-time offsets of sorted export dates: each gap divided by speed, capped at max_gap."""
-    offsets: list[float] = []
-    position = 0.0
-    previous: int | None = None
-    for date in dates:
-        if previous is not None:
-            position += min(max(date - previous, 0) / speed, max_gap)
-        offsets.append(position)
-        previous = date
-    return offsets
+class ReplayClock:
+    """The export's time, running `speed` times as fast as the real clock once started.
+
+    It never passes `limit` (the next message not delivered yet): replay time waits for the
+    desk rather than run ahead of what it has been shown.
+    """
+
+    def __init__(self, real: Clock, speed: float, export_time: float) -> None:
+        """Stand at `export_time` until `start()`."""
+        self._real = real
+        self.speed = speed
+        self._export_at = export_time
+        self._real_at: float | None = None
+        self.limit: float | None = None
+
+    def __call__(self) -> float:
+        """The replay's now, in export Unix seconds."""
+        if self._real_at is None:
+            return self._export_at
+        now = self._export_at + (self._real() - self._real_at) * self.speed
+        return now if self.limit is None else min(now, max(self.limit, self._export_at))
+
+    def start(self) -> None:
+        """Start running from where it stands."""
+        self._real_at = self._real()
+
+    def jump(self, export_time: float) -> None:
+        """Go on from `export_time` now (a skipped silence, or a resumed replay)."""
+        self._export_at = max(export_time, self())
+        if self._real_at is not None:
+            self._real_at = self._real()
+
+    def stop(self) -> None:
+        """Stand still from now on (the export has ended: nothing happens after it)."""
+        self._export_at = self()
+        self._real_at = None
+
+    def real_seconds_until(self, export_time: float) -> float:
+        """Real seconds until the replay's clock reaches `export_time` (0 if it has)."""
+        if self._real_at is None or self.speed <= 0:
+            return 0.0
+        unlimited = self._export_at + (self._real() - self._real_at) * self.speed
+        return max(0.0, (export_time - unlimited) / self.speed)
+
+
+def when(moment: float) -> str:
+    """'Thu 05 Sep 14:03' in local time, as the status line shows the replay's clock."""
+    return time.strftime("%a %d %b %H:%M", time.localtime(moment))
 
 
 class ReplaySource:
-    """A ChatSource that replays a Telegram Desktop export as if it were happening now."""
+    """A ChatSource that replays a Telegram Desktop export on the export's own, faster clock."""
 
     name = "replay"
 
@@ -98,16 +150,26 @@ class ReplaySource:
         self.speed = speed
         self.start_fraction = start_fraction
         self.max_gap = max_gap
-        self._clock = clock
         self._sleep = sleep
-        self._me = self._pick_me(me_id)
+        self._me = pick_me(self.export, me_id)
         self._staff = frozenset({self._me.id, *staff})
         self._started = False
         self._stop = asyncio.Event()
         self._stopped = False
-        self._ordered: list[Message] = []
+        position = {chat.id: n for n, chat in enumerate(self.export.chats)}
+        ranked = sorted(
+            enumerate(self.export.messages),
+            key=lambda pair: (pair[1].date, position.get(pair[1].chat_id, 0), pair[0]),
+        )
+        self._ordered: list[Message] = [message for _, message in ranked]
+        count = len(self._ordered)
+        self._split = min(count, int(count * start_fraction))
+        self._stored: dict[tuple[int, int, int | None, str], Message] = {}
+        self.clock = ReplayClock(clock, speed, self._start_time())
         self._schedule: list[_Scheduled] = []
         self._cursor = 0
+        self._total = count + sum(1 for m in self._ordered if m.edit_date is not None)
+        self._before = 0
         self._visible: dict[int, list[Message]] = {chat.id: [] for chat in self.export.chats}
         self._visible_ids: dict[int, list[int]] = {chat.id: [] for chat in self.export.chats}
         self._renumbered: dict[tuple[int, int], int] = {}
@@ -115,12 +177,11 @@ class ReplaySource:
         self.read_upto: dict[int, int] = {}
         self.reactions: dict[tuple[int, int], str] = {}
 
-    def _pick_me(self, me_id: int | None) -> User:
-        """The engineer's account: the given id, the exporting account, or a stand-in."""
-        chosen = me_id if me_id is not None else self.export.me_id
-        if chosen is None:
-            return User(id=STAND_IN_ME_ID, first_name="You")
-        return self.export.users.get(chosen) or User(id=chosen, first_name="You")
+    def _start_time(self) -> float:
+        """Where the replay's clock starts: the newest backlog message (or the first message)."""
+        if not self._ordered:
+            return time.time()
+        return float(self._ordered[max(0, self._split - 1)].date)
 
     @property
     def me(self) -> User:
@@ -129,19 +190,31 @@ class ReplaySource:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """How many scheduled events have been delivered, out of how many."""
-        return self._cursor, len(self._schedule)
+        """How many of the export's messages and edits have arrived, out of how many."""
+        return self._before + self._cursor, self._total
 
     @property
     def finished(self) -> bool:
         """True once every message and edit of the export has been played."""
         return self._started and self._cursor >= len(self._schedule)
 
+    def resume(self, stored: Mapping[int, Sequence[Message]]) -> None:
+        """Go on from an earlier run whose messages the desk's store holds (before `start`)."""
+        if self._started:
+            raise RuntimeError("resume() must come before start()")
+        for messages in stored.values():
+            for message in messages:
+                self._stored[_signature(message)] = message
+        if self._stored:
+            self.clock.jump(max(m.date for m in self._stored.values()))
+
     async def start(self) -> User:
-        """Lay out the timeline with the replay starting now; return the engineer's account."""
+        """Lay out the timeline from the clock's start; return the engineer's account."""
         if not self._started:
             self._started = True
-            self._build(self._clock())
+            self._build()
+            self.clock.start()
+            self._hold_at_next()
         return self._me
 
     async def stop(self) -> None:
@@ -174,7 +247,7 @@ class ReplaySource:
         message = Message(
             chat_id=chat_id,
             id=self._next_id(chat_id),
-            date=int(self._clock()),
+            date=int(self.clock()),
             sender_id=self._me.id,
             sender_name=self._me.name,
             text=text,
@@ -200,23 +273,57 @@ class ReplaySource:
         return self._staff
 
     async def events(self) -> AsyncIterator[Event]:
-        """CONNECTED, then each export message and edit at its compressed time, until stop()."""
+        """CONNECTED, then each export message and edit when the clock reaches it, until stop()."""
         await self.start()
         yield ConnectionState(
             Connection.CONNECTED,
             detail=f"replay of {self.export.path.name} at {self.speed:g}×",
         )
+        yield self._progress()
         while self._cursor < len(self._schedule) and not self._stopped:
             item = self._schedule[self._cursor]
-            wait = item.due - self._clock()
-            if wait > 0 and not await self._pause(wait):
-                return
+            wait = self.clock.real_seconds_until(item.due)
+            left = min(wait, self.max_gap)
+            while left > 0:  # the status line's clock ticks on while nothing arrives
+                shown = when(self.clock())
+                if not await self._pause(min(left, TICK)):
+                    return
+                left -= TICK
+                if left > 0 and when(self.clock()) != shown:
+                    yield self._progress()
             if self._stopped:
                 return
+            if wait > self.max_gap:
+                self.clock.jump(item.due)  # a long silence is skipped
             self._cursor += 1
-            yield self._deliver(item)
+            event = self._deliver(item)
+            self._hold_at_next()
+            yield event
+            if not self._due_now():
+                yield self._progress()
         if not self._stopped:
             await self._stop.wait()
+
+    def _hold_at_next(self) -> None:
+        """Keep the clock from passing the next message; stop it for good at the log's end."""
+        if self.finished:
+            self.clock.limit = self._schedule[-1].due if self._schedule else None
+            self.clock.stop()  # the log ends here; its last moment stays the replay's now
+        else:
+            self.clock.limit = self._schedule[self._cursor].due
+
+    def _due_now(self) -> bool:
+        """Whether the next scheduled item is due already (its progress line can wait)."""
+        return self._cursor < len(self._schedule) and (
+            self._schedule[self._cursor].due <= self.clock()
+        )
+
+    def _progress(self) -> SyncProgress:
+        """The status line's replay part: its date and time, and how far it is (or finished)."""
+        done, total = self.progress
+        if self.finished:
+            return SyncProgress(f"finished · {when(self.clock())}", done, total)
+        return SyncProgress(when(self.clock()), done, total)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep, waking early if the replay is stopped; False when stopped."""
@@ -230,54 +337,38 @@ class ReplaySource:
                     task.cancel()
         return not self._stopped
 
-    def _build(self, now: float) -> None:
-        """Split the export into backlog and schedule, with the backlog ending at `now`."""
-        position = {chat.id: n for n, chat in enumerate(self.export.chats)}
-        ranked = sorted(
-            enumerate(self.export.messages),
-            key=lambda pair: (pair[1].date, position.get(pair[1].chat_id, 0), pair[0]),
-        )
-        self._ordered = [message for _, message in ranked]
-        dates = [message.date for message in self._ordered]
-        offsets = compressed_offsets(dates, self.speed, self.max_gap)
-        count = len(self._ordered)
-        split = min(count, int(count * self.start_fraction))
-        anchor = offsets[split - 1] if split > 0 else (offsets[0] if offsets else 0.0)
-
-        def real_time(moment: int) -> tuple[float, int]:
-            """Real due time of an export moment, and the index of the message at or before it."""
-            j = max(0, bisect_right(dates, moment) - 1)  # moment is never before dates[0]
-            delta = min((moment - dates[j]) / self.speed, self.max_gap)
-            return now + offsets[j] + delta - anchor, j
-
+    def _build(self) -> None:
+        """Split the export into what has arrived (backlog or stored) and the schedule."""
+        for kept in sorted(self._stored.values(), key=lambda m: (m.chat_id, m.id)):
+            self._append(kept)
+        start = self.clock()
         schedule: list[_Scheduled] = []
         for index, message in enumerate(self._ordered):
-            due = now + offsets[index] - anchor
-            edit_due: float | None = None
-            edit_rank = index
-            if message.edit_date is not None:
-                edit_due, edit_rank = real_time(max(message.edit_date, message.date))
-                edit_rank = max(edit_rank, index)
-            if index < split:
-                edited = edit_due is not None and edit_due <= now
-                self._append(
-                    self._replayed(
-                        message,
-                        date=math.floor(due),
-                        edit_date=math.floor(edit_due) if edited and edit_due is not None else None,
-                    )
-                )
-                if edit_due is not None and not edited:
-                    schedule.append(_Scheduled(edit_due, edit_rank * 2 + 1, True, index))
+            edit_at = None if message.edit_date is None else max(message.edit_date, message.date)
+            stored = self._stored.get(_signature(message))
+            arrived = stored is not None or (
+                index < self._split if not self._stored else message.date < start
+            )
+            if arrived:
+                if stored is not None:
+                    if stored.id != message.id:
+                        self._renumbered[(message.chat_id, message.id)] = stored.id
+                elif not self._stored:
+                    edited = edit_at if edit_at is not None and edit_at <= start else None
+                    self._append(self._replayed(message, edit_date=edited))
+                was_edited = (stored.edit_date if stored else None) is not None
+                if edit_at is not None and edit_at > start and not was_edited:
+                    schedule.append(_Scheduled(edit_at, index * 2 + 1, True, index))
             else:
-                schedule.append(_Scheduled(due, index * 2, False, index))
-                if edit_due is not None:
-                    schedule.append(_Scheduled(max(edit_due, due), edit_rank * 2 + 1, True, index))
+                schedule.append(_Scheduled(message.date, index * 2, False, index))
+                if edit_at is not None:
+                    schedule.append(_Scheduled(edit_at, index * 2 + 1, True, index))
         schedule.sort(key=lambda item: (item.due, item.order))
         self._schedule = schedule
+        self._before = self._total - len(schedule)
 
-    def _replayed(self, message: Message, date: int, edit_date: int | None) -> Message:
-        """The export message as the replay shows it: its id in the replay, new dates, out flag."""
+    def _replayed(self, message: Message, edit_date: int | None) -> Message:
+        """The export message as the replay shows it: its id in the replay, the out flag."""
         chat_id = message.chat_id
         new_id = self._next_id(chat_id, wanted=message.id)
         if new_id != message.id:
@@ -288,7 +379,6 @@ class ReplaySource:
         return message.model_copy(
             update={
                 "id": new_id,
-                "date": date,
                 "edit_date": edit_date,
                 "reply_to": reply_to,
                 "out": message.sender_id is not None and message.sender_id == self._me.id,
@@ -296,11 +386,10 @@ class ReplaySource:
         )
 
     def _deliver(self, item: _Scheduled) -> Event:
-        """Make the scheduled item happen now and return its event."""
+        """Make the scheduled item happen (at its export time) and return its event."""
         original = self._ordered[item.index]
-        now = int(self._clock())
         if not item.edit:
-            message = self._replayed(original, date=now, edit_date=None)
+            message = self._replayed(original, edit_date=None)
             self._append(message)
             return NewMessage(message, sender=self._sender(message))
         chat_id = original.chat_id
@@ -308,7 +397,7 @@ class ReplaySource:
         ids = self._visible_ids[chat_id]
         at = bisect_left(ids, replay_id)
         current = self._visible[chat_id][at]
-        edited = current.model_copy(update={"edit_date": max(now, current.date)})
+        edited = current.model_copy(update={"edit_date": max(int(item.due), current.date)})
         self._visible[chat_id][at] = edited
         return MessageEdited(edited)
 
@@ -332,3 +421,16 @@ class ReplaySource:
         """Add an arrived message to its chat's visible history."""
         self._visible.setdefault(message.chat_id, []).append(message)
         self._visible_ids.setdefault(message.chat_id, []).append(message.id)
+
+
+def pick_me(export: Export, me_id: int | None) -> User:
+    """The engineer's account: the given id, the exporting account, or a stand-in."""
+    chosen = me_id if me_id is not None else export.me_id
+    if chosen is None:
+        return User(id=STAND_IN_ME_ID, first_name="You")
+    return export.users.get(chosen) or User(id=chosen, first_name="You")
+
+
+def _signature(message: Message) -> tuple[int, int, int | None, str]:
+    """What identifies an export message again in the store: chat, date, sender and text."""
+    return (message.chat_id, message.date, message.sender_id, message.text)

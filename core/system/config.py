@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from contextvars import ContextVar
@@ -23,7 +24,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+from ..rules.durations import is_clock
+
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_DATA", default=None)
 
 
@@ -48,6 +50,18 @@ class Levels(Section):
     late: float = Field(15, gt=0, description="Minutes until it is 'late' (level 2).")
     breached: float = Field(60, gt=0, description="Minutes until it is 'breached' (level 3).")
 
+    @field_validator("late", "breached")
+    @classmethod
+    def _increasing(cls, value: float, info: ValidationInfo) -> float:
+        below = "due" if info.field_name == "late" else "late"
+        earlier = info.data.get(below)
+        if earlier is not None and value <= earlier:
+            raise ValueError(
+                f"{info.field_name} = {value:g} must be more minutes than {below} = {earlier:g}; "
+                "levels rise in order, e.g. due = 5, late = 15, breached = 60"
+            )
+        return value
+
     def seconds(self) -> tuple[int, int, int]:
         """The three thresholds in seconds."""
         return (int(self.due * 60), int(self.late * 60), int(self.breached * 60))
@@ -69,7 +83,7 @@ class BusinessHours(Section):
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not is_clock(value):
             raise ValueError("must be a time like '09:00'")
         return value
 
@@ -177,7 +191,7 @@ class Postpone(Section):
     @field_validator("tomorrow_at")
     @classmethod
     def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
+        if not is_clock(value):
             raise ValueError("must be a time like '09:00'")
         return value
 
@@ -187,7 +201,6 @@ OscCode = Literal["777", "9"]
 _DEFAULT_CHANNELS: list[Channel] = ["toast", "bell", "notify"]
 _QUIET_CHANNELS: list[Channel] = ["toast"]
 _OSC_CODES: list[OscCode] = ["777", "9"]
-_QUIET = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Alerts(Section):
@@ -232,7 +245,9 @@ class Alerts(Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str | None) -> str | None:
-        if value is not None and not _QUIET.match(value):
+        if value is not None and not (
+            value.count("-") == 1 and all(is_clock(part) for part in value.split("-"))
+        ):
             raise ValueError("must be a time range like '22:00-07:00'")
         return value
 
@@ -359,14 +374,34 @@ def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
         if stripped.startswith("["):
             in_section = stripped.strip("[] ") == ".".join(section)
             continue
-        if in_section and re.match(rf"^{re.escape(key)}\s*=", stripped):
+        if in_section and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", stripped):
             return number
+    if len(loc) == 1:  # a whole section: its [table] header
+        for number, line in enumerate(lines, start=1):
+            if re.match(rf"^\[\s*{re.escape(key)}\s*[\].]", line.strip()):
+                return number
     return None
 
 
-def _describe(error: dict[str, Any]) -> str:
-    """A fix-oriented description of one pydantic error."""
+def where_in_file(path: Path, loc: tuple[int | str, ...]) -> str:
+    """`path:line` of the setting at `loc` (e.g. ("keys", "next_waiting")), else `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return str(path)
+    line = _line_of(text, loc)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+    """A fix-oriented description of one pydantic error (`data`: the file's TOML)."""
     kind = error.get("type", "")
+    loc = tuple(error.get("loc", ()))
+    if kind == "extra_forbidden" and len(loc) == 1 and isinstance(data.get(str(loc[0])), dict):
+        sections = [name for name in Config.model_fields if name != "agent_name"]
+        close = difflib.get_close_matches(str(loc[0]), sections, n=1)
+        hint = f"did you mean [{close[0]}]?" if close else f"sections: {', '.join(sections)}"
+        return f"unknown section; remove it or fix its name ({hint})"
     if kind == "extra_forbidden":
         return "unknown key; remove it or check its spelling (see README 'Configuration')"
     if kind == "missing":
@@ -403,6 +438,6 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> C
         line = _line_of(text, loc) if text else None
         where = f"{name}:{line}" if line else name
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {key}: {_describe(dict(first))}{more}") from exc
+        raise ConfigError(f"{where}: {key}: {_describe(dict(first), data)}{more}") from exc
     finally:
         _FILE_DATA.reset(token)

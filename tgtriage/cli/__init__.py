@@ -28,7 +28,11 @@ if _COLLECTING:
     gc.enable()
 
 if TYPE_CHECKING:
-    from ..core.sources.base import ChatSource
+    from ..core.desk.models import Message
+    from ..core.sources.demo import DemoSource
+    from ..core.sources.replay import ReplaySource
+
+    SimulatedSource = DemoSource | ReplaySource
 
 EXIT_USAGE = 2
 
@@ -56,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-rate", type=float, default=0.0, help="share of sends that fail (to try retry)"
     )
     _add_run_flags(demo)
+    _add_fresh_flag(demo, "demo")
 
     replay = sub.add_parser(
         "replay", help="play a Telegram Desktop export (result.json) as live traffic"
@@ -66,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         "--staff", default="", help="teammates: ids like user123 or 123, comma-separated"
     )
     _add_run_flags(replay)
+    _add_fresh_flag(replay, "replay")
 
     sub.add_parser("login", help="log in to your Telegram account (phone and code, or a QR code)")
     sub.add_parser("logout", help="log out of Telegram and delete the saved session")
@@ -104,6 +110,16 @@ class _Version(argparse.Action):
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by the commands that open the desk."""
     parser.add_argument("--headless-seconds", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def _add_fresh_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--fresh`: start the simulated desk over instead of going on from the kept store."""
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help=f"start the {what} over: forget the statuses, notes, tags, slots, drafts and "
+        "replies kept from the last run",
+    )
 
 
 def _setup_logging(paths: Paths) -> None:
@@ -154,15 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = Paths.default()
     try:
         config = _load_config(args.config, paths)
-        keymap = _keymap(config)
+        keymap = _keymap(config, args.config or paths.config_file)
         if args.command == "demo":
             from ..core.sources.demo import DemoSource
 
-            source: ChatSource = DemoSource(
+            source: SimulatedSource = DemoSource(
                 seed=args.seed, speed=args.speed, fail_rate=args.fail_rate
             )
             return _run_desk(
-                source, "demo", config, paths, keymap, fresh=True, headless=args.headless_seconds
+                source, "demo", config, paths, keymap, args.fresh, args.headless_seconds
             )
         if args.command == "replay":
             from ..core.sources.export import ExportError, load_export, parse_peer_id
@@ -180,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if len(export.warnings) > 5:
                 print(f"tgtriage: … and {len(export.warnings) - 5} more warnings", file=sys.stderr)
             return _run_desk(
-                source, "replay", config, paths, keymap, fresh=True, headless=args.headless_seconds
+                source, "replay", config, paths, keymap, args.fresh, args.headless_seconds
             )
         if args.command in (None, "login", "logout"):
             return _telegram(args.command, config, paths, keymap)
@@ -202,14 +218,16 @@ def _forget_stale_terminal_size(environ: dict[str, str] | os._Environ[str], tty:
         environ.pop("LINES", None)
 
 
-def _keymap(config: Config) -> dict[str, str]:
-    """The user's key remapping, validated against the action registry."""
-    from ..tui.keymap import keymap_from_config
+def _keymap(config: Config, path: Path) -> dict[str, str]:
+    """The user's key remapping, validated against the action registry; a problem names its line."""
+    from ..core.system.config import where_in_file
+    from ..core.system.keys import key_problems
+    from ..tui.keymap import action_groups, keymap_from_config
 
-    keymap, problems = keymap_from_config(config.keys)
-    if problems:
-        raise ConfigError(f"{problems[0]} (in [keys] of config.toml)")
-    return keymap
+    for problem in key_problems(config.keys, action_groups()):
+        where = where_in_file(path, ("keys", problem.action))
+        raise ConfigError(f"{where}: keys.{problem.action}: {problem.message}")
+    return keymap_from_config(config.keys)[0]
 
 
 def pause_for_startup() -> None:
@@ -239,43 +257,59 @@ def _telegram(command: str | None, config: Config, paths: Paths, keymap: dict[st
 
 
 def _run_desk(
-    source: ChatSource,
+    source: SimulatedSource,
     profile: str,
     config: Config,
     paths: Paths,
     keymap: dict[str, str],
-    *,
     fresh: bool,
     headless: float | None,
 ) -> int:
-    """Open the store and run the desk on `source` until the engineer quits."""
+    """Open the profile's store and run the desk on a demo or replay source until quit.
+
+    The store is kept between runs (statuses, notes, tags, slots, drafts, unsent replies) and
+    the source goes on from what it holds; `fresh` deletes it first.
+    """
+    from ..core.sources.replay import ReplaySource
+
     _setup_logging(paths)
     db_path = paths.database(profile)
+    origin = Path(f"{db_path}.origin")  # what the kept store was made from
+    made_from = str(source.export.path.resolve()) if isinstance(source, ReplaySource) else profile
+    if origin.exists() and origin.read_text(encoding="utf-8") != made_from:
+        print(f"tgtriage: {profile} of another file: starting it over", file=sys.stderr)
+        fresh = True
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    ensure_private_dir(db_path.parent)
+    origin.write_text(made_from, encoding="utf-8")
     return asyncio.run(_desk(source, profile, config, db_path, keymap, headless))
 
 
 async def _desk(
-    source: ChatSource,
+    source: SimulatedSource,
     label: str,
     config: Config,
     db_path: Path,
     keymap: dict[str, str],
     headless: float | None,
 ) -> int:
-    """Run the app inside one event loop with the store open."""
-    Inbox, Store, StoreError, DeskApp = desk_modules()
+    """Run the app inside one event loop with the store open, the source resumed from it."""
+    from ..core.sources.replay import ReplaySource
 
+    Inbox, Store, StoreError, DeskApp = desk_modules()
+    # A replay keeps its own time (SourceClock in core/sources/base.py): the desk's now is its.
+    clock = source.clock if isinstance(source, ReplaySource) else None
     try:
-        store = await Store.open(db_path)
+        store = await Store.open(db_path, clock=clock) if clock else await Store.open(db_path)
     except StoreError as exc:
         print(f"tgtriage: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    source.resume(await _stored_messages(store))
 
     async def factory() -> Any:
-        inbox = Inbox(store, source, config)
+        inbox = Inbox(store, source, config, story_clock=clock)
         await inbox.load_cached()
         return inbox
 
@@ -285,8 +319,18 @@ async def _desk(
             return await _headless(app, headless)
         await app.run_async()
     finally:
+        if clock is not None:  # where the replay stopped: `tgtriage report`'s now for it
+            await store.set_meta("story_clock", str(int(clock())))
         await store.close()
     return app.return_code or 0
+
+
+async def _stored_messages(store: Any) -> dict[int, list[Message]]:
+    """Every message the store keeps, by chat (what a demo or replay goes on from)."""
+    stored: dict[int, list[Message]] = {}
+    async for message in store.iter_messages():
+        stored.setdefault(message.chat_id, []).append(message)
+    return stored
 
 
 async def _headless(app: Any, seconds: float) -> int:

@@ -7,7 +7,6 @@ import asyncio
 import gc
 import io
 import os
-import re
 import shutil
 import sys
 import time
@@ -32,12 +31,11 @@ from ..core.reports.report import (
     wall_seconds,
 )
 from ..core.rules.business_hours import business_seconds
+from ..core.rules.durations import parse_duration
 from ..core.system.config import Config, ConfigError, load_config
 from ..core.system.paths import Paths
 
 PROG = "tgtriage report"
-_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CHANNEL_OFFSET = 10**12
 
 
@@ -298,6 +296,8 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         by_chat = group_by_chat(await store.report_rows(until))
         me_id = _meta_int(await _meta(store, "me_id"))
         teammates = _meta_ids(await _meta(store, "staff_ids"))
+        # A replay's store is on the export's clock: its now is where the replay stopped.
+        story_now = _meta_int(await _meta(store, "story_clock"))
     finally:
         await store.close()
     return Conversations(
@@ -305,7 +305,7 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
         by_chat=by_chat,
         users=users,
         me_id=me_id,
-        default_now=int(time.time()),
+        default_now=int(time.time()) if story_now is None else story_now,
         out_is_staff=True,
         extra_staff=teammates,
     )
@@ -434,9 +434,10 @@ def _parse_instant(text: str, zone: ZoneInfo, flag: str) -> int:
 
 def _parse_since(text: str, now: int, zone: ZoneInfo) -> int:
     """--since: a span back from `now` (7d, 24h, 2w, 30m) or an absolute date/time."""
-    match = _RELATIVE.match(text.strip().lower())
-    if match:
-        return now - int(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
     try:
         return _parse_instant(text, zone, "--since")
     except ReportError:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..core.system.config import ConfigError, load_config
 from ..core.system.paths import Paths, ensure_private_dir
-from ..core.templates.library import (
+from ..core.templates import (
     Library,
     library_sources,
     load_library,
