@@ -98,7 +98,11 @@ def test_a_finished_word_is_exact_and_bad_dates_are_reported() -> None:
     assert parse("backup ", NOW, UTC).terms == (Term(("backup",)),)
     query = parse("before:last-week backup", NOW, UTC)
     assert query.before is None
-    assert query.problems == ("before:last-week is not a date (use YYYY-MM-DD, today, yesterday)",)
+    assert query.problems == (
+        "before:last-week is not a date (use YYYY-MM-DD, today, yesterday, or an age: 7d)",
+    )
+    assert parse("after:7d", NOW, UTC).after == NOW - 7 * 86400
+    assert parse("before:1h30m", NOW, UTC).before == NOW - 5400
     assert parse("before:today", NOW, UTC).before == int(
         datetime.combine(date(2024, 3, 5), datetime.min.time(), UTC).timestamp()
     )

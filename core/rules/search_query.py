@@ -1,7 +1,7 @@
 """What the engineer types into search → words, phrases, filters and a safe FTS5 query.
 
 Pure: no database here. `parse()` reads `from:name`, `in:chat`, `before:`/`after:` dates
-(YYYY-MM-DD, `today`, `yesterday`) and quoted phrases; `fts_match()` turns the words into an FTS5
+(YYYY-MM-DD, `today`, `yesterday`, or an age like `7d`) and quoted phrases; `fts_match()` turns the words into an FTS5
 MATCH string in which every character the engineer typed is literal; `fold()` and `word_spans()`
 compare names and highlight bodies the way the store's `unicode61 remove_diacritics 2` tokenizer
 (core/storage/schema.py) does: case- and diacritic-insensitively.
@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+
+from .durations import parse_duration
 
 _FILTERS = ("from", "in", "before", "after")
 _TOKEN = re.compile(r'(?:(\w+):)?"([^"]*)(?:"|$)|(\S+)')
@@ -105,25 +107,31 @@ def _term(text: str, prefix: bool) -> Term | None:
     return Term(words, prefix) if words else None
 
 
-def _day_start(value: str, today: date, zone: tzinfo) -> int | None:
-    """Unix time of the start of the day named by `value` in `zone`, or None if unreadable."""
+def _bound(key: str, value: str, now: int, zone: tzinfo) -> int | None:
+    """Unix time a `before:`/`after:` value names, or None if unreadable.
+
+    A day (YYYY-MM-DD, today, yesterday) in `zone` bounds by its start (`before:`) or its end
+    (`after:`); an age such as `7d` or `2h` (core/rules/durations.py) means that long before now.
+    """
+    today = datetime.fromtimestamp(now, zone).date()
     lowered = value.lower()
-    if lowered == "today":
-        day = today
-    elif lowered == "yesterday":
-        day = today - timedelta(days=1)
+    if lowered in ("today", "yesterday"):
+        day = today - timedelta(days=1 if lowered == "yesterday" else 0)
     else:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            return None
-    return int(datetime.combine(day, time(), zone).timestamp())
+            try:
+                return now - parse_duration(value)
+            except ValueError:
+                return None
+    start = int(datetime.combine(day, time(), zone).timestamp())
+    return start if key == "before" else start + _DAY
 
 
 def parse(text: str, now: int, zone: tzinfo) -> SearchQuery:
-    """Read a typed search; dates are days in `zone` (`before:` that day's start, `after:` its
-    end), `now` names today. Unreadable filters become problems, never errors."""
-    today = datetime.fromtimestamp(now, zone).date()
+    """Read a typed search at `now`, dates as days in `zone`; unreadable filters become
+    problems, never errors."""
     terms: list[Term] = []
     senders: list[Term] = []
     chats: list[Term] = []
@@ -144,13 +152,15 @@ def parse(text: str, now: int, zone: tzinfo) -> SearchQuery:
         key = key.lower() if key else None
         assert value is not None
         if key in ("before", "after"):
-            start = _day_start(value, today, zone)
-            if start is None:
-                problems.append(f"{key}:{value} is not a date (use YYYY-MM-DD, today, yesterday)")
+            bound = _bound(key, value, now, zone)
+            if bound is None:
+                problems.append(
+                    f"{key}:{value} is not a date (use YYYY-MM-DD, today, yesterday, or an age: 7d)"
+                )
             elif key == "before":
-                before = start if before is None else min(before, start)
+                before = bound if before is None else min(before, bound)
             else:
-                after = start + _DAY if after is None else max(after, start + _DAY)
+                after = bound if after is None else max(after, bound)
             continue
         prefix = bare is not None and (last or key in ("from", "in"))
         term = _term(value, prefix if key is None else True)
