@@ -291,3 +291,32 @@ def test_stripe_filters_narrow_to_sender_chat_and_dates(stripe_search: MessageSe
     assert len(before) + len(on_the_day) + len(after) == len(everything)
     phrase = stripe_search.find(parse('"webhook endpoint"', NOW, UTC), limit=1000)
     assert all("webhook endpoint" in " ".join(fold(h.message.text).split()) for h in phrase)
+
+
+def test_a_v3_store_gains_the_search_indexes_and_keeps_its_messages(tmp_path: Path) -> None:
+    from tgtriage.core.storage import schema
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+    for step in schema.MIGRATIONS[:3]:
+        db.executescript(step)
+    db.execute("INSERT INTO chats (id, title, kind) VALUES (-1001, 'Acme', 'supergroup')")
+    db.execute(
+        "INSERT INTO messages (chat_id, id, date, sender_id, text) VALUES (-1001, 1, 5, 7, 'hi')"
+    )
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    build(path, [], [], [])  # the desk opens it: the missing steps run
+    db = sqlite3.connect(path)
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"messages_date", "messages_sender_date"} <= indexes
+    assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    db.close()
+    search = MessageSearch(path)
+    try:
+        assert [h.message.id for h in search.history(7)] == [1]
+        assert ids(search, "hi") == [1]
+    finally:
+        search.close()
