@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -214,3 +215,24 @@ def word_spans(text: str, terms: tuple[Term, ...]) -> list[tuple[int, int]]:
         if word in wanted or word in exact_last or (prefixes and word.startswith(prefixes)):
             spans.append((start, end))
     return spans
+
+
+def folded_body(text: str) -> str:
+    """A body prepared for `text_matcher` tests (lowercase, or folded if not ASCII)."""
+    return text.lower() if text.isascii() else fold(text)
+
+
+def text_matcher(terms: tuple[Term, ...]) -> Callable[[str], bool]:
+    """A test of one `folded_body` for every term, as the FTS index would answer it: words are
+    runs of letters and digits, compared without case and diacritics; a phrase's words in a row.
+    """
+    checks = []
+    for term in terms:
+        body = r"[\W_]+".join(re.escape(word) for word in term.folded)
+        tail = "" if term.prefix else r"(?![^\W_])"
+        checks.append((term.folded[0], re.compile(rf"(?<![^\W_]){body}{tail}").search))
+
+    def test(folded: str) -> bool:
+        return all(word in folded and search(folded) for word, search in checks)
+
+    return test

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +19,27 @@ from typing import Any
 from ..desk.models import Message
 from ..reports.history import customer_waits
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import SearchQuery, Term, fts_match, matches, words_of
+from ..rules.search_query import (
+    SearchQuery,
+    Term,
+    folded_body,
+    fts_match,
+    matches,
+    text_matcher,
+    words_of,
+)
 from .store import _MESSAGE_COLS_M, _message_from_row
 
-# Up to this many body matches are read and sorted; more are found walking by date.
-_FEW = 3000
+# Up to this many matches (of rare words, or of a narrow in:/from:) are read and sorted by date.
+_FEW = 800
+# Rows walked newest first before rare words are looked up in the FTS index, and per fetch.
+_WALK_FIRST = 1000
+_WALK_STEP = 250
+# A prefix shorter than this walks before asking the FTS index (which lists all its words).
+_SHORT_PREFIX = 3
+# What a walk reads of each message to test it (the page's rows are read whole afterwards).
+_WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
-# The body matches (walking by date, the set of matches is built once).
-_FTS_ROW = "m.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
 _BY_SEQ = "json_each(?) AS j JOIN messages AS m ON m.seq = j.value"
 
 
@@ -42,6 +55,35 @@ class Hit:
 def _json(values: Iterable[Any]) -> str:
     """A JSON array for `IN (SELECT value FROM json_each(?))`."""
     return json.dumps(list(values))
+
+
+class _RowTest:
+    """Whether a message row holds every term in its body, its sender's name or chat title."""
+
+    def __init__(
+        self,
+        checks: list[tuple[Callable[[str], bool], set[int], set[int], set[str]]],
+        text_only: list[Term],
+    ) -> None:
+        """`checks`: per term, its body test and the chats and senders whose names hold it;
+        `text_only`: the terms no name holds (the FTS index can list their messages)."""
+        self._checks = checks
+        self.text_only = text_only
+
+    def __call__(self, row: Sequence[Any]) -> bool:
+        """Test one row of `_WALK_COLS`."""
+        _, chat_id, sender_id, sender_name, text = row
+        folded: str | None = None
+        for body, chats, ids, names in self._checks:
+            if chat_id in chats:
+                continue
+            if (sender_id in ids) if sender_id is not None else (sender_name in names):
+                continue
+            if folded is None:
+                folded = folded_body(text)
+            if not body(folded):
+                return False
+        return True
 
 
 class _WordIndex:
@@ -147,68 +189,108 @@ class MessageSearch:
     def find(self, query: SearchQuery, limit: int = 50) -> list[Hit]:
         """Messages matching every term and filter, newest first (at most `limit`).
 
-        Words only in bodies are looked up in the FTS index first: a few thousand matches are
-        read and sorted by date; more than that are found by walking messages newest first
-        (index messages_date), which reaches `limit` matches quickly because they are dense.
+        SQL applies the filters; each row is tested for the words here (`_RowTest`). The rows
+        come from the smallest source: a narrow `in:`/`from:` filter or the FTS index's list
+        of a rare word (at most `_FEW` messages, sorted by date), else a walk over every message
+        newest first (index messages_date), which fills the page within a few hundred rows
+        when the words are common. A short prefix being typed ("b") walks first: listing every
+        word it starts costs the FTS index more than the walk.
         """
         if query.empty:
             return []
         self._ensure()
-        where: list[str] = ["m.service = 0"]
-        params: list[Any] = []
-        text_only: list[Term] = []
+        where, params = self._filters(query)
+        test = self._row_test(query)
+        small = self._narrow_filters(query)
+        if small is not None:
+            _, source, source_params = small
+            return self._tested(self._rows(source, [*source_params, *params], where), test, limit)
+        match = fts_match(tuple(test.text_only))
+        short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
+        if match is None or short:
+            walked = self._tested(self._walk(where, params), test, limit, _WALK_FIRST)
+            if match is None or len(walked) >= limit:
+                return walked
+        found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
+        if len(found) <= _FEW:
+            return self._tested(self._rows(_BY_SEQ, [_json(found), *params], where), test, limit)
+        return self._tested(self._walk(where, params), test, limit)
+
+    def _row_test(self, query: SearchQuery) -> _RowTest:
+        """What each row must pass: every word in its body, sender name or chat title."""
+        checks = []
+        text_only = []
         for term in query.terms:
-            chats = self._chats_matching(term)
+            chats = set(self._chats_matching(term))
             ids, names = self._senders_matching(term)
             if not (chats or ids or names):
                 text_only.append(term)
-                continue
-            params += [fts_match((term,)), _json(chats)]
-            sender = self._sender_clause(ids, names, params)
-            where.append(
-                "(m.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?) OR "
-                f"m.chat_id IN (SELECT value FROM json_each(?)) OR {sender})"
-            )
-        small: list[tuple[int, str, list[Any]]] = []  # (size, source, params) of a driver
+            checks.append((text_matcher((term,)), chats, ids, names))
+        return _RowTest(checks, text_only)
+
+    def _filters(self, query: SearchQuery) -> tuple[list[str], list[Any]]:
+        """SQL conditions and their parameters for `in:`, `from:` and the dates."""
+        where: list[str] = ["m.service = 0"]
+        params: list[Any] = []
         for term in query.chats:
-            chats = self._chats_matching(term)
             where.append("m.chat_id IN (SELECT value FROM json_each(?))")
-            params.append(_json(chats))
-            small.append(self._bounded("chat_id IN (SELECT value FROM json_each(?))", chats))
+            params.append(_json(self._chats_matching(term)))
         for term in query.senders:
             ids, names = self._senders_matching(term)
             where.append(self._sender_clause(ids, names, params))
-            if not names:
-                small.append(self._bounded("sender_id IN (SELECT value FROM json_each(?))", ids))
         if query.after is not None:
             where.append("m.date >= ?")
             params.append(query.after)
         if query.before is not None:
             where.append("m.date < ?")
             params.append(query.before)
-        match = fts_match(tuple(text_only))
-        if match is not None:
-            found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
-            if len(found) <= _FEW:
-                listed = _json(found)
-                small.append((len(found), _BY_SEQ, [listed]))
-                where.insert(0, "m.seq IN (SELECT value FROM json_each(?))")
-                params.insert(0, listed)
-            else:
-                where.insert(0, _FTS_ROW)
-                params.insert(0, match)
-        source, driver_params = "messages AS m INDEXED BY messages_date", []
-        fitting = [entry for entry in small if entry[0] <= _FEW]
-        if fitting:
-            _, source, driver_params = min(fitting, key=lambda entry: entry[0])
-        params = driver_params + params
-        params.append(limit)
-        rows = self._db.execute(
-            f"SELECT {_MESSAGE_COLS_M} FROM {source} WHERE {' AND '.join(where)} "
-            "ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            params,
+        return where, params
+
+    def _tested(
+        self, rows: sqlite3.Cursor, test: _RowTest, limit: int, most: int | None = None
+    ) -> list[Hit]:
+        """The first `limit` rows passing `test`, reading at most `most` rows (None: all)."""
+        kept: list[int] = []
+        read = 0
+        while len(kept) < limit and (most is None or read < most):
+            batch = rows.fetchmany(_WALK_STEP)
+            if not batch:
+                break
+            read += len(batch)
+            kept += [row[0] for row in batch if test(row)][: limit - len(kept)]
+        rows.close()
+        found = self._db.execute(
+            f"SELECT {_MESSAGE_COLS_M} FROM json_each(?) AS j JOIN messages AS m "
+            "ON m.seq = j.value ORDER BY m.date DESC, m.id DESC",
+            (_json(kept),),
         ).fetchall()
-        return self._hits(rows)
+        return self._hits(found)
+
+    def _walk(self, where: list[str], params: list[Any]) -> sqlite3.Cursor:
+        """A cursor over the messages meeting `where`, newest first, read as it is fetched."""
+        return self._rows("messages AS m INDEXED BY messages_date", params, where)
+
+    def _rows(self, source: str, params: list[Any], where: list[str]) -> sqlite3.Cursor:
+        """A cursor over `source`'s messages meeting `where`, newest first (`_WALK_COLS`)."""
+        return self._db.execute(
+            f"SELECT {_WALK_COLS} FROM {source} WHERE {' AND '.join(where)} "
+            "ORDER BY m.date DESC, m.id DESC",
+            params,
+        )
+
+    def _narrow_filters(self, query: SearchQuery) -> tuple[int, str, list[Any]] | None:
+        """The narrowest `in:`/`from:` filter as a source of its own messages, if one holds at
+        most `_FEW` of them (None: walk by date instead)."""
+        small: list[tuple[int, str, list[Any]]] = []
+        for term in query.chats:
+            chats = self._chats_matching(term)
+            small.append(self._bounded("chat_id IN (SELECT value FROM json_each(?))", chats))
+        for term in query.senders:
+            ids, names = self._senders_matching(term)
+            if not names:
+                small.append(self._bounded("sender_id IN (SELECT value FROM json_each(?))", ids))
+        fitting = [entry for entry in small if entry[0] <= _FEW]
+        return min(fitting, key=lambda entry: entry[0]) if fitting else None
 
     def _bounded(self, condition: str, values: Iterable[Any]) -> tuple[int, str, list[Any]]:
         """How many messages meet `condition` (counted up to `_FEW + 1` on an index) and the
