@@ -37,6 +37,10 @@ _WALK_FIRST = 1000
 _WALK_STEP = 250
 # A prefix shorter than this walks before asking the FTS index (which lists all its words).
 _SHORT_PREFIX = 3
+# Up to this many matches of words neither rare nor common are held as a set of seqs while the
+# date index is walked; per fetch of that walk.
+_SET = 25_000
+_SET_STEP = 2_000
 # What a walk reads of each message to test it (the page's rows are read whole afterwards).
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
@@ -206,15 +210,36 @@ class MessageSearch:
             _, source, source_params = small
             return self._tested(self._rows(source, [*source_params, *params], where), test, limit)
         match = fts_match(tuple(test.text_only))
-        short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
-        if match is None or short:
-            walked = self._tested(self._walk(where, params), test, limit, _WALK_FIRST)
-            if match is None or len(walked) >= limit:
-                return walked
-        found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
-        if len(found) <= _FEW:
-            return self._tested(self._rows(_BY_SEQ, [_json(found), *params], where), test, limit)
+        if match is not None:
+            found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
+            short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
+            if len(found) <= _FEW and not short:
+                source = self._rows(_BY_SEQ, [_json(found), *params], where)
+                return self._tested(source, test, limit)
+        walked = self._tested(self._walk(where, params), test, limit, _WALK_FIRST)
+        if match is None or len(walked) >= limit:
+            return walked
+        if len(test.text_only) == len(query.terms):
+            listed = {r[0] for r in self._db.execute(_FTS_PROBE, (match, _SET + 1))}
+            if len(listed) <= _SET:
+                return self._members(listed, where, params, limit)
         return self._tested(self._walk(where, params), test, limit)
+
+    def _members(
+        self, seqs: set[int], where: list[str], params: list[Any], limit: int
+    ) -> list[Hit]:
+        """The newest `limit` messages meeting `where` whose seq is in `seqs`, walking the
+        date index (the rows' text is never read)."""
+        walk = self._db.execute(
+            f"SELECT m.seq FROM messages AS m INDEXED BY messages_date "
+            f"WHERE {' AND '.join(where)} ORDER BY m.date DESC, m.id DESC",
+            params,
+        )
+        kept: list[int] = []
+        while len(kept) < limit and (batch := walk.fetchmany(_SET_STEP)):
+            kept += [row[0] for row in batch if row[0] in seqs][: limit - len(kept)]
+        walk.close()
+        return self._page(kept)
 
     def _row_test(self, query: SearchQuery) -> _RowTest:
         """What each row must pass: every word in its body, sender name or chat title."""
@@ -259,6 +284,10 @@ class MessageSearch:
             read += len(batch)
             kept += [row[0] for row in batch if test(row)][: limit - len(kept)]
         rows.close()
+        return self._page(kept)
+
+    def _page(self, kept: list[int]) -> list[Hit]:
+        """The messages of these seqs as hits, newest first."""
         found = self._db.execute(
             f"SELECT {_MESSAGE_COLS_M} FROM json_each(?) AS j JOIN messages AS m "
             "ON m.seq = j.value ORDER BY m.date DESC, m.id DESC",
