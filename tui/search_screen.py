@@ -94,6 +94,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._terms: tuple[Term, ...] = ()
         self.hits: list[Hit] = []
         self.painted = 0  # result lists painted (tests and the benchmark)
+        self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
 
     def compose(self) -> ComposeResult:
         """The prompt, the results and a status line."""
@@ -162,6 +163,11 @@ class SearchScreen(ModalScreen[Jump | None]):
         )
         self.query_one("#search-status", Static).update(Text(status, "dim"))
         self.painted += 1
+        self.call_after_refresh(self._log_paint, self.query_one(Input).value)
+
+    def _log_paint(self, typed: str) -> None:
+        """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
+        self.paint_log.append((typed, time.perf_counter()))
 
     def action_move(self, step: int) -> None:
         """Move the highlighted result while the prompt keeps the keys."""
@@ -259,6 +265,11 @@ class HistoryScreen(SearchScreen):
         status = f"{len(self.hits)} messages in {chats} chats · Enter open · Esc back"
         self.query_one("#search-status", Static).update(Text(status, "dim"))
         self.painted += 1
+        self.call_after_refresh(self._log_paint, self.query_one(Input).value)
+
+    def _log_paint(self, typed: str) -> None:
+        """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
+        self.paint_log.append((typed, time.perf_counter()))
 
     def action_move(self, step: int) -> None:
         """The list has the focus and moves itself."""

@@ -35,11 +35,12 @@ _FEW = 800
 # Rows walked newest first before rare words are looked up in the FTS index, and per fetch.
 _WALK_FIRST = 1000
 _WALK_STEP = 250
-# A prefix shorter than this walks before asking the FTS index (which lists all its words).
-_SHORT_PREFIX = 3
 # Up to this many matches of words neither rare nor common are held as a set of seqs while the
 # date index is walked; per fetch of that walk.
 _SET = 25_000
+# A prefix shorter than this walks before asking the FTS index: listing every word it starts
+# ("re": restore, renew, record…) costs the index more than the walk when they are common.
+_SHORT_PREFIX = 3
 _SET_STEP = 2_000
 # What a walk reads of each message to test it (the page's rows are read whole afterwards).
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
@@ -210,20 +211,36 @@ class MessageSearch:
             _, source, source_params = small
             return self._tested(self._rows(source, [*source_params, *params], where), test, limit)
         match = fts_match(tuple(test.text_only))
-        if match is not None:
+        probed = False
+        short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
+        if match is not None and not short:
+            probed = True
             found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
-            short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
-            if len(found) <= _FEW and not short:
-                source = self._rows(_BY_SEQ, [_json(found), *params], where)
-                return self._tested(source, test, limit)
+            if len(found) <= _FEW:
+                return self._tested(self._by_seq(found, where, params), test, limit)
+            # The probe read the matches in seq order: how far it got tells how dense they are.
+            sparse = len(found) / (found[-1] - found[0] + 1) < limit / _WALK_FIRST
+            if sparse and len(test.text_only) == len(query.terms):
+                listed = {r[0] for r in self._db.execute(_FTS_PROBE, (match, _SET + 1))}
+                if len(listed) <= _SET:
+                    return self._members(listed, where, params, limit)
         walked = self._tested(self._walk(where, params), test, limit, _WALK_FIRST)
-        if match is None or len(walked) >= limit:
+        if len(walked) >= limit:
             return walked
-        if len(test.text_only) == len(query.terms):
-            listed = {r[0] for r in self._db.execute(_FTS_PROBE, (match, _SET + 1))}
-            if len(listed) <= _SET:
-                return self._members(listed, where, params, limit)
+        if match is not None:
+            if not probed:
+                found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
+                if len(found) <= _FEW:
+                    return self._tested(self._by_seq(found, where, params), test, limit)
+            if len(test.text_only) == len(query.terms):
+                listed = {r[0] for r in self._db.execute(_FTS_PROBE, (match, _SET + 1))}
+                if len(listed) <= _SET:
+                    return self._members(listed, where, params, limit)
         return self._tested(self._walk(where, params), test, limit)
+
+    def _by_seq(self, seqs: list[int], where: list[str], params: list[Any]) -> sqlite3.Cursor:
+        """A cursor over these messages meeting `where`, newest first."""
+        return self._rows(_BY_SEQ, [_json(seqs), *params], where)
 
     def _members(
         self, seqs: set[int], where: list[str], params: list[Any], limit: int
