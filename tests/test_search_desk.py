@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 from tgtriage.core.rules.search_query import fold
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
+from tgtriage.tui.search_results import ResultList
 from tgtriage.tui.search_screen import HistoryScreen, SearchScreen
 
 from tests.desk_harness import Desk, conversation_text, run_desk, type_text, wait_for
@@ -43,8 +44,13 @@ async def test_ctrl_f_finds_a_word_newest_first_and_enter_opens_it_marked(desk: 
             found = fold(hit.message.text + " " + hit.sender + " " + hit.chat_title)
             assert fold(word) in found
         first = screen.hits[0].message
-        shown = str(screen.query_one(OptionList).get_option_at_index(0).prompt)
-        assert desk.inbox.chats[first.chat_id].title[:10] in shown
+        results = screen.query_one(ResultList)
+        shown = results.text(0)
+        assert desk.inbox.chats[first.chat_id].title[:10] in shown.plain
+        highlighted = [
+            shown.plain[s.start : s.end] for s in shown.spans if "reverse" in str(s.style)
+        ]
+        assert highlighted and all(fold(h).startswith(fold(word)) for h in highlighted)
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(desk.app.screen, SearchScreen), "jump")
         conversation = desk.app.query_one(Conversation)
@@ -89,7 +95,8 @@ async def test_alt_u_lists_the_customer_in_every_chat_with_their_waits(desk: Des
         assert {hit.message.sender_id for hit in screen.hits} == {customer}
         dates = [hit.message.date for hit in screen.hits]
         assert dates == sorted(dates, reverse=True)
-        prompts = [str(o.prompt) for o in screen.query_one(OptionList).options]
+        results = screen.query_one(ResultList)
+        prompts = [results.text(i).plain for i in range(len(results.results))]
         assert any("waiting" in p or "answered in" in p for p in prompts)
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(desk.app.screen, HistoryScreen), "jump")

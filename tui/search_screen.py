@@ -14,15 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from ..core.rules.sanitize import clean_line
 from ..core.rules.search_query import Term, parse, word_spans
 from ..core.storage.search import Hit, MessageSearch
+from .search_results import ResultList
 
 Jump = tuple[int, int]  # (chat id, message id)
 SNIPPET = 110
+BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
 HIGHLIGHT = "bold reverse"
 
 
@@ -53,7 +54,7 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     text.append(f" · {_when(hit.message.date)}", "dim")
     if note:
         text.append(f" · {note}", "yellow")
-    body = clean_line(hit.message.text) or "[media]"
+    body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
     spans = word_spans(body, terms)
     start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
     shown = body[start : start + SNIPPET]
@@ -65,6 +66,14 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
             line.stylize(HIGHLIGHT, begin + offset, end + offset)
     text.append_text(line)
     return text
+
+
+def _note(wait: tuple[int, bool] | None) -> str:
+    """How long a message that opened a wait waited: answered, or still waiting."""
+    if wait is None:
+        return ""
+    seconds, answered = wait
+    return f"answered in {_duration(seconds)}" if answered else f"waiting {_duration(seconds)}"
 
 
 class SearchScreen(ModalScreen[Jump | None]):
@@ -91,7 +100,6 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._search = search
         self._now = now or (lambda: int(time.time()))
         self._generation = 0
-        self._terms: tuple[Term, ...] = ()
         self.hits: list[Hit] = []
         self.painted = 0  # result lists painted (tests and the benchmark)
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
@@ -103,7 +111,7 @@ class SearchScreen(ModalScreen[Jump | None]):
                 placeholder='Search messages — from:name in:chat before:/after:YYYY-MM-DD "phrase"',
                 id="search-input",
             )
-            yield OptionList(id="search-results")
+            yield ResultList(id="search-results")
             yield Static("", id="search-status")
 
     def on_mount(self) -> None:
@@ -129,7 +137,7 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _run(self, typed: str, generation: int) -> None:
-        """Run one query off the key path and post its results (dropped if a newer one ran)."""
+        """Run one query and draw its rows off the key path; post them unless a newer one ran."""
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         query = parse(typed, self._now(), local)
@@ -137,24 +145,22 @@ class SearchScreen(ModalScreen[Jump | None]):
             hits = self._search.find(query)
         except sqlite3.Error:
             return  # interrupted by a newer keystroke, or the screen closed
-        self.app.call_from_thread(self._show, generation, query.terms, hits, query.problems)
+        if generation != self._generation:
+            return
+        self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
 
     def _show(
         self,
         generation: int,
-        terms: tuple[Term, ...],
         hits: list[Hit],
+        terms: tuple[Term, ...],
         problems: tuple[str, ...],
     ) -> None:
-        """Paint the results of the newest query."""
+        """Paint the results of the newest query (each drawn when it comes into view)."""
         if generation != self._generation or not self.is_mounted:
             return
-        self._terms = terms
         self.hits = hits
-        results = self.query_one(OptionList)
-        results.set_options([Option(hit_text(hit, terms)) for hit in hits])
-        if hits:
-            results.highlighted = 0
+        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
         typed = self.query_one(Input).value.strip()
         status = "; ".join(problems) or (
             f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
@@ -170,24 +176,21 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.paint_log.append((typed, time.perf_counter()))
 
     def action_move(self, step: int) -> None:
-        """Move the highlighted result while the prompt keeps the keys."""
-        results = self.query_one(OptionList)
-        if results.option_count:
-            current = results.highlighted or 0
-            results.highlighted = max(0, min(results.option_count - 1, current + step))
+        """Move the cursor over the results while the prompt keeps the keys."""
+        self.query_one(ResultList).move(step)
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:
-        """Enter in the prompt opens the highlighted result."""
-        results = self.query_one(OptionList)
-        if results.highlighted is not None and results.highlighted < len(self.hits):
-            self._jump(self.hits[results.highlighted])
+        """Enter in the prompt opens the result under the cursor."""
+        results = self.query_one(ResultList)
+        if results.cursor < len(self.hits):
+            self._jump(self.hits[results.cursor])
 
-    @on(OptionList.OptionSelected, "#search-results")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(ResultList.Chosen, "#search-results")
+    def _chosen(self, event: ResultList.Chosen) -> None:
         """A result chosen in the list opens it."""
-        if event.option_index < len(self.hits):
-            self._jump(self.hits[event.option_index])
+        if event.index < len(self.hits):
+            self._jump(self.hits[event.index])
 
     def _jump(self, hit: Hit) -> None:
         """Close with the chosen message."""
@@ -224,12 +227,12 @@ class HistoryScreen(SearchScreen):
             yield Static(
                 Text(f"History of {clean_line(self._title, 60)}", "bold"), id="history-title"
             )
-            yield OptionList(id="search-results")
+            yield ResultList(id="search-results")
             yield Static(Text("Reading…", "dim"), id="search-status")
 
     def _start(self) -> None:
         """Read the history in the background."""
-        self.query_one(OptionList).focus()
+        self.query_one(ResultList).focus()
         self._read()
 
     @work(thread=True, group="search")
@@ -242,38 +245,14 @@ class HistoryScreen(SearchScreen):
         self.app.call_from_thread(self._show_history, rows)
 
     def _show_history(self, rows: list[tuple[Hit, tuple[int, bool] | None]]) -> None:
-        """Paint the history."""
+        """Paint the history (each message drawn when it comes into view)."""
         if not self.is_mounted:
             return
         self.hits = [hit for hit, _ in rows]
-        options = []
-        for hit, wait in rows:
-            note = ""
-            if wait is not None:
-                seconds, answered = wait
-                note = (
-                    f"answered in {_duration(seconds)}"
-                    if answered
-                    else f"waiting {_duration(seconds)}"
-                )
-            options.append(Option(hit_text(hit, (), note)))
-        results = self.query_one(OptionList)
-        results.set_options(options)
-        if options:
-            results.highlighted = 0
+        self.query_one(ResultList).show(
+            rows, lambda index: hit_text(rows[index][0], (), _note(rows[index][1]))
+        )
         chats = len({hit.message.chat_id for hit in self.hits})
         status = f"{len(self.hits)} messages in {chats} chats · Enter open · Esc back"
         self.query_one("#search-status", Static).update(Text(status, "dim"))
         self.painted += 1
-        self.call_after_refresh(self._log_paint, self.query_one(Input).value)
-
-    def _log_paint(self, typed: str) -> None:
-        """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
-        self.paint_log.append((typed, time.perf_counter()))
-
-    def action_move(self, step: int) -> None:
-        """The list has the focus and moves itself."""
-        results = self.query_one(OptionList)
-        if results.option_count:
-            current = results.highlighted or 0
-            results.highlighted = max(0, min(results.option_count - 1, current + step))

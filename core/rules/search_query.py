@@ -21,6 +21,8 @@ from .durations import parse_duration
 _FILTERS = ("from", "in", "before", "after")
 _TOKEN = re.compile(r'(?:(\w+):)?"([^"]*)(?:"|$)|(\S+)')
 _DAY = 86_400
+# A word: letters and digits (with combining marks), as the FTS tokenizer splits text.
+_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0483-\u0489])+")
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,6 @@ def _fold_char(char: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _is_word_char(char: str) -> bool:
-    """Whether the tokenizer keeps this character inside a word (letters, digits, marks)."""
-    return char.isalnum() or unicodedata.category(char)[0] == "M"
-
-
 def fold(text: str) -> str:
     """`text` without case and diacritics, as the FTS tokenizer compares words."""
     return "".join(_fold_char(c) for c in text)
@@ -88,18 +85,12 @@ def _typed_words(text: str) -> tuple[str, ...]:
 
 def _folded_words(text: str) -> list[tuple[str, int, int]]:
     """Each word of `text` folded, with its start and end in the original string."""
-    found: list[tuple[str, int, int]] = []
-    start: int | None = None
-    for index, char in enumerate(text):
-        if _is_word_char(char):
-            if start is None:
-                start = index
-        elif start is not None:
-            found.append((fold(text[start:index]), start, index))
-            start = None
-    if start is not None:
-        found.append((fold(text[start:]), start, len(text)))
-    return [(w, s, e) for w, s, e in found if w]
+    found = []
+    for word in _WORD.finditer(text):
+        folded = word.group().lower() if word.group().isascii() else fold(word.group())
+        if folded:
+            found.append((folded, word.start(), word.end()))
+    return found
 
 
 def _term(text: str, prefix: bool) -> Term | None:
