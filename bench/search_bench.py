@@ -71,7 +71,6 @@ def query_samples(store: Path, prompts: list[str]) -> list[float]:
 async def _paint_samples(store: Path, typed: list[str]) -> list[float]:
     """Seconds from each keystroke to its results on screen, in the real search screen."""
     from textual.app import App
-
     from tgtriage.tui.search_screen import SearchScreen
 
     class Bench(App[None]):
@@ -116,5 +115,7 @@ if __name__ == "__main__":
     for key in ("query", "paint"):
         values = sorted(result[key])
         p95 = values[int(0.95 * (len(values) - 1))]
-        print(f"{key}: n={len(values)} p50={values[len(values) // 2] * 1000:.1f} ms "
-              f"p95={p95 * 1000:.1f} ms max={values[-1] * 1000:.1f} ms")
+        print(
+            f"{key}: n={len(values)} p50={values[len(values) // 2] * 1000:.1f} ms "
+            f"p95={p95 * 1000:.1f} ms max={values[-1] * 1000:.1f} ms"
+        )
