@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from tgtriage.core.desk.events import Event
-from tgtriage.core.desk.models import Chat, Message, User
-from tgtriage.core.sources.base import SendError
+from tgtriage.core.desk.models import Message, User
+from tgtriage.core.sources.base import Dialogs, SendError, SourceTraits
 from tgtriage.core.storage.store import Store
 
 
@@ -19,7 +19,7 @@ class CacheSource:
     """Serves the store's chats and account; sends are refused; the event stream stays silent."""
 
     name = "cache"
-    backfills_itself = True  # the store already holds every message there is
+    traits = SourceTraits(backfills_itself=True)  # the store already holds every message
 
     def __init__(self, store: Store, me: User, staff: frozenset[int] = frozenset()) -> None:
         """Serve `store`'s chats as account `me`, with teammates `staff`."""
@@ -45,9 +45,9 @@ class CacheSource:
         """End the (silent) event stream."""
         self._stopped.set()
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """Every chat in the store."""
-        return await self._store.all_chats()
+        return Dialogs(await self._store.all_chats())
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Nothing beyond the store: the cache is all there is."""

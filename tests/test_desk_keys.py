@@ -189,6 +189,22 @@ async def test_alt_digits_open_slots_in_both_spellings_and_never_reach_the_compo
         assert inbox.drafts == {inbox.slots[10]: "hi"}, "only the typed draft, nothing else"
 
 
+async def test_a_key_that_opens_a_chat_paints_it_once(desk: Desk) -> None:
+    """The open is painted by the key itself; the Inbox's change notification leaves the chat,
+    its row and the slot strip out instead of repainting them a frame later."""
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        for chat_id in inbox.order()[:3]:
+            await app.open_chat(chat_id)
+        await settle(pilot)
+        for key in ("alt+1", "alt+2", "alt+3", "ctrl+n"):
+            start = len(app.paint_log)
+            await pilot.press(key)
+            await settle(pilot)
+            kinds = [kind for kind, _ in app.paint_log[start:]]
+            assert kinds == ["open"], f"{key}: {kinds}"
+
+
 async def test_alt_w_pins_the_open_chat_to_the_chosen_slot(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         inbox = desk.inbox

@@ -1,12 +1,13 @@
-"""The paths a key takes without waiting: synchronous store reads, write-behind, the kept order."""
+"""The paths a key takes without waiting: messages in memory, write-behind, the kept order."""
 
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 
+from tgtriage.core.desk import events as ev
 from tgtriage.core.rules import triage
+from tgtriage.core.storage.rows import message_from_row
 from tgtriage.core.storage.store import Store
 
 from tests.test_inbox import (
@@ -26,72 +27,92 @@ from tests.test_inbox import (
     running_desk,
 )
 
-# ------------------------------------------------------------------ the store's synchronous reads
+# ------------------------------------------------------------------ the chats' windows in memory
 
 
-async def test_messages_now_reads_what_messages_reads(tmp_path: Path) -> None:
+async def test_newest_rows_are_what_messages_reads_for_many_chats(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
         await store.add_messages([msg(ACME, i, ALICE, i, f"m{i}") for i in range(1, 31)])
         await store.add_messages([msg(GLOBEX, 1, BOB, 5, "elsewhere")])
-        assert store.messages_now(ACME.id, limit=10) == await store.messages(ACME.id, limit=10)
-        assert store.messages_now(ACME.id, before_id=12, limit=5) == await store.messages(
-            ACME.id, before_id=12, limit=5
+        rows = await store.newest_rows([ACME.id, GLOBEX.id, INITECH.id], 10)
+        expected = [
+            *await store.messages(ACME.id, limit=10),
+            *await store.messages(GLOBEX.id, limit=10),
+        ]
+        assert [message_from_row(row) for row in rows] == sorted(
+            expected, key=lambda m: (m.chat_id, m.id)
         )
-        assert [m.id for m in store.messages_now(ACME.id, before_id=4, limit=10)] == [1, 2, 3]
-        assert store.message_now(ACME.id, 7) == await store.message(ACME.id, 7)
-        assert store.message_now(ACME.id, 99) is None
 
 
-async def test_messages_now_sees_every_committed_write_at_once(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
-        assert store.messages_now(ACME.id) == []
-        await store.add_messages([msg(ACME, 1, ALICE, 0, "first")])
-        assert [m.text for m in store.messages_now(ACME.id)] == ["first"]
-        await store.delete_messages(ACME.id, [1])
-        assert store.messages_now(ACME.id) == []
+async def test_recent_is_served_from_memory_and_follows_new_edited_and_deleted_messages(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "d.sqlite3"
+    async with await Store.open(path, clock=FakeClock()) as store:
+        await store.upsert_chats([ACME])
+        await store.add_messages([msg(ACME, i, ALICE, i, f"m{i}") for i in range(1, 61)])
+    async with running_desk(path, cached=True) as desk:
+        inbox = desk.inbox
+        await inbox.flushed()
+        assert [m.id for m in inbox.recent(ACME.id)] == list(range(11, 61))
+        assert inbox.has_older(ACME.id, 50)
+
+        async def no_reads(*args: object) -> None:
+            raise AssertionError("the window is kept in memory, not read again")
+
+        desk.store.newest_rows = no_reads  # type: ignore[method-assign,assignment]
+        await desk.feed(new(ACME, 61, BOB, 100, "newest"))
+        await desk.feed(ev.MessageEdited(msg(ACME, 60, ALICE, 60, "m60 (edited)")))
+        await desk.feed(ev.MessagesDeleted(ACME.id, (59,)))
+        recent = inbox.recent(ACME.id, limit=3)
+        assert [(m.id, m.text) for m in recent] == [
+            (58, "m58"),
+            (60, "m60 (edited)"),
+            (61, "newest"),
+        ]
+        assert inbox.recent(ACME.id, limit=50) == (await desk.store.messages(ACME.id, limit=50))[1:]
 
 
-async def test_the_synchronous_reader_cannot_write(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock()) as store:
-        assert store._reader is not None
-        try:
-            store._reader.execute("DELETE FROM messages")
-        except sqlite3.OperationalError as error:
-            assert "readonly" in str(error)
-        else:
-            raise AssertionError("the screen's reader must be read-only")
+async def test_a_chat_with_few_messages_has_nothing_older(tmp_path: Path) -> None:
+    async with running_desk(tmp_path / "d.sqlite3") as desk:
+        await desk.feed(new(GLOBEX, 1, BOB, 0, "hi"))
+        await desk.inbox.flushed()
+        assert [m.text for m in desk.inbox.recent(GLOBEX.id)] == ["hi"]
+        assert not desk.inbox.has_older(GLOBEX.id, 1)
 
 
 # ------------------------------------------------------------------ write-behind
 
 
-async def test_open_now_changes_the_live_state_at_once_and_the_store_next(
+async def test_open_changes_the_live_state_at_once_and_the_store_next(
     tmp_path: Path,
 ) -> None:
     async with running_desk(tmp_path / "d.sqlite3") as desk:
         await desk.feed(new(ACME, 1, ALICE, 0, "Hello"))
         assert desk.inbox.triage[ACME.id].unread == 1
-        assert desk.inbox.open_now(ACME.id)
+        assert desk.inbox.open(ACME.id)
         # The screen paints from this straight away...
         assert desk.inbox.open_chat_id == ACME.id
         assert desk.inbox.slots == {1: ACME.id}
         assert desk.inbox.triage[ACME.id].unread == 0
         # ...and the store has it once the queued writes ran.
-        await desk.inbox.flush_writes()
+        await desk.inbox.flushed()
         assert await desk.store.slots() == {1: ACME.id}
+        await desk.inbox.flushed()
         assert (await desk.store.load_triage())[ACME.id].unread == 0
-        assert not desk.inbox.open_now(999)
+        assert not desk.inbox.open(999)
 
 
 async def test_queued_slot_writes_land_in_the_order_they_were_made(tmp_path: Path) -> None:
     async with running_desk(tmp_path / "d.sqlite3") as desk:
         inbox = desk.inbox
         for chat in (ACME, GLOBEX, INITECH):
-            inbox.open_now(chat.id)
+            inbox.open(chat.id)
         await inbox.pin(ACME.id, 5)  # must not be overtaken by the three queued slot writes
-        inbox.open_now(UMBRELLA.id)
-        await inbox.flush_writes()
+        inbox.open(UMBRELLA.id)
+        await inbox.flushed()
         assert inbox.slots == {5: ACME.id, 2: GLOBEX.id, 3: INITECH.id, 1: UMBRELLA.id}
+        await desk.inbox.flushed()
         assert await desk.store.slots() == inbox.slots
 
 
@@ -106,9 +127,9 @@ async def test_a_draft_typed_fast_is_stored_once_with_its_last_text(tmp_path: Pa
 
         desk.store.set_draft = counted  # type: ignore[method-assign]
         for text in ("h", "he", "hel", "hell", "hello"):
-            inbox.set_draft_now(ACME.id, text)
+            inbox.set_draft(ACME.id, text)
         assert inbox.drafts[ACME.id] == "hello"
-        await inbox.flush_writes()
+        await inbox.flushed()
         assert (await desk.store.drafts())[ACME.id] == "hello"
         assert writes[-1] == "hello" and len(writes) <= 2  # the first may already be running
 
@@ -116,8 +137,8 @@ async def test_a_draft_typed_fast_is_stored_once_with_its_last_text(tmp_path: Pa
 async def test_stopping_the_inbox_makes_the_queued_writes(tmp_path: Path) -> None:
     path = tmp_path / "d.sqlite3"
     async with running_desk(path) as desk:
-        desk.inbox.open_now(GLOBEX.id)
-        desk.inbox.set_draft_now(GLOBEX.id, "half a reply")
+        desk.inbox.open(GLOBEX.id)
+        desk.inbox.set_draft(GLOBEX.id, "half a reply")
     async with await Store.open(path, clock=FakeClock()) as store:
         assert await store.slots() == {1: GLOBEX.id}
         assert await store.drafts() == {GLOBEX.id: "half a reply"}
@@ -131,8 +152,8 @@ async def test_a_failed_background_write_is_announced(tmp_path: Path) -> None:
 
         desk.store.set_draft = broken  # type: ignore[method-assign]
         start = len(desk.recorder.calls)
-        desk.inbox.set_draft_now(ACME.id, "lost?")
-        await desk.inbox.flush_writes()
+        desk.inbox.set_draft(ACME.id, "lost?")
+        await desk.inbox.flushed()
         await desk.settle()
         notices = desk.recorder.since(start).notices
         assert notices == ["Could not save to the store: disk full"]
@@ -186,8 +207,6 @@ async def test_the_kept_order_sees_a_summary_replaced_anywhere(tmp_path: Path) -
         inbox.triage[GLOBEX.id] = triage.mark_handled(inbox.triage[GLOBEX.id])
         assert inbox.order() == _truth(desk)
         assert inbox.order()[0] == ACME.id
-        inbox.triage = dict(inbox.triage)  # a plain dict: no caching, still right
-        assert inbox.order() == _truth(desk)
         inbox.chats.pop(GLOBEX.id)
         inbox.triage.pop(GLOBEX.id)
         assert GLOBEX.id not in inbox.order()
@@ -285,7 +304,7 @@ async def test_the_kept_order_re_placed_chat_by_chat_equals_a_full_sort(tmp_path
         rng = random.Random(7)
         ids = dict.fromkeys((c.id for c in chats), 0)
         patched = 0
-        patch = inbox._patched_order
+        patch = inbox.order_index._patched
 
         def counted(*args: object) -> object:
             nonlocal patched
@@ -293,7 +312,7 @@ async def test_the_kept_order_re_placed_chat_by_chat_equals_a_full_sort(tmp_path
             patched += result is not None
             return result
 
-        inbox._patched_order = counted  # type: ignore[method-assign,assignment]
+        inbox.order_index._patched = counted  # type: ignore[method-assign,assignment]
         for step in range(300):
             chat = rng.choice(chats)
             ids[chat.id] += 1
@@ -306,10 +325,31 @@ async def test_the_kept_order_re_placed_chat_by_chat_equals_a_full_sort(tmp_path
             elif action == 2 and chat.id in inbox.triage:
                 await inbox.mark_handled(chat.id)
             elif action == 3 and chat.id in inbox.triage:
-                inbox.open_now(chat.id)
+                inbox.open(chat.id)
             elif action == 4 and chat.id in inbox.triage:
                 await inbox.postpone(chat.id, int(clock.now) + rng.choice([30, 400, 4000]))
             else:
                 clock.now += rng.choice([1, 59, 301, 900, 3600])
             assert inbox.order() == _truth(desk), step
         assert patched > 50  # the patch path was taken, not only full sorts
+
+
+async def test_a_chat_language_guessed_before_its_messages_are_read_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    """The template popup's language comes from the chat's messages in memory; a guess made
+    before they were read (at start, under load) must not stick for the rest of the session."""
+    from tgtriage.core.desk.replies import Replies
+    from tgtriage.core.system.paths import Paths
+
+    path = tmp_path / "d.sqlite3"
+    async with await Store.open(path, clock=FakeClock()) as store:
+        await store.upsert_chats([ACME])
+        await store.add_messages([msg(ACME, 1, ALICE, 0, "Здравствуйте, не работает оплата")])
+    async with running_desk(path) as desk:
+        replies = Replies(desk.inbox, Paths(tmp_path / "config", tmp_path / "data"))
+        desk.inbox.windows.forget(ACME.id)  # as if its read had not landed yet
+        assert replies.language_now(ACME.id) is None
+        desk.inbox.read_windows([ACME.id])
+        await desk.inbox.flushed()
+        assert replies.language_now(ACME.id) == "ru"

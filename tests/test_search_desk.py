@@ -30,7 +30,7 @@ def _a_customer_word(desk: Desk) -> str:
 
 async def test_ctrl_f_finds_a_word_newest_first_and_enter_opens_it_marked(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
-        await desk.inbox.flush_writes()
+        await desk.inbox.flushed()
         word = _a_customer_word(desk)
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(desk.app.screen, SearchScreen), "search screen")
@@ -84,7 +84,7 @@ async def test_alt_u_lists_the_customer_in_every_chat_with_their_waits(desk: Des
         await pilot.pause()
         chat_id = desk.inbox.open_chat_id
         assert chat_id is not None
-        await desk.inbox.flush_writes()
+        await desk.inbox.flushed()
         customer = desk.inbox.triage[chat_id].last_customer_id
         await pilot.press("alt+u")
         await wait_for(pilot, lambda: isinstance(desk.app.screen, HistoryScreen), "history")

@@ -19,6 +19,7 @@ from tgtriage.core.desk.models import (
     Status,
     User,
 )
+from tgtriage.core.storage import messages as message_queries
 from tgtriage.core.storage import store as store_module
 from tgtriage.core.storage.schema import APPLICATION_ID, LATEST
 from tgtriage.core.storage.store import (
@@ -338,7 +339,7 @@ async def test_paging_is_oldest_first_and_before_id_is_exclusive(store: Store) -
 async def test_iter_messages_streams_in_order_with_filters(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "_FETCH_ROWS", 7)  # force many blocks
+    monkeypatch.setattr(message_queries, "_FETCH_ROWS", 7)  # force many blocks
     chats = [GROUP, BASIC, PRIVATE]
     batch = [
         msg(chat, i, date=T0 + (i * 37) % 50)  # dates not in id order, some equal

@@ -190,10 +190,10 @@ async def test_messages_for_chats_not_known_yet_are_held_until_the_chat_list_is_
     async with desk(world(), paths, tmp_path / "d.sqlite3", start=False) as (inbox, _source):
         early = ev.NewMessage(_message(ACME_ID, 1, "Hello"))
         changes = await inbox.apply([early, ev.ReadUpTo(ACME_ID, 1)])
-        assert not changes.messages and inbox._held == [early, ev.ReadUpTo(ACME_ID, 1)]
+        assert not changes.messages and inbox.held == [early, ev.ReadUpTo(ACME_ID, 1)]
         await inbox.start()
         await until(lambda: inbox.triage[ACME_ID].last_msg_id >= 1)
-        assert inbox._held == []
+        assert inbox.held == []
 
 
 def _message(chat_id: int, msg_id: int, text: str) -> Any:
@@ -282,7 +282,7 @@ async def test_mark_read_policy(
     cfg.telegram.mark_read = policy  # type: ignore[assignment]
     async with desk(fake, paths, tmp_path / "d.sqlite3", cfg) as (inbox, _source):
         await until(lambda: inbox.triage[ACME_ID].last_msg_id == 2)
-        await inbox.open(ACME_ID)
+        inbox.open(ACME_ID)
         await asyncio.sleep(0.05)
         acks = lambda: [a for a in fake.read_acks if getattr(a[0], "channel_id", 0) == 77]  # noqa: E731
         assert len(acks()) == after_open

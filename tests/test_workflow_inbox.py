@@ -96,6 +96,7 @@ async def test_tags_persist_and_feed_the_tag_views(desk: Desk, tmp_path: Path) -
     assert desk.inbox.all_tags() == {"vip", "billing"}
     assert [v.label for v in desk.inbox.available_views()][-2:] == ["#billing", "#vip"]
     await desk.inbox.set_tags(ACME.id, set())
+    await desk.inbox.flushed()
     assert await desk.store.tags() == {GLOBEX.id: {"billing"}}
     assert ACME.id not in desk.inbox.tags
 
@@ -108,10 +109,13 @@ async def test_notes_are_stored_after_the_last_message_and_never_sent(desk: Desk
     assert note.after_msg_id == 2 and note.author == ME.name and note.date == T0 + 5000
     assert await desk.inbox.add_note(ACME.id, "   ") is None
     assert desk.source.sends == [], "a note never goes to Telegram"
+    await desk.inbox.flushed()
     assert await desk.store.outbox_items() == []
+    await desk.inbox.flushed()
     assert [n.text for n in await desk.store.notes(ACME.id)] == [note.text]
     assert [m.text for m in await desk.store.messages(ACME.id)] == ["help", "on it"]
     await desk.inbox.delete_note(note)
+    await desk.inbox.flushed()
     assert await desk.store.notes(ACME.id) == []
 
 
@@ -136,6 +140,7 @@ async def test_per_chat_targets_from_config_and_from_the_engineer(tmp_path: Path
         assert desk.inbox.thresholds_for(INITECH.id) == (120, 300, 900)
         await desk.inbox.set_levels(ACME.id, (60, 120, 180))
         assert int(desk.inbox.level(ACME.id) or 0) == 2, "the engineer's own targets"
+        await desk.inbox.flushed()
         assert (await desk.store.load_triage())[ACME.id].levels_override == (60, 120, 180)
         assert desk.inbox.level_counts() == (0, 1, 1, 0)
         await desk.inbox.set_levels(ACME.id, None)

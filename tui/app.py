@@ -387,16 +387,16 @@ class DeskApp(App[int]):
     ) -> None:
         """Show a chat on the right, restore its draft, and put it in the working set.
 
-        Nothing here waits: the messages are read from the store synchronously (a fraction of
-        a millisecond) and the store writes follow in the background, so everything the key
-        changes — list, slot strip, header, conversation, composer — is painted in one frame.
+        Nothing here waits: the messages come from the Inbox's memory and the store writes
+        follow in the background, so everything the key changes — list, slot strip, header,
+        conversation, composer — is painted in one frame, and only once (`Inbox.painted`).
         """
         if chat_id is None or chat_id not in self.inbox.chats:
             return
         started = time.perf_counter()
         self._save_draft_now()
         self._close_popup()
-        self.inbox.open_now(chat_id)
+        opened = self.inbox.open(chat_id)
         messages = self.inbox.recent(chat_id, limit=FIRST_PAGE)
         conversation = self.query_one(Conversation)
         state = self.inbox.triage.get(chat_id)
@@ -404,7 +404,7 @@ class DeskApp(App[int]):
             chat_id,
             messages,
             self.inbox.outbox.get(chat_id, []),
-            has_older=len(messages) >= FIRST_PAGE,
+            has_older=self.inbox.has_older(chat_id, len(messages)),
             waiting_id=state.waiting_msg_id if state else None,
         )
         chat_list = self.query_one(ChatList)
@@ -416,13 +416,15 @@ class DeskApp(App[int]):
         if focus_composer:
             composer.focus()
         self._refresh_panels()
+        if opened is not None:
+            self.inbox.painted(opened)
         self.paint_log.append(("open", time.perf_counter() - started))
 
     async def _save_draft(self) -> None:
         """Keep the composer's text as the open chat's draft (a note's text apart from it)."""
         self._save_draft_now()
         if self._inbox is not None:
-            await self.inbox.flush_writes()
+            await self.inbox.flushed()
 
     def _save_draft_now(self) -> None:
         """Keep the composer's text as the open chat's draft (stored in the background)."""
@@ -435,7 +437,7 @@ class DeskApp(App[int]):
             composer.set_note_mode(False)
             return
         if not composer.disabled:
-            self.inbox.set_draft_now(self.inbox.open_chat_id, composer.text)
+            self.inbox.set_draft(self.inbox.open_chat_id, composer.text)
 
     def _keep_note_draft(self, chat_id: int, text: str) -> None:
         """Remember an unsaved note's text for the chat (in memory)."""
@@ -477,7 +479,7 @@ class DeskApp(App[int]):
         if self.query_one(Composer).note_mode:
             self._keep_note_draft(chat_id, text)
         else:
-            self.inbox.set_draft_now(chat_id, text)
+            self.inbox.set_draft(chat_id, text)
 
     async def _update_popup(self, chat_id: int, text: str, cursor: int) -> None:
         """Open, refresh or close the template popup for a `/word` before the cursor."""
@@ -826,7 +828,7 @@ class DeskApp(App[int]):
         if chat_id is None:
             self.notify("Open a chat first.", timeout=3)
             return
-        if not hasattr(self.inbox.source, "download_media"):
+        if not self.inbox.can_download():
             self.notify(
                 f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
                 timeout=4,
@@ -865,9 +867,7 @@ class DeskApp(App[int]):
         self.notify(f"Downloading {placeholder}…", timeout=3, markup=False)
         target = ensure_private_dir(self.paths.downloads_dir)
         try:
-            path = await self.inbox.source.download_media(  # type: ignore[attr-defined]
-                message.chat_id, message.id, target
-            )
+            path = await self.inbox.download_media(message.chat_id, message.id, target)
         except Exception as exc:
             self.notify(
                 f"Could not download {placeholder}: {exc}. Alt+M tries again.",
@@ -910,7 +910,7 @@ class DeskApp(App[int]):
 
     async def _mentioned_tickets(self, chat_id: int) -> list[str]:
         """Ticket references in the chat's recent messages and notes, latest mention first."""
-        messages = await self.inbox.store.messages(chat_id, limit=300)
+        messages = await self.inbox.messages(chat_id, limit=300)
         notes = self.inbox.notes.get(chat_id, [])
         texts = [m.text for m in messages] + [n.text for n in notes]
         return [ref.text for ref in latest_ticket(texts, self.inbox.config.tickets)]
@@ -1078,7 +1078,7 @@ class DeskApp(App[int]):
             typed = composer.text
             composer.set_note_mode(True)
             if typed.strip():  # what was typed as a reply becomes the note
-                self.run_worker(self.inbox.set_draft(chat_id, ""))
+                self.inbox.set_draft(chat_id, "")
                 self._keep_note_draft(chat_id, typed)
             else:
                 composer.load(self._note_drafts.get(chat_id, ""))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from ..core.desk.models import Media, Message, OutboxItem, OutboxState
+from ..core.desk.outbox import is_queued
 from ..core.rules.sanitize import clean_line, clean_text
 from ..core.rules.triage import Role
 
@@ -118,6 +119,8 @@ def outbox_text(item: OutboxItem, name: str, styles: Styles) -> Text:
             f"  ✗ not sent: {clean_line(item.error or 'unknown error', 120)}", styles.failed
         )
         text.append("  Alt+R retry · Alt+X discard", styles.meta)
+    elif is_queued(item):
+        text.append("  ⏳ queued — offline", styles.sending)
     else:
         text.append("  ⏳ sending…", styles.sending)
     text.append("\n  " + clean_text(item.text).replace("\n", "\n  "))

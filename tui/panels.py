@@ -222,6 +222,10 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     failed = inbox.failed_items()
     if failed:
         text.append(f"  │ {len(failed)} unsent", "bold red")
+    unshown = inbox.unshown
+    if unshown:
+        noun = "message" if unshown == 1 else "messages"
+        text.append(f"  │ {unshown} {noun} could not be shown — see the log", "bold red")
     if conn is Connection.OFFLINE and inbox.connection_detail:
         text.append(f"  {clean_line(inbox.connection_detail, 40)}", "dim")
         retry_at = inbox.connection_retry_at

@@ -87,7 +87,7 @@ class Message(Frozen):
 
 
 class Status(StrEnum):
-    """The engineer's local status for a chat (DESIGN §3)."""
+    """The engineer's local status for a chat."""
 
     OPEN = "open"
     WAITING_ON_CUSTOMER = "waiting_on_customer"

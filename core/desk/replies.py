@@ -27,7 +27,7 @@ class Replies:
 
     async def load_usage(self) -> None:
         """Read usage counts from the store (they order 'recently used first')."""
-        self.usage = await self.inbox.store.template_usage()
+        self.usage = await self.inbox.template_usage()
 
     def _follow_sources(self) -> bool:
         """Follow the folders: a templates/ folder made later replaces the starter set."""
@@ -66,23 +66,23 @@ class Replies:
         """
         await self._note_waiting_sender(chat_id)
         if chat_id not in self._langs:
-            messages = await self.inbox.store.messages(chat_id, limit=LANG_SAMPLE)
+            messages = await self.inbox.messages(chat_id, limit=LANG_SAMPLE)
             texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
             self._langs[chat_id] = tpl.detect_lang(texts)
         return self._langs[chat_id]
 
     async def _note_waiting_sender(self, chat_id: int) -> None:
-        """Remember the sender of the chat's waiting message (read once from the store)."""
+        """Remember the sender of the chat's waiting message (from the chat's recent messages)."""
         state = self.inbox.triage.get(chat_id)
         waiting = state.waiting_msg_id if state else None
         if waiting is None or (chat_id, waiting) in self._waiting_senders:
             return
-        message = await self.inbox.store.message(chat_id, waiting)
+        message = self.inbox.message(chat_id, waiting)
         if message is not None and message.sender_id is not None:
             self._waiting_senders[(chat_id, waiting)] = message.sender_id
 
     def language_now(self, chat_id: int) -> str | None:
-        """`language()` without waiting (the store's synchronous reads: a few rows).
+        """`language()` without waiting (from the chat's recent messages in memory).
 
         The template popup opens in the frame that shows the typed `/`, so nothing on the way
         may wait for a store round trip.
@@ -90,14 +90,17 @@ class Replies:
         state = self.inbox.triage.get(chat_id)
         waiting = state.waiting_msg_id if state else None
         if waiting is not None and (chat_id, waiting) not in self._waiting_senders:
-            message = self.inbox.store.message_now(chat_id, waiting)
+            message = self.inbox.message(chat_id, waiting)
             if message is not None and message.sender_id is not None:
                 self._waiting_senders[(chat_id, waiting)] = message.sender_id
-        if chat_id not in self._langs:
-            messages = self.inbox.store.messages_now(chat_id, limit=LANG_SAMPLE)
-            texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
-            self._langs[chat_id] = tpl.detect_lang(texts)
-        return self._langs[chat_id]
+        if chat_id in self._langs:
+            return self._langs[chat_id]
+        messages = self.inbox.recent(chat_id, limit=LANG_SAMPLE)
+        texts = [m.text for m in messages if self.inbox.role(m) is Role.CUSTOMER]
+        lang = tpl.detect_lang(texts)
+        if self.inbox.messages_known(chat_id):  # a guess from no messages is not kept
+            self._langs[chat_id] = lang
+        return lang
 
     def suggest_now(self, chat_id: int, query: str, limit: int = 8) -> list[tpl.Template]:
         """`suggest()` without waiting (see `language_now`)."""
@@ -140,6 +143,6 @@ class Replies:
 
     async def used(self, key: str) -> None:
         """Count a use (feeds 'recently used first')."""
-        await self.inbox.store.bump_template(key)
+        self.inbox.template_used(key)
         count, _ = self.usage.get(key, (0, 0))
         self.usage[key] = (count + 1, self.inbox.now())

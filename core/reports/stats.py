@@ -149,7 +149,7 @@ async def inbox_stats(inbox: Inbox) -> DeskStats:
     the event loop (and the screen) stays responsive on a large store.
     """
     now = inbox.now()
-    rows = await inbox.store.report_rows(chat_ids=list(inbox.chats))
+    rows = await inbox.report_rows()
     rule = inbox.rule
     ids = set(rule.staff_ids)
     if rule.me_id:

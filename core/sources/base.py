@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..desk.events import Event
@@ -18,11 +20,32 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True, slots=True)
+class SourceTraits:
+    """How a source behaves, so the Inbox need not guess."""
+
+    events_before_start: bool = False
+    """Its events are followed from the first moment (connecting, login, paging the chat list
+    show while `start()` runs); message events for chats not listed yet are held."""
+    backfills_itself: bool = False
+    """It pushes each chat's recent history as events; the Inbox does not ask `history()`."""
+
+
+class Dialogs(list[Chat]):
+    """The chats a source lists, and whether the list is the whole truth."""
+
+    def __init__(self, chats: Iterable[Chat] = (), complete: bool = False) -> None:
+        """`complete`: cached chats missing from the list are gone (left, or deselected)."""
+        super().__init__(chats)
+        self.complete = complete
+
+
 @runtime_checkable
 class ChatSource(Protocol):
     """Where chats come from and where replies go: telegram, demo or replay."""
 
     name: str
+    traits: SourceTraits
 
     async def start(self) -> User:
         """Connect (or load) and return the engineer's own account."""
@@ -32,7 +55,7 @@ class ChatSource(Protocol):
         """Disconnect and release resources; the event stream ends."""
         ...
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """All support chats the source can see right now."""
         ...
 
@@ -59,6 +82,22 @@ class ChatSource(Protocol):
     def events(self) -> AsyncIterator[Event]:
         """The live event stream; it ends when the source stops."""
         ...
+
+
+@runtime_checkable
+class MediaDownloader(Protocol):
+    """A source that can fetch a message's photo or file."""
+
+    async def download_media(self, chat_id: int, message_id: int, dest_dir: Path) -> Path:
+        """Download the message's media into `dest_dir`; return the file."""
+        ...
+
+
+@runtime_checkable
+class ReportsWarnings(Protocol):
+    """A source that found problems worth telling the engineer (a folder not found, …)."""
+
+    warnings: list[str]
 
 
 @runtime_checkable

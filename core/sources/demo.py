@@ -23,8 +23,8 @@ from functools import partial
 from typing import Any
 
 from ..desk.events import Connection, ConnectionState, Event, ReactionChanged
-from ..desk.models import Chat, Message, User
-from .base import SendError
+from ..desk.models import Message, User
+from .base import Dialogs, SendError, SourceTraits
 from .demo_script import Script, default_script, seconds, to_user, validate
 from .demo_story import Story, resume_run
 
@@ -36,6 +36,7 @@ class DemoSource:
     """A ChatSource that simulates a support desk: scripted customers, teammates and timing."""
 
     name = "demo"
+    traits = SourceTraits()
 
     def __init__(
         self,
@@ -105,11 +106,11 @@ class DemoSource:
         self._stopped = True
         self._story.wake.set()
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """The chats visible now, most recently active first."""
         runs = [r for r in self._story.runs.values() if r.visible]
         runs.sort(key=lambda r: r.messages[-1].date if r.messages else 0, reverse=True)
-        return [r.chat for r in runs]
+        return Dialogs(r.chat for r in runs)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages with ids below `before` (the newest if None), oldest first."""

@@ -47,8 +47,8 @@ from ..desk.events import (
     NewMessage,
     SyncProgress,
 )
-from ..desk.models import Chat, Message, User
-from .base import SendError
+from ..desk.models import Message, User
+from .base import Dialogs, SendError, SourceTraits
 from .export import Export, load_export
 
 DEFAULT_SPEED = 60.0
@@ -127,6 +127,7 @@ class ReplaySource:
     """A ChatSource that replays a Telegram Desktop export on the export's own, faster clock."""
 
     name = "replay"
+    traits = SourceTraits()
 
     def __init__(
         self,
@@ -222,9 +223,9 @@ class ReplaySource:
         self._stopped = True
         self._stop.set()
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """Every chat in the export, in export order."""
-        return list(self.export.chats)
+        return Dialogs(self.export.chats)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` already-arrived messages older than id `before`, oldest first."""

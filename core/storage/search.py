@@ -28,7 +28,7 @@ from ..rules.search_query import (
     text_matcher,
     words_of,
 )
-from .store import _MESSAGE_COLS_M, _message_from_row
+from .rows import MESSAGE_COLS_M, message_from_row
 
 # Up to this many matches (of rare words, or of a narrow in:/from:) are read and sorted by date.
 _FEW = 800
@@ -306,7 +306,7 @@ class MessageSearch:
     def _page(self, kept: list[int]) -> list[Hit]:
         """The messages of these seqs as hits, newest first."""
         found = self._db.execute(
-            f"SELECT {_MESSAGE_COLS_M} FROM json_each(?) AS j JOIN messages AS m "
+            f"SELECT {MESSAGE_COLS_M} FROM json_each(?) AS j JOIN messages AS m "
             "ON m.seq = j.value ORDER BY m.date DESC, m.id DESC",
             (_json(kept),),
         ).fetchall()
@@ -353,7 +353,7 @@ class MessageSearch:
         """Everything `sender_id` wrote in every stored chat, newest first (at most `limit`)."""
         self._ensure()
         rows = self._db.execute(
-            f"SELECT {_MESSAGE_COLS_M} FROM messages AS m INDEXED BY messages_sender_date "
+            f"SELECT {MESSAGE_COLS_M} FROM messages AS m INDEXED BY messages_sender_date "
             "WHERE m.sender_id = ? AND m.service = 0 ORDER BY m.date DESC, m.id DESC LIMIT ?",
             (sender_id, limit),
         ).fetchall()
@@ -370,11 +370,11 @@ class MessageSearch:
             (chat_id, message_id, before),
         ).fetchone()[0]
         rows = self._db.execute(
-            f"SELECT {_MESSAGE_COLS_M} FROM messages AS m WHERE m.chat_id = ? AND m.id >= ? "
+            f"SELECT {MESSAGE_COLS_M} FROM messages AS m WHERE m.chat_id = ? AND m.id >= ? "
             "ORDER BY m.id LIMIT ?",
             (chat_id, message_id if first is None else first, limit),
         ).fetchall()
-        return [_message_from_row(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     def chat_rows(self, chat_ids: Iterable[int]) -> dict[int, list[ReportRow]]:
         """What reply times need of every message of these chats, by chat, oldest first."""
@@ -406,7 +406,7 @@ class MessageSearch:
         """Rows as hits named by chat title and sender."""
         hits = []
         for row in rows:
-            message = _message_from_row(row)
+            message = message_from_row(row)
             title = self._titles.get(message.chat_id, str(message.chat_id))
             name = message.sender_name
             if message.sender_id is not None:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 from ..core.desk.models import Chat, User
@@ -34,6 +34,9 @@ from ..core.rules.business_hours import business_seconds
 from ..core.rules.durations import parse_duration
 from ..core.system.config import Config, ConfigError, load_config
 from ..core.system.paths import Paths
+
+if TYPE_CHECKING:
+    from ..core.storage.store import Store
 
 PROG = "tgtriage report"
 _CHANNEL_OFFSET = 10**12
@@ -311,13 +314,9 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
     )
 
 
-async def _meta(store: object, key: str) -> str | None:
-    """A value of the store's `meta` key/value table, when the store has one."""
-    getter = getattr(store, "get_meta", None)
-    if getter is None:
-        return None
-    value = await getter(key)
-    return None if value is None else str(value)
+async def _meta(store: Store, key: str) -> str | None:
+    """A value of the store's `meta` key/value table."""
+    return await store.get_meta(key)
 
 
 def _meta_int(value: str | None) -> int | None:

@@ -101,7 +101,7 @@ class TelegramDesk(DeskApp):
 
     def source_started(self) -> None:
         """Show the source's one-line problems (an unknown folder, an unresolved teammate)."""
-        for warning in getattr(self.inbox.source, "warnings", [])[:5]:
+        for warning in self.inbox.source_warnings()[:5]:
             self.notify(warning, title="Telegram", severity="warning", timeout=20, markup=False)
 
     async def log_in(self, client: TelegramClientLike) -> bool:

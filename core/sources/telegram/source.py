@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...desk.events import Event
-from ...desk.models import Chat, Message, User
+from ...desk.models import Message, User
 from ...system.config import Config
 from ...system.paths import Paths
-from ..base import SendError
+from ..base import Dialogs, SendError, SourceTraits
 from .client import (
     ClientFactory,
     LoginRequired,
@@ -59,10 +59,8 @@ class TelegramSource:
     """A ChatSource backed by a Telethon user session (see the module docstring)."""
 
     name = "telegram"
-    backfills_itself = True
-    """The start-up backfill arrives as NewMessage events; the Inbox must not fetch it again."""
-    events_before_start = True
-    """`events()` may be followed before `start()`: connecting/offline states show at once."""
+    traits = SourceTraits(events_before_start=True, backfills_itself=True)
+    """The start-up backfill arrives as NewMessage events; connecting/offline show at once."""
 
     def __init__(
         self,
@@ -241,12 +239,13 @@ class TelegramSource:
 
     # ------------------------------------------------------------------ the ChatSource API
 
-    async def dialogs(self) -> list[Chat]:
+    async def dialogs(self) -> Dialogs:
         """The support chats, once the dialog list has been paged (most recent first)."""
         if self._state is None:
             raise RuntimeError("start() the source first")
         await self._state.dialogs_ready.wait()
-        return list(self._state.selected.values())
+        state = self._state
+        return Dialogs(state.selected.values(), complete=state.dialogs_complete)
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages older than id `before` (the newest if None), oldest first."""

@@ -1,0 +1,135 @@
+"""What the desk reads through its one store path, and the source's optional capabilities.
+
+Reads go through the writer (core/desk/writer.py), so they see every write queued before them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..reports.report import ReportRow, ReportStaff
+from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
+from ..storage.rows import MessageRow
+from ..storage.search import MessageSearch
+from ..storage.store import Store
+from .changes import Changes
+from .models import Message
+from .queries import InboxQueries
+from .writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+_WINDOW_READ = 50  # chats whose windows one store read fills (a few ms of the store's thread)
+
+
+class InboxReads(InboxQueries):
+    """Store reads in order with the queued writes, and what only some sources can do."""
+
+    store: Store
+    source: ChatSource
+    writer: StoreWriter
+    open_chat_id: int | None
+
+    if TYPE_CHECKING:  # provided by the Inbox (core/desk/inbox.py)
+
+        def emit(self, changes: Changes) -> None: ...
+
+    def message_search(self) -> MessageSearch:
+        """A read-only search over this desk's store for one screen's lifetime (close it); it
+        sees what the writer has made, not writes still queued."""
+        return MessageSearch(self.store.path)
+
+    def report_staff(self) -> ReportStaff:
+        """Who counts as staff for reply times, from the desk's staff rule."""
+        rule = self._rule
+        ids = frozenset({rule.me_id, *rule.staff_ids})
+        return ReportStaff(ids=ids, out_is_staff=True, ignore=rule.ignore_ids - ids)
+
+    def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
+        """Read these chats' newest messages (those not read yet) when the store is idle, or
+        with `first` ahead of everything queued.
+
+        Either order is right: each write updates a known window after it is made, and a
+        window read after it sees it in the store.
+        """
+        store, size = self.store, self.windows.size
+        wanted = self.windows.missing(chat_ids)
+        for start in range(0, len(wanted), _WINDOW_READ):
+            part = wanted[start : start + _WINDOW_READ]
+
+            async def read(part: list[int] = part) -> None:
+                missing = self.windows.missing(part)
+                if not missing:
+                    return
+                found: dict[int, list[MessageRow]] = {chat_id: [] for chat_id in missing}
+                for row in await store.newest_rows(missing, size):
+                    found[row[0]].append(row)
+                for chat_id, rows in found.items():
+                    self.windows.fill(chat_id, rows)
+                if self.open_chat_id in missing:
+                    open_id = self.open_chat_id
+                    self.emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
+
+            if first:
+                self.writer.enqueue(read, first=True)
+            else:
+                self.writer.enqueue_idle(read)
+
+    async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
+        """The chat's newest `limit` stored messages, oldest first (after queued writes)."""
+        store = self.store
+        return await self.writer.call(lambda: store.messages(chat_id, limit=limit))
+
+    async def report_rows(self) -> list[ReportRow]:
+        """What reply-time statistics need of every stored message of the known chats."""
+        store, chat_ids = self.store, list(self.chats)
+        return await self.writer.call(lambda: store.report_rows(chat_ids=chat_ids))
+
+    async def template_usage(self) -> dict[str, tuple[int, int]]:
+        """Template key → (times used, last used at)."""
+        return await self.writer.call(self.store.template_usage)
+
+    def template_used(self, key: str) -> None:
+        """Count one use of a template (stored in the background)."""
+        store = self.store
+        self.writer.enqueue(lambda: store.bump_template(key))
+
+    async def history(
+        self, chat_id: int, before_id: int | None = None, limit: int = 100
+    ) -> list[Message]:
+        """Messages of a chat from the store, older ones fetched from the source when missing."""
+        store = self.store
+        messages = await self.writer.call(
+            lambda: store.messages(chat_id, before_id=before_id, limit=limit)
+        )
+        if len(messages) < limit and before_id is not None:
+            oldest = messages[0].id if messages else before_id
+            try:
+                older = await self.source.history(chat_id, oldest, limit - len(messages))
+            except Exception:
+                log.warning("history of %s unavailable from the source", chat_id)
+                older = []
+            if older:
+                await self.writer.call(lambda: store.add_messages(older))
+                messages = sorted(
+                    {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
+                )
+        return messages
+
+    def can_download(self) -> bool:
+        """Whether the source can fetch media."""
+        return isinstance(self.source, MediaDownloader)
+
+    async def download_media(self, chat_id: int, message_id: int, dest_dir: Path) -> Path:
+        """Fetch a message's media into `dest_dir` (only when `can_download()`)."""
+        source = self.source
+        if not isinstance(source, MediaDownloader):
+            raise RuntimeError(f"the {source.name} source cannot download media")
+        return await source.download_media(chat_id, message_id, dest_dir)
+
+    def source_warnings(self) -> list[str]:
+        """Problems the source found worth telling the engineer."""
+        source = self.source
+        return list(source.warnings) if isinstance(source, ReportsWarnings) else []
