@@ -28,7 +28,7 @@ from ..rules.search_query import (
     text_matcher,
     words_of,
 )
-from .rows import MESSAGE_COLS_M, message_from_row
+from .rows import MESSAGE_COLS_M, MessageRow, message_from_row
 
 # Up to this many matches (of rare words, or of a narrow in:/from:) are read and sorted by date.
 _FEW = 800
@@ -402,7 +402,7 @@ class MessageSearch:
         if not self._loaded:
             self.refresh()
 
-    def _hits(self, rows: Sequence[Sequence[Any]]) -> list[Hit]:
+    def _hits(self, rows: Sequence[MessageRow]) -> list[Hit]:
         """Rows as hits named by chat title and sender."""
         hits = []
         for row in rows:
