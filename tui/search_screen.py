@@ -17,8 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ..core.rules.sanitize import clean_line
-from ..core.rules.search_query import Term, parse, word_spans
-from ..core.storage.search import Hit, MessageSearch
+from ..core.rules.search_query import Hit, Searcher, Term, Wait, parse, word_spans
 from .search_results import ResultList
 
 Jump = tuple[int, int]  # (chat id, message id)
@@ -68,7 +67,7 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     return text
 
 
-def _note(wait: tuple[int, bool] | None) -> str:
+def _note(wait: Wait | None) -> str:
     """How long a message that opened a wait waited: answered, or still waiting."""
     if wait is None:
         return ""
@@ -94,7 +93,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         Binding("up", "move(-1)", "Previous result", show=False),
     ]
 
-    def __init__(self, search: MessageSearch, now: Callable[[], int] | None = None) -> None:
+    def __init__(self, search: Searcher, now: Callable[[], int] | None = None) -> None:
         """Search with `search` (the screen closes it when it goes)."""
         super().__init__()
         self._search = search
@@ -212,8 +211,8 @@ class HistoryScreen(SearchScreen):
 
     def __init__(
         self,
-        search: MessageSearch,
-        load: Callable[[MessageSearch], list[tuple[Hit, tuple[int, bool] | None]]],
+        search: Searcher,
+        load: Callable[[Searcher], list[tuple[Hit, Wait | None]]],
         title: str,
     ) -> None:
         """`load` reads the history (on a worker thread); `title` names the customer."""
@@ -244,7 +243,7 @@ class HistoryScreen(SearchScreen):
             return  # the screen closed
         self.app.call_from_thread(self._show_history, rows)
 
-    def _show_history(self, rows: list[tuple[Hit, tuple[int, bool] | None]]) -> None:
+    def _show_history(self, rows: list[tuple[Hit, Wait | None]]) -> None:
         """Paint the history (each message drawn when it comes into view)."""
         if not self.is_mounted:
             return

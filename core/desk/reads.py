@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..reports.report import ReportRow, ReportStaff
+from ..rules.search_query import Searcher
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
 from ..storage.rows import MessageRow
 from ..storage.search import MessageSearch
@@ -36,7 +37,7 @@ class InboxReads(InboxQueries):
 
         def emit(self, changes: Changes) -> None: ...
 
-    def message_search(self) -> MessageSearch:
+    def message_search(self) -> Searcher:
         """A read-only search over this desk's store for one screen's lifetime (close it); it
         sees what the writer has made, not writes still queued."""
         return MessageSearch(self.store.path)

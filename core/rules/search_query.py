@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from typing import Protocol
 
+from ..desk.models import Message
+from ..reports.report import ReportStaff
 from .durations import parse_duration
 
 _FILTERS = ("from", "in", "before", "after")
@@ -23,6 +26,49 @@ _TOKEN = re.compile(r'(?:(\w+):)?"([^"]*)(?:"|$)|(\S+)')
 _DAY = 86_400
 # A word: letters and digits (with combining marks), as the FTS tokenizer splits text.
 _WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0483-\u0489])+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One found message with the names it is shown with."""
+
+    message: Message
+    chat_title: str
+    sender: str
+
+
+Wait = tuple[int, bool]
+"""How long a message that opened a wait waited (seconds) and whether staff answered."""
+
+
+class Searcher(Protocol):
+    """What the search and history screens ask of a search over the store
+    (core/storage/search.py's MessageSearch)."""
+
+    def refresh(self) -> None:
+        """Re-read chat titles and sender names."""
+
+    def find(self, query: SearchQuery, limit: int = 50) -> list[Hit]:
+        """Messages matching the query, newest first."""
+        ...
+
+    def history_with_waits(
+        self, sender_id: int, staff: ReportStaff, now: int, limit: int = 200
+    ) -> list[tuple[Hit, Wait | None]]:
+        """Everything one sender wrote, newest first, with the waits they opened."""
+        ...
+
+    def around(
+        self, chat_id: int, message_id: int, before: int = 20, limit: int = 400
+    ) -> list[Message]:
+        """Messages of a chat from a little before `message_id` on."""
+        ...
+
+    def interrupt(self) -> None:
+        """Stop the query running on another thread."""
+
+    def close(self) -> None:
+        """Release the connection."""
 
 
 @dataclass(frozen=True)

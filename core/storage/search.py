@@ -12,7 +12,6 @@ import json
 import sqlite3
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from ..desk.models import Message
 from ..reports.history import customer_waits
 from ..reports.report import ReportRow, ReportStaff
 from ..rules.search_query import (
+    Hit,
     SearchQuery,
     Term,
     folded_body,
@@ -46,15 +46,6 @@ _SET_STEP = 2_000
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
 _BY_SEQ = "json_each(?) AS j JOIN messages AS m ON m.seq = j.value"
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One found message with the names it is shown with."""
-
-    message: Message
-    chat_title: str
-    sender: str
 
 
 def _json(values: Iterable[Any]) -> str:
