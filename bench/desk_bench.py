@@ -246,6 +246,27 @@ async def bench_switch(
     return enters, opens, typing
 
 
+DIALOGS = (("alt+p", "ChoiceScreen"), ("alt+g", "TagScreen"))  # key, the screen it opens
+
+
+async def bench_dialogs(
+    app: MeasuredDesk, pilot: Pilot[Any], presses: int, rng: random.Random
+) -> dict[str, list[float]]:
+    """Alt+P (postpone) and Alt+G (tags) → the dialog painted; Esc → the desk painted again."""
+    samples: dict[str, list[float]] = {key: [] for key, _ in DIALOGS} | {"escape": []}
+    desk_screen = type(app.screen_stack[0]).__name__
+    for press in range(presses):
+        key, opened = DIALOGS[press % len(DIALOGS)]
+        for pressed, shown in ((key, opened), ("escape", desk_screen)):
+            mark = len(app.paints)
+            t0 = time.perf_counter()
+            await pilot.press(pressed)
+            frame = await _frame(app, mark, lambda p, shown=shown: p.screen == shown)
+            samples[pressed].append(frame.at - t0)
+            await _settle(pilot, rng)
+    return samples
+
+
 def _popup_probe(app: MeasuredDesk) -> tuple[str, ...]:
     """The keys the template popup lists (first three), or () when it is hidden."""
     popup = app.query_one(TemplatePopup)
@@ -495,6 +516,7 @@ async def run(
                 for t in app.replies.library.templates[: max(1, presses // 5)]
             ]
             popup = await bench_popup(app, pilot, words, rng)
+            dialogs = await bench_dialogs(app, pilot, presses, rng)
             result["templates_loaded"] = len(app.replies.library)
             result["keys"] = {
                 "switch_enter": [asdict(s) for s in switch],
@@ -503,6 +525,9 @@ async def run(
                 "slot": [asdict(s) for s in slots],
                 "next_waiting": [asdict(s) for s in waiting],
                 "template_popup": popup,
+                "dialog_postpone": dialogs["alt+p"],
+                "dialog_tags": dialogs["alt+g"],
+                "dialog_escape": dialogs["escape"],
             }
             result["open_chat_log_ms"] = [s * 1000 for kind, s in app.paint_log if kind == "open"]
             result["burst"] = await bench_burst(app, pilot, burst, rng)

@@ -63,13 +63,13 @@ def instrument() -> None:
     from tgtriage.tui.conversation import Conversation
 
     targets: list[tuple[object, str, str]] = [
-        (DeskApp, "open_chat", "tui/app.py:DeskApp.open_chat (total)"),
-        (DeskApp, "_save_draft", "tui/app.py:DeskApp._save_draft"),
-        (DeskApp, "_refresh_panels", "tui/app.py:DeskApp._refresh_panels"),
-        (DeskApp, "_on_changes", "tui/app.py:DeskApp._on_changes"),
-        (DeskApp, "_render_message", "tui/app.py:DeskApp._render_message"),
-        (DeskApp, "action_switcher", "tui/app.py:DeskApp.action_switcher"),
-        (DeskApp, "_tick", "tui/app.py:DeskApp._tick (1 s timer)"),
+        (DeskApp, "open_chat", "tui/desk_composing.py:DeskApp.open_chat (total)"),
+        (DeskApp, "_save_draft", "tui/desk_composing.py:DeskApp._save_draft"),
+        (DeskApp, "_refresh_panels", "tui/desk_paint.py:DeskApp._refresh_panels"),
+        (DeskApp, "_on_changes", "tui/desk_paint.py:DeskApp._on_changes"),
+        (DeskApp, "_render_message", "tui/desk_paint.py:DeskApp._render_message"),
+        (DeskApp, "action_switcher", "tui/desk_navigation.py:DeskApp.action_switcher"),
+        (DeskApp, "_tick", "tui/desk_paint.py:DeskApp._tick (1 s timer)"),
         (Replies, "poll", "core/desk/replies.py:Replies.poll (template files changed?)"),
         (Static, "update", "textual/widgets/_static.py:Static.update"),
         (Inbox, "open", "core/desk/actions.py:InboxActions.open"),

@@ -324,6 +324,21 @@ def _key_rows(desk: dict[str, Any]) -> list[Row]:
                 _p95(popup) * 1000 <= FRAME_MS,
             )
         )
+    for name, label in (
+        ("dialog_postpone", "Alt+P → postpone dialog painted"),
+        ("dialog_tags", "Alt+G → tags dialog painted"),
+        ("dialog_escape", "Esc → dialog closed, desk painted"),
+    ):
+        took = keys.get(name) or []
+        if took:
+            rows.append(
+                Row(
+                    f"{label}, p95 (n={len(took)})",
+                    f"{_ms(_p95(took))} (p50 {_ms(percentile(took, 50))}, max {_ms(max(took))})",
+                    "≤ 16 ms",
+                    _p95(took) * 1000 <= FRAME_MS,
+                )
+            )
     return rows
 
 
@@ -798,7 +813,7 @@ def write_results(
     if full:
         pauses = sorted(c["ms"] for c in full)
         lines += [
-            "## Garbage collection (the desk's policy, tui/heap.py)",
+            "## Garbage collection (the desk's policy, core/system/gc_policy.py)",
             "",
             "No collections while the desk loads; the start-up heap (~90k objects) is frozen after "
             "the first frame; a middle or full collection that the next allocations would set off is "

@@ -24,11 +24,12 @@ from tgtriage.core.rules.triage import Role
 from tgtriage.core.storage.store import Note
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.conversation import Conversation, _wrap, _wrap_rich
+from tgtriage.tui.conversation import Conversation
 from tgtriage.tui.message_view import Styles, message_text
 from tgtriage.tui.note_view import note_text, with_notes
 from tgtriage.tui.rows import RowModel
 from tgtriage.tui.scrollbar import LineScrollBar
+from tgtriage.tui.wrap import _wrap, _wrap_rich
 
 from tests.desk_harness import (
     chat_id_by_title,
@@ -338,7 +339,7 @@ async def test_switching_all_day_does_not_pile_up_widgets(tmp_path: Path) -> Non
 
 
 async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) -> None:
-    from tgtriage.tui import heap
+    from tgtriage.core.system.gc_policy import THOROUGH_EVERY
 
     thresholds = gc.get_threshold()
     desk = make_desk(tmp_path)
@@ -347,14 +348,15 @@ async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) ->
         assert gc.isenabled()
         frozen = gc.get_freeze_count()
         assert frozen > 10_000
+        collector = desk.app.collector
         # A full collection that comes due runs after a frame and freezes its survivors.
         while gc.get_count()[2] < gc.get_threshold()[2]:
             gc.collect(1)
-        assert heap.collect_if_due() == "full"
+        assert collector.after_frame() == "full"
         assert gc.get_freeze_count() >= frozen
         # The thorough tidy-up waits for a quiet moment and for its quarter of an hour.
-        assert not heap.tidy_when_idle(idle_for=0.5)
-        assert heap.tidy_when_idle(idle_for=5.0, now=heap._thorough_at + heap.THOROUGH_EVERY)
+        assert not collector.when_idle(idle_for=0.5)
+        assert collector.when_idle(idle_for=5.0, now=collector.thorough_at + THOROUGH_EVERY)
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
     assert gc.isenabled() and gc.get_threshold() == thresholds

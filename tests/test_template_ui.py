@@ -205,6 +205,23 @@ async def test_down_and_enter_insert_the_highlighted_template(tmp_path: Path) ->
         assert "/gre" not in composer(app).text
 
 
+async def test_ctrl_z_after_a_multi_line_template_gives_back_the_typed_word(
+    tmp_path: Path,
+) -> None:
+    """Issue 14/15: undoing a multi-line template crashed the desk (a line index out of bounds)."""
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_longest_waiting(pilot)
+        await type_text(pilot, "/details")
+        await press(pilot, "tab")
+        assert composer(app).text.count("\n") > 3
+        await press(pilot, "ctrl+z")
+        assert composer(app).text == "/details"
+        assert app.inbox.drafts.get(chat_id) == "/details"
+        assert app.return_code is None and app.inbox.open_chat_id == chat_id
+
+
 async def test_tab_inserts_replacing_the_slash_word_mid_text(tmp_path: Path) -> None:
     desk = make_desk(tmp_path)
     async with running(desk) as pilot:
@@ -389,7 +406,7 @@ async def test_russian_speaking_customer_gets_ru_templates_first(tmp_path: Path)
         await open_titled(pilot, "Vostok")
         await type_text(pilot, "/gre")
         assert shown(app)[:2] == [("greet", "ru"), ("greet-issue", "ru")]
-        await press(pilot, "enter")
+        await press(pilot, "tab")
         assert composer(app).text.startswith("Здравствуйте, Игорь! На связи Alex.")
         # The same word in an English-speaking chat offers the English ones first.
         await open_titled(pilot, "Globex")
@@ -460,7 +477,7 @@ async def test_new_template_file_appears_without_losing_the_text(tmp_path: Path)
         await wait_for(pilot, lambda: app.replies.library.get("refund") is not None, "reload")
         assert any("Templates reloaded" in t for t in toasts(app))
         assert composer(app).text == "Thanks! /refu"
-        await type_text(pilot, "n")
+        await type_text(pilot, "nd")  # the whole key: Enter takes the template
         assert shown(app)[0] == ("refund", "en")
         await press(pilot, "enter")
         assert composer(app).text == (
@@ -521,3 +538,29 @@ async def test_file_broken_while_running_warns_and_keeps_the_rest(tmp_path: Path
         assert app.replies.library.get("refund") is not None
         await type_text(pilot, "/refu")
         assert shown(app) == [("refund", "en")]
+
+
+async def test_enter_sends_a_typed_command_that_is_no_template_key(tmp_path: Path) -> None:
+    """Issue 15 item 6: `/start` + Enter sends `/start`, even with templates listed for it."""
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        chat_id = await open_longest_waiting(pilot)
+        await type_text(pilot, "/start")
+        assert shown(app), "a template is suggested for /start (else this tests nothing)"
+        assert all(key != "start" for key, _ in shown(app))
+        await press(pilot, "enter")
+        await wait_sent(pilot, chat_id, "/start")
+        assert composer(app).text == ""
+
+
+async def test_enter_takes_the_template_after_moving_in_the_popup(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with running(desk) as pilot:
+        app = desk.app
+        await open_longest_waiting(pilot)
+        await type_text(pilot, "/start")
+        assert shown(app)
+        await press(pilot, "down")  # moved (round to the same one when only one is listed)
+        await press(pilot, "enter")
+        assert "/start" not in composer(app).text and composer(app).text

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -19,6 +20,9 @@ from .scrollbar import line_scrollbar
 
 RowSource = Callable[[int], RowModel]
 _BOLD = Style(bold=True)
+
+
+_LIST_KEYS = frozenset({"k", "j", "l"})  # the letters the list acts on (ChatList.BINDINGS)
 
 
 class ChatList(LineScrollView, can_focus=True):
@@ -55,9 +59,18 @@ class ChatList(LineScrollView, can_focus=True):
             super().__init__()
             self.chat_id = chat_id
 
-    def __init__(self, row_source: RowSource, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        row_source: RowSource,
+        *,
+        id: str | None = None,
+        on_type: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_type(character)` gets what is typed here that is not a list key."""
         super().__init__(id=id)
         self._row_source = row_source
+        self._on_type = on_type
+        self._typing = False  # forwarding typed text until the focus has left the list
         self.chat_ids: list[int] = []
         self.cursor = 0
         self.open_chat_id: int | None = None
@@ -66,6 +79,17 @@ class ChatList(LineScrollView, can_focus=True):
         # from it (crops, styles, divisions) alive too — thousands of objects for the collector.
         self._rows: dict[int, dict[tuple[int, bool, bool], list[Segment]]] = {}
         self.rows_rendered = 0
+
+    def on_key(self, event: events.Key) -> None:
+        """A typed character that is not a list key (or follows one) goes on to `on_type`."""
+        if self._on_type is None or not event.is_printable or not event.character:
+            return
+        if not self._typing and (event.key in _LIST_KEYS or event.character in "?/"):
+            return
+        self._typing = True
+        event.stop()
+        event.prevent_default()
+        self._on_type(event.character)
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
@@ -278,7 +302,8 @@ class ChatList(LineScrollView, can_focus=True):
             self.post_message(self.Chosen(chat_id))
 
     def on_focus(self) -> None:
-        """The cursor shows only while the list has focus (scrolled into view)."""
+        """The cursor shows (scrolled into view); letters are list keys again."""
+        self._typing = False
         if 0 <= self.cursor < len(self.chat_ids):
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
         self.refresh()

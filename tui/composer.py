@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import cast
 
 from textual import events
-from textual.document._document import Document, EditResult
-from textual.document._edit import Edit
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -16,15 +15,16 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
 from ..core.templates import FIELD_OPEN, next_field, previous_field
-from .keymap import ALT_DIGIT_CHARACTER_KEYS
+from .textual_compat import Document, Edit, EditResult, HookedTextArea
 
 REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"
 NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
+SCROLL_KEYS = frozenset({"pageup", "pagedown", "ctrl+home", "ctrl+end"})
 BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
 
 
-class Composer(TextArea):
+class Composer(HookedTextArea):
     """A multi-line input whose Enter sends instead of breaking the line.
 
     Its cursor stops blinking (and stays shown) ten seconds after the last key, as GTK and
@@ -54,14 +54,24 @@ class Composer(TextArea):
             self.key = key
 
     def __init__(
-        self, *, id: str | None = None, on_edit: Callable[[str, int], None] | None = None
+        self,
+        *,
+        id: str | None = None,
+        on_edit: Callable[[str, int], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
+        on_scroll: Callable[[str], None] | None = None,
     ) -> None:
-        """`on_edit(text, cursor)` is called on every edit, before the frame that shows it
-        (without it, edits are posted as `Edited` messages, which arrive a frame later)."""
+        """`on_edit(line, column)` is called on every edit with the cursor's line, before the
+        frame that shows it; `on_text(text)` gets the whole text once per burst of edits
+        (without them, edits are posted as `Edited` messages, which arrive a frame later);
+        `on_scroll(key)` gets the keys that scroll the conversation (SCROLL_KEYS)."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self._on_edit = on_edit
+        self._on_text = on_text
+        self._on_scroll = on_scroll
         self.placeholder = REPLY_PLACEHOLDER
         self._loading = False
+        self._report_pending = False
         self.popup_open = False
         self.note_mode = False
         self.loads = 0  # how many times `load` replaced the content
@@ -75,17 +85,13 @@ class Composer(TextArea):
         self.border_title = NOTE_TITLE if on else None
         self.placeholder = NOTE_PLACEHOLDER if on else REPLY_PLACEHOLDER
 
-    def _restart_blink(self) -> None:
+    def blink_restarted(self) -> None:
         """Blink again (a key, an edit, focus): for the next BLINK_FOR seconds."""
         self._active_at = time.monotonic()
-        super()._restart_blink()
 
-    def _toggle_cursor_blink_visible(self) -> None:
-        """Blink, or after BLINK_FOR quiet seconds stop, with the cursor shown."""
-        if time.monotonic() - self._active_at > BLINK_FOR:
-            self._pause_blink(visible=True)
-            return
-        super()._toggle_cursor_blink_visible()
+    def blink_should_stop(self) -> bool:
+        """After BLINK_FOR quiet seconds the cursor stops blinking, shown."""
+        return time.monotonic() - self._active_at > BLINK_FOR
 
     def notify_style_update(self) -> None:
         """CSS changed (focus, theme): the theme's colours are read again at the next paint."""
@@ -99,14 +105,14 @@ class Composer(TextArea):
         cursor blink. The theme may be shared, so it is re-applied when another text area
         applied it since.
         """
-        theme = self._theme
+        theme = self.current_theme
         if theme is None:
             return super().render_lines(crop)
         if self._theme_for != (id(self), id(theme)) or getattr(theme, "_tgtriage_by", None) != id(
             self
         ):
             theme.apply_css(self)
-            theme._tgtriage_by = id(self)  # type: ignore[attr-defined]
+            theme._tgtriage_by = id(self)
             self._theme_for = (id(self), id(theme))
         return super(TextArea, self).render_lines(crop)
 
@@ -116,6 +122,7 @@ class Composer(TextArea):
         The same text (usually: no draft in either chat) is kept as it is, which spares a
         layout of the screen; only the undo history is dropped, as a new load would.
         """
+        self.flush_edits()
         self._loading = True
         self.loads += 1
         if text == self.text:
@@ -126,7 +133,7 @@ class Composer(TextArea):
             self.move_cursor(self.document.end)
         self._loading = False
         if self.has_focus:
-            self._restart_blink()
+            self.restart_blink()
 
     @property
     def _doc(self) -> Document:
@@ -155,43 +162,28 @@ class Composer(TextArea):
         )
         self.scroll_cursor_visible()
 
-    def check_consume_key(self, key: str, character: str | None = None) -> bool:
-        """Let Alt+digit through to the slot bindings.
-
-        In a Linux terminal Alt+1 … Alt+0 arrive as ¡ ™ £ ¢ ∞ § ¶ • ª º; a text widget would
-        consume those printable characters and Textual would then drop the app's bindings for
-        them. The cost: those ten characters cannot be typed into a reply.
-        """
-        if key in ALT_DIGIT_CHARACTER_KEYS:
-            return False
-        return super().check_consume_key(key, character)
-
-    async def _on_key(self, event: events.Key) -> None:
+    def take_key(self, event: events.Key) -> bool:
         """Enter sends; Ctrl+J inserts a newline; everything else edits as usual."""
+        if not event.is_printable:
+            self.flush_edits()  # the popup and the draft are up to date for this key
         if self.popup_open and event.key in ("up", "down", "tab", "enter", "escape"):
-            event.stop()
-            event.prevent_default()
             self.post_message(self.PopupKey(event.key))
-            return
+            return True
         if event.key in ("tab", "shift+tab"):
             # Tab moves between template fields and never leaves the composer (Esc does).
-            event.stop()
-            event.prevent_default()
             if FIELD_OPEN in self.text:
                 self._jump_field(backwards=event.key == "shift+tab")
-            return
+            return True
         if event.key == "enter":
-            event.stop()
-            event.prevent_default()
             self.post_message(self.Submitted(self.text))
-            return
+            return True
+        if event.key in SCROLL_KEYS and self._on_scroll is not None:
+            self._on_scroll(event.key)  # the conversation scrolls; the text and cursor stay
+            return True
         if event.key == "ctrl+j":
-            event.stop()
-            event.prevent_default()
-            start, end = self.selection
-            self._replace_via_keyboard("\n", start, end)
-            return
-        await super()._on_key(event)
+            self.insert_typed("\n")
+            return True
+        return False
 
     def _jump_field(self, backwards: bool) -> None:
         """Select the next unfilled field after the selection (backwards: the one before it)."""
@@ -207,23 +199,37 @@ class Composer(TextArea):
         self._report_edit()
         return result
 
-    def _undo_batch(self, edits: Sequence[Edit]) -> None:
-        """Undo, then report the change at once."""
-        super()._undo_batch(edits)
-        self._report_edit()
-
-    def _redo_batch(self, edits: Sequence[Edit]) -> None:
-        """Redo, then report the change at once."""
-        super()._redo_batch(edits)
+    def history_replayed(self) -> None:
+        """Undo or redo: report the change at once."""
         self._report_edit()
 
     def _report_edit(self) -> None:
-        """Tell the desk about an edit (not a programmatic load) before the next frame."""
-        if self._on_edit is not None and not self._loading:
-            self._on_edit(self.text, self.cursor_index)
+        """Tell the desk about an edit (not a programmatic load): the cursor's line at once,
+        the whole text once the burst of edits is over.
+
+        A paste a terminal sends as keys is many edits between two frames; reading the whole
+        text and keeping it as the draft on each made every key cost as much as the text is
+        long. The line is all the `/word` popup needs, in the frame that shows the key.
+        """
+        if self._loading:
+            return
+        if self._on_edit is not None:
+            row, column = self.cursor_location
+            self._on_edit(self._doc.get_line(row), column)
+        if self._on_text is not None and not self._report_pending:
+            self._report_pending = True
+            asyncio.get_running_loop().call_soon(self.flush_edits)
+
+    def flush_edits(self) -> None:
+        """Hand the whole text on now if edits are pending (before it is replaced or a key acts)."""
+        if not self._report_pending:
+            return
+        self._report_pending = False
+        if self._on_text is not None:
+            self._on_text(self.text)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Report edits (not programmatic loads) as draft changes."""
         event.stop()
-        if not self._loading and self._on_edit is None:
+        if not self._loading and self._on_edit is None and self._on_text is None:
             self.post_message(self.Edited(self.text, self.cursor_index))

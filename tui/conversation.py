@@ -8,17 +8,13 @@ for the last few chats shown, so a new message, an edit or a switch back wraps o
 
 from __future__ import annotations
 
-import re
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
-from rich._wrap import divide_line
-from rich.cells import cell_len
 from rich.console import Console
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -26,49 +22,23 @@ from textual.geometry import Size
 from textual.message import Message as TMessage
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..core.desk.models import Message, OutboxItem
 from .line_view import LineScrollView
 from .scrollbar import line_scrollbar
+from .textual_compat import set_virtual_size_quietly
+from .wrap import Block, _wrap
 
 WINDOW = 400  # messages kept in memory for the open chat
 KEPT_CHATS = 12  # recently shown chats whose wrapped lines are kept (the working set and a few)
 Renderer = Callable[[Message, Message | None, bool], Text]  # message, what it quotes, waiting?
 OutboxRenderer = Callable[[OutboxItem], Text]
-Line = list[Segment]  # one wrapped line, padded to the wrap width
-Block = list[Line]  # one message's lines, ending with a blank separator line
 Anchor = tuple[int, int]  # (message id, line within it) at the top of the view
-_WORD = re.compile(r"\s*\S+\s*")  # a word and the spaces around it, as rich._wrap has it
-_HANG = re.compile(r"[ ▌]*")  # a line's indent and note bar, repeated when it wraps
-try:  # which strings Rich measures as one cell per character
-    from rich.cells import _is_single_cell_widths as _single_cells
-except ImportError:  # pragma: no cover - another Rich
-
-    def _single_cells(text: str) -> bool:
-        """ASCII printable text is one cell per character."""
-        return text.isascii() and text.isprintable()
 
 
-class Conversation(LineScrollView, can_focus=True):
-    """Messages of one chat, newest at the bottom; scrolling to the top asks for older ones."""
-
-    BINDINGS = [
-        Binding("up,k", "scroll_up", "Scroll up", show=False),
-        Binding("down,j", "scroll_down", "Scroll down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "scroll_home", "Oldest", show=False),
-        Binding("end", "scroll_end", "Newest", show=False),
-    ]
-
-    class NeedOlder(TMessage):
-        """The top was reached: load messages older than `before_id`."""
-
-        def __init__(self, chat_id: int, before_id: int) -> None:
-            super().__init__()
-            self.chat_id = chat_id
-            self.before_id = before_id
+class MessageLines(LineScrollView):
+    """A window of one chat's messages wrapped into lines, newest at the bottom; the lines
+    are built for the newest messages and grow upwards as scrolling approaches them."""
 
     def __init__(
         self, render_message: Renderer, render_outbox: OutboxRenderer, *, id: str | None = None
@@ -101,141 +71,6 @@ class Conversation(LineScrollView, can_focus=True):
             "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
         )
 
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """The vertical scrollbar, drawn with the line API (see tui/scrollbar.py)."""
-        return line_scrollbar(self)
-
-    # ----------------------------------------------------------------- data in
-
-    def show(
-        self,
-        chat_id: int,
-        messages: list[Message],
-        outbox: list[OutboxItem],
-        has_older: bool,
-        waiting_id: int | None = None,
-    ) -> None:
-        """Show a chat from scratch, scrolled to the newest message."""
-        self._keep_wraps()
-        self.chat_id = chat_id
-        self._wrapped = self._kept.pop(chat_id, {})
-        self.found_id = None
-        self._set_messages(messages[-WINDOW:])
-        self.outbox = list(outbox)
-        self.waiting_id = waiting_id
-        self.has_older = has_older or len(messages) > WINDOW
-        self._loading_older = False
-        self._first_id = None
-        self._relayout(self._fill_lines())
-        self._follow()
-
-    def clear_chat(self) -> None:
-        """Show nothing (no chat open)."""
-        self._keep_wraps()
-        self.chat_id = None
-        self._set_messages([])
-        self.outbox = []
-        self.waiting_id = None
-        self._first_id = None
-        self._relayout()
-
-    def update(
-        self,
-        messages: Iterable[Message] = (),
-        deleted: Iterable[int] = (),
-        outbox: list[OutboxItem] | None = None,
-        waiting_id: int | None = None,
-    ) -> None:
-        """Apply what changed in this chat at once: new or edited messages, deletions, the
-        unconfirmed replies and the waiting mark; follow the bottom if we were there."""
-        at_bottom = self.scroll_y >= self.max_scroll_y - 1
-        anchor = None if at_bottom else self._anchor()
-        by_id = {m.id: m for m in self.messages}
-        for message in messages:
-            by_id[message.id] = message
-        for gone in deleted:
-            by_id.pop(gone, None)
-        merged = sorted(by_id.values(), key=lambda m: m.id)
-        if len(merged) > WINDOW:
-            self.has_older = True
-            merged = merged[-WINDOW:]
-        self._set_messages(merged)
-        if outbox is not None:
-            self.outbox = list(outbox)
-        self.waiting_id = waiting_id
-        self._relayout()
-        if at_bottom:
-            self._follow()
-        elif anchor is not None:
-            self._restore(anchor)
-
-    def add(self, messages: list[Message]) -> None:
-        """New or edited messages arrived for this chat."""
-        self.update(messages=messages, waiting_id=self.waiting_id)
-
-    def remove_messages(self, ids: set[int]) -> None:
-        """Messages were deleted."""
-        self.update(deleted=ids, waiting_id=self.waiting_id)
-
-    def set_outbox(self, outbox: list[OutboxItem]) -> None:
-        """Replace the unconfirmed replies shown under the messages."""
-        self.update(outbox=outbox, waiting_id=self.waiting_id)
-
-    def set_waiting(self, waiting_id: int | None) -> None:
-        """Move the "waiting since here" mark (only the two messages concerned are re-wrapped)."""
-        if waiting_id != self.waiting_id:
-            self.update(waiting_id=waiting_id)
-
-    def prepend(self, older: list[Message], has_more: bool) -> None:
-        """Older messages arrived after scrolling to the top; they are laid out on the way up."""
-        self._loading_older = False
-        known = set(self._ids)
-        older = [m for m in older if m.id not in known]
-        self.has_older = has_more and bool(older)
-        if not older:
-            return
-        self._set_messages(sorted([*older, *self.messages], key=lambda m: m.id))
-        self._grow()
-
-    def reveal(self, messages: list[Message], message_id: int, has_older: bool) -> None:
-        """Hold `messages` of the open chat (up to its newest), mark `message_id` and scroll
-        it into view: where a search or a customer's history jumped to."""
-        self.found_id = message_id
-        self._set_messages(messages[-WINDOW:])
-        self.has_older = has_older
-        index = bisect_left(self._ids, message_id)
-        self._first_id = self._ids[max(0, index - 3)] if self._ids else None
-        self._relayout(self._fill_lines())
-        self._scroll_to_found()
-        self.call_after_refresh(self._scroll_to_found)
-
-    def _scroll_to_found(self) -> None:
-        """Put the marked message a little below the top of the view."""
-        for index, block_id in enumerate(self._block_ids):
-            if block_id is not None and block_id == self.found_id:
-                self.scroll_to(y=max(0, self._starts[index] - 2), animate=False, immediate=True)
-                return
-
-    def _render_marked(
-        self, message: Message, quoted: Message | None, waiting: bool, found: bool
-    ) -> Text:
-        """A message as the renderer draws it, led by a mark if a jump landed on it."""
-        text = self._render_message(message, quoted, waiting)
-        if found:
-            return Text.assemble(("▶ found ", "bold reverse"), text)
-        return text
-
-    def rerender(self) -> None:
-        """Redraw every block (names or styles changed)."""
-        self.forget_wraps()
-        self._relayout()
-
-    def forget_wraps(self) -> None:
-        """Drop every kept wrapped line; the next layout wraps each message anew."""
-        self._wrapped.clear()
-        self._kept.clear()
-
     def plain_lines(self) -> list[str]:
         """Every held message and unconfirmed reply as plain wrapped lines (tests, copying)."""
         width = self._wrap_width()
@@ -257,7 +92,24 @@ class Conversation(LineScrollView, can_focus=True):
                 lines.append("".join(segment.text for segment in segments).rstrip())
         return lines
 
-    # ----------------------------------------------------------------- layout
+    def _render_marked(
+        self, message: Message, quoted: Message | None, waiting: bool, found: bool
+    ) -> Text:
+        """A message as the renderer draws it, led by a mark if a jump landed on it."""
+        text = self._render_message(message, quoted, waiting)
+        if found:
+            return Text.assemble(("▶ found ", "bold reverse"), text)
+        return text
+
+    def rerender(self) -> None:
+        """Redraw every block (names or styles changed)."""
+        self.forget_wraps()
+        self._relayout()
+
+    def forget_wraps(self) -> None:
+        """Drop every kept wrapped line; the next layout wraps each message anew."""
+        self._wrapped.clear()
+        self._kept.clear()
 
     def _set_messages(self, messages: list[Message]) -> None:
         """Hold these messages (sorted by id)."""
@@ -351,8 +203,7 @@ class Conversation(LineScrollView, can_focus=True):
         if not self.container_size:
             self.virtual_size = size  # not laid out yet: let the first layout take it
             return
-        self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
+        set_virtual_size_quietly(self, size)
 
     def _grow(self) -> None:
         """Lay out held messages above what is laid, keeping the view where it is."""
@@ -443,6 +294,127 @@ class Conversation(LineScrollView, can_focus=True):
         gutter = self.styles.scrollbar_size_vertical
         return max(10, (self.size.width or 80) - gutter)
 
+    @property
+    def line_count(self) -> int:
+        """Total laid-out lines (for tests)."""
+        return self._starts[-1]
+
+
+class Conversation(MessageLines, can_focus=True):
+    """Messages of one chat, newest at the bottom; scrolling to the top asks for older ones."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Scroll up", show=False),
+        Binding("down,j", "scroll_down", "Scroll down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Oldest", show=False),
+        Binding("end", "scroll_end", "Newest", show=False),
+    ]
+
+    class NeedOlder(TMessage):
+        """The top was reached: load messages older than `before_id`."""
+
+        def __init__(self, chat_id: int, before_id: int) -> None:
+            super().__init__()
+            self.chat_id = chat_id
+            self.before_id = before_id
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The vertical scrollbar, drawn with the line API (see tui/scrollbar.py)."""
+        return line_scrollbar(self)
+
+    def show(
+        self,
+        chat_id: int,
+        messages: list[Message],
+        outbox: list[OutboxItem],
+        has_older: bool,
+        waiting_id: int | None = None,
+    ) -> None:
+        """Show a chat from scratch, scrolled to the newest message."""
+        self._keep_wraps()
+        self.chat_id = chat_id
+        self._wrapped = self._kept.pop(chat_id, {})
+        self.found_id = None
+        self._set_messages(messages[-WINDOW:])
+        self.outbox = list(outbox)
+        self.waiting_id = waiting_id
+        self.has_older = has_older or len(messages) > WINDOW
+        self._loading_older = False
+        self._first_id = None
+        self._relayout(self._fill_lines())
+        self._follow()
+
+    def reveal(self, messages: list[Message], message_id: int, has_older: bool) -> None:
+        """Hold `messages` of the open chat (up to its newest), mark `message_id` and scroll
+        it into view: where a search or a customer's history jumped to."""
+        self.found_id = message_id
+        self._set_messages(messages[-WINDOW:])
+        self.has_older = has_older
+        index = bisect_left(self._ids, message_id)
+        self._first_id = self._ids[max(0, index - 3)] if self._ids else None
+        self._relayout(self._fill_lines())
+        self._scroll_to_found()
+        self.call_after_refresh(self._scroll_to_found)
+
+    def _scroll_to_found(self) -> None:
+        """Put the marked message a little below the top of the view."""
+        for index, block_id in enumerate(self._block_ids):
+            if block_id is not None and block_id == self.found_id:
+                self.scroll_to(y=max(0, self._starts[index] - 2), animate=False, immediate=True)
+                return
+
+    def update(
+        self,
+        messages: Iterable[Message] = (),
+        deleted: Iterable[int] = (),
+        outbox: list[OutboxItem] | None = None,
+        waiting_id: int | None = None,
+    ) -> None:
+        """Apply what changed in this chat at once: new or edited messages, deletions, the
+        unconfirmed replies and the waiting mark; follow the bottom if we were there."""
+        at_bottom = self.scroll_y >= self.max_scroll_y - 1
+        anchor = None if at_bottom else self._anchor()
+        by_id = {m.id: m for m in self.messages}
+        for message in messages:
+            by_id[message.id] = message
+        for gone in deleted:
+            by_id.pop(gone, None)
+        merged = sorted(by_id.values(), key=lambda m: m.id)
+        if len(merged) > WINDOW:
+            self.has_older = True
+            merged = merged[-WINDOW:]
+        self._set_messages(merged)
+        if outbox is not None:
+            self.outbox = list(outbox)
+        self.waiting_id = waiting_id
+        self._relayout()
+        if at_bottom:
+            self._follow()
+        elif anchor is not None:
+            self._restore(anchor)
+
+    def add(self, messages: list[Message]) -> None:
+        """New or edited messages arrived for this chat."""
+        self.update(messages=messages, waiting_id=self.waiting_id)
+
+    def set_outbox(self, outbox: list[OutboxItem]) -> None:
+        """Replace the unconfirmed replies shown under the messages."""
+        self.update(outbox=outbox, waiting_id=self.waiting_id)
+
+    def prepend(self, older: list[Message], has_more: bool) -> None:
+        """Older messages arrived after scrolling to the top; they are laid out on the way up."""
+        self._loading_older = False
+        known = set(self._ids)
+        older = [m for m in older if m.id not in known]
+        self.has_older = has_more and bool(older)
+        if not older:
+            return
+        self._set_messages(sorted([*older, *self.messages], key=lambda m: m.id))
+        self._grow()
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Lay out more as the top nears; ask for older messages when the window's top is
         reached; remember whether we follow the end."""
@@ -474,186 +446,6 @@ class Conversation(LineScrollView, can_focus=True):
             self._grow()
             if self.scroll_y <= 0 and self._laid == len(self.messages):
                 self._need_older()
-
-    @property
-    def line_count(self) -> int:
-        """Total laid-out lines (for tests)."""
-        return self._starts[-1]
-
-
-def _wrap(text: Text, console: Console, width: int, base: Style | None = None) -> Block:
-    """Wrap one message's Text into padded lines of segments, plus a blank separator line.
-
-    `base` (the widget's style) is applied under every segment, as `Strip.apply_style` would
-    at each paint. A line that begins with spaces or note bars (`_HANG`) hangs: its wrapped
-    continuation lines repeat that beginning, so a long body stays indented under its sender.
-
-    Lays the text out exactly as `_wrap_rich` does (the same breaks, from Rich's own
-    `divide_line`), but renders the styles once for the whole message and cuts the segments
-    at the breaks, instead of dividing spans line by line: about five times faster, which is
-    most of what opening a chat costs.
-    """
-    plain = text.plain
-    ranges = _line_ranges(plain, width)
-    if ranges is None:
-        return _wrap_rich(text, console, width, base)
-    rendered = [
-        Segment(segment.text, _under(base, segment.style)) for segment in text.render(console)
-    ]
-    lines: Block = []
-    index = 0
-    seg_start = 0
-    hang_line: Line = []
-    for start, end, hang in ranges:
-        line: Line = []
-        while index < len(rendered):
-            segment = rendered[index]
-            seg_end = seg_start + len(segment.text)
-            if seg_end <= start:
-                index += 1
-                seg_start = seg_end
-                continue
-            if seg_start >= end:
-                break
-            piece = segment.text[max(start, seg_start) - seg_start : min(end, seg_end) - seg_start]
-            if piece:
-                line.append(Segment(piece, segment.style))
-            if seg_end > end:
-                break
-            index += 1
-            seg_start = seg_end
-        chunk = plain[start:end]
-        used = len(chunk) if chunk.isascii() else cell_len(chunk)
-        if hang < 0:  # the first line of a hanging line: keep its beginning for the rest
-            hang_line = _head(line, -hang, base)
-        elif hang:
-            line = [*hang_line, *line]
-            used += hang
-        if width - used > 0:
-            line.append(Segment(" " * (width - used), base))
-        lines.append(line)
-    lines.append([Segment(" " * width, base)])
-    return lines
-
-
-def _head(line: Line, size: int, base: Style | None) -> Line:
-    """The first `size` characters of a line, to begin its continuation lines with.
-
-    Spaces take the widget's style (an indent, not the badge it may have begun with); a note
-    bar keeps its colour.
-    """
-    head: Line = []
-    for segment in line:
-        for char in segment.text:
-            if size <= 0:
-                return head
-            head.append(Segment(char, base if char == " " else segment.style))
-            size -= 1
-    return head
-
-
-def _under(base: Style | None, style: Style | None) -> Style | None:
-    """`style` on top of `base` (either may be missing)."""
-    if base is None:
-        return style
-    return base + style if style else base
-
-
-def _hang(line: str, width: int) -> int:
-    """How many leading characters of `line` its wrapped continuation lines repeat."""
-    hang = len(_HANG.match(line).group())  # type: ignore[union-attr]
-    return hang if hang < len(line) and hang * 2 <= width else 0
-
-
-def _line_ranges(plain: str, width: int) -> list[tuple[int, int, int]] | None:
-    """Where `_wrap_rich` breaks `plain`, as (start, end, hang) per line.
-
-    `hang` is 0 for a line that does not hang, -N for the first line of one whose first N
-    characters are repeated, and N for each continuation line, which gets them first.
-    None when the text needs a case this does not reproduce (tabs, a line that would still
-    be too wide after the break): the caller then lets Rich wrap it.
-    """
-    if "\t" in plain:
-        return None
-    ranges: list[tuple[int, int, int]] = []
-    position = 0
-    for line in plain.split("\n"):
-        length = len(line)
-        single = _single_cells(line)
-        if (length if single else cell_len(line)) <= width:
-            ranges.append((position, position + length, 0))
-            position += length + 1
-            continue
-        hang = _hang(line, width)
-        room = width - hang
-        body = line[hang:]
-        breaks = _divide_single(body, room) if single else divide_line(body, room, True)
-        cuts = [0, *breaks, len(body)]
-        for number, (start, end) in enumerate(pairwise(cuts)):
-            piece = body[start:end]
-            if len(piece) > room:  # Text.rstrip_end: whitespace past the width goes
-                trailing = len(piece) - len(piece.rstrip())
-                end -= min(trailing, len(piece) - room)
-                piece = body[start:end]
-            if (len(piece) if single else cell_len(piece)) > room:
-                return None
-            if number == 0:
-                ranges.append((position, position + hang + end, -hang if hang else 0))
-            else:
-                ranges.append((position + hang + start, position + hang + end, hang))
-        position += length + 1
-    return ranges
-
-
-def _divide_single(text: str, width: int) -> list[int]:
-    """`rich._wrap.divide_line(text, width, fold=True)` for text of one-cell characters only.
-
-    The same steps with `len` for `cell_len` (equal for such text), which Rich would
-    otherwise look up for every word of every message.
-    """
-    breaks: list[int] = []
-    offset = 0
-    for match in _WORD.finditer(text):
-        start = match.start()
-        word = match.group()
-        word_length = len(word.rstrip())
-        if width - offset >= word_length:
-            offset += len(word)
-        elif word_length > width:  # fold the word across lines
-            for index in range(0, len(word), width):
-                if start:
-                    breaks.append(start)
-                chunk = word[index : index + width]
-                if index + width >= len(word):
-                    offset = len(chunk)
-                else:
-                    start += len(chunk)
-        elif offset and start:
-            breaks.append(start)
-            offset = len(word)
-    return breaks
-
-
-def _wrap_rich(text: Text, console: Console, width: int, base: Style | None = None) -> Block:
-    """Wrap with Rich itself (the general path), hanging lines as `_wrap` does."""
-    lines: Block = []
-    for source in text.split("\n", allow_blank=True):
-        hang = _hang(source.plain, width) if source.cell_len > width else 0
-        head, body = Text(), source[hang:]
-        for index, char in enumerate(source.plain[:hang]):  # as `_head` has it
-            head.append(" " if char == " " else source[index : index + 1])
-        body.no_wrap = False
-        body.overflow = "fold"
-        for number, line in enumerate(body.wrap(console, width - hang, overflow="fold")):
-            if hang:
-                line = (source[:hang] if number == 0 else head) + line
-            segments = [Segment(s.text, _under(base, s.style)) for s in line.render(console)]
-            pad = width - line.cell_len
-            if pad > 0:
-                segments.append(Segment(" " * pad, base))
-            lines.append(segments)
-    lines.append([Segment(" " * width, base)])
-    return lines
 
 
 def _today() -> tuple[int, int]:

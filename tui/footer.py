@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Footer
 
+from .textual_compat import bindings_ready, prune_dead_watchers
+
 
 class DeskFooter(Footer):
     """Textual's Footer (8.2), which forgets the key widgets it replaces.
@@ -29,10 +31,11 @@ class DeskFooter(Footer):
                     binding.description,
                     binding.action,
                     binding.group,
-                    enabled,
                     tooltip,
                 )
-                for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+                # Not whether each is enabled: the desk's keys wait (disabled) only while a
+                # dialog covers this footer, and redrawing it then and again after is wasted.
+                for _, binding, _enabled, tooltip in self.screen.active_bindings.values()
                 if binding.show or binding.action == "command_palette"
             ),
         )
@@ -44,18 +47,10 @@ class DeskFooter(Footer):
         A recompose mounts and styles a dozen widgets (several milliseconds) after every
         switch, and leaves as many behind for the garbage collector.
         """
-        if self._bindings_ready and self.is_attached:
+        if bindings_ready(self) and self.is_attached:
             signature = self._signature()
             if signature == self._shown:
                 return
             self._shown = signature
         await super().recompose()
-        watchers = getattr(self, "__watchers", None)
-        if not isinstance(watchers, dict):
-            return
-        for entries in watchers.values():
-            entries[:] = [
-                (node, callback)
-                for node, callback in entries
-                if node is self or (node.is_attached and not getattr(node, "_closing", False))
-            ]
+        prune_dead_watchers(self)

@@ -9,25 +9,9 @@ from textual.binding import Binding
 
 from ..core.system.keys import key_problems
 
-# What Textual 8 reports for Alt+1 … Alt+0 in a Linux terminal (ESC + digit is mapped to the
-# macOS Option characters ¡ ™ £ ¢ ∞ § ¶ • ª º), next to the plain names some terminals send.
-ALT_DIGIT_KEYS: dict[int, str] = {
-    1: "alt+1,inverted_exclamation_mark",
-    2: "alt+2,trade_mark_sign",
-    3: "alt+3,pound_sign",
-    4: "alt+4,cent_sign",
-    5: "alt+5,infinity",
-    6: "alt+6,section_sign",
-    7: "alt+7,pilcrow_sign",
-    8: "alt+8,bullet",
-    9: "alt+9,ª",
-    10: "alt+0,º",
-}
-
-# The key names alone (second spelling of each entry above), which a text widget must not eat.
-ALT_DIGIT_CHARACTER_KEYS: frozenset[str] = frozenset(
-    k.split(",")[1] for k in ALT_DIGIT_KEYS.values()
-)
+# Alt+1 … Alt+0. A terminal sends ESC+digit, which tui/textual_compat.py reads as these keys
+# (Textual alone reads it as the characters ¡ ™ £ ¢ ∞ § ¶ • ª º, which must stay typeable text).
+ALT_DIGIT_KEYS: dict[int, str] = {slot: f"alt+{slot % 10}" for slot in range(1, 11)}
 
 
 @dataclass(frozen=True)
@@ -367,6 +351,25 @@ LOGIN_ACTIONS: tuple[Action, ...] = (
     ),
 )
 
+# The desk's actions by name (without parameters), and those that act whatever is open.
+DESK_ACTION_NAMES: frozenset[str] = frozenset(
+    {a.action.split("(")[0] for a in ACTIONS} | {"command_palette"}
+)
+ALWAYS_ACTIVE: frozenset[str] = frozenset({"quit"})
+
+
+def acts_over(action: str, overlay: frozenset[str] | None) -> bool:
+    """Whether a desk key acts while an overlay (dialog, switcher, palette, popup) is open.
+
+    `overlay` holds the desk actions the open overlay takes as its own (None: nothing is
+    open). Everything else waits: the key goes to the overlay, which ignores what it does not
+    know, so nothing changes behind it.
+    """
+    if overlay is None or action not in DESK_ACTION_NAMES or action in ALWAYS_ACTIVE:
+        return True
+    return action in overlay
+
+
 SHORT_LABELS: dict[str, str] = {
     "next_waiting": "Next waiting",
     "switcher": "Find chat",
@@ -380,12 +383,12 @@ SHORT_LABELS: dict[str, str] = {
 COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the reply (in note mode: save the note, nothing is sent)"),
     ("Ctrl+J", "New line in the reply"),
-    ("/word", "Template popup: ↑ ↓ choose, Tab/Enter insert, Esc close"),
+    ("/word", "Template popup: ↑ ↓ choose, Tab inserts (Enter too after ↑ ↓ or for a whole key)"),
     ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template"),
     ("Ctrl+P", "Command palette: every action by name"),
     ("? (outside the composer)", "This help"),
     ("↑ ↓ Enter (in the list)", "Move and open a chat"),
-    ("PgUp / PgDn", "Scroll the conversation (older messages load at the top)"),
+    ("PgUp / PgDn", "Scroll the conversation, also from the composer (older ones load at the top)"),
 )
 
 

@@ -11,6 +11,8 @@ from textual.app import App
 from textual.color import Color
 from textual.filter import LineFilter, Monochrome, monochrome_style
 
+from .textual_compat import line_filters
+
 LIFT = 0.6  # on a dark background, text is at least this light (0 black … 1 white)
 DROP = 0.4  # on a light background, text is at most this light
 
@@ -50,7 +52,7 @@ def _readable(style: Style, background: Color) -> Style:
 
 def use_readable_no_color(app: App[Any]) -> None:
     """Swap the app's NO_COLOR filter for the readable one (nothing when colour is on)."""
-    filters = app._filters  # Textual keeps its line filters here (8.x)
+    filters = line_filters(app)
     for index, line_filter in enumerate(filters):
         if isinstance(line_filter, Monochrome):
             filters[index] = ReadableMonochrome()

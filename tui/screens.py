@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.console import Group
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.fuzzy import Matcher
-from textual.geometry import Size, Spacing
-from textual.screen import ModalScreen, Screen
+from textual.geometry import Size
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
-from textual.style import Style as VisualStyle
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from .keymap import ACTIONS, COMPOSER_KEYS, display_keys
 from .scrollbar import line_scrollbar
+from .textual_compat import (
+    HookedInput,
+    HookedModalScreen,
+    OneLineOptionList,
+    below_strips,
+    clear_dirty,
+    is_dirty,
+)
 
 if TYPE_CHECKING:
-    from textual.css.styles import RulesMap
+    pass
 
 _Result = TypeVar("_Result")
 
@@ -57,7 +64,7 @@ class DeskScreen(Screen[object]):
         return blank[2]
 
 
-class DimmedBackground(ModalScreen[_Result]):
+class DimmedBackground(HookedModalScreen[_Result]):
     """A modal screen whose dimmed copy of the desk beneath is built from its cached lines.
 
     Textual paints a modal's translucent background by rendering the screen below through a
@@ -76,13 +83,13 @@ class DimmedBackground(ModalScreen[_Result]):
     def render_line(self, y: int) -> Strip:
         """Line `y` of the dimmed desk (or Textual's own background where there is none)."""
         background = self.styles.background
-        stack = self.app.screen_stack
-        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
-        if below is None or background.a >= 1:
+        if background.a >= 1:
             return super().render_line(y)
-        if self._dirty_regions or self._dimmed_size != self.size:
-            self._dirty_regions.clear()
-            strips = below._compositor.render_strips(self.size)
+        if is_dirty(self) or self._dimmed_size != self.size:
+            strips = below_strips(self, self.size)
+            if strips is None:
+                return super().render_line(y)
+            clear_dirty(self)
             base = self.visual_style.rich_style
             self._dimmed = [self._tint(strip, background, base) for strip in strips]
             self._dimmed_size = self.size
@@ -155,104 +162,16 @@ class HelpScreen(DimmedBackground[None]):
             yield Static(Group(title, table, hint), id="help-text")
 
 
-class SwitcherList(OptionList):
-    """The switcher's OptionList, with a fast path for options that fit on one line.
-
-    OptionList measures and renders every option through the visual pipeline (wrapping,
-    alignment) on each fill — about a third of a millisecond an option here, more than the
-    whole frame allows for 50 of them. A one-line option is measured as one line and drawn
-    straight from its Content, cell for cell as OptionList draws it; others take its path.
-    """
-
-    _geometry: tuple[Size, int, Spacing] | None = None
-
-    def notify_style_update(self) -> None:
-        """CSS changed: padding may have."""
-        super().notify_style_update()
-        self._geometry = None
-
-    def _widths(self) -> tuple[int, Spacing]:
-        """The options' width and padding (kept per widget size)."""
-        geometry = self._geometry
-        if geometry is None or geometry[0] != self.size:
-            width = self.scrollable_content_region.width - self._get_left_gutter_width()
-            padding = self.get_component_styles("option-list--option").padding
-            geometry = self._geometry = (self.size, width, padding)
-        return geometry[1], geometry[2]
+class SwitcherList(OneLineOptionList):
+    """The switcher's list: one-line options, a scrollbar drawn with the line API."""
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
         """The vertical scrollbar, drawn with the line API (see tui/scrollbar.py)."""
         return line_scrollbar(self)
 
-    def _one_line(self, option: Option) -> bool:
-        """Whether the option is a single line of Content that fits the list's width."""
-        prompt = option.prompt
-        if not isinstance(prompt, Content) or option._divider or "\n" in prompt.plain:
-            return False
-        width, padding = self._widths()
-        return not (padding.top or padding.bottom) and prompt.cell_length <= width - padding.width
 
-    def _update_lines(self) -> None:
-        """Index the options (OptionList's bookkeeping; one-line options are not measured)."""
-        if not self.scrollable_content_region:
-            return
-        cache = self._line_cache
-        lines = cache.lines
-        next_index = lines[-1][0] + 1 if lines else 0
-        if next_index >= len(self.options) and lines:
-            return  # nothing new (a resize clears the cache)
-        width, padding = self._widths()
-        for index, option in enumerate(self.options[next_index:], next_index):
-            cache.index_to_line[index] = len(lines)
-            if self._one_line(option):
-                height = 1
-            else:
-                visual = self._get_visual(option)
-                rules = cast("RulesMap", self.styles)
-                height = visual.get_height(rules, width - padding.width) + option._divider
-            cache.heights[index] = height
-            lines.extend((index, line) for line in range(height))
-        last_divider = self.options and self.options[-1]._divider
-        size = Size(width, len(lines) - (1 if last_divider else 0))
-        if size != self.virtual_size:
-            self.virtual_size = size
-            self._scroll_update(size)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """Height for the given width (one-line options without measuring)."""
-        if all(self._one_line(option) for option in self.options):
-            return self.option_count
-        return super().get_content_height(container, viewport, width)
-
-    def _get_option_render(self, option: Option, style: VisualStyle) -> list[Strip]:
-        """An option's lines (one-line options drawn directly from their Content)."""
-        if not self._one_line(option):
-            return super()._get_option_render(option, style)
-        width, padding = self._widths()
-        key = (option, style, padding)
-        cached = self._option_render_cache.get(key)
-        if cached is not None:
-            return cached
-        prompt = option.prompt
-        assert isinstance(prompt, Content)
-        segments = []
-        x = 0
-        for text, text_style in prompt.render(style, end="", parse_style=self._get_style):
-            segments.append(Segment(text, (style + text_style).rich_style_with_offset(x, 0)))
-            x += len(text)
-        rich_style = style.rich_style
-        strip = Strip(segments, prompt.cell_length)
-        if padding:
-            strip = strip.crop_pad(width - padding.width, padding.left, padding.right, rich_style)
-        strip = strip.extend_cell_length(width, rich_style).apply_meta(
-            {"option": self._option_to_index[option]}
-        )
-        self._option_render_cache[key] = [strip]
-        return [strip]
-
-
-class SearchBox(Input):
+class SearchBox(HookedInput):
     """The switcher's Input: each change reaches the screen before the next frame.
 
     Input reports edits with a message that arrives after the typed character has been
@@ -264,10 +183,9 @@ class SearchBox(Input):
         super().__init__(**kwargs)
         self._on_value = changed
 
-    def _watch_value(self, value: str) -> None:
-        """Report the edit now, then as Input does."""
+    def value_now(self, value: str) -> None:
+        """Report the edit now."""
         self._on_value(value)
-        super()._watch_value(value)
 
 
 class SwitcherScreen(DimmedBackground[int | None]):
@@ -309,17 +227,16 @@ class SwitcherScreen(DimmedBackground[int | None]):
         """Show all chats (in triage order) until something is typed."""
         self._fill("")
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+    def restyle_on_resume(self) -> bool:
         """Shown again: re-style its widgets only if the app's styles changed since.
 
-        Textual re-applies the stylesheet to every node of a screen each time it is shown
-        (~4 ms of the key's frame); the switcher is shown again and again unchanged.
+        Textual re-applies the stylesheet to every node of a screen each time it is shown;
+        the switcher is shown again and again unchanged.
         """
         generation = _style_generation(self.app)
-        if generation == self._styled_for:
-            event.refresh_styles = False
+        changed = generation != self._styled_for
         self._styled_for = generation
-        super()._on_screen_resume(event)
+        return changed
 
     def _typed(self, value: str) -> None:
         """The search box changed: filter in this same frame."""
@@ -483,10 +400,6 @@ class ChoiceScreen(DimmedBackground[str | None]):
     @on(Input.Submitted, "#choice-input")
     def _typed(self, event: Input.Submitted) -> None:
         self.dismiss("=" + event.value.strip())
-
-    def show_error(self, message: str) -> None:
-        """Explain why a typed value was not accepted."""
-        self.query_one("#choice-error", Static).update(Text(message, "bold red"))
 
     def on_key(self, event: object) -> None:
         """Digits pick the numbered choice directly."""

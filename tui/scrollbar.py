@@ -12,6 +12,8 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .textual_compat import attach_vertical_scrollbar, clear_dirty, is_dirty
+
 _BACK = Color.parse("#555555")
 _BAR = Color.parse("bright_magenta")
 
@@ -81,7 +83,7 @@ class LineScrollBar(ScrollBar):
 
     def render_line(self, y: int) -> Strip:
         """Line `y` of the bar (the bar is built once per change, not once per line)."""
-        stale = self._dirty_regions or self._bar_key is None or self._bar_key[:2] != self.size
+        stale = is_dirty(self) or self._bar_key is None or self._bar_key[:2] != self.size
         if stale and not self._build():
             return super().render_line(y)
         if y < len(self._bar_lines):
@@ -103,7 +105,7 @@ class LineScrollBar(ScrollBar):
             renderable.position,
             renderable.style,
         )
-        self._dirty_regions.clear()
+        clear_dirty(self)
         self._thumb = self._thumb_rows()
         if key == self._bar_key:
             return True
@@ -127,11 +129,9 @@ class LineScrollBar(ScrollBar):
 
 def line_scrollbar(widget: Widget) -> ScrollBar:
     """`Widget.vertical_scrollbar`, created as a LineScrollBar (same steps as Textual's)."""
-    if widget._vertical_scrollbar is None:
-        bar = LineScrollBar(
+    return attach_vertical_scrollbar(
+        widget,
+        lambda: LineScrollBar(
             vertical=True, name="vertical", thickness=widget.scrollbar_size_vertical
-        )
-        bar.display = False
-        widget._vertical_scrollbar = bar
-        widget.app._start_widget(widget, bar)
-    return widget._vertical_scrollbar
+        ),
+    )

@@ -24,6 +24,7 @@ _KEYS: tuple[RangeKey, ...] = tuple(key for key, _label, _days in RANGES)
 class StatsScreen(Screen[None]):
     """Figures computed in core from the store each time the screen opens (or on refresh)."""
 
+    DESK_ACTIONS = frozenset({"stats"})  # the desk's stats key closes this screen again
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab,right", "step(1)", "Next range", priority=True, key_display="Tab"),
         Binding("shift+tab,left", "step(-1)", "Previous", priority=True, show=False),

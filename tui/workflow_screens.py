@@ -15,6 +15,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from ..core.rules.tags import complete_last
+from .textual_compat import input_suggestion
 
 # Checks what was typed: None when it is fine, else the one-line reason shown under the field.
 Check = Callable[[str, str], str | None]
@@ -125,7 +126,7 @@ class TagScreen(ModalScreen[str | None]):
     def action_accept_suggestion(self) -> None:
         """Take the completion shown after the cursor."""
         field = self.query_one("#tag-input", Input)
-        suggestion = field._suggestion
+        suggestion = input_suggestion(field)
         if suggestion and len(suggestion) > len(field.value):
             field.value = suggestion
             field.cursor_position = len(suggestion)

@@ -7,25 +7,20 @@ live on, and collecting them over and over only delays the first frame (~0.1 s).
 
 from __future__ import annotations
 
-import gc
+from ..core.system import gc_policy
 
-_COLLECTING = gc.isenabled()
-gc.disable()
+with gc_policy.paused():
+    import argparse
+    import asyncio
+    import logging
+    import os
+    import sys
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Any
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
-
-from ..core.system.config import Config, ConfigError, load_config  # noqa: E402
-from ..core.system.paths import Paths, ensure_private_dir, make_private_file  # noqa: E402
-
-if _COLLECTING:
-    gc.enable()
+    from ..core.system.config import Config, ConfigError, load_config
+    from ..core.system.paths import Paths, ensure_private_dir, make_private_file
 
 if TYPE_CHECKING:
     from ..core.desk.models import Message
@@ -236,7 +231,7 @@ def pause_for_startup() -> None:
     Everything made on the way — config, keymap, Textual, the cache — lives on; collecting
     it again and again only delays the first paint.
     """
-    gc.disable()
+    gc_policy.pause()
 
 
 def desk_modules() -> tuple[Any, Any, Any, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import io
 import os
 import shutil
@@ -32,6 +31,7 @@ from ..core.reports.report import (
 )
 from ..core.rules.business_hours import business_seconds
 from ..core.rules.durations import parse_duration
+from ..core.system import gc_policy
 from ..core.system.config import Config, ConfigError, load_config
 from ..core.system.paths import Paths
 
@@ -140,15 +140,11 @@ def run_report(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | N
             return 0
         tty = args.format == "table" and out.isatty()
         width = shutil.get_terminal_size().columns if tty else None
-        collecting = gc.isenabled()
-        gc.disable()  # hundreds of thousands of acyclic objects: the cyclic GC only costs time
-        try:
+        # Hundreds of thousands of acyclic objects: the cyclic collector only costs time.
+        with gc_policy.paused():
             text = make_report_text(
                 args, width=width, color=tty, warn=lambda line: print(f"{PROG}: {line}", file=err)
             )
-        finally:
-            if collecting:
-                gc.enable()
     except ReportError as exc:
         print(f"{PROG}: {exc}", file=err)
         return 2

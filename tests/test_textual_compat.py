@@ -1,0 +1,208 @@
+"""tui/textual_compat.py: the private Textual/Rich members it relies on still exist as used,
+and each work-around still does its job (a Textual or Rich upgrade must fail here first)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import inspect
+import weakref
+from typing import Any
+
+import pytest
+from textual._compositor import Compositor
+from textual._parser import ParseError
+from textual._styles_cache import StylesCache
+from textual._xterm_parser import XTermParser
+from textual.app import App, ComposeResult
+from textual.color import Color
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from tgtriage.tui import textual_compat as compat
+
+compat.apply()
+
+
+def params(member: Any) -> list[str]:
+    """The parameter names of a function or method (without self)."""
+    return [name for name in inspect.signature(member).parameters if name != "self"]
+
+
+# ----------------------------------------------------------------- the members relied on
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "expected"),
+    [
+        (TextArea, "_on_key", ["event"]),
+        (TextArea, "_undo_batch", ["edits"]),
+        (TextArea, "_redo_batch", ["edits"]),
+        (TextArea, "_restart_blink", []),
+        (TextArea, "_toggle_cursor_blink_visible", []),
+        (TextArea, "_pause_blink", ["visible"]),
+        (TextArea, "_replace_via_keyboard", ["insert", "start", "end"]),
+        (TextArea, "_refresh_size", []),
+        (Input, "_watch_value", ["value"]),
+        (Screen, "_on_screen_resume", ["event"]),
+        (App, "_display", ["screen", "renderable"]),
+        (App, "_start_widget", ["parent", "widget"]),
+        (Widget, "_scroll_update", ["virtual_size"]),
+        (OptionList, "_update_lines", []),
+        (OptionList, "_get_visual", ["option"]),
+        (OptionList, "_get_option_render", ["option", "style"]),
+        (OptionList, "_get_left_gutter_width", []),
+    ],
+)
+def test_overridden_and_called_methods_keep_their_signature(
+    owner: type, name: str, expected: list[str]
+) -> None:
+    assert params(getattr(owner, name)) == expected
+
+
+async def test_private_attributes_read_are_there() -> None:
+    class Probe(App[None]):
+        def compose(self) -> ComposeResult:
+            yield OptionList(Option("one"), id="list")
+            yield Input(id="field")
+            yield TextArea(id="area")
+            yield Footer()
+
+    app = Probe()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        widget = app.query_one("#list", OptionList)
+        assert isinstance(widget._dirty_regions, set)
+        assert hasattr(widget, "_vertical_scrollbar")
+        assert hasattr(widget, "_line_cache") and hasattr(widget._line_cache, "heights")
+        assert isinstance(widget._option_to_index, dict)
+        assert callable(widget._get_style)
+        assert isinstance(widget.options[0]._divider, bool)
+        assert isinstance(compat.line_filters(app), list)
+        assert compat.input_suggestion(app.query_one("#field", Input)) == ""
+        assert app.query_one("#area", TextArea)._theme is not None
+        assert compat.bindings_ready(app.query_one(Footer))
+        assert app.screen._compositor.render_strips(app.size)
+
+
+# ----------------------------------------------------------------- each work-around works
+
+
+def keys_of(data: str) -> list[str]:
+    """The key names Textual's parser makes of `data`."""
+    parser = XTermParser()
+    parsed = list(parser.feed(data))
+    with contextlib.suppress(ParseError):
+        parsed += list(parser.feed(""))
+    return [event.key for event in parsed if hasattr(event, "key")]
+
+
+def test_esc_digit_is_alt_digit_and_typed_option_characters_stay_characters() -> None:
+    assert keys_of("\x1b3") == ["alt+3"]
+    assert keys_of("\x1b0") == ["alt+0"]
+    assert keys_of("£") == ["pound_sign"]
+    assert keys_of("•") == ["bullet"]
+    assert keys_of("\x1bh") == ["alt+h"]  # other Alt keys as Textual reads them
+
+
+def test_styles_cache_inner_outer_does_not_keep_widgets_caches_alive() -> None:
+    cache = StylesCache()
+    first = cache.get_inner_outer(Color(0, 0, 0), Color(10, 20, 30))
+    alive = weakref.ref(cache)
+    del cache
+    gc.collect()
+    assert alive() is None
+    assert StylesCache().get_inner_outer(Color(0, 0, 0), Color(10, 20, 30)) == first
+
+
+async def test_a_partial_update_renders_only_its_lines() -> None:
+    asked: list[Region] = []
+
+    class Tall(Static):
+        def render_lines(self, crop: Region) -> Any:
+            asked.append(crop)
+            return super().render_lines(crop)
+
+    class Probe(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Tall("\n".join(f"line {n}" for n in range(10)))
+
+    app = Probe()
+    async with app.run_test(size=(20, 10)) as pilot:
+        await pilot.pause()
+        asked.clear()
+        renders = list(app.screen._compositor._get_renders(Region(0, 3, 20, 1)))
+        assert asked and all(crop.height == 1 for crop in asked)
+        assert all(len(lines) == 1 for _, _, lines in renders)
+
+
+async def test_undo_of_a_multi_line_insertion_that_hides_the_scrollbar_does_not_crash() -> None:
+    replayed: list[str] = []
+
+    class Area(compat.HookedTextArea):
+        def history_replayed(self) -> None:
+            replayed.append(self.text)
+
+    class Probe(App[None]):
+        CSS = "Area { height: 4; }"
+
+        def compose(self) -> ComposeResult:
+            yield Area(soft_wrap=True)
+
+    app = Probe()
+    async with app.run_test(size=(40, 12)) as pilot:
+        area = app.query_one(Area)
+        area.focus()
+        await pilot.press("/", "d")
+        area.replace("\n".join(f"line {n}" for n in range(8)), (0, 0), (0, 2))
+        area.move_cursor(area.document.end)
+        await pilot.pause()
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert area.text == "/d"
+        assert replayed == ["/d"]
+        assert app.return_code is None  # still running: nothing raised
+
+
+async def test_hooks_report_keys_values_and_frames() -> None:
+    seen: list[str] = []
+
+    class Area(compat.HookedTextArea):
+        def take_key(self, event: Any) -> bool:
+            if event.key == "enter":
+                seen.append("enter")
+                return True
+            return False
+
+    class Field(compat.HookedInput):
+        def value_now(self, value: str) -> None:
+            seen.append(f"value {value}")
+
+    class Probe(compat.HookedApp[None]):
+        def compose(self) -> ComposeResult:
+            yield Area(id="area")
+            yield Field(id="field")
+
+        def frame_displayed(self) -> None:
+            seen.append("frame")
+
+    app = Probe()
+    async with app.run_test() as pilot:
+        app.query_one(Area).focus()
+        await pilot.press("a", "enter")
+        assert app.query_one(Area).text == "a"
+        app.query_one(Field).value = "x"
+        assert "value x" in seen
+        assert "enter" in seen
+        await pilot.pause()
+        assert "frame" in seen
+        assert app.write_between_frames("\a") is False  # headless: no terminal to write to
+
+
+def test_every_patch_is_installed_once() -> None:
+    compat.apply()
+    assert getattr(Compositor._get_renders, "_tgtriage_fixed", False)
+    assert getattr(StylesCache.get_inner_outer, "_tgtriage_fixed", False)
+    assert getattr(XTermParser._sequence_to_key_events, "_tgtriage_fixed", False)
