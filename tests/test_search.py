@@ -293,26 +293,28 @@ def test_stripe_filters_narrow_to_sender_chat_and_dates(stripe_search: MessageSe
     assert all("webhook endpoint" in " ".join(fold(h.message.text).split()) for h in phrase)
 
 
-def test_a_v3_store_gains_the_search_indexes_and_keeps_its_messages(tmp_path: Path) -> None:
+def test_a_store_from_before_search_gains_its_indexes_and_keeps_its_messages(
+    tmp_path: Path,
+) -> None:
     from tgtriage.core.storage import schema
 
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
-    for step in schema.MIGRATIONS[:3]:
+    for step in schema.MIGRATIONS[:-1]:
         db.executescript(step)
     db.execute("INSERT INTO chats (id, title, kind) VALUES (-1001, 'Acme', 'supergroup')")
     db.execute(
         "INSERT INTO messages (chat_id, id, date, sender_id, text) VALUES (-1001, 1, 5, 7, 'hi')"
     )
-    db.execute("PRAGMA user_version = 3")
+    db.execute(f"PRAGMA user_version = {schema.LATEST - 1}")
     db.commit()
     db.close()
     build(path, [], [], [])  # the desk opens it: the missing steps run
     db = sqlite3.connect(path)
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"messages_date", "messages_sender_date"} <= indexes
-    assert db.execute("PRAGMA user_version").fetchone() == (4,)
+    assert db.execute("PRAGMA user_version").fetchone() == (schema.LATEST,)
     db.close()
     search = MessageSearch(path)
     try:

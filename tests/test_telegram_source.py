@@ -203,8 +203,8 @@ async def test_backfill_newest_chats_first_oldest_messages_first_as_new_messages
 
 async def test_backfill_respects_history_limit_and_what_the_store_has(paths: Paths) -> None:
     fake = world()
-    for n in range(5):
-        fake.message(ACME_ID, f"more {n}", sender=ALICE, date=T0 + 140 + n)
+    for n in range(5):  # "more 2" is ours: the window of 3 need not reach further back
+        fake.message(ACME_ID, f"more {n}", sender=ALICE, out=n == 2, date=T0 + 140 + n)
     cfg = config()
     cfg.telegram.history_limit = 3
     source = make(fake, paths, cfg)

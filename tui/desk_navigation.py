@@ -6,7 +6,7 @@ from functools import lru_cache, partial
 
 from ..core.rules import views
 from ..core.rules.sanitize import clean_line
-from ..core.rules.triage import format_wait
+from ..core.rules.triage import format_bounded_wait
 from .chat_list import ChatList
 from .composer import Composer
 from .desk_base import DeskBase
@@ -84,7 +84,9 @@ class DeskNavigation(DeskBase):
     def _waited(self, chat_id: int) -> str:
         """The switcher's note on a chat: how long its customer has waited."""
         wait = self.inbox.wait(chat_id)
-        return f"waiting {format_wait(wait)}" if wait is not None else ""
+        if wait is None:
+            return ""
+        return f"waiting {format_bounded_wait(wait, self.inbox.wait_bounded(chat_id))}"
 
     async def _switched(self, chat_id: int | None) -> None:
         if chat_id:

@@ -75,7 +75,8 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     if waited is not None and level is not None:
         paused = clock_paused(inbox, now)
         text.append(
-            f"  waiting {triage.format_wait(waited)} ({LEVEL_NAMES[level]}"
+            f"  waiting {triage.format_bounded_wait(waited, inbox.wait_bounded(chat_id))}"
+            + f" ({LEVEL_NAMES[level]}"
             + (", clock paused" if paused else "")
             + ")",
             LEVEL_STYLES[level],

@@ -63,7 +63,8 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         status = "↺" + status
     if triage.reminder_due(state, now):  # back now: no longer shown as postponed
         status = "◷" + ("" if state.status is Status.POSTPONED else status)
-    wait = triage.format_wait(waited) if waited is not None and not parked else ""
+    bounded = triage.wait_is_bounded(state)
+    wait = triage.format_bounded_wait(waited, bounded) if waited is not None and not parked else ""
     hours = inbox.config.business_hours
     if wait and hours.enabled and not is_business_time(now, hours):
         wait = f"({wait})"  # outside business hours the clock stands still

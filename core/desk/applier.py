@@ -110,7 +110,7 @@ class EventApplier:
                     batch.recompute.add(cid)
                 for cid, mids in changes.deleted.items():
                     inbox.windows.delete(cid, mids)
-            case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox):
+            case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox, unread=told):
                 state = inbox.triage.get(chat_id)
                 if state is None:
                     self._hold(event, chat_id)
@@ -119,12 +119,29 @@ class EventApplier:
                     if max_id > state.read_outbox_max:
                         inbox.triage[chat_id] = state.model_copy(update={"read_outbox_max": max_id})
                         changes.chats.add(chat_id)
+                elif told is not None:
+                    # Telegram's count covers the messages earlier in this batch: store them first.
+                    await self._commit(batch)
+                    state = inbox.triage[chat_id]
+                    mark = max(max_id, state.read_inbox_max)
+                    inbox.triage[chat_id] = state.model_copy(
+                        update={"read_inbox_max": mark, "unread": told}
+                    )
+                    changes.chats.add(chat_id)
                 elif max_id > state.read_inbox_max:
                     unread = 0 if max_id >= state.last_msg_id else state.unread
                     inbox.triage[chat_id] = triage.read_upto(state, max_id, unread)
                     changes.chats.add(chat_id)
                     if unread:
                         batch.recompute.add(chat_id)
+            case ev.HistoryCut(chat_id=chat_id, before_id=before_id):
+                await self._commit(batch)
+                state = inbox.triage.get(chat_id)
+                if state is None:
+                    self._hold(event, chat_id)
+                    return
+                inbox.triage[chat_id] = triage.cut_history(state, before_id)
+                changes.chats.add(chat_id)
             case ev.ChatUpdated(chat=chat):
                 await inbox.writer.call(lambda: store.upsert_chats([chat]))
                 if chat.id not in inbox.chats:
@@ -236,6 +253,22 @@ class EventApplier:
             return False
         rule = inbox.rule
         return event.user_id == rule.me_id or event.user_id in rule.staff_ids
+
+    async def older_history_loaded(
+        self, chat_id: int, older: list[Message], *, complete: bool
+    ) -> None:
+        """Older messages arrived: lower the chat's history cut and recompute its wait."""
+        inbox = self._inbox
+        state = inbox.triage.get(chat_id)
+        if state is None or (not older and not complete):
+            return
+        cut = 0 if complete or not state.history_cut else min(state.history_cut, older[0].id)
+        inbox.triage[chat_id] = triage.cut_history(state, cut)
+        await self._recompute(chat_id)
+        touched = inbox.triage[chat_id]
+        store = inbox.store
+        inbox.writer.enqueue(lambda: store.save_triage([touched]))
+        inbox.emit(Changes(chats={chat_id}, order=True))
 
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""

@@ -41,11 +41,24 @@ class MessagesDeleted:
 
 @dataclass(frozen=True, slots=True)
 class ReadUpTo:
-    """Messages up to `max_id` were read: by us (`outbox=False`) or by the other side."""
+    """Messages up to `max_id` were read: by us (`outbox=False`) or by the other side.
+
+    `unread`, when given, is Telegram's own count of unread messages in the chat (from the
+    dialog), which holds even when the desk has fetched only part of the history.
+    """
 
     chat_id: int
     max_id: int
     outbox: bool = False
+    unread: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCut:
+    """The chat has messages older than `before_id` the source did not fetch (0: none)."""
+
+    chat_id: int
+    before_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +127,7 @@ Event = (
     | MessageEdited
     | MessagesDeleted
     | ReadUpTo
+    | HistoryCut
     | ChatUpdated
     | ChatRemoved
     | Typing

@@ -149,6 +149,9 @@ class ChatTriage(Frozen):
     reopened: bool = False
     levels_override: tuple[int, int, int] | None = None
     alerted_level: int = 0
+    # what the desk knows of the chat's history
+    history_cut: int = 0
+    """The chat has messages older than this id that the desk never fetched (0: none known)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,11 @@ class InboxQueries:
         now = self.now() if now is None else now
         return triage.chat_level(state, now, self.configured_targets, self.elapsed)
 
+    def wait_bounded(self, chat_id: int) -> bool:
+        """Whether the chat's wait began before the oldest message the desk holds."""
+        state = self.triage.get(chat_id)
+        return state is not None and triage.wait_is_bounded(state)
+
     def wait(self, chat_id: int, now: int | None = None) -> int | None:
         """How long the chat's customer has waited (clock time), or None."""
         state = self.triage.get(chat_id)

@@ -20,6 +20,9 @@ from .models import Message
 from .queries import InboxQueries
 from .writer import StoreWriter
 
+if TYPE_CHECKING:
+    from .applier import EventApplier
+
 log = logging.getLogger(__name__)
 
 _WINDOW_READ = 50  # chats whose windows one store read fills (a few ms of the store's thread)
@@ -34,6 +37,7 @@ class InboxReads(InboxQueries):
     open_chat_id: int | None
 
     if TYPE_CHECKING:  # provided by the Inbox (core/desk/inbox.py)
+        applier: EventApplier
 
         def emit(self, changes: Changes) -> None: ...
 
@@ -100,23 +104,29 @@ class InboxReads(InboxQueries):
     async def history(
         self, chat_id: int, before_id: int | None = None, limit: int = 100
     ) -> list[Message]:
-        """Messages of a chat from the store, older ones fetched from the source when missing."""
+        """Messages of a chat from the store, older ones fetched from the source when missing.
+
+        Older messages fetched here move the chat's history cut down (to 0 when the chat's
+        beginning was reached) and recompute its triage: the wait may have begun earlier.
+        """
         store = self.store
         messages = await self.writer.call(
             lambda: store.messages(chat_id, before_id=before_id, limit=limit)
         )
         if len(messages) < limit and before_id is not None:
             oldest = messages[0].id if messages else before_id
+            wanted = limit - len(messages)
             try:
-                older = await self.source.history(chat_id, oldest, limit - len(messages))
+                older = await self.source.history(chat_id, oldest, wanted)
             except Exception:
                 log.warning("history of %s unavailable from the source", chat_id)
-                older = []
+                return messages
             if older:
                 await self.writer.call(lambda: store.add_messages(older))
                 messages = sorted(
                     {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
                 )
+            await self.applier.older_history_loaded(chat_id, older, complete=len(older) < wanted)
         return messages
 
     def can_download(self) -> bool:

@@ -234,6 +234,23 @@ def read_upto(state: ChatTriage, max_id: int, unread_after: int) -> ChatTriage:
     return state.model_copy(update={"read_inbox_max": max_id, "unread": unread_after})
 
 
+def wait_is_bounded(state: ChatTriage) -> bool:
+    """Whether the wait may have begun before the oldest message the desk holds (a lower bound)."""
+    return state.waiting_msg_id is not None and 0 < state.waiting_msg_id <= state.history_cut
+
+
+def cut_history(state: ChatTriage, before_id: int) -> ChatTriage:
+    """Note that the chat has messages older than `before_id` the desk lacks (0: it has them all)."""
+    if before_id == state.history_cut:
+        return state
+    return state.model_copy(update={"history_cut": before_id})
+
+
+def format_bounded_wait(seconds: int, bounded: bool) -> str:
+    """A wait as `format_wait` draws it, marked '≥' when it is only a lower bound."""
+    return f"≥{format_wait(seconds)}" if bounded else format_wait(seconds)
+
+
 def is_parked(state: ChatTriage, now: int) -> bool:
     """Postponed into the future or closed: kept out of the top of the list."""
     if state.status is Status.CLOSED:

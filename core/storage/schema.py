@@ -162,13 +162,19 @@ _V3_NOTES = """
 ALTER TABLE notes ADD COLUMN after_msg_id INTEGER;
 """
 
-# v4 (search): newest-first search walks messages by date (carrying chat and sender, so filters
+# v4 (sync): the id below which a chat's history was never fetched, so a wait that began
+# before it shows as a lower bound ("≥ 2h") after a restart too.
+_V4_HISTORY_CUT = """
+ALTER TABLE triage ADD COLUMN history_cut INTEGER NOT NULL DEFAULT 0;
+"""
+
+# v5 (search): newest-first search walks messages by date (carrying chat and sender, so filters
 # on them need no row), and a customer's history reads one sender's messages by date.
-_V4_SEARCH = """
+_V5_SEARCH = """
 CREATE INDEX messages_date ON messages (date, chat_id, sender_id);
 CREATE INDEX messages_sender_date ON messages (sender_id, date);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_SEARCH)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_HISTORY_CUT, _V5_SEARCH)
 
 LATEST = len(MIGRATIONS)

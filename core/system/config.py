@@ -134,6 +134,11 @@ class Telegram(Section):
     api_id: int | None = Field(None, description="From https://my.telegram.org → API tools.")
     api_hash: str | None = Field(None, description="From https://my.telegram.org → API tools.")
     history_limit: int = Field(200, ge=0, le=5000, description="Messages backfilled per chat.")
+    reconcile_minutes: float = Field(
+        3,
+        ge=0,
+        description="Compare watched chats with Telegram this often (0 = only on reconnect).",
+    )
     mark_read: Literal["on_open", "on_reply", "never"] = Field(
         "on_open", description="When opening a chat marks it read in Telegram."
     )

@@ -22,6 +22,7 @@ from ..core.sources.telegram.client import (
     store_profile,
 )
 from ..core.sources.telegram.login import TelegramLogin, logout
+from ..core.sources.telegram.reconcile import WINDOW, Held
 from ..core.system.config import Config
 from ..core.system.paths import Paths
 from ..tui.app import DeskApp
@@ -182,6 +183,16 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
         now = inbox.now()
         return [c for c, state in inbox.triage.items() if triage.is_awaiting(state, now)]
 
+    def held(chat_id: int) -> Held:
+        state = inbox.triage.get(chat_id)
+        messages = inbox.recent(chat_id, limit=WINDOW)
+        return Held(
+            messages={m.id: m.edit_date for m in messages},
+            read_inbox_max=state.read_inbox_max if state else 0,
+            read_outbox_max=state.read_outbox_max if state else 0,
+            unread=state.unread if state else 0,
+        )
+
     source.set_hints(
-        watched=lambda: watched_chats(inbox), last_known_id=last_known, waiting=waiting
+        watched=lambda: watched_chats(inbox), last_known_id=last_known, waiting=waiting, held=held
     )

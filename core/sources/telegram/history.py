@@ -2,7 +2,10 @@
 
 After the chat list is known (core/sources/telegram/chats.py) each support chat's recent
 history is fetched, newest chats first and rate-limited, and handed to the desk as ordinary
-`NewMessage` events framed by `SyncProgress` (the Inbox dedupes by chat and id). After a
+`NewMessage` events framed by `SyncProgress` (the Inbox dedupes by chat and id). A window
+of only customer messages pages further back (up to `REACH_BACK_PAGES`) to find where the
+wait began; a `HistoryCut` event tells the desk how far back it got, so a wait that began
+earlier shows as a lower bound, and a `ReadUpTo` carries the dialog's unread count. After a
 reconnect `gap_fill` compares the watched chats with their latest history.
 `[telegram] history_limit = 0` loads no history at all.
 """
@@ -16,8 +19,16 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from telethon.tl import functions
 
-from ...desk.events import MessageEdited, MessagesDeleted, NewMessage, SyncProgress
+from ...desk.events import (
+    HistoryCut,
+    MessageEdited,
+    MessagesDeleted,
+    NewMessage,
+    ReadUpTo,
+    SyncProgress,
+)
 from ...desk.models import Message, User
+from ...rules.triage import Role, StaffRule
 from . import convert as conv
 from .chats import ChatDirectory
 from .state import SourceState
@@ -26,6 +37,8 @@ log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 100
 GAP_FILL_LIMIT = 100
+REACH_BACK_PAGES = 5
+"""How many more history pages a backfill reads to find where a customer's wait began."""
 WATCHED_FALLBACK = 10
 
 Pairs = list[tuple[Message, User | None]]
@@ -83,14 +96,39 @@ class HistorySync:
         if state.hints.last_known_id is not None:
             with contextlib.suppress(Exception):
                 min_id = int(state.hints.last_known_id(chat_id) or 0)
+        cut: int | None = None
         try:
             pairs = await self.fetch(chat_id, limit=limit, min_id=min_id)
+            if not min_id:
+                pairs, cut = await self.reach_back(chat_id, pairs, complete=len(pairs) < limit)
         except Exception as exc:
             log.warning("history of chat %d could not be loaded: %s", chat_id, type(exc).__name__)
             return
         state.remember(chat_id, [m for m, _ in pairs])
         for message, sender in pairs:
             state.emit(NewMessage(message, sender))
+        if cut is not None:
+            state.emit(HistoryCut(chat_id, cut))
+        dialog = state.dialogs.get(chat_id)
+        if dialog is not None:
+            # Telegram's unread count, not the number of messages fetched (after them)
+            state.emit(ReadUpTo(chat_id, dialog.read_inbox_max_id, unread=dialog.unread_count))
+
+    async def reach_back(self, chat_id: int, pairs: Pairs, *, complete: bool) -> tuple[Pairs, int]:
+        """Page further back while the window holds no staff message, up to REACH_BACK_PAGES.
+
+        Returns the longer window and the history cut: the oldest id fetched, or 0 when the
+        chat's beginning was reached (a wait that began before the cut shows as a lower bound).
+        """
+        state = self.state
+        rule = StaffRule(me_id=state.self_id or 0, staff_ids=frozenset(state.staff))
+        for _ in range(REACH_BACK_PAGES):
+            if complete or not pairs or any(rule.role(m) is Role.STAFF for m, _ in pairs):
+                break
+            older = await self.fetch(chat_id, limit=HISTORY_PAGE, offset_id=pairs[0][0].id)
+            complete = len(older) < HISTORY_PAGE
+            pairs = [*older, *pairs]
+        return pairs, 0 if complete or not pairs else pairs[0][0].id
 
     async def older(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages older than id `before` (the newest if None), oldest first."""

@@ -14,6 +14,9 @@ Life of a source:
    marks go out through core/sources/telegram/outgoing.py.
 4. The supervisor watches the connection; after each reconnect the watched chats (see
    `set_hints`) are checked against their history (`gap_fill`).
+5. The reconciler (core/sources/telegram/reconciling.py) compares the desk with Telegram
+   after the backfill, after each reconnect and every `[telegram] reconcile_minutes`, and
+   emits what was lost as ordinary events.
 
 The parts share one `SourceState` (core/sources/telegram/state.py). They import Telethon, so
 they are imported by `start()`, never at module import: the desk's cold start does not pay
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
     from .chats import ChatDirectory
     from .history import HistorySync
     from .outgoing import Outgoing
+    from .reconcile import Held, RoundReport
+    from .reconciling import ReconcileLoop
     from .updates import UpdateRouter
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -102,6 +107,7 @@ class TelegramSource:
         self._history: HistorySync | None = None
         self._updates: UpdateRouter | None = None
         self._outgoing: Outgoing | None = None
+        self.reconciling: ReconcileLoop | None = None
 
     # ------------------------------------------------------------------ what the desk reads
 
@@ -127,17 +133,20 @@ class TelegramSource:
         watched: Callable[[], Iterable[int]] | None = None,
         last_known_id: Callable[[int], int | None] | None = None,
         waiting: Callable[[], Iterable[int]] | None = None,
+        held: Callable[[int], Held] | None = None,
     ) -> None:
         """Tell the source what the desk knows, as callables the source asks when it needs to.
 
         `watched()` gives the chats to check after a reconnect (the open chat and the working
         set; without it the most recently active support chats); `last_known_id(chat_id)` the
         newest message id the store holds (the start-up backfill fetches only what is newer);
-        `waiting()` the chats waiting for an answer.
+        `waiting()` the chats waiting for an answer; `held(chat_id)` what the desk holds of a
+        chat, for the reconciler (without it the source does not reconcile).
         """
         self._hints.watched = watched or self._hints.watched
         self._hints.last_known_id = last_known_id or self._hints.last_known_id
         self._hints.waiting = waiting or self._hints.waiting
+        self._hints.held = held or self._hints.held
 
     def set_login_prompt(self, prompt: LoginPrompt | None) -> None:
         """Set (or clear) what `start()` asks when the session is not logged in."""
@@ -152,6 +161,7 @@ class TelegramSource:
         from .chats import ChatDirectory
         from .history import HistorySync
         from .outgoing import Outgoing
+        from .reconciling import ReconcileLoop
         from .updates import UpdateRouter
 
         state = SourceState(
@@ -169,7 +179,14 @@ class TelegramSource:
         self._chats = ChatDirectory(state, self._history.backfill_chat)
         self._updates = UpdateRouter(state, self._chats)
         self._outgoing = Outgoing(state, self._history, self._timeouts.request)
+        history = self._history
+        reconciling = self.reconciling = ReconcileLoop(state, history.watched)
         state.client.add_event_handler(self._updates.on_update)
+        state.client.add_event_handler(reconciling.note_update)
+
+        async def after_reconnect() -> None:
+            await history.after_reconnect()
+            await reconciling.run_round()
 
         async def probe() -> Any:
             return await state.client(functions.updates.GetStateRequest())
@@ -177,7 +194,7 @@ class TelegramSource:
         self.supervisor = ConnectionSupervisor(
             state,
             probe,
-            on_reconnected=self._history.after_reconnect,
+            on_reconnected=after_reconnect,
             delays=self._reconnect_delays,
             timeouts=self._timeouts,
             tick=self._tick,
@@ -213,9 +230,24 @@ class TelegramSource:
         state.known[me.id] = me
         supervisor.announce_connected()
         await resolve_staff(state)
-        state.spawn(self._history.start_up(self._chats, self._updates.release_backlog), "sync")
+        state.spawn(self._start_up(), "sync")
         supervisor.supervise()
+        if self.reconciling is not None:
+            state.spawn(self.reconciling.loop(), "reconcile")
         return state.me
+
+    async def _start_up(self) -> None:
+        """The start-up sync, then a first reconcile round."""
+        assert self._history is not None and self._chats is not None
+        assert self._updates is not None and self.reconciling is not None
+        await self._history.start_up(self._chats, self._updates.release_backlog)
+        await self.reconciling.run_round()
+
+    async def reconcile(self) -> RoundReport | None:
+        """One reconcile round now (core/sources/telegram/reconciling.py); None if cut short."""
+        if self.reconciling is None:
+            raise RuntimeError("start() the source first")
+        return await self.reconciling.run_round()
 
     async def stop(self) -> None:
         """Disconnect, cancel background work and end the event stream."""

@@ -23,6 +23,7 @@ from .client import TelegramClientLike, is_network_error
 
 if TYPE_CHECKING:
     from ...rules.chat_filter import Candidate, Folder
+    from .reconcile import Held
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Hints:
     watched: Callable[[], Iterable[int]] | None = None
     last_known_id: Callable[[int], int | None] | None = None
     waiting: Callable[[], Iterable[int]] | None = None
+    held: Callable[[int], Held] | None = None
 
 
 @dataclass
