@@ -10,6 +10,7 @@ Steps (each measured in a process of its own where the process matters):
    120×35 pty, median of 7 runs, Telethon must not be loaded;
 3. `tgtriage report` over the store (run_report, JSON to /dev/null), issue 6;
 4. the template filter over 500 templates (core.templates.match per keystroke), issue 4;
+   search over the store (query, and keystroke → results painted), issue 16;
 5. the desk over the workload (bench/desk_bench.py): key → painted for switch, slot and
    next-waiting, the template popup in the composer, a 5,000-event burst with a 5 ms heartbeat
    watching event-loop stalls, idle CPU over 10 s, peak RSS;
@@ -44,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(REPO))
 
-from bench import templates_bench, workload  # noqa: E402
+from bench import search_bench, templates_bench, workload  # noqa: E402
 from bench.desk_bench import percentile  # noqa: E402
 
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -598,6 +599,27 @@ def main() -> int:
                 _ms(tpl["load_s"]),
                 "",
                 None,
+            )
+        )
+
+        print("search …", flush=True)
+        found = search_bench.run(store)
+        qp95, pp95 = _p95(found["query"]), _p95(found["paint"])
+        rows.append(
+            Row(
+                f"search query (MessageSearch.find, {built.messages:,} messages), per keystroke p95 "
+                f"(n={len(found['query'])}, {found['searches']} searches)",
+                f"{_ms(qp95)} (p50 {_ms(statistics.median(found['query']))}, max {_ms(max(found['query']))})",
+                "≤ 10 ms",
+                qp95 * 1000 <= 10,
+            )
+        )
+        rows.append(
+            Row(
+                f"search: keystroke → results painted, p95 (n={len(found['paint'])})",
+                f"{_ms(pp95)} (p50 {_ms(statistics.median(found['paint']))}, max {_ms(max(found['paint']))})",
+                "≤ 16 ms",
+                pp95 * 1000 <= FRAME_MS,
             )
         )
 

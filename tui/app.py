@@ -28,6 +28,7 @@ from .desk_base import InboxFactory
 from .desk_composing import DeskComposing
 from .desk_navigation import DeskNavigation
 from .desk_paint import DeskPaint
+from .desk_search import DeskSearch
 from .desk_status import DeskStatus
 from .desk_workflow import DeskWorkflow
 from .footer import DeskFooter
@@ -39,7 +40,9 @@ textual_compat.apply()
 __all__ = ["DeskApp", "InboxFactory"]
 
 
-class DeskApp(DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskStatus, DeskWorkflow):
+class DeskApp(
+    DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskSearch, DeskStatus, DeskWorkflow
+):
     """The triage desk."""
 
     TITLE = "tgtriage"

@@ -84,7 +84,7 @@ class ChatList(LineScrollView, can_focus=True):
         """A typed character that is not a list key (or follows one) goes on to `on_type`."""
         if self._on_type is None or not event.is_printable or not event.character:
             return
-        if not self._typing and (event.key in _LIST_KEYS or event.character == "?"):
+        if not self._typing and (event.key in _LIST_KEYS or event.character in "?/"):
             return
         self._typing = True
         event.stop()

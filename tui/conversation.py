@@ -50,6 +50,7 @@ class MessageLines(LineScrollView):
         self.messages: list[Message] = []
         self.outbox: list[OutboxItem] = []
         self.waiting_id: int | None = None
+        self.found_id: int | None = None  # the message a search or history jumped to
         self.has_older = False
         self._loading_older = False
         self._ids: list[int] = []  # ids of `messages`, for bisecting
@@ -77,8 +78,11 @@ class MessageLines(LineScrollView):
         by_id = {m.id: m for m in self.messages}
         lines: list[str] = []
         texts = [
-            self._render_message(
-                m, by_id.get(m.reply_to) if m.reply_to else None, m.id == self.waiting_id
+            self._render_marked(
+                m,
+                by_id.get(m.reply_to) if m.reply_to else None,
+                m.id == self.waiting_id,
+                m.id == self.found_id,
             )
             for m in self.messages
         ]
@@ -87,6 +91,15 @@ class MessageLines(LineScrollView):
             for segments in _wrap(text, console, width):
                 lines.append("".join(segment.text for segment in segments).rstrip())
         return lines
+
+    def _render_marked(
+        self, message: Message, quoted: Message | None, waiting: bool, found: bool
+    ) -> Text:
+        """A message as the renderer draws it, led by a mark if a jump landed on it."""
+        text = self._render_message(message, quoted, waiting)
+        if found:
+            return Text.assemble(("▶ found ", "bold reverse"), text)
+        return text
 
     def rerender(self) -> None:
         """Redraw every block (names or styles changed)."""
@@ -157,10 +170,10 @@ class MessageLines(LineScrollView):
                 if by_id is None:
                     by_id = {m.id: m for m in messages}
                 quoted = by_id.get(message.reply_to)
-            key = (message, quoted, message.id == self.waiting_id)
+            key = (message, quoted, message.id == self.waiting_id, message.id == self.found_id)
             block = self._wrapped.get(key)
             if block is None:
-                block = _wrap(self._render_message(*key), console, width, base)
+                block = _wrap(self._render_marked(*key), console, width, base)
                 self.wraps += 1
             wrapped[key] = block
             blocks.append(block)
@@ -324,6 +337,7 @@ class Conversation(MessageLines, can_focus=True):
         self._keep_wraps()
         self.chat_id = chat_id
         self._wrapped = self._kept.pop(chat_id, {})
+        self.found_id = None
         self._set_messages(messages[-WINDOW:])
         self.outbox = list(outbox)
         self.waiting_id = waiting_id
@@ -332,6 +346,25 @@ class Conversation(MessageLines, can_focus=True):
         self._first_id = None
         self._relayout(self._fill_lines())
         self._follow()
+
+    def reveal(self, messages: list[Message], message_id: int, has_older: bool) -> None:
+        """Hold `messages` of the open chat (up to its newest), mark `message_id` and scroll
+        it into view: where a search or a customer's history jumped to."""
+        self.found_id = message_id
+        self._set_messages(messages[-WINDOW:])
+        self.has_older = has_older
+        index = bisect_left(self._ids, message_id)
+        self._first_id = self._ids[max(0, index - 3)] if self._ids else None
+        self._relayout(self._fill_lines())
+        self._scroll_to_found()
+        self.call_after_refresh(self._scroll_to_found)
+
+    def _scroll_to_found(self) -> None:
+        """Put the marked message a little below the top of the view."""
+        for index, block_id in enumerate(self._block_ids):
+            if block_id is not None and block_id == self.found_id:
+                self.scroll_to(y=max(0, self._starts[index] - 2), animate=False, immediate=True)
+                return
 
     def update(
         self,

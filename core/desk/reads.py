@@ -9,9 +9,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..reports.report import ReportRow
+from ..reports.report import ReportRow, ReportStaff
+from ..rules.search_query import Searcher
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
 from ..storage.rows import MessageRow
+from ..storage.search import MessageSearch
 from ..storage.store import Store
 from .changes import Changes
 from .models import Message
@@ -38,6 +40,17 @@ class InboxReads(InboxQueries):
         applier: EventApplier
 
         def emit(self, changes: Changes) -> None: ...
+
+    def message_search(self) -> Searcher:
+        """A read-only search over this desk's store for one screen's lifetime (close it); it
+        sees what the writer has made, not writes still queued."""
+        return MessageSearch(self.store.path)
+
+    def report_staff(self) -> ReportStaff:
+        """Who counts as staff for reply times, from the desk's staff rule."""
+        rule = self._rule
+        ids = frozenset({rule.me_id, *rule.staff_ids})
+        return ReportStaff(ids=ids, out_is_staff=True, ignore=rule.ignore_ids - ids)
 
     def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
         """Read these chats' newest messages (those not read yet) when the store is idle, or

@@ -177,6 +177,20 @@ CREATE TABLE note_drafts (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_CHAT_TOPICS, _V3_NOTES, _V4_HISTORY_CUT, _V5_NOTE_DRAFTS)
+# v6 (search): newest-first search walks messages by date (carrying chat and sender, so filters
+# on them need no row), and a customer's history reads one sender's messages by date.
+_V6_SEARCH = """
+CREATE INDEX messages_date ON messages (date, chat_id, sender_id);
+CREATE INDEX messages_sender_date ON messages (sender_id, date);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2_CHAT_TOPICS,
+    _V3_NOTES,
+    _V4_HISTORY_CUT,
+    _V5_NOTE_DRAFTS,
+    _V6_SEARCH,
+)
 
 LATEST = len(MIGRATIONS)

@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
         "templates", help="canned replies: init | check | list", add_help=False
     )
     templates.add_argument("args", nargs=argparse.REMAINDER)
+    search = sub.add_parser(
+        "search", help="search every stored message (from:, in:, before:, after:)", add_help=False
+    )
+    search.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -174,6 +178,10 @@ def _delegated(argv: list[str]) -> int | None:
         from .templates import run_templates
 
         return run_templates(argv[1:])
+    if argv and argv[0] == "search":
+        from .search import run_search
+
+        return run_search(argv[1:])
     return None
 
 

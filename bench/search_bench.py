@@ -1,0 +1,121 @@
+"""Issue 16's budgets for search over the 200,000-message workload: query p95 ≤ 10 ms, and
+keystroke → results painted p95 ≤ 16 ms.
+
+Searches are typed one character at a time — single workload words, two- and three-word
+searches, a phrase, `from:`/`in:` filters and words that are in no message — and every
+keystroke's query (`MessageSearch.find`, what the search screen runs on its worker) is timed on
+its own. Then the real search screen runs headless over the same store and the same keystrokes
+are pressed: from the key to the frame in which its results were drawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tgtriage.core.rules.search_query import parse
+from tgtriage.core.storage.search import MessageSearch
+
+from bench.workload import _WORDS
+
+
+def searches(seed: int = 16, count: int = 40) -> list[str]:
+    """What an engineer might type: mostly words, some pairs and filters, a few misses."""
+    rng = random.Random(seed)
+    found: list[str] = []
+    for index in range(count):
+        kind = index % 8
+        if kind in (0, 1, 2):
+            found.append(rng.choice(_WORDS))
+        elif kind == 3:
+            found.append(f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}")
+        elif kind == 4:
+            found.append(f'"{rng.choice(_WORDS)} {rng.choice(_WORDS)}"')
+        elif kind == 5:
+            found.append(f"from:mia {rng.choice(_WORDS)}")
+        elif kind == 6:
+            found.append(f"in:dunder {rng.choice(_WORDS)}")
+        else:
+            found.append(rng.choice(["refund webhook", "zyxel", "kubernetes cluster"]))
+    return found
+
+
+def keystrokes(typed: list[str]) -> list[str]:
+    """The prompt's text after each keystroke of every search."""
+    return [text[:n] for text in typed for n in range(1, len(text) + 1)]
+
+
+def query_samples(store: Path, prompts: list[str]) -> list[float]:
+    """Seconds of `find` for each prompt text."""
+    search = MessageSearch(store)
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    try:
+        search.refresh()
+        now = int(time.time())
+        samples = []
+        for prompt in prompts:
+            query = parse(prompt, now, zone)
+            began = time.perf_counter()
+            search.find(query)
+            samples.append(time.perf_counter() - began)
+        return samples
+    finally:
+        search.close()
+
+
+async def _paint_samples(store: Path, typed: list[str]) -> list[float]:
+    """Seconds from each keystroke to its results on screen, in the real search screen."""
+    from textual.app import App
+    from tgtriage.tui.search_screen import SearchScreen
+
+    class Bench(App[None]):
+        """Only the search screen, over the workload's store."""
+
+    app = Bench()
+    samples: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = SearchScreen(MessageSearch(store))
+        await app.push_screen(screen)
+        await pilot.pause()
+        for text in typed:
+            prompt = ""
+            for char in text:
+                prompt += char
+                seen = len(screen.paint_log)
+                began = time.perf_counter()
+                await pilot.press(char if char != " " else "space")
+                while not any(p == prompt for p, _ in screen.paint_log[seen:]):
+                    await asyncio.sleep(0.0005)
+                painted = next(t for p, t in screen.paint_log[seen:] if p == prompt)
+                samples.append(painted - began)
+            await pilot.press("ctrl+a", "ctrl+k")  # clear the prompt for the next search
+            await pilot.pause(0.05)
+    return samples
+
+
+def run(store: Path) -> dict[str, Any]:
+    """Both measurements over the store at `store` (the workload's, schema v4 or later)."""
+    typed = searches()
+    prompts = keystrokes(typed)
+    query_samples(store, prompts[:20])  # warm the page cache, not counted
+    queries = query_samples(store, prompts)
+    paints = asyncio.run(_paint_samples(store, typed))
+    return {"searches": len(typed), "query": queries, "paint": paints}
+
+
+if __name__ == "__main__":
+    import sys
+
+    result = run(Path(sys.argv[1]))
+    for key in ("query", "paint"):
+        values = sorted(result[key])
+        p95 = values[int(0.95 * (len(values) - 1))]
+        print(
+            f"{key}: n={len(values)} p50={values[len(values) // 2] * 1000:.1f} ms "
+            f"p95={p95 * 1000:.1f} ms max={values[-1] * 1000:.1f} ms"
+        )

@@ -1,0 +1,52 @@
+"""The desk's search keys: Ctrl+F or / over every stored message, Alt+U a customer's history."""
+
+from __future__ import annotations
+
+from .conversation import Conversation
+from .desk_base import DeskBase
+from .search_screen import HistoryScreen, SearchScreen
+
+
+class DeskSearch(DeskBase):
+    """Open the search and history screens and jump to the message chosen there."""
+
+    def action_search(self) -> None:
+        """Ctrl+F or /: search every stored message (tui/search_screen.py)."""
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen(self.inbox.message_search()), self._jump)
+
+    def action_customer_history(self) -> None:
+        """Alt+U: everything the open chat's customer wrote in every chat, with their waits."""
+        chat_id = self._open_or_say()
+        if chat_id is None or isinstance(self.screen, SearchScreen):
+            return
+        state = self.inbox.triage.get(chat_id)
+        customer = state.last_customer_id if state else None
+        if customer is None:
+            self.notify("No customer has written in this chat yet.", timeout=3)
+            return
+        user = self.inbox.users.get(customer)
+        staff, now = self.inbox.report_staff(), self.inbox.now()
+        self.push_screen(
+            HistoryScreen(
+                self.inbox.message_search(),
+                lambda search: search.history_with_waits(customer, staff, now),
+                user.name if user else str(customer),
+            ),
+            self._jump,
+        )
+
+    async def _jump(self, target: tuple[int, int] | None) -> None:
+        """Open the chat of a search or history result, scrolled to that message, marked."""
+        if target is None or target[0] not in self.inbox.chats:
+            return
+        chat_id, message_id = target
+        await self.open_chat(chat_id, focus_composer=False)
+        search = self.inbox.message_search()
+        try:
+            messages = search.around(chat_id, message_id)
+        finally:
+            search.close()
+        conversation = self.query_one(Conversation)
+        conversation.reveal(messages, message_id, has_older=True)
+        conversation.focus()

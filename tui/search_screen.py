@@ -1,0 +1,257 @@
+"""Ctrl+F search over every stored message, and Alt+U a customer's history; Enter jumps."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from ..core.rules.sanitize import clean_line
+from ..core.rules.search_query import Hit, Searcher, Term, Wait, parse, word_spans
+from .search_results import ResultList
+
+Jump = tuple[int, int]  # (chat id, message id)
+SNIPPET = 110
+BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
+HIGHLIGHT = "bold reverse"
+
+
+def _when(date: int) -> str:
+    """A message's local date and time."""
+    return datetime.fromtimestamp(date).strftime("%Y-%m-%d %H:%M")
+
+
+def _duration(seconds: int) -> str:
+    """A wait as `3 min`, `2 h 5 min` or `4 d`."""
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // (24 * 60)} d"
+
+
+def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
+    """One result: chat · sender · time, then the body with the matching words highlighted.
+
+    Every part is chat text, so it is cleaned and appended as plain text with styles.
+    """
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clean_line(hit.chat_title, 40), "bold")
+    text.append(" · ")
+    text.append(clean_line(hit.sender, 30), "cyan")
+    text.append(f" · {_when(hit.message.date)}", "dim")
+    if note:
+        text.append(f" · {note}", "yellow")
+    body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
+    spans = word_spans(body, terms)
+    start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
+    shown = body[start : start + SNIPPET]
+    line = Text("\n  " + ("…" if start else ""))
+    offset = len(line.plain) - start
+    line.append(shown)
+    for begin, end in spans:
+        if begin >= start and end <= start + SNIPPET:
+            line.stylize(HIGHLIGHT, begin + offset, end + offset)
+    text.append_text(line)
+    return text
+
+
+def _note(wait: Wait | None) -> str:
+    """How long a message that opened a wait waited: answered, or still waiting."""
+    if wait is None:
+        return ""
+    seconds, answered = wait
+    return f"answered in {_duration(seconds)}" if answered else f"waiting {_duration(seconds)}"
+
+
+class SearchScreen(ModalScreen[Jump | None]):
+    """A prompt over every stored message; results newest first; Enter jumps, Esc returns."""
+
+    DEFAULT_CSS = """
+    SearchScreen { align: center middle; }
+    #search-box {
+        width: 90%; height: 85%; border: round $accent; background: $surface; padding: 0 1;
+    }
+    #search-results { height: 1fr; }
+    #search-status { height: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", show=False),
+        Binding("down", "move(1)", "Next result", show=False),
+        Binding("up", "move(-1)", "Previous result", show=False),
+    ]
+
+    def __init__(self, search: Searcher, now: Callable[[], int] | None = None) -> None:
+        """Search with `search` (the screen closes it when it goes)."""
+        super().__init__()
+        self._search = search
+        self._now = now or (lambda: int(time.time()))
+        self._generation = 0
+        self.hits: list[Hit] = []
+        self.painted = 0  # result lists painted (tests and the benchmark)
+        self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
+
+    def compose(self) -> ComposeResult:
+        """The prompt, the results and a status line."""
+        with Vertical(id="search-box"):
+            yield Input(
+                placeholder='Search messages — from:name in:chat before:/after:YYYY-MM-DD "phrase"',
+                id="search-input",
+            )
+            yield ResultList(id="search-results")
+            yield Static("", id="search-status")
+
+    def on_mount(self) -> None:
+        """Start the screen (Textual runs each class's handler, so the work is in `_start`)."""
+        self._start()
+
+    def _start(self) -> None:
+        """Read names and titles in the background; focus the prompt."""
+        self.query_one(Input).focus()
+        self._refresh_names()
+
+    @work(thread=True, group="search-names")
+    def _refresh_names(self) -> None:
+        """Chat titles and sender names for matching `from:`, `in:` and free words."""
+        self._search.refresh()
+
+    @on(Input.Changed, "#search-input")
+    def _typed(self, event: Input.Changed) -> None:
+        """Start a query for the new text; the one still running is interrupted."""
+        self._generation += 1
+        self._search.interrupt()
+        self._run(event.value, self._generation)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _run(self, typed: str, generation: int) -> None:
+        """Run one query and draw its rows off the key path; post them unless a newer one ran."""
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        query = parse(typed, self._now(), local)
+        try:
+            hits = self._search.find(query)
+        except sqlite3.Error:
+            return  # interrupted by a newer keystroke, or the screen closed
+        if generation != self._generation:
+            return
+        self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
+
+    def _show(
+        self,
+        generation: int,
+        hits: list[Hit],
+        terms: tuple[Term, ...],
+        problems: tuple[str, ...],
+    ) -> None:
+        """Paint the results of the newest query (each drawn when it comes into view)."""
+        if generation != self._generation or not self.is_mounted:
+            return
+        self.hits = hits
+        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
+        typed = self.query_one(Input).value.strip()
+        status = "; ".join(problems) or (
+            f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
+            if hits
+            else ("no messages match" if typed else "")
+        )
+        self.query_one("#search-status", Static).update(Text(status, "dim"))
+        self.painted += 1
+        self.call_after_refresh(self._log_paint, self.query_one(Input).value)
+
+    def _log_paint(self, typed: str) -> None:
+        """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
+        self.paint_log.append((typed, time.perf_counter()))
+
+    def action_move(self, step: int) -> None:
+        """Move the cursor over the results while the prompt keeps the keys."""
+        self.query_one(ResultList).move(step)
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self) -> None:
+        """Enter in the prompt opens the result under the cursor."""
+        results = self.query_one(ResultList)
+        if results.cursor < len(self.hits):
+            self._jump(self.hits[results.cursor])
+
+    @on(ResultList.Chosen, "#search-results")
+    def _chosen(self, event: ResultList.Chosen) -> None:
+        """A result chosen in the list opens it."""
+        if event.index < len(self.hits):
+            self._jump(self.hits[event.index])
+
+    def _jump(self, hit: Hit) -> None:
+        """Close with the chosen message."""
+        self.dismiss((hit.message.chat_id, hit.message.id))
+
+    def action_close(self) -> None:
+        """Esc: back where you were."""
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        """Stop any query and close the connection."""
+        self._search.interrupt()
+        self.workers.cancel_group(self, "search")
+        self._search.close()
+
+
+class HistoryScreen(SearchScreen):
+    """Everything one customer wrote in every chat, newest first, with their waits."""
+
+    def __init__(
+        self,
+        search: Searcher,
+        load: Callable[[Searcher], list[tuple[Hit, Wait | None]]],
+        title: str,
+    ) -> None:
+        """`load` reads the history (on a worker thread); `title` names the customer."""
+        super().__init__(search)
+        self._load = load
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        """The customer's name, their messages and a status line."""
+        with Vertical(id="search-box"):
+            yield Static(
+                Text(f"History of {clean_line(self._title, 60)}", "bold"), id="history-title"
+            )
+            yield ResultList(id="search-results")
+            yield Static(Text("Reading…", "dim"), id="search-status")
+
+    def _start(self) -> None:
+        """Read the history in the background."""
+        self.query_one(ResultList).focus()
+        self._read()
+
+    @work(thread=True, group="search")
+    def _read(self) -> None:
+        """Read the customer's messages and waits and post them."""
+        try:
+            rows = self._load(self._search)
+        except sqlite3.Error:
+            return  # the screen closed
+        self.app.call_from_thread(self._show_history, rows)
+
+    def _show_history(self, rows: list[tuple[Hit, Wait | None]]) -> None:
+        """Paint the history (each message drawn when it comes into view)."""
+        if not self.is_mounted:
+            return
+        self.hits = [hit for hit, _ in rows]
+        self.query_one(ResultList).show(
+            rows, lambda index: hit_text(rows[index][0], (), _note(rows[index][1]))
+        )
+        chats = len({hit.message.chat_id for hit in self.hits})
+        status = f"{len(self.hits)} messages in {chats} chats · Enter open · Esc back"
+        self.query_one("#search-status", Static).update(Text(status, "dim"))
+        self.painted += 1
