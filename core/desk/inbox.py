@@ -28,7 +28,7 @@ from .applier import RECOMPUTE_WINDOW, EventApplier
 from .changes import Changes, Listener
 from .events import Connection
 from .kept import KeptReplies
-from .models import Chat, ChatTriage, Message, OutboxItem, OutboxState, User
+from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
@@ -104,11 +104,6 @@ class Inbox(InboxActions, InboxReads):
         self.batches = 0
         self.chats_loaded = False  # until start() has the source's chat list
         self.held: list[ev.Event] = []  # events for chats not known before that
-
-    @property
-    def outbox(self) -> dict[int, list[OutboxItem]]:
-        """Unsent replies by chat."""
-        return self.outgoing.items
 
     # ----------------------------------------------------------------- lifecycle
 

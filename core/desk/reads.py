@@ -16,12 +16,13 @@ from ..storage.rows import MessageRow
 from ..storage.search import MessageSearch
 from ..storage.store import Store
 from .changes import Changes
-from .models import Message
+from .models import Message, OutboxItem
 from .queries import InboxQueries
 from .writer import StoreWriter
 
 if TYPE_CHECKING:
     from .applier import EventApplier
+    from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,14 @@ class InboxReads(InboxQueries):
 
     if TYPE_CHECKING:  # provided by the Inbox (core/desk/inbox.py)
         applier: EventApplier
+        outgoing: Outbox
 
         def emit(self, changes: Changes) -> None: ...
+
+    @property
+    def outbox(self) -> dict[int, list[OutboxItem]]:
+        """Unsent replies by chat."""
+        return self.outgoing.items
 
     def message_search(self) -> Searcher:
         """A read-only search over this desk's store for one screen's lifetime (close it); it
