@@ -97,19 +97,29 @@ def refuse_link(path: Path) -> None:
         raise UnsafePathError(path, "is a symbolic link")
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed and make it 0700, refusing a symbolic link there."""
-    refuse_link(path)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _open_no_link(path: Path, flags: int, mode: int = 0o600) -> int:
+    """`os.open` that never follows a symbolic link at `path` (refused with UnsafePathError)."""
     try:
-        fd = os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+        return os.open(path, flags | _NOFOLLOW | _CLOEXEC, mode)
     except OSError as error:
         if os.path.islink(path):
             raise UnsafePathError(path, "is a symbolic link") from error
         raise
+
+
+def _set_mode(fd: int, mode: int) -> None:
+    """Give the open file `mode` unless it has it already (on the descriptor: no link race)."""
+    if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
+        os.fchmod(fd, mode)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) if needed and make it 0700, refusing a symbolic link there."""
+    refuse_link(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = _open_no_link(path, os.O_RDONLY | _DIRECTORY)
     try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o700:
-            os.fchmod(fd, 0o700)
+        _set_mode(fd, 0o700)
     finally:
         os.close(fd)
     return path
@@ -122,20 +132,14 @@ def open_private_fd(path: Path, flags: int) -> int:
     links or anything but a regular file is refused with UnsafePathError.
     """
     ensure_private_dir(path.parent)
-    try:
-        fd = os.open(path, flags | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK, 0o600)
-    except OSError as error:
-        if os.path.islink(path):
-            raise UnsafePathError(path, "is a symbolic link") from error
-        raise
+    fd = _open_no_link(path, flags | os.O_CREAT | _NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePathError(path, "is not a regular file")
         if info.st_nlink > 1:
             raise UnsafePathError(path, "has other hard links")
-        if stat.S_IMODE(info.st_mode) != 0o600:
-            os.fchmod(fd, 0o600)
+        _set_mode(fd, 0o600)
         if _NONBLOCK:
             os.set_blocking(fd, True)
     except BaseException:
@@ -153,15 +157,10 @@ def make_private_file(path: Path) -> Path:
 def tighten_private_file(path: Path) -> None:
     """Make an existing file 0600 without following a link (missing files are skipped)."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK)
+        fd = _open_no_link(path, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
         return
-    except OSError as error:
-        if os.path.islink(path):
-            raise UnsafePathError(path, "is a symbolic link") from error
-        raise
     try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
-            os.fchmod(fd, 0o600)
+        _set_mode(fd, 0o600)
     finally:
         os.close(fd)
