@@ -19,7 +19,7 @@ from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import channel, group, user
+from tests.fake_tl import channel, group, user
 from tests.sim_telegram import SimTelegram
 
 ALICE = user(501, "Alice", "Customer")
