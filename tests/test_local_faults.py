@@ -282,3 +282,23 @@ def test_crash_outside_the_desk_is_logged_with_secrets_scrubbed(
     written = (data / "tgtriage.log").read_text()
     assert "Traceback" in written and "could not talk to Telegram with [redacted]" in written
     assert secret not in written
+
+
+def test_a_template_file_over_the_limit_is_refused_in_one_line_and_the_others_load(
+    tmp_path: Path,
+) -> None:
+    from tgtriage.core.templates.library import load_library
+    from tgtriage.core.templates.toml_file import MAX_FILE_BYTES
+
+    fine = (
+        '[[template]]\nkey = "thanks"\ntitle = "Thanks"\ncategory = "Closing"\nbody = "Thanks!"\n'
+    )
+    (tmp_path / "a.toml").write_text(fine, encoding="utf-8")
+    huge = tmp_path / "huge.toml"
+    padding = "# " + "x" * 98 + "\n"
+    huge.write_text(fine.replace("thanks", "big") + padding * (MAX_FILE_BYTES // 100 + 1))
+    library = load_library([tmp_path])
+    assert [t.key for t in library.templates] == ["thanks"]
+    (error,) = library.errors
+    assert error.startswith(f"{huge}:1: larger than 1 MB, not read;")
+    assert "split it" in error
