@@ -300,7 +300,12 @@ async def run(scenario: Scenario, folder: Path) -> Record:
                 for item in inbox.failed_items():  # what the engineer does with Alt+R
                     if (item.error or "").startswith(("network", "No connection", "Telegram asks")):
                         await inbox.retry(item.local_id)
-            if not await differences(sim, inbox, store, chats) and not pending_replies(inbox):
+            # Replies first: one confirmed during the comparison below is in the truth it reads
+            # only if it was sent before, and its row is in the store once the writer is flushed.
+            if pending_replies(inbox):
+                continue
+            await inbox.flushed()
+            if not await differences(sim, inbox, store, chats):
                 record.converged_after = loop.time() - healed
                 break
         problems = await differences(sim, inbox, store, chats)
