@@ -14,7 +14,7 @@ from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-from ..core.templates import FIELD_OPEN, next_field, previous_field
+from ..core.templates import Field, fields_after_edit, tab_stop
 from .textual_compat import Document, Edit, EditResult, HookedTextArea
 
 REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"
@@ -75,6 +75,7 @@ class Composer(HookedTextArea):
         self.popup_open = False
         self.note_mode = False
         self.loads = 0  # how many times `load` replaced the content
+        self.fields: list[Field] = []  # inserted templates' fields, followed through edits
         self._active_at = time.monotonic()
         self._theme_for: tuple[int, int] | None = None
 
@@ -125,6 +126,7 @@ class Composer(HookedTextArea):
         self.flush_edits()
         self._loading = True
         self.loads += 1
+        self.fields = []
         if text == self.text:
             self.history.clear()
         else:
@@ -150,6 +152,15 @@ class Composer(HookedTextArea):
         doc = self._doc
         self.replace(text, doc.get_location_from_index(start), doc.get_location_from_index(end))
 
+    def clear_undoably(self) -> bool:
+        """Empty the text as one undo step of its own (Ctrl+Z brings it all back); False if empty."""
+        if not self.text:
+            return False
+        self.history.checkpoint()
+        self.replace_span(0, len(self.text), "")
+        self.history.checkpoint()
+        return True
+
     def location_of(self, index: int) -> tuple[int, int]:
         """The (row, column) of a character offset."""
         return self._doc.get_location_from_index(index)
@@ -171,8 +182,7 @@ class Composer(HookedTextArea):
             return True
         if event.key in ("tab", "shift+tab"):
             # Tab moves between template fields and never leaves the composer (Esc does).
-            if FIELD_OPEN in self.text:
-                self._jump_field(backwards=event.key == "shift+tab")
+            self._jump_field(backwards=event.key == "shift+tab")
             return True
         if event.key == "enter":
             self.post_message(self.Submitted(self.text))
@@ -185,22 +195,34 @@ class Composer(HookedTextArea):
             return True
         return False
 
+    def track_fields(self, fields: list[Field]) -> None:
+        """Keep an inserted template's fields (offsets in the text) as tab stops, filled or not."""
+        self.fields = sorted([*self.fields, *fields], key=lambda item: (item.start, item.end))
+
     def _jump_field(self, backwards: bool) -> None:
-        """Select the next unfilled field after the selection (backwards: the one before it)."""
+        """Select the next field after the selection (backwards: the one before), filled or not."""
         doc = self._doc
         low, high = sorted(doc.get_index_from_location(end) for end in self.selection)
-        found = previous_field(self.text, low) if backwards else next_field(self.text, high)
+        found = tab_stop(self.text, self.fields, low, high, backwards)
         if found is not None:
             self.select_span(found.start, found.end)
 
     def edit(self, edit: Edit) -> EditResult:
-        """Perform an edit, then report it at once."""
+        """Perform an edit, move the tracked fields with it, then report it at once."""
+        doc = self._doc
+        start, end = sorted(
+            doc.get_index_from_location(location)
+            for location in (edit.from_location, edit.to_location)
+        )
         result = super().edit(edit)
+        if self.fields:
+            self.fields = fields_after_edit(self.fields, start, end, len(edit.text))
         self._report_edit()
         return result
 
     def history_replayed(self) -> None:
-        """Undo or redo: report the change at once."""
+        """Undo or redo: report the change at once (filled fields are no longer followed)."""
+        self.fields = []
         self._report_edit()
 
     def _report_edit(self) -> None:

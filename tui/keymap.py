@@ -48,7 +48,7 @@ ACTIONS: tuple[Action, ...] = (
         "next_waiting",
         "ctrl+n",
         "next_waiting",
-        "Open the chat that has waited longest",
+        "Next waiting chat in triage order after the open one",
         "Navigate",
         show=True,
         key_display="^N",
@@ -145,6 +145,14 @@ ACTIONS: tuple[Action, ...] = (
         "Reply",
         show=True,
         key_display="^S",
+    ),
+    Action(
+        "clear_composer",
+        "ctrl+u",
+        "clear_composer",
+        "Clear the composer at once (Ctrl+Z brings the text back)",
+        "Reply",
+        key_display="^U",
     ),
     Action(
         "templates",
