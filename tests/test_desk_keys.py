@@ -583,7 +583,9 @@ async def test_keymap_remaps_next_waiting_to_f2(tmp_path: Path) -> None:
         await pilot.press("f2")
         assert inbox.open_chat_id == expected
         await pilot.press("f1")
-        help_lines = [line for line in screen_text(app).splitlines() if "Next waiting chat in" in line]
+        help_lines = [
+            line for line in screen_text(app).splitlines() if "Next waiting chat in" in line
+        ]
         assert help_lines and "F2" in help_lines[0]
 
 

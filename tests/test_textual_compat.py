@@ -107,6 +107,13 @@ def test_esc_digit_is_alt_digit_and_typed_option_characters_stay_characters() ->
     assert keys_of("\x1bh") == ["alt+h"]  # other Alt keys as Textual reads them
 
 
+def test_an_alt_letter_carries_no_character_for_an_input_to_type() -> None:
+    parser = XTermParser()
+    events = [event for event in parser.feed("\x1bn") if hasattr(event, "key")]
+    events += [event for event in parser.feed("") if hasattr(event, "key")]
+    assert [(event.key, event.character) for event in events] == [("alt+n", None)]
+
+
 def test_styles_cache_inner_outer_does_not_keep_widgets_caches_alive() -> None:
     cache = StylesCache()
     first = cache.get_inner_outer(Color(0, 0, 0), Color(10, 20, 30))

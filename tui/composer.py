@@ -19,6 +19,9 @@ from .textual_compat import Document, Edit, EditResult, HookedTextArea
 
 REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"
 NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
+# Shorter hints for a narrow composer (an 80-column terminal), so none is cut mid-word.
+NARROW_REPLY_PLACEHOLDER = "Reply · Enter sends · Ctrl+J line · Alt+N note"
+NARROW_NOTE_PLACEHOLDER = "Note — Enter saves, never sent · Alt+N reply"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
 SCROLL_KEYS = frozenset({"pageup", "pagedown", "ctrl+home", "ctrl+end"})
 BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
@@ -84,7 +87,21 @@ class Composer(HookedTextArea):
         self.note_mode = on
         self.set_class(on, "-note")
         self.border_title = NOTE_TITLE if on else None
-        self.placeholder = NOTE_PLACEHOLDER if on else REPLY_PLACEHOLDER
+        self._fit_placeholder()
+
+    def _fit_placeholder(self) -> None:
+        """The hint for the mode, the short one when the full one does not fit the width."""
+        full, narrow = (
+            (NOTE_PLACEHOLDER, NARROW_NOTE_PLACEHOLDER)
+            if self.note_mode
+            else (REPLY_PLACEHOLDER, NARROW_REPLY_PLACEHOLDER)
+        )
+        fits = self.content_size.width == 0 or len(full) < self.content_size.width
+        self.placeholder = full if fits else narrow
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The width changed: the hint that fits it."""
+        self._fit_placeholder()
 
     def blink_restarted(self) -> None:
         """Blink again (a key, an edit, focus): for the next BLINK_FOR seconds."""

@@ -388,6 +388,9 @@ SHORT_LABELS: dict[str, str] = {
     "templates": "Templates",
 }
 
+# The footer's labels when the full ones do not fit the terminal's width (80 columns and less).
+NARROW_LABELS: dict[str, str] = {"next_waiting": "Next", "switcher": "Find"}
+
 COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the reply (in note mode: save the note, nothing is sent)"),
     ("Ctrl+J", "New line in the reply"),

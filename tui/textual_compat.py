@@ -143,6 +143,7 @@ def _esc_digit_is_alt_digit() -> None:
     characters ¡ ™ £ ¢ ∞ § ¶ • ª º — exactly what tmux, xterm and most Linux terminals send for
     Alt+1 … Alt+0. The desk then had to treat those characters as slot keys, so typing `£9` in
     a reply switched chats. Parsed here as `alt+N` (no character): the typed £ stays text.
+    Every other ESC+character is Alt+character with no character either, so no Input types it.
     """
     current = XTermParser._sequence_to_key_events
     if getattr(current, "_tgtriage_fixed", False):
@@ -157,7 +158,14 @@ def _esc_digit_is_alt_digit() -> None:
             name = f"alt+{sequence}"  # an ESC+digit Textual re-issues after a lone ESC
         if name is not None:
             return [events.Key(name, None)]
-        return current(self, sequence, alt)
+        if not alt:
+            return current(self, sequence, alt)
+        # ESC+letter is Alt+letter: a key, never text (an Input in a dialog typed the `n` of
+        # Alt+N, which Textual sends as Key("alt+n", "n")).
+        return [
+            events.Key(key.key, None) if key.key.startswith("alt+") else key
+            for key in current(self, sequence, alt)
+        ]
 
     _sequence_to_key_events._tgtriage_fixed = True  # type: ignore[attr-defined]
     XTermParser._sequence_to_key_events = _sequence_to_key_events  # type: ignore[method-assign]
