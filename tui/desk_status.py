@@ -35,6 +35,18 @@ class DeskStatus(DeskBase):
             await self.inbox.mark_handled(chat_id)
             self.notify("Marked handled — it waits again when the customer writes.", timeout=3)
 
+    def action_mark_unread(self) -> None:
+        """Mark the open (or highlighted) chat unread by hand, or clear the mark it has."""
+        chat_id = self._current()
+        if chat_id is None or chat_id not in self.inbox.triage:
+            return
+        marked = not self.inbox.triage[chat_id].unread_mark
+        self.inbox.mark_unread(chat_id, marked)
+        if marked:
+            self.notify("Marked unread ◉ — opening the chat again clears the mark.", timeout=3)
+        else:
+            self.notify("Marked read.", timeout=3)
+
     def action_postpone(self) -> None:
         """Choose how long to postpone the chat."""
         chat_id = self._current()

@@ -222,6 +222,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+O",
     ),
     Action(
+        "mark_unread",
+        "alt+shift+u",
+        "mark_unread",
+        "Mark the chat unread ◉ (a to-do; opening it clears it) — again: read",
+        "Triage",
+        key_display="Alt+Shift+U",
+    ),
+    Action(
         "download_media",
         "alt+m",
         "download_media",

@@ -66,6 +66,8 @@ class InboxActions(InboxQueries):
             self.join_working_set(chat_id, changes)
         if self.config.telegram.mark_read == "on_open":
             self.read_chat()
+        if chat_id in self.triage and self.triage[chat_id].unread_mark:
+            self.mark_unread_now(chat_id, False)  # opening a chat marked unread is reading it
         self._save_state(chat_id)
         self.read_windows([chat_id], first=True)
         self.emit(changes)

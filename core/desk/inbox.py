@@ -32,6 +32,7 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .unread_marks import InboxUnreadMarks
 from .windows import MessageWindows
 from .writer import StoreWriter
 
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-class Inbox(InboxActions, InboxReads):
+class Inbox(InboxActions, InboxUnreadMarks, InboxReads):
     """Live state of the desk over one source and one store."""
 
     def __init__(

@@ -26,6 +26,7 @@ from ...desk.events import (
     NewMessage,
     ReadUpTo,
     SyncProgress,
+    UnreadMarked,
 )
 from ...desk.models import Message, User
 from ...rules.triage import Role, StaffRule
@@ -113,6 +114,7 @@ class HistorySync:
         if dialog is not None:
             # Telegram's unread count, not the number of messages fetched (after them)
             state.emit(ReadUpTo(chat_id, dialog.read_inbox_max_id, unread=dialog.unread_count))
+            state.emit(UnreadMarked(chat_id, bool(dialog.unread_mark)))
 
     async def reach_back(self, chat_id: int, pairs: Pairs, *, complete: bool) -> tuple[Pairs, int]:
         """Page further back while the window holds no staff message, up to REACH_BACK_PAGES.
