@@ -135,6 +135,7 @@ def start_demo(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Termina
         LANG="C.UTF-8",
         LC_ALL="C.UTF-8",
         TERM="xterm-256color",
+        TGTRIAGE_UNDO_SEND_SECONDS="0",  # replies leave at once, as the tests expect
     )
     command = (
         f"cd {ROOT} && env {size_env} {sys.executable} -m tgtriage demo --seed 3; "

@@ -105,6 +105,20 @@ class DeskStatus(DeskBase):
         if text:
             self.query_one(Composer).load(text)
 
+    async def action_undo_send(self) -> None:
+        """Alt+Z: take back the reply sent last while it waits to leave; its text is the draft."""
+        self.query_one(Composer).flush_edits()  # what was typed since joins the text taken back
+        item = self.inbox.undo_send()
+        if item is None:
+            self.notify("Nothing to take back: no reply is waiting to leave.", timeout=3)
+            return
+        if self.inbox.open_chat_id != item.chat_id:
+            await self.open_chat(item.chat_id)
+        else:
+            self._reload_draft(item.chat_id)
+            self.query_one(Composer).focus()
+        self.notify("Not sent — the reply is back in the composer.", timeout=3)
+
     def _failed_here(self) -> OutboxItem | None:
         """The first failed reply of the open chat."""
         chat_id = self.inbox.open_chat_id

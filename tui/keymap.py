@@ -172,6 +172,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+T",
     ),
     Action(
+        "undo_send",
+        "alt+z",
+        "undo_send",
+        "Undo send: the reply still waiting to leave goes back to the composer",
+        "Reply",
+        key_display="Alt+Z",
+    ),
+    Action(
         "retry",
         "alt+r",
         "retry",
