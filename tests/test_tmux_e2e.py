@@ -61,6 +61,10 @@ class Terminal:
         """Send key names as tmux spells them (C-n, M-1, Enter, Escape, F1)."""
         self._tmux("send-keys", "-t", self.session, *keys)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the pane, as a user does with their terminal window."""
+        self._tmux("resize-window", "-t", self.session, "-x", str(width), "-y", str(height))
+
     def type(self, text: str) -> None:
         """Type literal text."""
         self._tmux("send-keys", "-t", self.session, "-l", text)
