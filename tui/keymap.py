@@ -411,7 +411,7 @@ COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the reply (in note mode: save the note, nothing is sent)"),
     ("Ctrl+J", "New line in the reply"),
     ("/word", "Template popup: ↑ ↓ choose, Tab inserts (Enter too after ↑ ↓ or for a whole key)"),
-    ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template"),
+    ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template, filled ones too"),
     ("Ctrl+P", "Command palette: every action by name"),
     ("? (outside the composer)", "This help"),
     ("↑ ↓ Enter (in the list)", "Move and open a chat"),
