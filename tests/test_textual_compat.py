@@ -73,6 +73,8 @@ async def test_private_attributes_read_are_there() -> None:
     app = Probe()
     async with app.run_test() as pilot:
         await pilot.pause()
+        key = compat.FooterKey("f1", "F1", "Help", "help")  # tui/footer.py fits keys by these
+        assert (key.key_display, key.description, key.action) == ("F1", "Help", "help")
         widget = app.query_one("#list", OptionList)
         assert isinstance(widget._dirty_regions, set)
         assert hasattr(widget, "_vertical_scrollbar")

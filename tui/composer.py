@@ -225,15 +225,22 @@ class Composer(HookedTextArea):
             self.select_span(found.start, found.end)
 
     def edit(self, edit: Edit) -> EditResult:
-        """Perform an edit, move the tracked fields with it, then report it at once."""
+        """Perform an edit, move the tracked fields with it, then report it at once.
+
+        Offsets are counted only while there are fields to move: counting costs as much as the
+        text before the edit is long, too much for each key of a large paste typed as keys.
+        """
+        if not self.fields:
+            result = super().edit(edit)
+            self._report_edit()
+            return result
         doc = self._doc
         start, end = sorted(
             doc.get_index_from_location(location)
             for location in (edit.from_location, edit.to_location)
         )
         result = super().edit(edit)
-        if self.fields:
-            self.fields = fields_after_edit(self.fields, start, end, len(edit.text))
+        self.fields = fields_after_edit(self.fields, start, end, len(edit.text))
         self._report_edit()
         return result
 

@@ -8,10 +8,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 from .keymap import ACTIONS, NARROW_LABELS
-from .textual_compat import bindings_ready, prune_dead_watchers
+from .textual_compat import FooterKey, bindings_ready, prune_dead_watchers
 
 _PLACE = {action.action: place for place, action in enumerate(ACTIONS)}
 _KEPT_LAST = "help"  # when keys must go for lack of room, the help key stays

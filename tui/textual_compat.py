@@ -30,6 +30,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, TextArea
+from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "Document",
     "Edit",
     "EditResult",
+    "FooterKey",
     "HookedApp",
     "HookedInput",
     "HookedModalScreen",
