@@ -1,4 +1,4 @@
-"""Shared fixtures: a private temporary data/config dir and the real support-chat exports."""
+"""Shared fixtures: private data/config dirs, the real support-chat exports, the desk, the tmux demo."""
 
 from __future__ import annotations
 
@@ -61,3 +61,12 @@ def desk(tmp_path: Path) -> object:
     from tests.desk_harness import make_desk
 
     return make_desk(tmp_path)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[object]:
+    """`tgtriage demo --seed 3` in a 120×35 tmux pane (a `tests.test_tmux_e2e.Terminal`)."""
+    from tests.test_tmux_e2e import demo_terminal
+
+    with demo_terminal(tmp_path) as term:
+        yield term

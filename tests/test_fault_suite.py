@@ -42,7 +42,7 @@ from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import channel, group, user
+from tests.fake_tl import channel, group, user
 from tests.sim_telegram import EPOCH, Faults, SimTelegram
 from tgtriage.cli.telegram import hint_source
 

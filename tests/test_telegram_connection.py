@@ -24,7 +24,8 @@ from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import FakeClient, user
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import user
 from tests.test_telegram_source import (
     ACME_ID,
     ALICE,

@@ -37,7 +37,8 @@ from tests.desk_harness import (
     status_line,
     utc,
 )
-from tests.fake_telethon import FakeClient, flood, photo
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import flood, photo
 from tests.test_telegram_login_screen import type_text
 from tests.test_telegram_source import (
     ACME_ID,
@@ -333,7 +334,7 @@ async def test_with_a_display_a_picture_opens_with_xdg_open_and_digits_pick_the_
 ) -> None:
     from telethon.tl.types import DocumentAttributeFilename
 
-    from tests.fake_telethon import document
+    from tests.fake_tl import document
 
     log = tmp_path / "opened.txt"
     write_fake_opener(tmp_path / "bin", log)

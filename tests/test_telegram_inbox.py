@@ -25,7 +25,8 @@ from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import T0, FakeClient, channel, flood, folder
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import T0, channel, flood, folder
 from tests.test_telegram_source import (
     ACME,
     ACME_ID,

@@ -31,9 +31,9 @@ from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import (
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import (
     T0,
-    FakeClient,
     channel,
     document,
     flood,

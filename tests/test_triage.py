@@ -168,10 +168,11 @@ def test_my_message_from_another_device_clears_wait_and_unread() -> None:
     assert state.unread == 0  # answering from Telegram Desktop means we read it
 
 
-def test_teammate_reply_clears_wait_but_not_my_unread_count() -> None:
+def test_teammate_reply_clears_wait_and_counts_as_unread_like_telegram() -> None:
     state = fold([msg(1, ALICE, 0), msg(2, MATE, 60)])
     assert state.waiting_since is None
-    assert state.unread == 1  # I still have not read Alice's message myself
+    # I have read neither Alice's message nor Tess's answer: Telegram's dialog says 2
+    assert state.unread == 2
 
 
 def test_editing_the_waiting_message_does_not_reset_the_wait() -> None:

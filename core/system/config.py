@@ -116,6 +116,32 @@ class Staff(Section):
     handled_reaction: str = Field("👍", description="The reaction the handled key sends.")
 
 
+class Team(Section):
+    """The team room: a private Telegram group of the support staff that carries claims, notes and statuses."""
+
+    room: int | str | None = Field(
+        None,
+        description='The team room: "@name", a numeric chat id, or the exact title; none = no team.',
+    )
+    claim_quiet_minutes: float = Field(
+        15,
+        gt=0,
+        description="A claim lapses after this long without the claimer's activity in the chat.",
+    )
+    presence_seconds: float = Field(
+        30, ge=5, description="At most one presence edit per this many seconds while typing."
+    )
+    share_notes: bool = Field(
+        True, description="Notes go to the team room by default (a modifier keeps one private)."
+    )
+    catch_up_hours: float = Field(
+        24, gt=0, description="How far back a starting desk reads the room to rebuild team state."
+    )
+    catch_up_messages: int = Field(
+        1000, gt=0, description="At most this many room messages are read at start-up."
+    )
+
+
 class Chats(Section):
     """Which chats are support chats."""
 
@@ -334,6 +360,7 @@ class Config(BaseSettings):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     staff: Staff = Field(default_factory=Staff)
     chats: Chats = Field(default_factory=Chats)
+    team: Team = Field(default_factory=Team)
     telegram: Telegram = Field(default_factory=Telegram)
     templates: Templates = Field(default_factory=Templates)
     postpone: Postpone = Field(default_factory=Postpone)
