@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tgtriage.core.storage.store import Store
+    from tgtriage.core.system.paths import Paths
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -44,6 +49,32 @@ def stripe_export() -> Path:
 def gitter_export() -> Path:
     """The real Gitter support export (single-chat shape)."""
     return shared_export("gitter-support")
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    """A private config and data dir in tmp."""
+    from tgtriage.core.system.paths import Paths
+
+    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test store lives (its folder does not exist yet)."""
+    return tmp_path / "data" / "desk.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[Store]:
+    """An open store on a fresh file with a settable clock at T0, closed after the test."""
+    from tgtriage.core.storage.store import Store
+
+    from tests.store_harness import FakeClock
+
+    opened = await Store.open(db_path, clock=FakeClock())
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tgtriage.core.desk.inbox import Inbox
 from tgtriage.core.storage.store import Store
 
 from tests.desk_harness import composer, make_desk, run_desk, screen_text, settle, type_text
-from tests.test_inbox import ACME, GLOBEX, FakeClock, ScriptedSource, config, running_desk, until
+from tests.inbox_harness import ACME, GLOBEX, FakeClock, ScriptedSource, config, running_desk, until
 
 WINDOW = 5.0
 

@@ -11,6 +11,7 @@ from telethon.tl import types
 from tgtriage.core.rules.views import View, ViewKind
 
 from tests.desk_harness import make_desk, row_text, run_desk, screen_text, settle
+from tests.telegram_world import ACME_ID, FORUM_ID, INITECH_ID, world
 from tests.test_telegram_desk import (
     TmpPaths,
     _utc,
@@ -20,7 +21,6 @@ from tests.test_telegram_desk import (
     telegram_desk,
     until,
 )
-from tests.test_telegram_source import ACME_ID, FORUM_ID, INITECH_ID, world
 
 __all__ = ["_utc", "paths"]  # the Telegram desk's fixtures: data in tmp, times in UTC
 
