@@ -2,7 +2,8 @@
 takes it back into the composer and nothing is sent; after the window it leaves by itself (Ctrl+S
 moved on or not); quitting sends it; a crash inside the window sends it once at the next start.
 
-The core tests run on looptime's virtual clock, so the window passes without waiting for it.
+The core tests run on looptime's virtual clock, so the window passes without waiting for it
+(held back while the store's thread works, as in tests/test_fault_suite.py).
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from tgtriage.core.storage.store import Store
 
 from tests.desk_harness import composer, make_desk, run_desk, screen_text, settle, type_text
 from tests.inbox_harness import ACME, GLOBEX, FakeClock, ScriptedSource, config, running_desk, until
+from tests.test_fault_suite import virtual_time_waits_for_the_store
 
 WINDOW = 5.0
 
 
 def virtual(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run `scenario` on an event loop whose clock is virtual (looptime)."""
+    """Run `scenario` on an event loop whose clock is virtual (looptime), which does not race
+    ahead while the store works on its thread (tests/test_fault_suite.py)."""
     loop = looptime.new_event_loop(start=0)
     try:
-        loop.run_until_complete(scenario())
+        with virtual_time_waits_for_the_store():
+            loop.run_until_complete(scenario())
     finally:
         loop.close()
 
