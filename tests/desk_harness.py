@@ -149,7 +149,8 @@ def make_desk(
         )
     db_path = tmp_path / db_name
     stores: list[Store] = []
-    cfg = config or Config()
+    # Replies leave at once: the undo window has tests of its own (tests/test_undo_send.py).
+    cfg = config or Config(undo_send_seconds=0)
 
     async def factory() -> Inbox:
         store = await Store.open(db_path, clock=clock)

@@ -180,6 +180,11 @@ class FakeRequests:
     def _serve_GetStateRequest(self, request: Any) -> Any:
         return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)
 
+    def _serve_MarkDialogUnreadRequest(self, request: Any) -> Any:
+        chat_id = utils.get_peer_id(request.peer.peer)
+        self.dialog_meta[chat_id]["unread_mark"] = bool(request.unread)
+        return True
+
     def _serve_SendReactionRequest(self, request: Any) -> Any:
         return types.Updates(updates=[], users=[], chats=[], date=when(T0), seq=0)
 

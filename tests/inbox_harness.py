@@ -223,7 +223,8 @@ def new(chat: Chat, id: int, sender: User, at: int, text: str = "hi") -> ev.NewM
 
 def config(**kw: object) -> Config:
     """Defaults plus overrides, independent of the environment and config file."""
-    return Config.model_validate({"staff": {"ids": [MATE.id]}, **kw})
+    # Replies leave at once: the undo window has tests of its own (tests/test_undo_send.py).
+    return Config.model_validate({"staff": {"ids": [MATE.id]}, "undo_send_seconds": 0, **kw})
 
 
 DeskFactory = Callable[..., Awaitable[Desk]]

@@ -48,7 +48,8 @@ def config(**chats: Any) -> Config:
     """Support chats are '* Support' groups unless told otherwise."""
     rules: dict[str, Any] = {"title_patterns": ["* Support"], "private_chats": False}
     rules.update(chats)
-    return Config(chats=rules, staff={"ids": [600]})
+    # Replies leave at once: the undo window has tests of its own (tests/test_undo_send.py).
+    return Config(chats=rules, staff={"ids": [600]}, undo_send_seconds=0)
 
 
 class Sleeper:

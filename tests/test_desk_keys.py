@@ -125,7 +125,7 @@ async def test_question_mark_outside_the_composer_and_f1_open_help(desk: Desk) -
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         shown = screen_text(app)
-        for words in ("Open the chat that has waited longest", "Alt+1 … Alt+0", "Find a chat"):
+        for words in ("Next waiting chat in triage order", "Alt+1 … Alt+0", "Find a chat"):
             assert words in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -223,7 +223,9 @@ async def test_keymap_remaps_next_waiting_to_f2(tmp_path: Path) -> None:
         await pilot.press("f2")
         assert inbox.open_chat_id == expected
         await pilot.press("f1")
-        help_lines = [line for line in screen_text(app).splitlines() if "waited longest" in line]
+        help_lines = [
+            line for line in screen_text(app).splitlines() if "Next waiting chat in" in line
+        ]
         assert help_lines and "F2" in help_lines[0]
 
 

@@ -163,6 +163,6 @@ async def test_with_no_chat_open_the_whole_hint_is_readable_at_80x24(desk: Desk)
         ]
         shown = " ".join(" ".join(right).split())
         assert (
-            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
+            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the most urgent waiting chat."
             in shown
         )

@@ -59,6 +59,7 @@ def test_typed_characters_alt_digits_dialogs_palette_undo_and_paging(terminal: T
     term.type("billing")
     screen = term.wait_for(lambda s: "billing" in s, "the tag typed into the dialog")
     assert "Tags of" in screen and "NOTE" not in screen
+    assert "nbilling" not in screen, "the n of Alt+N is not typed into the dialog"
     term.keys("Escape")
     screen = term.wait_for(lambda s: "Tags of" not in s, "the dialog closed")
     assert header_title(screen) == first and "NOTE" not in screen

@@ -61,6 +61,10 @@ class Terminal:
         """Send key names as tmux spells them (C-n, M-1, Enter, Escape, F1)."""
         self._tmux("send-keys", "-t", self.session, *keys)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the pane, as a user does with their terminal window."""
+        self._tmux("resize-window", "-t", self.session, "-x", str(width), "-y", str(height))
+
     def type(self, text: str) -> None:
         """Type literal text."""
         self._tmux("send-keys", "-t", self.session, "-l", text)
@@ -135,6 +139,7 @@ def start_demo(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Termina
         LANG="C.UTF-8",
         LC_ALL="C.UTF-8",
         TERM="xterm-256color",
+        TGTRIAGE_UNDO_SEND_SECONDS="0",  # replies leave at once, as the tests expect
     )
     command = (
         f"cd {ROOT} && env {size_env} {sys.executable} -m tgtriage demo --seed 3; "

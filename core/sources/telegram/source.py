@@ -291,6 +291,10 @@ class TelegramSource:
         """Mark the chat read in Telegram up to message `upto` (failures are only logged)."""
         await self._parts()[2].mark_read(chat_id, upto)
 
+    async def mark_unread(self, chat_id: int, unread: bool) -> None:
+        """Set or clear the chat's unread mark in Telegram (raises SendError on failure)."""
+        await self._parts()[2].mark_unread(chat_id, unread)
+
     async def react(self, chat_id: int, message_id: int, emoji: str) -> None:
         """Put an emoji reaction on a message (raises SendError with a clear message on failure)."""
         await self._parts()[2].react(chat_id, message_id, emoji)
