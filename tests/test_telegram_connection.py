@@ -19,6 +19,7 @@ from tgtriage.core.desk.events import Connection
 from tgtriage.core.sources.base import SendError
 from tgtriage.core.sources.telegram.client import build_client, session_path, store_profile
 from tgtriage.core.sources.telegram.connection import Phase, Timeouts
+from tgtriage.core.sources.telegram.reconcile import Held
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
@@ -37,7 +38,9 @@ from tests.telegram_world import (
     world,
 )
 
-FAST = Timeouts(connect=0.05, request=0.05, disconnect=0.05, watchdog=60, tick=5, quiet_probe=0)
+FAST = Timeouts(
+    connect=0.05, request=0.05, disconnect=0.05, watchdog=60, tick=5, quiet_probe=0, call=0.05
+)
 
 
 class FakeClock:
@@ -387,3 +390,17 @@ def test_a_self_hosted_server_is_used_with_its_dc(paths: Paths) -> None:
     session = client.session
     assert (session.dc_id, session.server_address, session.port) == (3, "127.0.0.1", 4430)
     session.close()
+
+
+async def test_a_request_never_answered_cuts_the_reconcile_round_short_not_hangs_it(
+    paths: Paths,
+) -> None:
+    fake = world()
+    source = await start(fake, paths)
+    source.set_hints(held=lambda chat_id: Held())
+    assert source.reconciling is not None
+    fake.hangs.append("GetPeerDialogsRequest")  # the connection stays up; this answer never comes
+    assert await asyncio.wait_for(source.reconciling.run_round(), 5) is None  # cut short
+    report = await asyncio.wait_for(source.reconciling.run_round(), 5)  # the next one runs
+    assert report is not None and report.complete
+    await source.stop()

@@ -174,6 +174,7 @@ class TelegramSource:
             clock=self._clock,
             monotonic=self._monotonic,
             history_interval=self._history_interval,
+            request_timeout=self._timeouts.call,
         )
         self._history = HistorySync(state)
         self._chats = ChatDirectory(state, self._history.backfill_chat)
