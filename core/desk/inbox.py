@@ -32,6 +32,7 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .team import TeamDesk
 from .windows import MessageWindows
 from .writer import StoreWriter
 
@@ -74,6 +75,7 @@ class Inbox(InboxActions, InboxReads):
         self.windows = MessageWindows()
         self.applier = EventApplier(self)
         self.outgoing = Outbox(self)
+        self.team = TeamDesk(self)
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.slot_used: dict[int, int] = {}
@@ -162,7 +164,7 @@ class Inbox(InboxActions, InboxReads):
         # Teammates the source knows (demo, replay --staff) are staff for `tgtriage report` too.
         teammates = ",".join(str(i) for i in sorted(self._rule.staff_ids))
         self.writer.enqueue(lambda: store.set_meta("staff_ids", teammates))
-        chats = await self.source.dialogs()
+        chats = self.team.pick_room(await self.source.dialogs())
         changes = Changes(order=True, status=True)
         for chat in chats:
             self.chats[chat.id] = chat
@@ -185,6 +187,7 @@ class Inbox(InboxActions, InboxReads):
         if not traits.events_before_start:
             self.spawn(self._pump())
         self.spawn(self.outgoing.resume())
+        self.spawn(self.team.catch_up())
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -223,9 +226,14 @@ class Inbox(InboxActions, InboxReads):
         }
         with contextlib.suppress(Exception):
             staff |= set(self.source.staff_ids())
+        staff |= self.team.members
         self._rule = triage.StaffRule(
             me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore)
         )
+
+    def team_members_changed(self) -> None:
+        """A new member spoke in the team room: members count as staff."""
+        self._set_rule(self._rule.me_id)
 
     @property
     def rule(self) -> triage.StaffRule:
@@ -257,7 +265,9 @@ class Inbox(InboxActions, InboxReads):
         self.submit(ev.ConnectionState(Connection.OFFLINE, "source ended"))
 
     def submit(self, event: ev.Event) -> None:
-        """Queue one event for the next batch."""
+        """Queue one event for the next batch (the team room's events go to the team state)."""
+        if self.team.takes(event):
+            return
         self._queue.append(event)
         self._wake.set()
 

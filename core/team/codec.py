@@ -132,7 +132,7 @@ def _from_payload(data: object) -> TeamEvent:
     """The event of a decoded JSON object (ValueError when it is not one)."""
     if not isinstance(data, dict):
         raise ValueError("not an object")
-    kind = Kind(data.get("k"))
+    kind = Kind(str(data.get("k")))
     chat = _int(data.get("c"))
     assert chat is not None
     status_raw = data.get("s")

@@ -1,0 +1,228 @@
+"""The desk's side of the team room: it finds the room, folds its messages and posts team events.
+
+The room is a chat the source watches like any other (the Telegram source selects it besides the
+support chats, so its updates, catch-up and reconciler rounds cover it), but its messages never
+enter the chat list or the store: they are folded into the team state (core/team/state.py), which
+is rebuilt from the room's recent history at every start. Team events leave through the outbox
+(core/desk/outbox.py: stored first, one `random_id`, never sent twice, queued while offline) and
+take effect when they come back as room messages, in the room's order, like everyone else's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..sources.base import Dialogs
+from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
+from ..team.room import human_line, is_room, room_problem
+from ..team.state import Claim, RoomLog, RoomMessage, TeamState
+from . import events as ev
+from .changes import Changes
+from .models import Chat, Message, OutboxItem
+
+if TYPE_CHECKING:
+    from .inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+_ROOM_ONLY = (ev.ReadUpTo, ev.Typing, ev.ReactionChanged, ev.HistoryCut)
+
+
+class TeamDesk:
+    """The team room of one desk: its chat, its folded state and the events this desk posts."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        """No room known yet; `[team] room` says which chat to look for."""
+        self._inbox = inbox
+        team = inbox.config.team
+        self.setting = team.room
+        self.room: Chat | None = None
+        self.room_id: int | None = int(team.room) if team.room and _numeric(team.room) else None
+        self.log = RoomLog(int(team.claim_quiet_minutes * 60))
+        self.members: set[int] = set()
+        self.names: dict[int, str] = {}
+        self.problem: str | None = None
+        self._since = 0  # lost races older than this start are not announced again
+        self._announced: set[int] = set()
+
+    @property
+    def state(self) -> TeamState:
+        """The folded team state."""
+        return self.log.state
+
+    @property
+    def active(self) -> bool:
+        """A usable team room is configured and known."""
+        return self.room_id is not None and self.problem is None
+
+    # ------------------------------------------------------------------ the room
+
+    def pick_room(self, chats: Dialogs) -> Dialogs:
+        """The source's chat list without the team room (which this desk adopts)."""
+        rest = Dialogs((), complete=chats.complete)
+        for chat in chats:
+            if self._adopt(chat):
+                continue
+            rest.append(chat)
+        return rest
+
+    def _adopt(self, chat: Chat) -> bool:
+        """Take `chat` as the room if it is the configured one; True when it is."""
+        if not (is_room(chat, self.setting) or chat.id == self.room_id):
+            return False
+        self.room, self.room_id = chat, chat.id
+        problem = room_problem(chat)
+        if problem != self.problem:
+            self.problem = problem
+            if problem:
+                log.warning("%s", problem)
+                self._inbox.emit(Changes(notices=[problem], status=True))
+        return True
+
+    def takes(self, event: ev.Event) -> bool:
+        """Handle a source event that belongs to the room; False for every other event."""
+        match event:
+            case ev.ChatUpdated(chat=chat):
+                return self._adopt(chat)
+            case ev.ChatRemoved(chat_id=chat_id) | ev.MessagesDeleted(chat_id=chat_id):
+                if chat_id is None or chat_id != self.room_id:
+                    return False
+                if isinstance(event, ev.MessagesDeleted) and self.log.remove(event.ids):
+                    self._inbox.emit(Changes(order=True, status=True, chats=set(self._inbox.chats)))
+                return True
+            case ev.NewMessage(message=message) | ev.MessageEdited(message=message):
+                if message.chat_id != self.room_id or self.room_id is None:
+                    return False
+                self.fold(message)
+                return True
+            case _ if isinstance(event, _ROOM_ONLY):
+                return getattr(event, "chat_id", None) == self.room_id is not None
+        return False
+
+    def fold(self, message: Message) -> None:
+        """Fold one room message into the team state (anything that is not a team event is ignored)."""
+        event = decode(message.text)
+        if event is None or message.sender_id is None or message.service or self.problem:
+            return
+        sender = message.sender_id
+        if sender not in self.members:
+            self.members.add(sender)
+            self._inbox.team_members_changed()
+        if message.sender_name:
+            self.names[sender] = message.sender_name
+        date = message.date
+        if event.kind is Kind.PRESENCE and message.edit_date:
+            date = max(date, message.edit_date)
+        if not self.log.add(RoomMessage(message.id, sender, date, event)):
+            return
+        self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
+        self._announce_lost()
+
+    def _announce_lost(self) -> None:
+        """Say once that someone else took a chat this desk claimed ("Priya took it first")."""
+        me = self._inbox.me
+        for lost in self.state.lost:
+            if me is None or lost.loser != me.id or lost.msg_id in self._announced:
+                continue
+            self._announced.add(lost.msg_id)
+            message = self.log.messages.get(lost.msg_id)
+            if message is None or message.date < self._since:
+                continue
+            title = self._title(lost.chat)
+            notice = f"{self.name(lost.winner)} took {title} first"
+            self._inbox.emit(Changes(notices=[notice], chats={lost.chat}))
+
+    async def catch_up(self) -> None:
+        """Rebuild the team state from the room's recent history (bounded by `[team] catch_up_*`)."""
+        inbox = self._inbox
+        self._since = inbox.now()
+        if not self.active:
+            return
+        team = inbox.config.team
+        oldest = inbox.now() - int(team.catch_up_hours * 3600)
+        try:
+            messages = await inbox.source.history(self.room_id, None, team.catch_up_messages)  # type: ignore[arg-type]
+        except Exception as exc:
+            log.warning("team room history unavailable: %s", exc)
+            return
+        for message in messages:
+            if message.date >= oldest:
+                self.fold(message)
+
+    # ------------------------------------------------------------------ reading
+
+    def name(self, user_id: int) -> str:
+        """A teammate's name as the room shows it."""
+        me = self._inbox.me
+        if me is not None and user_id == me.id:
+            return "you"
+        user = self._inbox.users.get(user_id)
+        return self.names.get(user_id) or (user.name if user else str(user_id))
+
+    def holder(self, chat_id: int) -> Claim | None:
+        """Who holds a chat right now (None: nobody, or the claim lapsed)."""
+        return self.state.holder(chat_id, self._inbox.now()) if self.active else None
+
+    def held_by_other(self, chat_id: int) -> Claim | None:
+        """The claim of a teammate (not this desk's account) on a chat."""
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is None or (me is not None and claim.owner == me.id):
+            return None
+        return claim
+
+    def _title(self, chat_id: int) -> str:
+        """A chat's title for messages and notices."""
+        chat = self._inbox.chats.get(chat_id)
+        return chat.title if chat else str(chat_id)
+
+    # ------------------------------------------------------------------ posting
+
+    async def post(self, event: TeamEvent) -> OutboxItem | None:
+        """Send one team event to the room through the outbox (None without a usable room)."""
+        if not self.active:
+            return None
+        chat = self._inbox.chats.get(event.chat)
+        link = chat_link(event.chat, chat.username if chat else None)
+        taker = self.name(event.to) if event.to is not None else ""
+        text = encode(event, human_line(event, self._title(event.chat), link, taker))
+        return await self._inbox.outgoing.add(self.room_id, text, None)  # type: ignore[arg-type]
+
+    async def claim(self, chat_id: int) -> OutboxItem | None:
+        """Take a chat (unless this desk holds it already)."""
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is not None and me is not None and claim.owner == me.id:
+            return None
+        return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+
+    async def release(self, chat_id: int) -> OutboxItem | None:
+        """Let go of a chat this desk holds."""
+        return await self.post(TeamEvent(Kind.RELEASE, chat_id))
+
+    async def hand_off(self, chat_id: int, to: int, note: str = "") -> OutboxItem | None:
+        """Hand a chat to a teammate, with an optional note."""
+        return await self.post(TeamEvent(Kind.HANDOFF, chat_id, text=note, to=to))
+
+    async def share_note(self, chat_id: int, text: str) -> OutboxItem | None:
+        """Share a note about a chat with the team."""
+        return await self.post(TeamEvent(Kind.NOTE, chat_id, text=text))
+
+    async def share_status(
+        self,
+        chat_id: int,
+        status: TeamStatus,
+        *,
+        until: int | None = None,
+        ticket: str | None = None,
+        due: int | None = None,
+    ) -> OutboxItem | None:
+        """Tell the team a chat's new status."""
+        event = TeamEvent(Kind.STATUS, chat_id, status=status, until=until, ticket=ticket, due=due)
+        return await self.post(event)
+
+
+def _numeric(room: int | str | None) -> bool:
+    """A room given as a chat id."""
+    return isinstance(room, int) or (isinstance(room, str) and room.strip().lstrip("-").isdigit())
