@@ -112,6 +112,9 @@ class DeskComposing(DeskBase):
             self._keep_note_draft(chat_id, text)
         else:
             self.inbox.set_draft(chat_id, text)
+            warning = self.inbox.team.typing_warning(chat_id) if text.strip() else None
+            if warning:
+                self.notify(warning, severity="warning", timeout=8, markup=False)
 
     def _update_popup_now(self, chat_id: int, line: str, column: int) -> None:
         """Open, refresh or close the template popup for a `/word` before the cursor (on its

@@ -35,6 +35,22 @@ class DeskStatus(DeskBase):
             await self.inbox.mark_handled(chat_id)
             self.notify("Marked handled — it waits again when the customer writes.", timeout=3)
 
+    async def action_claim(self) -> None:
+        """Take the open chat in the team room (the row then shows `✋ you`)."""
+        chat_id = self._current()
+        team = self.inbox.team
+        if chat_id is None:
+            return
+        if not team.active:
+            self.notify(team.problem or "No team room: set [team] room in the config.", timeout=4)
+            return
+        claim = team.held_by_other(chat_id)
+        if claim is not None:
+            self.notify(f"{team.name(claim.owner)} has this chat already.", timeout=4, markup=False)
+            return
+        if await team.claim(chat_id) is not None:
+            self.notify("Taking it — the team room says so in a moment.", timeout=3)
+
     def action_postpone(self) -> None:
         """Choose how long to postpone the chat."""
         chat_id = self._current()

@@ -180,6 +180,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+X",
     ),
     Action(
+        "claim",
+        "alt+a",
+        "claim",
+        "Take the chat for you in the team room (✋)",
+        "Triage",
+        key_display="Alt+A",
+    ),
+    Action(
         "handled",
         "alt+h",
         "handled",

@@ -33,6 +33,7 @@ class RowModel:
     parked: bool
     typing: bool
     preview: str
+    team: str = ""  # the team room's marker: ✋ owner, → from, 👀 (core/desk/team.py)
 
 
 _TITLES: dict[str, str] = {}
@@ -81,4 +82,5 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         parked=parked,
         typing=typing,
         preview=state.last_preview,
+        team=inbox.team.marker(chat_id),
     )

@@ -19,6 +19,7 @@ from .kept import KeptReplies, KeptReply
 from .models import ChatTriage, Message, Note, OutboxItem, OutboxState
 from .outbox import Outbox, is_queued
 from .queries import InboxQueries
+from .team import TeamDesk
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class InboxActions(InboxQueries):
     source: ChatSource
     writer: StoreWriter
     outgoing: Outbox
+    team: TeamDesk
     drafts: dict[int, str]
     note_drafts: dict[int, str]
     kept: KeptReplies
@@ -283,6 +285,7 @@ class InboxActions(InboxQueries):
             self.emit(Changes(status=True))
             return None
         self.set_draft(chat_id, "")
+        self.spawn(self.team.replied(chat_id))
         changes = Changes(outbox={chat_id})
         self.join_working_set(chat_id, changes)
         self.emit(changes)

@@ -36,15 +36,20 @@ class TeamDesk:
         """No room known yet; `[team] room` says which chat to look for."""
         self._inbox = inbox
         team = inbox.config.team
-        self.setting = team.room
+        # A source with a team room of its own (the demo's) names it when the config does not.
+        self.setting = (
+            team.room if team.room is not None else getattr(inbox.source, "team_room", None)
+        )
         self.room: Chat | None = None
-        self.room_id: int | None = int(team.room) if team.room and _numeric(team.room) else None
+        setting = self.setting
+        self.room_id: int | None = int(setting) if setting and _numeric(setting) else None
         self.log = RoomLog(int(team.claim_quiet_minutes * 60))
         self.members: set[int] = set()
         self.names: dict[int, str] = {}
         self.problem: str | None = None
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
+        self._warned: set[tuple[int, int]] = set()
 
     @property
     def state(self) -> TeamState:
@@ -172,6 +177,41 @@ class TeamDesk:
             return None
         return claim
 
+    def short_name(self, user_id: int) -> str:
+        """A teammate's first name (for the list row)."""
+        name = self.name(user_id)
+        return name.split()[0] if name.strip() else str(user_id)
+
+    def marker(self, chat_id: int) -> str:
+        """What the list row shows of the team: `✋ Priya`, `→ from Alex`, `👀 Sam`."""
+        if not self.active:
+            return ""
+        inbox = self._inbox
+        me = inbox.me.id if inbox.me else None
+        parts: list[str] = []
+        claim = self.holder(chat_id)
+        if claim is not None:
+            parts.append(f"✋ {self.short_name(claim.owner)}")
+            handoff = self.state.handoffs.get(chat_id)
+            if handoff and handoff.taker == claim.owner == me and handoff.date >= claim.since:
+                parts.append(f"→ from {self.short_name(handoff.giver)}")
+        fresh = int(inbox.config.team.presence_seconds * 2)
+        seen = [w for w in self.state.present(chat_id, inbox.now(), fresh) if w != me]
+        if seen:
+            parts.append("👀 " + ",".join(self.short_name(w) for w in seen))
+        return " ".join(parts)
+
+    def typing_warning(self, chat_id: int) -> str | None:
+        """The one warning line for typing in a chat a teammate holds (once per claim)."""
+        claim = self.held_by_other(chat_id)
+        if claim is None or (chat_id, claim.msg_id) in self._warned:
+            return None
+        self._warned.add((chat_id, claim.msg_id))
+        return (
+            f"{self.name(claim.owner)} has this chat (✋): your reply would cross theirs. "
+            "Alt+A takes it when their claim lapses."
+        )
+
     def _title(self, chat_id: int) -> str:
         """A chat's title for messages and notices."""
         chat = self._inbox.chats.get(chat_id)
@@ -196,6 +236,20 @@ class TeamDesk:
         if claim is not None and me is not None and claim.owner == me.id:
             return None
         return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+
+    async def replied(self, chat_id: int) -> OutboxItem | None:
+        """A reply went out: an unclaimed chat becomes ours; our own claim is renewed when more
+        than half its quiet time has passed (one room message per half quiet time at most)."""
+        if not self.active:
+            return None
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is None:
+            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+        mine = me is not None and claim.owner == me.id
+        if mine and self._inbox.now() - claim.active > self.log.quiet // 2:
+            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+        return None
 
     async def release(self, chat_id: int) -> OutboxItem | None:
         """Let go of a chat this desk holds."""
