@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.models import User
-from tgtriage.core.team.codec import Kind, TeamEvent, decode, encode
+from tgtriage.core.team.codec import Kind, TeamEvent, TeamStatus, decode, encode
 from tgtriage.tui.app import DeskApp
 
 from tests.desk_harness import (
@@ -136,3 +136,41 @@ async def test_replying_in_an_unclaimed_chat_claims_it(desk: Desk) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: "✋ you" in row_text(app, chat), "the claim of a reply")
         assert room_events(desk) == [(1001, TeamEvent(Kind.CLAIM, chat))]
+
+
+async def test_notes_statuses_and_tags_are_shared_and_a_bang_keeps_a_note_private(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        chat = chat_id_by_title(app, "Initech")
+        await inbox.add_note(chat, "Customer is on the legacy plan")
+        await inbox.add_note(chat, "! they were rude, keep calm")
+        await inbox.set_tags(chat, {"legacy"})
+        await inbox.close(chat)
+        await wait_for(pilot, lambda: len(room_events(desk)) == 3, "three events in the room")
+        shared = [e for s, e in room_events(desk) if s == 1001]
+        assert sorted(e.kind for e in shared) == sorted([Kind.NOTE, Kind.TAGS, Kind.STATUS])
+        shared.sort(key=lambda e: e.kind != Kind.NOTE)
+        assert shared[0].text == "Customer is on the legacy plan"
+        assert not any("rude" in e.text for e in shared)
+        assert [n.text for n in inbox.notes[chat]][-1] == "they were rude, keep calm"
+
+
+async def test_a_teammates_note_status_and_tags_show_on_this_desk(desk: Desk) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        chat = chat_id_by_title(app, "Initech")
+        room = desk.source.room
+        assert room is not None
+        for event in (
+            TeamEvent(Kind.NOTE, chat, text="Their DNS moved to Cloudflare yesterday"),
+            TeamEvent(Kind.TAGS, chat, tags=("dns",)),
+            TeamEvent(Kind.STATUS, chat, status=TeamStatus.IN_DEVELOPMENT, ticket="OPS-12"),
+        ):
+            inbox.submit(ev.NewMessage(room.append(PRIYA, encode(event, "x")), PRIYA))
+        await wait_for(pilot, lambda: inbox.tags.get(chat) == {"dns"}, "Priya's tags")
+        state = inbox.triage[chat]
+        assert (state.status.value, state.ticket) == ("in_development", "OPS-12")
+        notes = [(n.author, n.text) for n in inbox.notes[chat]]
+        assert ("Priya Shah (team)", "Their DNS moved to Cloudflare yesterday") in notes

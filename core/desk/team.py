@@ -20,6 +20,7 @@ from ..team.state import Claim, RoomLog, RoomMessage, TeamState
 from . import events as ev
 from .changes import Changes
 from .models import Chat, Message, OutboxItem
+from .team_apply import apply_teammates
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -50,6 +51,7 @@ class TeamDesk:
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
         self._warned: set[tuple[int, int]] = set()
+        self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
 
     @property
     def state(self) -> TeamState:
@@ -122,6 +124,9 @@ class TeamDesk:
         if not self.log.add(RoomMessage(message.id, sender, date, event)):
             return
         self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
+        if event.chat in self._inbox.chats:
+            me = self._inbox.me.id if self._inbox.me else None
+            apply_teammates(self._inbox, self, event.chat, me)
         self._announce_lost()
 
     def _announce_lost(self) -> None:
@@ -262,6 +267,10 @@ class TeamDesk:
     async def share_note(self, chat_id: int, text: str) -> OutboxItem | None:
         """Share a note about a chat with the team."""
         return await self.post(TeamEvent(Kind.NOTE, chat_id, text=text))
+
+    async def share_tags(self, chat_id: int, tags: set[str]) -> OutboxItem | None:
+        """Tell the team a chat's tags."""
+        return await self.post(TeamEvent(Kind.TAGS, chat_id, tags=tuple(sorted(tags))))
 
     async def share_status(
         self,
