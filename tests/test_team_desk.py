@@ -174,3 +174,22 @@ async def test_a_teammates_note_status_and_tags_show_on_this_desk(desk: Desk) ->
         assert (state.status.value, state.ticket) == ("in_development", "OPS-12")
         notes = [(n.author, n.text) for n in inbox.notes[chat]]
         assert ("Priya Shah (team)", "Their DNS moved to Cloudflare yesterday") in notes
+
+
+async def test_alt_shift_a_hands_the_chat_to_a_teammate_with_the_composers_text(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await morning(desk, pilot, 30)  # Priya has spoken in the room: she is a member
+        chat = chat_id_by_title(app, "Initech")
+        await app.open_chat(chat)
+        await type_text(pilot, "VIP, be quick")
+        await pilot.press("alt+shift+a")
+        await settle(pilot)
+        assert "Hand Initech · Support to…" in app.screen.query_one("#choice-title").render().plain  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "✋ Priya" in row_text(app, chat), "Priya holds it now")
+        handoffs = [e for s, e in room_events(desk) if e.kind is Kind.HANDOFF]
+        assert handoffs == [TeamEvent(Kind.HANDOFF, chat, text="VIP, be quick", to=1002)]
+        assert app.query_one("Composer").text == ""  # type: ignore[attr-defined]

@@ -188,6 +188,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+A",
     ),
     Action(
+        "hand_off",
+        "alt+shift+a",
+        "hand_off",
+        "Hand the chat to a teammate (the composer's text goes along as a note)",
+        "Triage",
+        key_display="Alt+Shift+A",
+    ),
+    Action(
         "handled",
         "alt+h",
         "handled",
