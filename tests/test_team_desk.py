@@ -135,7 +135,8 @@ async def test_replying_in_an_unclaimed_chat_claims_it(desk: Desk) -> None:
         await type_text(pilot, "Hello, looking now")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "✋ you" in row_text(app, chat), "the claim of a reply")
-        assert room_events(desk) == [(1001, TeamEvent(Kind.CLAIM, chat))]
+        claims = [(s, e) for s, e in room_events(desk) if e.kind is Kind.CLAIM]
+        assert claims == [(1001, TeamEvent(Kind.CLAIM, chat))]
 
 
 async def test_notes_statuses_and_tags_are_shared_and_a_bang_keeps_a_note_private(
@@ -193,3 +194,31 @@ async def test_alt_shift_a_hands_the_chat_to_a_teammate_with_the_composers_text(
         handoffs = [e for s, e in room_events(desk) if e.kind is Kind.HANDOFF]
         assert handoffs == [TeamEvent(Kind.HANDOFF, chat, text="VIP, be quick", to=1002)]
         assert app.query_one("Composer").text == ""  # type: ignore[attr-defined]
+
+
+async def test_presence_is_one_message_edited_in_place_and_a_teammates_shows_on_the_row(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        room = desk.source.room
+        assert room is not None
+        initech, stark = chat_id_by_title(app, "Initech"), chat_id_by_title(app, "Stark")
+        await app.open_chat(initech)
+        await type_text(pilot, "Hi")
+        await wait_for(pilot, lambda: inbox.team.presence_id is not None, "our presence message")
+        await type_text(pilot, " there")  # within presence_seconds: nothing more
+        await settle(pilot)
+        assert [m.id for m in room.messages] == [inbox.team.presence_id]
+        desk.clock.advance(31)
+        await app.open_chat(stark)
+        await type_text(pilot, "Checking")
+        await wait_for(pilot, lambda: room.messages[0].edit_date is not None, "the edit")
+        ours = [m for m in room.messages if m.sender_id == 1001]
+        assert len(ours) == 1 and decode(ours[0].text) == TeamEvent(Kind.PRESENCE, stark)
+        text = encode(TeamEvent(Kind.PRESENCE, initech), "👀")
+        inbox.submit(ev.NewMessage(room.append(PRIYA, text), PRIYA))
+        await wait_for(pilot, lambda: "👀 Priya" in row_text(app, initech), "Priya's presence")
+        desk.clock.advance(61)
+        await settle(pilot)
+        assert "👀" not in row_text(app, initech), "presence fades when it is not renewed"

@@ -21,6 +21,8 @@ from typing import Any
 import looptime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telethon import errors, utils
+from telethon.tl import types
 from tgtriage.core.desk.events import Connection
 from tgtriage.core.desk.inbox import Inbox
 from tgtriage.core.sources.telegram import convert as conv
@@ -86,6 +88,19 @@ class RoomSim(SimTelegram):
             self.room.mirroring = False
         return msg
 
+    def _serve_EditMessageRequest(self, request: Any) -> Any:
+        """An edit of our own room message (presence), mirrored to the other accounts."""
+        chat_id = utils.get_peer_id(request.peer)
+        new = self.edit(chat_id, request.id, request.message)
+        if new is None:
+            raise errors.MessageIdInvalidError(request=request)
+        if chat_id == self.room.room_id:
+            for other in self.room.sims:
+                if other is not self:
+                    other.edit(chat_id, request.id, request.message)
+        update = types.UpdateEditChannelMessage(message=new, pts=0, pts_count=0)
+        return types.Updates(updates=[update], users=[], chats=[], date=new.edit_date, seq=0)
+
 
 def world(room: SharedRoom, me: Any, seed: int) -> RoomSim:
     """One engineer's Telegram: the room, two support chats, everyone known."""
@@ -139,6 +154,14 @@ class Desk:
             history_interval=0,
         )
         self.inbox = Inbox(self.store, source, cfg, clock=lambda: EPOCH + loop.time())
+        add = self.inbox.outgoing.add
+
+        async def counted(chat_id: int, text: str, reply_to: int | None) -> Any:
+            item = await add(chat_id, text, reply_to)
+            self.posted += 1  # a team event handed to the outbox (stored before it is sent)
+            return item
+
+        self.inbox.outgoing.add = counted  # type: ignore[method-assign]
         await self.inbox.load_cached()
         hint_source(source, self.inbox)
         await self.inbox.start()
@@ -152,7 +175,8 @@ class Desk:
 
 Step = tuple[str, int, int, int]
 KINDS = (
-    ["claim"] * 6
+    ["presence"] * 3
+    + ["claim"] * 6
     + ["note"] * 3
     + ["status"] * 3
     + [
@@ -184,22 +208,23 @@ async def play(room: SharedRoom, desks: list[Desk], step: Step) -> None:
     assert inbox is not None
     chat = -1_000_000_000_000 - (77, 88)[which]
     team = inbox.team
-    item: object = None
     match kind:
         case "claim":
-            item = await team.post(TeamEvent(Kind.CLAIM, chat))
+            await team.post(TeamEvent(Kind.CLAIM, chat))
         case "note":
-            item = await team.share_note(chat, f"note {amount}")
+            await team.share_note(chat, f"note {amount}")
         case "status":
             status = list(TeamStatus)[amount % len(TeamStatus)]
-            item = await team.share_status(chat, status, until=EPOCH + amount, ticket="JIRA-7")
+            await team.share_status(chat, status, until=EPOCH + amount, ticket="JIRA-7")
         case "tags":
-            item = await team.post(TeamEvent(Kind.TAGS, chat, tags=(f"t{amount}",)))
+            await team.post(TeamEvent(Kind.TAGS, chat, tags=(f"t{amount}",)))
         case "handoff":
             other = desks[(who + 1) % len(desks)].sim.me
-            item = await team.hand_off(chat, other.id, f"over to you {amount}")
+            await team.hand_off(chat, other.id, f"over to you {amount}")
         case "release":
-            item = await team.release(chat)
+            await team.release(chat)
+        case "presence":
+            await team.presence(chat)
         case "phone":
             room.post(
                 encode(TeamEvent(Kind.NOTE, chat, text=f"from the phone {amount}"), "📝"), KIM
@@ -220,8 +245,6 @@ async def play(room: SharedRoom, desks: list[Desk], step: Step) -> None:
             desk.sim.heal()
         case "wait":
             await asyncio.sleep(amount)
-    if item is not None:
-        desk.posted += 1
     await asyncio.sleep(0.5)
 
 
@@ -232,7 +255,10 @@ def room_truth(sim: RoomSim) -> list[RoomMessage]:
         message = conv.convert_message(raw, sim.entities, self_id=sim.me.id)
         event = decode(message.text)
         if event is not None and message.sender_id is not None:
-            out.append(RoomMessage(message.id, message.sender_id, message.date, event))
+            date = message.date
+            if event.kind is Kind.PRESENCE and message.edit_date:
+                date = max(date, message.edit_date)  # as core/desk/team.py folds presence
+            out.append(RoomMessage(message.id, message.sender_id, date, event))
     return out
 
 

@@ -112,6 +112,8 @@ class DeskComposing(DeskBase):
             self._keep_note_draft(chat_id, text)
         else:
             self.inbox.set_draft(chat_id, text)
+            if text.strip():
+                self.inbox.team.typing(chat_id)
             warning = self.inbox.team.typing_warning(chat_id) if text.strip() else None
             if warning:
                 self.notify(warning, severity="warning", timeout=8, markup=False)

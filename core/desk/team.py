@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..sources.base import Dialogs
+from ..sources.base import Dialogs, EditsMessages, SendError
 from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
 from ..team.room import human_line, is_room, room_problem
 from ..team.state import Claim, RoomLog, RoomMessage, TeamState
@@ -51,6 +51,8 @@ class TeamDesk:
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
         self._warned: set[tuple[int, int]] = set()
+        self.presence_id: int | None = None  # this engineer's presence message in the room
+        self._presence_at: int | None = None
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
 
     @property
@@ -118,6 +120,9 @@ class TeamDesk:
             self._inbox.team_members_changed()
         if message.sender_name:
             self.names[sender] = message.sender_name
+        me = self._inbox.me
+        if event.kind is Kind.PRESENCE and me is not None and sender == me.id:
+            self.presence_id = max(self.presence_id or 0, message.id)
         date = message.date
         if event.kind is Kind.PRESENCE and message.edit_date:
             date = max(date, message.edit_date)
@@ -125,8 +130,7 @@ class TeamDesk:
             return
         self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
         if event.chat in self._inbox.chats:
-            me = self._inbox.me.id if self._inbox.me else None
-            apply_teammates(self._inbox, self, event.chat, me)
+            apply_teammates(self._inbox, self, event.chat, me.id if me else None)
         self._announce_lost()
 
     def _announce_lost(self) -> None:
@@ -224,15 +228,49 @@ class TeamDesk:
 
     # ------------------------------------------------------------------ posting
 
+    def _text(self, event: TeamEvent) -> str:
+        """The room message of a team event: the human line, then the machine line."""
+        chat = self._inbox.chats.get(event.chat)
+        link = chat_link(event.chat, chat.username if chat else None)
+        taker = self.name(event.to) if event.to is not None else ""
+        return encode(event, human_line(event, self._title(event.chat), link, taker))
+
     async def post(self, event: TeamEvent) -> OutboxItem | None:
         """Send one team event to the room through the outbox (None without a usable room)."""
         if not self.active:
             return None
-        chat = self._inbox.chats.get(event.chat)
-        link = chat_link(event.chat, chat.username if chat else None)
-        taker = self.name(event.to) if event.to is not None else ""
-        text = encode(event, human_line(event, self._title(event.chat), link, taker))
-        return await self._inbox.outgoing.add(self.room_id, text, None)  # type: ignore[arg-type]
+        return await self._inbox.outgoing.add(self.room_id, self._text(event), None)  # type: ignore[arg-type]
+
+    def typing(self, chat_id: int) -> None:
+        """The engineer is writing in `chat_id`: tell the team, at most once per
+        `[team] presence_seconds` (core/desk/team.py `presence`)."""
+        now = self._inbox.now()
+        every = self._inbox.config.team.presence_seconds
+        if not self.active or (self._presence_at is not None and now - self._presence_at < every):
+            return
+        self._presence_at = now
+        self._inbox.spawn(self.presence(chat_id))
+
+    async def presence(self, chat_id: int) -> None:
+        """Keep this engineer's one presence message up to date: edited in place (silent), or
+        posted once through the outbox when there is none yet (or it cannot be edited)."""
+        event = TeamEvent(Kind.PRESENCE, chat_id)
+        source = self._inbox.source
+        if self.presence_id is None or not isinstance(source, EditsMessages):
+            if not any(True for _ in self._inbox.outbox.get(self.room_id or 0, [])):
+                await self.post(event)
+            return
+        try:
+            edited = await source.edit(self.room_id, self.presence_id, self._text(event))  # type: ignore[arg-type]
+        except SendError as exc:
+            log.info("presence not edited: %s", exc)
+            if exc.permanent:
+                self.presence_id = None  # gone or too old to edit: the next one is a new message
+            return
+        except (TimeoutError, OSError, ConnectionError) as exc:
+            log.info("presence not edited: %r", exc)
+            return
+        self.fold(edited)
 
     async def claim(self, chat_id: int) -> OutboxItem | None:
         """Take a chat (unless this desk holds it already)."""

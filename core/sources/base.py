@@ -94,6 +94,15 @@ class MediaDownloader(Protocol):
 
 
 @runtime_checkable
+class EditsMessages(Protocol):
+    """A source that can edit one of our own messages (the team room's presence line)."""
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Replace the text of our message `message_id`; return it as edited."""
+        ...
+
+
+@runtime_checkable
 class ReportsWarnings(Protocol):
     """A source that found problems worth telling the engineer (a folder not found, …)."""
 

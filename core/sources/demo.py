@@ -170,6 +170,15 @@ class DemoSource:
             )
         return msg
 
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Edit one of the engineer's team room messages (presence); other chats refuse."""
+        if self.room is None or chat_id != self.room.chat.id:
+            raise SendError("demo: only team room messages can be edited", permanent=True)
+        edited = self.room.edit(message_id, self.me.id, text)
+        if edited is None:
+            raise SendError(f"demo: no message {message_id} of yours in the room", permanent=True)
+        return edited
+
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Remember that the engineer read the chat up to `upto`."""
         self._read[chat_id] = max(self._read.get(chat_id, 0), upto)

@@ -62,6 +62,15 @@ class DemoRoom:
         self.messages.append(msg)
         return msg
 
+    def edit(self, message_id: int, sender_id: int, text: str) -> Message | None:
+        """Edit `sender_id`'s room message `message_id` (None if it is not theirs)."""
+        for index, msg in enumerate(self.messages):
+            if msg.id == message_id and msg.sender_id == sender_id:
+                now = int(self._story.clock())
+                self.messages[index] = msg.model_copy(update={"text": text, "edit_date": now})
+                return self.messages[index]
+        return None
+
     def history(self, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` room messages older than `before`, oldest first."""
         msgs = [m for m in self.messages if before is None or m.id < before]
