@@ -146,6 +146,18 @@ async def reminder(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def team_room(pilot: Pilot[int]) -> None:
+    """Two and a half minutes of the team room: claims, Tom's note, Northwind handed to you."""
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    for _ in range(30):
+        inbox.clock.advance(5)
+        await settle(pilot)
+    acme = next(c for c, chat in inbox.chats.items() if "Acme" in chat.title)
+    await app.open_chat(acme)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
 SHOTS = (
     Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
     Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
@@ -164,6 +176,7 @@ SHOTS = (
     Shot("tags", (120, 35), then("alt+g", typed="vip, back"), description="Alt+G: tags"),
     Shot("view-chooser", (120, 35), view_chooser, description="Alt+V: views with counts"),
     Shot("reminder", (120, 35), reminder, description="a postponement that ran out"),
+    Shot("team-room", (120, 35), team_room, description="the team room: claims and a handoff"),
 )
 
 
