@@ -383,7 +383,10 @@ def test_two_racing_claims_end_with_one_owner_everywhere_and_the_loser_is_told()
             assert desks[1].inbox is not None
             desks[1].inbox.subscribe(lambda changes: notices.extend(changes.notices))
             await asyncio.gather(*(d.inbox.team.claim(chat) for d in desks if d.inbox))
-            await asyncio.sleep(30)
+            for _ in range(120):  # until both claims are in the room and folded on both desks
+                await asyncio.sleep(5)
+                if all(d.inbox and len(d.inbox.team.log.messages) == 2 for d in desks):
+                    break
             return [
                 d.inbox.team.holder(chat).owner if d.inbox and d.inbox.team.holder(chat) else None
                 for d in desks

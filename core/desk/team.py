@@ -51,6 +51,7 @@ class TeamDesk:
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
         self._warned: set[tuple[int, int]] = set()
+        self.seen: dict[int, int | None] = {}  # room message id → edit date (for the reconciler)
         self.presence_id: int | None = None  # this engineer's presence message in the room
         self._presence_at: int | None = None
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
@@ -97,12 +98,15 @@ class TeamDesk:
             case ev.ChatRemoved(chat_id=chat_id) | ev.MessagesDeleted(chat_id=chat_id):
                 if chat_id is None or chat_id != self.room_id:
                     return False
+                for message_id in getattr(event, "ids", ()):
+                    self.seen.pop(message_id, None)
                 if isinstance(event, ev.MessagesDeleted) and self.log.remove(event.ids):
                     self._inbox.emit(Changes(order=True, status=True, chats=set(self._inbox.chats)))
                 return True
             case ev.NewMessage(message=message) | ev.MessageEdited(message=message):
                 if message.chat_id != self.room_id or self.room_id is None:
                     return False
+                self.seen[message.id] = message.edit_date
                 self.fold(message)
                 return True
             case _ if isinstance(event, _ROOM_ONLY):
