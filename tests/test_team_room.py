@@ -403,3 +403,42 @@ def test_two_racing_claims_end_with_one_owner_everywhere_and_the_loser_is_told()
         loop.close()
     assert owners == [PRIYA.id, PRIYA.id]
     assert "Priya Patel took Acme Support first" in notices
+
+
+def test_whoever_writes_in_the_room_is_staff_and_their_answers_count() -> None:
+    """Kim (not in [staff]) answered Acme from her phone; once she speaks in the room, Acme
+    no longer waits on this desk."""
+    acme = -1_000_000_000_077
+
+    async def scenario(folder: Path) -> tuple[int | None, int | None]:
+        room = SharedRoom()
+        desk = Desk(world(room, PRIYA, 1), folder)
+        desk.sim.post(acme, "we are on it", sender=KIM)
+        await desk.start()
+        try:
+            assert desk.inbox is not None
+            for _ in range(60):
+                await asyncio.sleep(1)
+                if desk.inbox.triage.get(acme) and desk.inbox.triage[acme].last_msg_id >= 2:
+                    break
+            before = desk.inbox.triage[acme].waiting_since
+            room.post("morning all", KIM)
+            for _ in range(60):
+                await asyncio.sleep(1)
+                if (
+                    KIM.id in desk.inbox.team.members
+                    and desk.inbox.triage[acme].waiting_since is None
+                ):
+                    break
+            return before, desk.inbox.triage[acme].waiting_since
+        finally:
+            await desk.stop()
+
+    loop = looptime.new_event_loop(start=0)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            before, after = loop.run_until_complete(scenario(Path(folder)))
+    finally:
+        loop.close()
+    assert before is not None, "a stranger's answer does not end the wait"
+    assert after is None, "a room member's answer does"

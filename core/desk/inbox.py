@@ -106,6 +106,7 @@ class Inbox(InboxActions, InboxReads):
         self.batches = 0
         self.chats_loaded = False  # until start() has the source's chat list
         self.held: list[ev.Event] = []  # events for chats not known before that
+        self._retriage_due = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -232,8 +233,20 @@ class Inbox(InboxActions, InboxReads):
         )
 
     def team_members_changed(self) -> None:
-        """A new member spoke in the team room: members count as staff."""
+        """A new member spoke in the team room: members count as staff, so every chat's
+        waiting state is derived again (once for a burst of new members)."""
         self._set_rule(self._rule.me_id)
+        if not self._retriage_due:
+            self._retriage_due = True
+            self.spawn(self._retriage())
+
+    async def _retriage(self) -> None:
+        """Derive every chat's summary again under the current staff rule."""
+        await asyncio.sleep(0)  # a catch-up's other new members first
+        self._retriage_due = False
+        for chat_id in list(self.triage):
+            await self.applier.recompute(chat_id)
+        self.emit(Changes(order=True, chats=set(self.triage)))
 
     @property
     def rule(self) -> triage.StaffRule:

@@ -114,16 +114,19 @@ class TeamDesk:
         return False
 
     def fold(self, message: Message) -> None:
-        """Fold one room message into the team state (anything that is not a team event is ignored)."""
-        event = decode(message.text)
-        if event is None or message.sender_id is None or message.service or self.problem:
+        """Fold one room message into the team state (anything that is not a team event is
+        ignored); whoever writes in the (private) room is a member, so staff."""
+        if message.sender_id is None or message.service or self.problem:
             return
         sender = message.sender_id
+        if message.sender_name:
+            self.names[sender] = message.sender_name
         if sender not in self.members:
             self.members.add(sender)
             self._inbox.team_members_changed()
-        if message.sender_name:
-            self.names[sender] = message.sender_name
+        event = decode(message.text)
+        if event is None:
+            return
         me = self._inbox.me
         if event.kind is Kind.PRESENCE and me is not None and sender == me.id:
             self.presence_id = max(self.presence_id or 0, message.id)
