@@ -56,6 +56,11 @@ async def test_the_demo_teammates_claim_share_and_hand_one_to_you(desk: Desk) ->
         await wait_for(pilot, lambda: "✋ Priya" in row_text(app, globex), "Priya's claim")
         assert "✋ Tom" in row_text(app, acme)
         assert "✋ you → from Priya" in row_text(app, northwind)
+        handed = [(n.author, n.text) for n in desk.inbox.notes[northwind]]
+        assert (
+            "Priya Shah (team)",
+            "→ handed to you: You did their invoices last week: over to you.",
+        ) in handed
         notes = desk.inbox.team.state.notes[acme]
         assert [(n.author, n.text[:15]) for n in notes] == [(1003, "Checkout errors")]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..rules import triage
 from ..team.codec import TeamStatus
-from ..team.state import SharedStatus
+from ..team.state import SharedNote, SharedStatus
 from .changes import Changes
 from .models import ChatTriage, Note
 
@@ -67,8 +67,13 @@ def apply_teammates(inbox: Inbox, team: TeamDesk, chat_id: int, me: int | None) 
 
 
 def _apply_notes(inbox: Inbox, team: TeamDesk, chat_id: int, me: int | None) -> None:
-    """Show teammates' shared notes among the chat's notes, each with its author."""
+    """Show teammates' shared notes (and the note of a handoff to this desk) among the chat's
+    notes, each with its author."""
     shared = [n for n in team.state.notes.get(chat_id, []) if n.author != me]
+    handoff = team.state.handoffs.get(chat_id)
+    if handoff is not None and handoff.note and handoff.giver != me and handoff.taker == me:
+        text = f"→ handed to you: {handoff.note}"
+        shared.append(SharedNote(handoff.msg_id, handoff.giver, handoff.date, text))
     if not shared:
         return
     notes = inbox.notes.setdefault(chat_id, [])

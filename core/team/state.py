@@ -71,6 +71,7 @@ class Handoff:
     taker: int
     date: int
     note: str = ""
+    msg_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ def _handoff(state: TeamState, message: RoomMessage) -> None:
     if event.to is None or (held is not None and held.owner != message.sender):
         return
     state.claims[chat] = Claim(event.to, message.date, message.date, message.id)
-    state.handoffs[chat] = Handoff(message.sender, event.to, message.date, event.text)
+    state.handoffs[chat] = Handoff(message.sender, event.to, message.date, event.text, message.id)
 
 
 def _status(state: TeamState, message: RoomMessage) -> None:
