@@ -25,6 +25,26 @@ class RoomClient(FakeClient):
             count=len(users), participants=participants, chats=[], users=users
         )
 
+    def _serve_CreateChannelRequest(self, request: Any) -> Any:
+        room = channel(950, request.title, megagroup=request.megagroup)
+        self.add_chat(room)
+        return types.Updates(updates=[], users=[], chats=[room], date=None, seq=0)
+
+    def _serve_InviteToChannelRequest(self, request: Any) -> Any:
+        self.invited = [u.user_id for u in request.users]
+        return types.messages.InvitedUsers(
+            updates=types.Updates(updates=[], users=[], chats=[], date=None, seq=0),
+            missing_invitees=[],
+        )
+
+    def _serve_UpdateNotifySettingsRequest(self, request: Any) -> Any:
+        self.muted_until = request.settings.mute_until
+        return True
+
+    def _serve_UpdatePinnedMessageRequest(self, request: Any) -> Any:
+        self.pinned_id = request.id
+        return types.Updates(updates=[], users=[], chats=[], date=None, seq=0)
+
 
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: str) -> Path:
     """A config naming the team room, and private dirs."""
@@ -67,3 +87,22 @@ def test_check_refuses_a_public_room_and_names_a_missing_one(
     config = setup(tmp_path, monkeypatch, "Nowhere")
     assert run_team(["--config", str(config), "check"], lambda: client(public)) == 1
     assert "'Nowhere' is not among your chats" in capsys.readouterr().out
+
+
+def test_create_makes_a_private_muted_supergroup_invites_and_pins_what_it_is_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = setup(tmp_path, monkeypatch, "Support team")
+    fake = client()
+    priya = user(603, "Priya", "Shah", username="priya_ops")
+    fake.add_user(priya)
+    argv = ["--config", str(config), "create", "Support team", "--invite", "@priya_ops"]
+    assert run_team(argv, lambda: fake) == 0
+    room_id = -1_000_000_000_950
+    room = fake.entities[room_id]
+    assert room.megagroup and not room.username, "a private supergroup"
+    assert fake.invited == [603] and fake.muted_until == 2**31 - 1
+    pinned = [m for m in fake.history[room_id] if m.id == fake.pinned_id]
+    assert pinned and "support team's room for tgtriage" in pinned[0].message
+    assert f"room = {room_id}" in capsys.readouterr().out
+    assert run_team(["--config", str(config), "create", "X", "--invite", "@nobody"], client) == 1

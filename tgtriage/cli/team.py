@@ -1,8 +1,10 @@
-"""`tgtriage team check`: is the configured team room reachable, private, and who is in it.
+"""`tgtriage team create` and `tgtriage team check`: make the team room, and check it.
 
-The room is found the way the desk finds it (core/team/room.py `is_room`) among the account's
-dialogs; its members are read with Telegram's participants request (supergroups) or the full
-chat (basic groups). Nothing is changed in Telegram.
+`create` makes a private supergroup (a supergroup, so that every member sees the same message
+ids: the room's order), invites the teammates, mutes it on this account, and pins a message
+saying what it is for. `check` finds the configured room the way the desk does
+(core/team/room.py `is_room`) among the account's dialogs, refuses a public one, and lists its
+members (Telegram's participants request, or the full chat of a basic group).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="say whether the team room is reachable, private, and who is in it"
     )
+    create = sub.add_parser("create", help="create a private team room and invite teammates")
+    create.add_argument("title", help='the room\'s title, e.g. "Support team"')
+    create.add_argument("--invite", default="", help="teammates to invite: @name,@name,…")
     return parser
 
 
@@ -49,11 +54,75 @@ def run_team(argv: Sequence[str], factory: ClientFactory | None = None) -> int:
     except ConfigError as exc:
         print(f"tgtriage team: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "create":
+        invite = [name.strip() for name in args.invite.split(",") if name.strip()]
+        client = (factory or default_factory(config, paths))()
+        return asyncio.run(create(client, args.title, invite))
     if config.team.room is None:
         print("tgtriage team: no team room: set [team] room in the config", file=sys.stderr)
         return EXIT_USAGE
     client = (factory or default_factory(config, paths))()
     return asyncio.run(check(client, config))
+
+
+ABOUT = (
+    "The support team's room for tgtriage: claims (✋), shared notes, statuses and handoffs, one "
+    "message each, readable here and folded by every desk. Keep it private; chat freely."
+)
+
+
+async def create(client: TelegramClientLike, title: str, invite: list[str]) -> int:
+    """Create the room, invite `invite`, mute it here, pin what it is for; print the config."""
+    from telethon import utils
+    from telethon.tl import functions, types
+
+    from ..core.storage.rows import new_random_id
+
+    await client.connect()
+    try:
+        if not await client.is_user_authorized():
+            print("tgtriage team: not logged in: run `tgtriage login` first", file=sys.stderr)
+            return EXIT_PROBLEM
+        users = []
+        for name in invite:
+            try:
+                users.append(utils.get_input_user(await client.get_input_entity(name)))
+            except (ValueError, TypeError) as exc:
+                print(f"tgtriage team: cannot invite {name}: {exc}", file=sys.stderr)
+                return EXIT_PROBLEM
+        made = await client(
+            functions.channels.CreateChannelRequest(title=title, about=ABOUT, megagroup=True)
+        )
+        room = next(c for c in made.chats if isinstance(c, types.Channel))
+        channel, peer = utils.get_input_channel(room), utils.get_input_peer(room)
+        if users:
+            await client(functions.channels.InviteToChannelRequest(channel=channel, users=users))
+        await client(
+            functions.account.UpdateNotifySettingsRequest(
+                peer=types.InputNotifyPeer(peer=peer),
+                settings=types.InputPeerNotifySettings(mute_until=2**31 - 1),
+            )
+        )
+        sent = await client(
+            functions.messages.SendMessageRequest(
+                peer=peer, message=ABOUT, random_id=new_random_id(), silent=True
+            )
+        )
+        pinned = next(
+            (u.id for u in getattr(sent, "updates", []) if isinstance(u, types.UpdateMessageID)),
+            getattr(sent, "id", None),
+        )
+        if pinned is not None:
+            await client(
+                functions.messages.UpdatePinnedMessageRequest(peer=peer, id=pinned, silent=True)
+            )
+        room_id = utils.get_peer_id(room)
+        print(f"Created the team room {title!r} (id {room_id}), private, muted here.")
+        print(f"Invited: {', '.join(invite) or 'nobody yet'}. Add to every desk's config:")
+        print(f"\n[team]\nroom = {room_id}")
+        return EXIT_OK
+    finally:
+        await client.disconnect()
 
 
 async def check(client: TelegramClientLike, config: Config) -> int:
