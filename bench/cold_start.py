@@ -134,7 +134,7 @@ def main() -> int:
     cli.pause_for_startup()  # as cli.main does for the desk
     paths = cli.Paths.default()
     config = cli._load_config(None, paths)
-    keymap = cli._keymap(config)
+    keymap = cli._keymap(config, paths.config_file)
     cli._setup_logging(paths)
     _mark("config_loaded")
     return asyncio.run(_desk(args.store, args.out, config, keymap, args.headless))

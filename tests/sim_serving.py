@@ -11,7 +11,7 @@ from typing import Any
 from telethon import errors, utils
 from telethon.tl import types
 
-from tests.fake_telethon import peer_of, when
+from tests.fake_tl import peer_of, when
 
 CHANNEL_FLOOR = -1_000_000_000_000
 

@@ -35,7 +35,8 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from tests.fake_telethon import FakeClient, flood, peer_of, when
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import flood, message_update, peer_of, when
 from tests.sim_serving import CHANNEL_FLOOR, SimServing
 
 EPOCH = 1_700_000_000
@@ -164,10 +165,7 @@ class SimTelegram(SimServing, FakeClient):
             self.read_inbox[chat_id] = max(self.read_inbox[chat_id], msg.id)
         self._sync_meta(chat_id)
         if push:
-            if chat_id < CHANNEL_FLOOR:
-                self.push(types.UpdateNewChannelMessage(message=msg, pts=pts, pts_count=1))
-            else:
-                self.push(types.UpdateNewMessage(message=msg, pts=pts, pts_count=1))
+            self.push(message_update(msg, pts))
         return msg
 
     def edit(self, chat_id: int, msg_id: int, text: str) -> types.Message | None:
@@ -188,10 +186,7 @@ class SimTelegram(SimServing, FakeClient):
                 self.history[chat_id][index] = new
                 pts = self._next_pts(chat_id)
                 self._sync_meta(chat_id)
-                if chat_id < CHANNEL_FLOOR:
-                    self.push(types.UpdateEditChannelMessage(message=new, pts=pts, pts_count=1))
-                else:
-                    self.push(types.UpdateEditMessage(message=new, pts=pts, pts_count=1))
+                self.push(message_update(new, pts, edit=True))
                 return new
         return None
 

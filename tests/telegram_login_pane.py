@@ -19,7 +19,8 @@ from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 from tgtriage.tui.login import LoginApp
 
-from tests.fake_telethon import FakeClient, FakeQR
+from tests.fake_login import FakeQR
+from tests.fake_telethon import FakeClient
 from tgtriage.cli.telegram import report_login
 
 QR_SECONDS = 2.0

@@ -4,10 +4,6 @@ a dialog, Ctrl+P Ctrl+K Ctrl+P, Ctrl+Z after a multi-line template, PgUp from th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.test_tmux_e2e import (
     WAITING,
@@ -15,21 +11,10 @@ from tests.test_tmux_e2e import (
     composer_line,
     header,
     header_title,
-    start_demo,
 )
 from tests.test_tmux_e2e import pytestmark as tmux_marks
 
 pytestmark = tmux_marks
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """The demo in a 120×35 tmux pane."""
-    term = start_demo(tmp_path)
-    try:
-        yield term
-    finally:
-        term.close()
 
 
 def last_box_line(screen: str) -> str:

@@ -19,7 +19,7 @@ from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import channel, group, user
+from tests.fake_tl import channel, group, user
 from tests.sim_telegram import SimTelegram
 
 ALICE = user(501, "Alice", "Customer")
@@ -281,3 +281,67 @@ async def test_an_interrupted_round_resumes_with_the_chats_it_had_left(desk: Des
     assert checked == [chats[0], chats[1], chats[1], chats[2]]
     for c in chats:
         assert await desk.stored(c) == desk.truth(c)
+
+
+async def test_a_round_cut_short_asks_for_the_chat_states_again_when_it_resumes(
+    desk: Desk,
+) -> None:
+    sim = desk.sim
+    chats = list(desk.inbox.chats)
+    for chat in chats:
+        sim.post(chat, "Hello", sender=ALICE)
+    await desk.round()
+    alice = chats[2]
+    sim.post(alice, "are you there?", sender=ALICE)
+    assert await desk.round() is not None
+    assert desk.inbox.triage[alice].unread == 2
+    sim.post(chats[0], "news in the first chat", sender=ALICE, push=False)
+
+    def cut_after_the_states(request: Any) -> None:
+        if type(request).__name__ == "GetHistoryRequest":
+            sim.cut()  # the round has the chat states, then the network goes
+
+    sim.on_request = cut_after_the_states
+    with pytest.raises(ConnectionError):
+        await desk.reconciler.run(chats)
+    with sim.closed():  # read on the phone while the desk is away
+        sim.read(alice, sim.truth(alice)[-1].id)
+    sim.on_request = None
+    sim.heal()
+    await sim.disconnect()
+    await sim.connect()
+    await desk.round([])
+    # the states fetched before the cut said 2 unread; Telegram says none now
+    assert desk.inbox.triage[alice].unread == 0 == sim.unread_count(alice)
+    assert desk.inbox.triage[alice].read_inbox_max == sim.read_inbox[alice]
+
+
+async def test_a_message_shown_after_the_chat_states_were_fetched_keeps_its_unread_mark(
+    desk: Desk,
+) -> None:
+    sim = desk.sim
+    acme, initech, _ = list(desk.inbox.chats)
+    for chat in (acme, initech):
+        sim.post(chat, "Hello", sender=ALICE)
+    await desk.round()
+    assert desk.inbox.triage[initech].unread == 1
+    sim.post(acme, "one more thing", sender=ALICE, push=False)
+    with sim.closed():  # read on the phone: the round will bring the mark and a count of 0
+        sim.read(initech, sim.truth(initech)[-1].id)
+    convert = converter(sim)
+    shown: list[int] = []
+
+    def live_message_during_the_round(request: Any) -> None:
+        if type(request).__name__ == "GetHistoryRequest" and not shown:
+            # after the round asked for the chat states: a customer writes in another chat and
+            # the live update shows it on the desk before the round reaches that chat
+            msg = sim.post(initech, "hello??", sender=ALICE, push=False)
+            message, sender = convert(initech, msg, {})
+            desk.events.append(ev.NewMessage(message, sender))
+            shown.append(msg.id)
+
+    sim.on_request = live_message_during_the_round
+    await desk.round()
+    assert shown
+    assert desk.inbox.triage[initech].unread == 1 == sim.unread_count(initech)
+    assert desk.inbox.triage[initech].read_inbox_max == sim.read_inbox[initech]

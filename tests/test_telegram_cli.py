@@ -1,7 +1,7 @@
 """`tgtriage login` / `logout` / `tgtriage` as commands, and a full login that leaks nothing.
 
 The secrets test drives the real login screen over a real `telethon.TelegramClient` whose only
-fake part is the network (tests/fake_telethon.ScriptedServer), with every logger at DEBUG into
+fake part is the network (tests/scripted_server.ScriptedServer), with every logger at DEBUG into
 the desk's own log file, and then searches the log, everything printed and the final screen
 for the phone number, the code, the password and the api_hash.
 """
@@ -23,7 +23,8 @@ from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 from tgtriage.tui.login import Connecting, LoginApp
 
-from tests.fake_telethon import ScriptedServer, scripted_telethon, user
+from tests.fake_tl import user
+from tests.scripted_server import ScriptedServer, scripted_telethon
 from tgtriage.cli import main
 from tgtriage.cli.telegram import report_login
 

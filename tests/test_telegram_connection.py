@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import stat
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,9 @@ from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import FakeClient, user
-from tests.test_telegram_source import (
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import user
+from tests.telegram_world import (
     ACME_ID,
     ALICE,
     NOW,
@@ -76,12 +76,6 @@ class Gate:
         if seconds >= 1:
             await asyncio.get_running_loop().create_future()
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    """A private data dir in tmp."""
-    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
 
 
 async def start(

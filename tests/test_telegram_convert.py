@@ -8,7 +8,7 @@ from tgtriage.core.desk.models import Media
 from tgtriage.core.sources.telegram import convert as conv
 from tgtriage.core.sources.telegram.send import sent_message
 
-from tests.fake_telethon import T0, channel, document, group, photo, user, when
+from tests.fake_tl import T0, channel, document, group, photo, user, when
 
 ME = user(1000, "Erin", "Engineer", username="erin", is_self=True)
 ALICE = user(501, "Alice", "Customer", username="alice")

@@ -37,9 +37,9 @@ from tests.desk_harness import (
     status_line,
     utc,
 )
-from tests.fake_telethon import FakeClient, flood, photo
-from tests.test_telegram_login_screen import type_text
-from tests.test_telegram_source import (
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import flood, photo
+from tests.telegram_world import (
     ACME_ID,
     ALICE,
     FORUM_ID,
@@ -50,6 +50,7 @@ from tests.test_telegram_source import (
     config,
     world,
 )
+from tests.test_telegram_login_screen import type_text
 from tgtriage.cli.telegram import TelegramDesk, build_desk
 
 
@@ -333,7 +334,7 @@ async def test_with_a_display_a_picture_opens_with_xdg_open_and_digits_pick_the_
 ) -> None:
     from telethon.tl.types import DocumentAttributeFilename
 
-    from tests.fake_telethon import document
+    from tests.fake_tl import document
 
     log = tmp_path / "opened.txt"
     write_fake_opener(tmp_path / "bin", log)

@@ -26,7 +26,9 @@ from tgtriage.core.sources.telegram.qr import qr_lines
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import T0, FakeClient, ScriptedServer, flood, scripted_telethon, user
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import T0, flood, user
+from tests.scripted_server import ScriptedServer, scripted_telethon
 
 PHONE = "+1 555 867 5309"
 CODE = "24680"

@@ -30,7 +30,8 @@ from tgtriage.core.system.paths import Paths
 from tgtriage.tui.login import Connecting, LoginApp, LoginScreen, countdown
 from tgtriage.tui.login_qr import QrCode
 
-from tests.fake_telethon import T0, FakeClient, flood
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import T0, flood
 
 PHONE = "+1 555 867 5309"
 CODE = "24680"

@@ -110,7 +110,9 @@ class EventApplier:
                     batch.recompute.add(cid)
                 for cid, mids in changes.deleted.items():
                     inbox.windows.delete(cid, mids)
-            case ev.ReadUpTo(chat_id=chat_id, max_id=max_id, outbox=outbox, unread=told):
+            case ev.ReadUpTo(
+                chat_id=chat_id, max_id=max_id, outbox=outbox, unread=told, as_of=as_of
+            ):
                 state = inbox.triage.get(chat_id)
                 if state is None:
                     self._hold(event, chat_id)
@@ -119,16 +121,14 @@ class EventApplier:
                     if max_id > state.read_outbox_max:
                         inbox.triage[chat_id] = state.model_copy(update={"read_outbox_max": max_id})
                         changes.chats.add(chat_id)
-                elif told is not None:
-                    # Telegram's count covers the messages earlier in this batch: store them first.
-                    await self._commit(batch)
+                elif told is not None and await self._counted_by_telegram(chat_id, as_of, batch):
                     state = inbox.triage[chat_id]
                     mark = max(max_id, state.read_inbox_max)
                     inbox.triage[chat_id] = state.model_copy(
                         update={"read_inbox_max": mark, "unread": told}
                     )
                     changes.chats.add(chat_id)
-                elif max_id > state.read_inbox_max:
+                elif max_id > (state := inbox.triage[chat_id]).read_inbox_max:
                     unread = 0 if max_id >= state.last_msg_id else state.unread
                     inbox.triage[chat_id] = triage.read_upto(state, max_id, unread)
                     changes.chats.add(chat_id)
@@ -196,6 +196,15 @@ class EventApplier:
                 log.exception("could not store message %s of chat %s", message.id, message.chat_id)
                 self._failed(changes)
         return fresh
+
+    async def _counted_by_telegram(self, chat_id: int, as_of: int | None, batch: _Batch) -> bool:
+        """Store the batch so far; whether Telegram's unread count is as new as what the desk holds.
+
+        A count taken before a message the desk already shows (`as_of` below the chat's newest)
+        would hide that message's unread mark until the next reconcile round corrects it.
+        """
+        await self._commit(batch)  # the count covers the messages earlier in this batch
+        return as_of is None or self._inbox.triage[chat_id].last_msg_id <= as_of
 
     async def _commit(self, batch: _Batch) -> None:
         """Store and apply the new messages, edits and senders collected so far, then forget them."""

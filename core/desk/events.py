@@ -44,13 +44,16 @@ class ReadUpTo:
     """Messages up to `max_id` were read: by us (`outbox=False`) or by the other side.
 
     `unread`, when given, is Telegram's own count of unread messages in the chat (from the
-    dialog), which holds even when the desk has fetched only part of the history.
+    dialog), which holds even when the desk has fetched only part of the history. `as_of` is
+    the newest message that count covered (the dialog's top message): a desk that already
+    holds a newer one keeps its own count, since Telegram's is older than what it shows.
     """
 
     chat_id: int
     max_id: int
     outbox: bool = False
     unread: int | None = None
+    as_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,8 @@ def apply_message(state: ChatTriage, message: Message, role: Role) -> ChatTriage
         if message.out:
             update["unread"] = 0
             update["read_inbox_max"] = max(state.read_inbox_max, message.id)
+        elif message.id > state.read_inbox_max:
+            update["unread"] = state.unread + 1  # a teammate's message is unread, as in Telegram
         if state.status is Status.OPEN:
             update["status"] = Status.WAITING_ON_CUSTOMER
         elif state.status is Status.POSTPONED and (state.postponed_until or 0) <= message.date:

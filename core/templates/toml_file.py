@@ -13,6 +13,9 @@ from typing import Any
 from ..rules.sanitize import clean_line
 from .template import FIELDS, REQUIRED, Node, Template, parse_body
 
+MAX_FILE_BYTES = 1_000_000
+"""A template file larger than this is refused (a library of canned replies is kilobytes)."""
+
 _KEY = re.compile(r"^[^\W\d_][\w-]*$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
@@ -20,7 +23,14 @@ _LANG = re.compile(r"^[a-z]{2,3}$")
 def load_file(path: Path) -> tuple[list[Template], list[str]]:
     """The valid templates of one TOML file and one error line per problem in it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return [], [
+                f"{path}:1: larger than {MAX_FILE_BYTES // 1_000_000} MB, not read; "
+                "split it into several files in the templates folder"
+            ]
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return [], [f"{path}:1: not UTF-8 text; save the file as UTF-8"]
     except OSError as exc:

@@ -112,7 +112,14 @@ class HistorySync:
         dialog = state.dialogs.get(chat_id)
         if dialog is not None:
             # Telegram's unread count, not the number of messages fetched (after them)
-            state.emit(ReadUpTo(chat_id, dialog.read_inbox_max_id, unread=dialog.unread_count))
+            state.emit(
+                ReadUpTo(
+                    chat_id,
+                    dialog.read_inbox_max_id,
+                    unread=dialog.unread_count,
+                    as_of=dialog.top_message,
+                )
+            )
 
     async def reach_back(self, chat_id: int, pairs: Pairs, *, complete: bool) -> tuple[Pairs, int]:
         """Page further back while the window holds no staff message, up to REACH_BACK_PAGES.

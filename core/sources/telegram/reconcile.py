@@ -167,6 +167,12 @@ class Reconciler:
                 self._round_account_pts = None
             report.complete = True
             self.rounds += 1
+        except BaseException:
+            # The chat states fetched for this round grow stale while it waits to resume: the
+            # next round asks for them again rather than judging the chats by old ones.
+            self._dialogs.clear()
+            self._round_account_pts = None
+            raise
         finally:
             report.requests = self.requests - before
         return report
@@ -239,7 +245,12 @@ class Reconciler:
         if dialog.read_inbox > held.read_inbox_max or dialog.unread != held.unread:
             report.reads += 1
             self._emit(
-                ReadUpTo(chat_id, max(dialog.read_inbox, held.read_inbox_max), unread=dialog.unread)
+                ReadUpTo(
+                    chat_id,
+                    max(dialog.read_inbox, held.read_inbox_max),
+                    unread=dialog.unread,
+                    as_of=dialog.top,
+                )
             )
         if dialog.read_outbox > held.read_outbox_max:
             report.reads += 1

@@ -1,0 +1,207 @@
+"""The raw requests the fake Telethon client serves through `__call__`, as real TL objects."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from telethon import errors, utils
+from telethon.tl import types
+
+from tests.fake_tl import T0, peer_of, when
+
+
+class FakeRequests:
+    """Dispatch of raw requests to `_serve_<RequestName>` handlers (a FakeClient mixin)."""
+
+    # state set up by FakeClient.__init__
+    me: types.User
+    black_hole: bool
+    hangs: list[str]
+    entities: dict[int, Any]
+    history: dict[int, list[Any]]
+    dialog_meta: dict[int, dict[str, Any]]
+    folders: list[Any]
+    topics: dict[int, list[types.ForumTopic]]
+    pinned: set[int]
+    requests: list[Any]
+    snapshots: list[tuple[str, dict[str, Any]]]
+    random_ids: dict[tuple[int, int], int]
+    password: str | None
+    password_hint: str
+    _pts: itertools.count[int]
+
+    if TYPE_CHECKING:  # provided by FakeClient and FakeConnection
+
+        def check_connected(self) -> None: ...
+
+        def _maybe_fail(self, name: str, request: Any = None, *, after: bool = False) -> None: ...
+
+        async def _never_answered(self) -> Any: ...
+
+        def new_id(self, chat_id: int) -> int: ...
+
+    async def __call__(self, request: Any) -> Any:
+        """Serve one raw request."""
+        self.check_connected()
+        self.requests.append(request)
+        self.snapshots.append((type(request).__name__, request.to_dict()))
+        name = type(request).__name__
+        self._maybe_fail(name, request)
+        if self.black_hole or name in self.hangs:
+            if name in self.hangs:
+                self.hangs.remove(name)
+            return await self._never_answered()
+        handler = getattr(self, f"_serve_{name}", None)
+        if handler is None:
+            raise NotImplementedError(name)
+        return handler(request)
+
+    def requests_named(self, name: str) -> list[Any]:
+        """The raw requests of one kind, in order."""
+        return [r for r in self.requests if type(r).__name__ == name]
+
+    def _participants(self) -> tuple[list[Any], list[Any]]:
+        """All users and chats as response vectors."""
+        users = [e for e in self.entities.values() if isinstance(e, types.User)]
+        chats = [e for e in self.entities.values() if not isinstance(e, types.User)]
+        return users, chats
+
+    def _dialog_order(self) -> list[int]:
+        """Chats newest activity first (pinned first), like Telegram's dialog list."""
+
+        def key(chat_id: int) -> tuple[int, int]:
+            msgs = self.history.get(chat_id) or []
+            top = max((m.date.timestamp() for m in msgs), default=0)
+            return (1 if chat_id in self.pinned else 0, int(top))
+
+        return sorted(self.dialog_meta, key=key, reverse=True)
+
+    def _serve_GetDialogsRequest(self, request: Any) -> Any:
+        order = self._dialog_order()
+        if request.exclude_pinned:
+            order = [c for c in order if c not in self.pinned]
+        start = 0
+        if not isinstance(request.offset_peer, types.InputPeerEmpty):
+            offset_id = utils.get_peer_id(request.offset_peer)
+            start = order.index(offset_id) + 1
+        page = order[start : start + request.limit]
+        dialogs, messages = [], []
+        for chat_id in page:
+            history = self.history.get(chat_id) or []
+            top = max(history, key=lambda m: m.id) if history else None
+            meta = dict(self.dialog_meta[chat_id])
+            dialogs.append(
+                types.Dialog(
+                    peer=peer_of(self.entities[chat_id]),
+                    top_message=top.id if top else 0,
+                    read_inbox_max_id=meta.pop("read_inbox_max_id", 0),
+                    read_outbox_max_id=meta.pop("read_outbox_max_id", 0),
+                    unread_count=meta.pop("unread_count", 0),
+                    unread_mentions_count=0,
+                    unread_reactions_count=0,
+                    unread_poll_votes_count=0,
+                    notify_settings=meta.pop("notify_settings", types.PeerNotifySettings()),
+                    pinned=chat_id in self.pinned,
+                    **meta,
+                )
+            )
+            if top is not None:
+                messages.append(top)
+        users, chats = self._participants()
+        if start + len(page) < len(order):
+            return types.messages.DialogsSlice(
+                count=len(order), dialogs=dialogs, messages=messages, chats=chats, users=users
+            )
+        return types.messages.Dialogs(dialogs=dialogs, messages=messages, chats=chats, users=users)
+
+    def _serve_GetHistoryRequest(self, request: Any) -> Any:
+        chat_id = utils.get_peer_id(request.peer)
+        msgs = sorted(self.history.get(chat_id, []), key=lambda m: m.id, reverse=True)
+        if request.offset_id:
+            msgs = [m for m in msgs if m.id < request.offset_id]
+        if request.min_id:
+            msgs = [m for m in msgs if m.id > request.min_id]
+        total = len(msgs)
+        msgs = msgs[: request.limit]
+        users, chats = self._participants()
+        if chat_id < -1_000_000_000_000:
+            return types.messages.ChannelMessages(
+                pts=1, count=total, messages=msgs, topics=[], chats=chats, users=users
+            )
+        return types.messages.Messages(messages=msgs, topics=[], chats=chats, users=users)
+
+    def _serve_SendMessageRequest(self, request: Any) -> Any:
+        chat_id = utils.get_peer_id(request.peer)
+        key = (chat_id, request.random_id)
+        if key in self.random_ids:
+            raise errors.RandomIdDuplicateError(request=request)
+        reply = request.reply_to
+        header = None
+        if isinstance(reply, types.InputReplyToMessage):
+            if reply.top_msg_id:
+                header = types.MessageReplyHeader(
+                    forum_topic=True,
+                    reply_to_msg_id=reply.reply_to_msg_id,
+                    reply_to_top_id=reply.top_msg_id,
+                )
+            else:
+                forum = getattr(self.entities[chat_id], "forum", False)
+                header = types.MessageReplyHeader(
+                    forum_topic=forum or None, reply_to_msg_id=reply.reply_to_msg_id
+                )
+        msg = types.Message(
+            id=self.new_id(chat_id),
+            peer_id=peer_of(self.entities[chat_id]),
+            date=when(T0 + 10_000 + len(self.random_ids)),
+            message=request.message,
+            out=True,
+            from_id=None if chat_id > 0 else types.PeerUser(self.me.id),
+            reply_to=header,
+        )
+        self.history[chat_id].append(msg)
+        self.random_ids[key] = msg.id
+        self._maybe_fail("SendMessageRequest", request, after=True)
+        if chat_id > -1_000_000_000_000:
+            return types.UpdateShortSentMessage(
+                id=msg.id, pts=next(self._pts), pts_count=1, date=msg.date, out=True
+            )
+        return types.Updates(
+            updates=[
+                types.UpdateMessageID(id=msg.id, random_id=request.random_id),
+                types.UpdateNewChannelMessage(message=msg, pts=next(self._pts), pts_count=1),
+            ],
+            users=[self.me],
+            chats=[self.entities[chat_id]],
+            date=msg.date,
+            seq=0,
+        )
+
+    def _serve_GetStateRequest(self, request: Any) -> Any:
+        return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)
+
+    def _serve_SendReactionRequest(self, request: Any) -> Any:
+        return types.Updates(updates=[], users=[], chats=[], date=when(T0), seq=0)
+
+    def _serve_GetDialogFiltersRequest(self, request: Any) -> Any:
+        return types.messages.DialogFilters(filters=[types.DialogFilterDefault(), *self.folders])
+
+    def _serve_GetForumTopicsRequest(self, request: Any) -> Any:
+        chat_id = utils.get_peer_id(request.peer)
+        topics = self.topics.get(chat_id, [])
+        users, chats = self._participants()
+        return types.messages.ForumTopics(
+            count=len(topics), topics=topics, messages=[], chats=chats, users=users, pts=1
+        )
+
+    def _serve_GetPasswordRequest(self, request: Any) -> Any:
+        return types.account.Password(
+            new_algo=types.PasswordKdfAlgoUnknown(),
+            new_secure_algo=types.SecurePasswordKdfAlgoUnknown(),
+            secure_random=b"",
+            has_password=self.password is not None,
+            hint=self.password_hint,
+        )
+
+
+__all__ = ["FakeRequests"]
