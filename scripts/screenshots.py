@@ -163,6 +163,17 @@ async def customer_history(pilot: Pilot[int]) -> None:
     await pilot.app.inbox.flushed()  # type: ignore[attr-defined]
     await pilot.press("alt+u")
     await wait_for(pilot, lambda: getattr(pilot.app.screen, "painted", 0) > 0, "the history")
+
+
+async def team_room(pilot: Pilot[int]) -> None:
+    """Two and a half minutes of the team room: claims, Tom's note, Northwind handed to you."""
+    app = pilot.app
+    inbox = app.inbox  # type: ignore[attr-defined]
+    for _ in range(30):
+        inbox.clock.advance(5)
+        await settle(pilot)
+    acme = next(c for c, chat in inbox.chats.items() if "Acme" in chat.title)
+    await app.open_chat(acme)  # type: ignore[attr-defined]
     await settle(pilot)
 
 
@@ -187,6 +198,7 @@ SHOTS = (
     Shot("search", (120, 35), search, description="Ctrl+F: search every message"),
     Shot("search-80x24", (80, 24), search, description="Ctrl+F search at 80×24"),
     Shot("history", (120, 35), customer_history, description="Alt+U: customer history"),
+    Shot("team-room", (120, 35), team_room, description="the team room: claims and a handoff"),
 )
 
 

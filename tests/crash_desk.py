@@ -54,7 +54,9 @@ class ServerDemo(DemoSource):
         """Post once per random id, recording the post durably."""
         message = await super().send(chat_id, text, reply_to, random_id)
         if random_id not in self.posted:
-            append_line(self.server, json.dumps({"random_id": random_id, "text": text}))
+            room = chat_id == self.team_room  # the demo's team room (claims of the replies)
+            line = {"random_id": random_id, "text": text, "team": room}
+            append_line(self.server, json.dumps(line))
             self.posted.add(random_id)
         return message
 

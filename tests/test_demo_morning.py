@@ -158,7 +158,11 @@ async def test_teammate_types_before_answering_a_waiting_chat() -> None:
     events = await run_for(source, fake, 600)
     seen = 0
     for i, (t, event) in enumerate(events):
-        if isinstance(event, NewMessage) and event.message.sender_id in (PRIYA, TOM):
+        if (
+            isinstance(event, NewMessage)
+            and event.message.sender_id in (PRIYA, TOM)
+            and event.message.chat_id != source.team_room  # team events, not answers
+        ):
             msg = event.message
             typing = [
                 (tt, e)

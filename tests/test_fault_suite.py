@@ -24,15 +24,10 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiosqlite.core
-import looptime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tgtriage.core.desk.events import Connection
@@ -48,6 +43,7 @@ from tgtriage.core.system.paths import Paths
 
 from tests.fake_tl import channel, group, user
 from tests.sim_telegram import EPOCH, Faults, SimTelegram
+from tests.virtual_time import run_on_virtual_time
 from tgtriage.cli.telegram import hint_source
 
 ALICE = user(501, "Alice", "Customer")
@@ -348,42 +344,10 @@ def pending_replies(inbox: Inbox) -> bool:
     )
 
 
-@contextmanager
-def virtual_time_waits_for_the_store() -> Iterator[None]:
-    """Keep virtual time from racing ahead while SQLite works on aiosqlite's thread.
-
-    looptime jumps to the next timer whenever the loop has nothing to run, unless an executor
-    future is pending. aiosqlite answers from a thread of its own, so on a loaded machine a
-    slow commit let half an hour of virtual time pass in a few hundred store calls: the suite
-    then saw a desk that was merely busy as one that never converged (CI, missing [47, 48, 49]).
-    Each store call therefore holds an executor future until it returns.
-    """
-    original = aiosqlite.core.Connection._execute
-
-    async def execute(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        finished = threading.Event()
-        in_flight = asyncio.get_running_loop().run_in_executor(None, finished.wait)
-        try:
-            return await original(self, fn, *args, **kwargs)
-        finally:
-            finished.set()
-            await in_flight
-
-    aiosqlite.core.Connection._execute = execute  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        aiosqlite.core.Connection._execute = original  # type: ignore[method-assign]
-
-
 def play_scenario(scenario: Scenario) -> Record:
     """Run one scenario on a fresh looptime loop (virtual time)."""
-    loop = looptime.new_event_loop(start=0)
-    try:
-        with tempfile.TemporaryDirectory() as folder, virtual_time_waits_for_the_store():
-            return loop.run_until_complete(run(scenario, Path(folder)))
-    finally:
-        loop.close()
+    with tempfile.TemporaryDirectory() as folder:
+        return run_on_virtual_time(run(scenario, Path(folder)))
 
 
 FIGURES: list[Record] = []

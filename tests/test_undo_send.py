@@ -18,7 +18,7 @@ from tgtriage.core.storage.store import Store
 
 from tests.desk_harness import composer, make_desk, run_desk, screen_text, settle, type_text
 from tests.inbox_harness import ACME, GLOBEX, FakeClock, ScriptedSource, config, running_desk, until
-from tests.test_fault_suite import virtual_time_waits_for_the_store
+from tests.virtual_time import virtual_time_waits_for_the_store
 
 WINDOW = 5.0
 

@@ -107,7 +107,7 @@ def test_workflow_keys_and_alert_bytes_in_tmux(terminal: tuple[Terminal, Path]) 
 
     # Alt+N: note mode, a note saved, back to replying.
     term.keys("M-n")
-    term.wait_for(lambda s: "┏━ NOTE · internal, never sent to Telegram" in s, "the NOTE frame")
+    term.wait_for(lambda s: "┏━ NOTE · shared with the team" in s, "the NOTE frame")
     term.type("Called them, see OPS-4711")
     term.keys("Enter")
     term.wait_for(lambda s: "▌1 note" in right(s, 2), "the note counted in the header")

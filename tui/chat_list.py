@@ -230,6 +230,8 @@ class ChatList(LineScrollView, can_focus=True):
         )
         bold = _BOLD
         right: list[tuple[str, Style | None]] = []
+        if row.team:
+            right.append((f"{row.team} ", self._style("typing")))
         if row.typing:
             right.append(("✎ ", self._style("typing")))
         if row.wait:

@@ -23,6 +23,7 @@ NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N b
 NARROW_REPLY_PLACEHOLDER = "Reply · Enter sends · Ctrl+J line · Alt+N note"
 NARROW_NOTE_PLACEHOLDER = "Note — Enter saves, never sent · Alt+N reply"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
+SHARED_NOTE_TITLE = "NOTE · shared with the team, never sent to the customer"
 SCROLL_KEYS = frozenset({"pageup", "pagedown", "ctrl+home", "ctrl+end"})
 BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
 
@@ -82,11 +83,11 @@ class Composer(HookedTextArea):
         self._active_at = time.monotonic()
         self._theme_for: tuple[int, int] | None = None
 
-    def set_note_mode(self, on: bool) -> None:
+    def set_note_mode(self, on: bool, title: str = NOTE_TITLE) -> None:
         """Switch between replying and writing an internal note (which looks clearly different)."""
         self.note_mode = on
         self.set_class(on, "-note")
-        self.border_title = NOTE_TITLE if on else None
+        self.border_title = title if on else None
         self._fit_placeholder()
 
     def _fit_placeholder(self) -> None:

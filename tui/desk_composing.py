@@ -9,7 +9,7 @@ from textual import on
 from ..core.rules.desk_choices import enter_takes_template
 from ..core.templates import Template, trigger_at, unfilled_message
 from .chat_list import ChatList
-from .composer import Composer
+from .composer import NOTE_TITLE, SHARED_NOTE_TITLE, Composer
 from .conversation import Conversation
 from .desk_base import FIRST_PAGE, DeskBase
 from .template_views import TemplatePicker, TemplatePopup
@@ -112,6 +112,11 @@ class DeskComposing(DeskBase):
             self._keep_note_draft(chat_id, text)
         else:
             self.inbox.set_draft(chat_id, text)
+            if text.strip():
+                self.inbox.team.typing(chat_id)
+            warning = self.inbox.team.typing_warning(chat_id) if text.strip() else None
+            if warning:
+                self.notify(warning, severity="warning", timeout=8, markup=False)
 
     def _update_popup_now(self, chat_id: int, line: str, column: int) -> None:
         """Open, refresh or close the template popup for a `/word` before the cursor (on its
@@ -269,7 +274,8 @@ class DeskComposing(DeskBase):
             composer.load(self.inbox.drafts.get(chat_id, ""))
         else:
             typed = composer.text
-            composer.set_note_mode(True)
+            shared = self.inbox.team.active and self.inbox.config.team.share_notes
+            composer.set_note_mode(True, SHARED_NOTE_TITLE if shared else NOTE_TITLE)
             if typed.strip():  # what was typed as a reply becomes the note
                 self.inbox.set_draft(chat_id, "")
                 self._keep_note_draft(chat_id, typed)

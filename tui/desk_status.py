@@ -47,6 +47,50 @@ class DeskStatus(DeskBase):
         else:
             self.notify("Marked read.", timeout=3)
 
+    async def action_claim(self) -> None:
+        """Take the open chat in the team room (the row then shows `✋ you`)."""
+        chat_id = self._current()
+        team = self.inbox.team
+        if chat_id is None:
+            return
+        if not team.active:
+            self.notify(team.problem or "No team room: set [team] room in the config.", timeout=4)
+            return
+        claim = team.held_by_other(chat_id)
+        if claim is not None:
+            self.notify(f"{team.name(claim.owner)} has this chat already.", timeout=4, markup=False)
+            return
+        if await team.claim(chat_id) is not None:
+            self.notify("Taking it — the team room says so in a moment.", timeout=3)
+
+    def action_hand_off(self) -> None:
+        """Choose a teammate from the room's members and hand them the open chat."""
+        chat_id = self._current()
+        team = self.inbox.team
+        if chat_id is None or not team.active:
+            self.notify(team.problem or "Open a chat (and set [team] room) first.", timeout=4)
+            return
+        me = self.inbox.me.id if self.inbox.me else None
+        mates = sorted((team.name(m), m) for m in team.members if m != me)
+        if not mates:
+            self.notify("Nobody else has written in the team room yet.", timeout=4)
+            return
+        choices = [(str(m), clean_line(name, 40)) for name, m in mates]
+        title = f"Hand {clean_line(self.inbox.chats[chat_id].title, 40)} to…"
+        self.push_screen(ChoiceScreen(title, choices), partial(self._handed, chat_id))
+
+    async def _handed(self, chat_id: int, value: str | None) -> None:
+        if not value or not value.lstrip("-").isdigit():
+            return
+        composer = self.query_one(Composer)
+        note = "" if composer.note_mode else composer.text.strip()
+        if await self.inbox.team.hand_off(chat_id, int(value), note) is not None:
+            if note:
+                composer.load("")
+                self.inbox.set_draft(chat_id, "")
+            name = self.inbox.team.name(int(value))
+            self.notify(f"Handed to {name}.", timeout=3, markup=False)
+
     def action_postpone(self) -> None:
         """Choose how long to postpone the chat."""
         chat_id = self._current()

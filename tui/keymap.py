@@ -196,6 +196,22 @@ ACTIONS: tuple[Action, ...] = (
         key_display="Alt+X",
     ),
     Action(
+        "claim",
+        "alt+a",
+        "claim",
+        "Take the chat for you in the team room (✋)",
+        "Triage",
+        key_display="Alt+A",
+    ),
+    Action(
+        "hand_off",
+        "alt+shift+a",
+        "hand_off",
+        "Hand the chat to a teammate (the composer's text goes along as a note)",
+        "Triage",
+        key_display="Alt+Shift+A",
+    ),
+    Action(
         "handled",
         "alt+h",
         "handled",

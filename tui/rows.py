@@ -34,6 +34,7 @@ class RowModel:
     parked: bool
     typing: bool
     preview: str
+    team: str = ""  # the team room's marker: ✋ owner, → from, 👀 (core/desk/team.py)
 
 
 _TITLES: dict[str, str] = {}
@@ -82,4 +83,5 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         parked=parked,
         typing=typing,
         preview=state.last_preview,
+        team=inbox.team.marker(chat_id),
     )

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 from ..rules import forum, triage, views, working_set
 from ..sources.base import ChatSource
 from ..storage.store import Store
+from ..team.codec import TeamStatus
 from .changes import Changes
 from .kept import KeptReplies, KeptReply
 from .models import ChatTriage, Message, Note, OutboxItem
 from .outbox import Outbox
 from .queries import InboxQueries
+from .team import TeamDesk
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class InboxActions(InboxQueries):
     source: ChatSource
     writer: StoreWriter
     outgoing: Outbox
+    team: TeamDesk
     drafts: dict[int, str]
     note_drafts: dict[int, str]
     kept: KeptReplies
@@ -202,13 +205,19 @@ class InboxActions(InboxQueries):
             self.tags[chat_id] = set(tags)
         else:
             self.tags.pop(chat_id, None)
+        self.spawn(self.team.share_tags(chat_id, set(tags)))
         self.emit(Changes(chats={chat_id}, order=True, status=True))
 
     async def add_note(self, chat_id: int, text: str) -> Note | None:
-        """Keep an internal note on a chat, after its last message; it never goes to Telegram."""
+        """Keep an internal note on a chat, after its last message; with a team room it is
+        shared there too (`[team] share_notes`), unless it starts with `!` (kept private)."""
         text = text.strip()
+        private = text.startswith("!")
+        text = text.removeprefix("!").strip() if private else text
         if not text or chat_id not in self.chats:
             return None
+        if self.config.team.share_notes and not private:
+            self.spawn(self.team.share_note(chat_id, text))
         author = self.config.agent_name or (self.me.name if self.me else "me")
         state = self.triage.get(chat_id)
         after = state.last_msg_id if state and state.last_msg_id else None
@@ -240,21 +249,26 @@ class InboxActions(InboxQueries):
         """Hide the chat from the top until `until`."""
         if chat_id in self.triage:
             self._update(chat_id, triage.postpone(self.triage[chat_id], until))
+            self.spawn(self.team.share_status(chat_id, TeamStatus.POSTPONED, until=until))
 
     async def close(self, chat_id: int) -> None:
         """Close the chat until the customer writes again."""
         if chat_id in self.triage:
             self._update(chat_id, triage.close(self.triage[chat_id]))
+            self.spawn(self.team.share_status(chat_id, TeamStatus.CLOSED))
 
     async def reopen(self, chat_id: int) -> None:
         """Undo postponed/closed/in-development."""
         if chat_id in self.triage:
             self._update(chat_id, triage.reopen(self.triage[chat_id]))
+            self.spawn(self.team.share_status(chat_id, TeamStatus.REOPENED))
 
     async def set_in_development(self, chat_id: int, ticket: str, due: int | None = None) -> None:
         """Park the chat under a ticket reference with an optional due date."""
         if chat_id in self.triage:
             self._update(chat_id, triage.set_in_development(self.triage[chat_id], ticket, due))
+            status = TeamStatus.IN_DEVELOPMENT
+            self.spawn(self.team.share_status(chat_id, status, ticket=ticket, due=due))
 
     def set_draft(self, chat_id: int, text: str) -> None:
         """Keep the composer's text for a chat (empty deletes it); stored next, a newer draft
@@ -289,6 +303,7 @@ class InboxActions(InboxQueries):
             self.emit(Changes(status=True))
             return None
         self.set_draft(chat_id, "")
+        self.spawn(self.team.replied(chat_id))
         changes = Changes(outbox={chat_id})
         self.join_working_set(chat_id, changes)
         self.emit(changes)

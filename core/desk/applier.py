@@ -287,6 +287,15 @@ class EventApplier:
         inbox.writer.enqueue(lambda: store.save_triage([touched]))
         inbox.emit(Changes(chats={chat_id}, order=True))
 
+    async def recompute(self, chat_id: int) -> None:
+        """Re-derive one chat's summary (the staff rule changed), and store it next."""
+        inbox = self._inbox
+        if chat_id not in inbox.triage:
+            return
+        await self._recompute(chat_id)
+        state, store = inbox.triage[chat_id], inbox.store
+        inbox.writer.enqueue(lambda: store.save_triage([state]))
+
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""
         inbox = self._inbox

@@ -32,6 +32,8 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .staff import InboxStaff
+from .team import TeamDesk
 from .unread_marks import InboxUnreadMarks
 from .unsent import InboxUnsent
 from .windows import MessageWindows
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
+class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads):
     """Live state of the desk over one source and one store."""
 
     def __init__(
@@ -76,6 +78,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         self.windows = MessageWindows()
         self.applier = EventApplier(self)
         self.outgoing = Outbox(self)
+        self.team = TeamDesk(self)
         self.users: dict[int, User] = {}
         self.slots: dict[int, int] = {}
         self.slot_used: dict[int, int] = {}
@@ -106,6 +109,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         self.batches = 0
         self.chats_loaded = False  # until start() has the source's chat list
         self.held: list[ev.Event] = []  # events for chats not known before that
+        self._retriage_due = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -164,7 +168,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         # Teammates the source knows (demo, replay --staff) are staff for `tgtriage report` too.
         teammates = ",".join(str(i) for i in sorted(self._rule.staff_ids))
         self.writer.enqueue(lambda: store.set_meta("staff_ids", teammates))
-        chats = await self.source.dialogs()
+        chats = self.team.pick_room(await self.source.dialogs())
         changes = Changes(order=True, status=True)
         for chat in chats:
             self.chats[chat.id] = chat
@@ -187,6 +191,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         if not traits.events_before_start:
             self.spawn(self._pump())
         self.spawn(self.outgoing.resume())
+        self.spawn(self.team.catch_up())
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -218,18 +223,6 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         """Wait until every queued store write (and window read) has been made."""
         await self.writer.flushed()
 
-    def _set_rule(self, me_id: int) -> None:
-        """Rebuild the staff rule from the account, the source's teammates and the config."""
-        staff = {int(x) for x in self.config.staff.ids if isinstance(x, int) or str(x).isdigit()}
-        ignore = {
-            int(x) for x in self.config.staff.ignore if isinstance(x, int) or str(x).isdigit()
-        }
-        with contextlib.suppress(Exception):
-            staff |= set(self.source.staff_ids())
-        self._rule = triage.StaffRule(
-            me_id=me_id, staff_ids=frozenset(staff), ignore_ids=frozenset(ignore)
-        )
-
     @property
     def rule(self) -> triage.StaffRule:
         """Who counts as staff right now."""
@@ -260,7 +253,9 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
         self.submit(ev.ConnectionState(Connection.OFFLINE, "source ended"))
 
     def submit(self, event: ev.Event) -> None:
-        """Queue one event for the next batch."""
+        """Queue one event for the next batch (the team room's events go to the team state)."""
+        if self.team.takes(event):
+            return
         self._queue.append(event)
         self._wake.set()
 

@@ -10,6 +10,7 @@ from ..rules.triage import ElapsedFn, Level, Role, StaffRule, Targets
 from ..system.config import Config
 from .models import Chat, ChatTriage, Message, Status, User
 from .order import OrderIndex, Tracked
+from .team import TeamDesk
 from .windows import MessageWindows
 
 
@@ -45,6 +46,7 @@ class InboxQueries:
     windows: MessageWindows
     _config_targets: dict[int, Targets | None]
     _rule: StaffRule
+    team: TeamDesk
 
     def now(self) -> int:
         """The desk's current time in whole seconds (the source's own clock, if it has one)."""
@@ -157,6 +159,9 @@ class InboxQueries:
             state = self.triage[chat_id]
             if not triage.is_awaiting(state, now):
                 break
+            claimed = self.team.held_by_other(chat_id) is not None
+            if not walk.walkable(claimed, self.level(chat_id, now)):
+                continue
             waiting.append((chat_id, state.last_msg_id))
         return walk.next_waiting(waiting, self.open_chat_id, self.walk_passed)
 

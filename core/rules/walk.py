@@ -39,3 +39,8 @@ def next_waiting(
     chosen = fresh[0]
     kept[chosen] = marker_of[chosen]
     return chosen, kept
+
+
+def walkable(claimed_by_other: bool, level: int | None) -> bool:
+    """A chat a teammate holds (core/team/state.py) is left to them until it breaches (level 3)."""
+    return not claimed_by_other or (level is not None and level >= 3)

@@ -99,6 +99,14 @@ class MarksUnread(Protocol):
 
     async def mark_unread(self, chat_id: int, unread: bool) -> None:
         """Set or clear the chat's unread mark at the source."""
+
+
+@runtime_checkable
+class EditsMessages(Protocol):
+    """A source that can edit one of our own messages (the team room's presence line)."""
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Replace the text of our message `message_id`; return it as edited."""
         ...
 
 

@@ -27,6 +27,7 @@ from ..desk.models import Message, User
 from .base import Dialogs, SendError, SourceTraits
 from .demo_script import Script, default_script, seconds, to_user, validate
 from .demo_story import Story, resume_run
+from .demo_team import DemoRoom
 
 MAX_TEXT = 4096
 """Telegram's limit on a message's length."""
@@ -66,6 +67,9 @@ class DemoSource:
         self._sent: dict[int, Message] = {}
         self._read: dict[int, int] = {}
         self._stored: dict[int, list[Message]] = {}
+        team = self._script.team
+        self.room = DemoRoom(team, self._script, self._story) if team else None
+        self.team_room = self.room.chat.id if self.room else None  # the desk's team room
 
     # --- ChatSource ---------------------------------------------------------------------
 
@@ -87,6 +91,8 @@ class DemoSource:
                         partial(self._story.appear, run),
                         jitter=False,
                     )
+            if self.room is not None:
+                self.room.schedule()
             self._story.at(240, self._story.unscripted.ambient)
             self._story.at(390, self._story.unscripted.sweep)
         return self.me
@@ -110,10 +116,12 @@ class DemoSource:
         """The chats visible now, most recently active first."""
         runs = [r for r in self._story.runs.values() if r.visible]
         runs.sort(key=lambda r: r.messages[-1].date if r.messages else 0, reverse=True)
-        return Dialogs(r.chat for r in runs)
+        return Dialogs(r.chat for r in runs)  # the team room is named by `team_room` instead
 
     async def history(self, chat_id: int, before: int | None, limit: int) -> list[Message]:
         """Up to `limit` messages with ids below `before` (the newest if None), oldest first."""
+        if self.room is not None and chat_id == self.room.chat.id:
+            return self.room.history(before, limit)
         run = self._story.runs.get(chat_id)
         if run is None or not run.visible or limit <= 0:
             return []
@@ -125,6 +133,11 @@ class DemoSource:
     async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
         """Deliver the engineer's reply after a short delay; a repeated random_id is not resent."""
         if random_id in self._sent:
+            return self._sent[random_id]
+        if self.room is not None and chat_id == self.room.chat.id and text.strip():
+            await self._sleep(0.5 / self._speed)  # on its way, like any message
+            if random_id not in self._sent:
+                self._sent[random_id] = self.room.append(self.me, text)
             return self._sent[random_id]
         run = self._story.runs.get(chat_id)
         if run is None or not run.visible:
@@ -156,6 +169,15 @@ class DemoSource:
                 retry_after=2,
             )
         return msg
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Edit one of the engineer's team room messages (presence); other chats refuse."""
+        if self.room is None or chat_id != self.room.chat.id:
+            raise SendError("demo: only team room messages can be edited", permanent=True)
+        edited = self.room.edit(message_id, self.me.id, text)
+        if edited is None:
+            raise SendError(f"demo: no message {message_id} of yours in the room", permanent=True)
+        return edited
 
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Remember that the engineer read the chat up to `upto`."""

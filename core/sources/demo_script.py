@@ -147,6 +147,29 @@ class Scenario:
 
 Lines = Mapping[str, tuple[str, ...]]
 
+TEAM_ACTIONS = ("claim", "note", "handoff", "release")
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStep:
+    """One teammate's team event in the demo's team room (core/sources/demo_team.py)."""
+
+    wait: str
+    who: str
+    do: str
+    chat: str
+    text: str = ""
+    to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamScript:
+    """The demo's team room: its title and chat id, and what the teammates post there."""
+
+    title: str
+    chat_id: int
+    steps: tuple[TeamStep, ...] = ()
+
 
 @dataclass(frozen=True, slots=True)
 class Script:
@@ -164,6 +187,7 @@ class Script:
         default_factory=dict
     )
     ambient: Mapping[str, tuple[tuple[Step, ...], ...]] = field(default_factory=dict)
+    team: TeamScript | None = None
 
     @property
     def staff(self) -> dict[str, Person]:
@@ -312,6 +336,7 @@ def _script(data: dict[str, Any]) -> Script:
         closers=lines.validate_python(data.get("closers", {})),
         older_threads=threads,
         ambient=ambient,
+        team=TypeAdapter(TeamScript | None).validate_python(data.get("team")),
     )
 
 
@@ -383,6 +408,25 @@ def _check_scenario(scenario: Scenario, script: Script) -> None:
         _check_step(f"{name} live[{i}]", step, customers, mates, tags)
 
 
+def _check_team(team: TeamScript, script: Script, chats: set[int]) -> None:
+    """Check the team room: its own chat id, teammates who exist, chats of the script."""
+    if team.chat_id in chats or team.chat_id >= 0:
+        raise ValueError(f"[team] chat_id {team.chat_id} must be a new group id (negative)")
+    keys = {scenario.key for scenario in script.scenarios}
+    mates = {p.key for p in script.teammates}
+    for i, step in enumerate(team.steps):
+        where = f"[team] steps[{i}]"
+        _story_seconds(where, step.wait)
+        if step.who not in mates:
+            raise ValueError(f"{where}: who = {step.who!r} is not a teammate in [staff]")
+        if step.do not in TEAM_ACTIONS:
+            raise ValueError(f"{where}: do = {step.do!r}; one of {', '.join(TEAM_ACTIONS)}")
+        if step.chat not in keys:
+            raise ValueError(f"{where}: chat = {step.chat!r} is not a scenario key")
+        if step.do == "handoff" and step.to not in {*mates, "me"}:
+            raise ValueError(f'{where}: a handoff needs to = a teammate or "me"')
+
+
 def validate(script: Script) -> None:
     """Check a script; raise ValueError naming the scenario and step of the first mistake."""
     seen_chats: set[int] = set()
@@ -391,6 +435,8 @@ def validate(script: Script) -> None:
             raise ValueError(f"scenario {scenario.key!r}: chat id {scenario.chat_id} is used twice")
         seen_chats.add(scenario.chat_id)
         _check_scenario(scenario, script)
+    if script.team is not None:
+        _check_team(script.team, script, seen_chats)
     langs = {scenario.lang for scenario in script.scenarios}
     for table in ("nudges", "replies", "pickups", "resolutions", "closers", "older_threads"):
         missing = sorted(lang for lang in langs if not getattr(script, table).get(lang))

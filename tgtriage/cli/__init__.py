@@ -178,6 +178,10 @@ def _delegated(argv: list[str]) -> int | None:
         from .templates import run_templates
 
         return run_templates(argv[1:])
+    if argv and argv[0] == "team":
+        from .team import run_team
+
+        return run_team([*config, *argv[1:]])
     if argv and argv[0] == "search":
         from .search import run_search
 

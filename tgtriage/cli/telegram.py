@@ -128,9 +128,11 @@ class TelegramDesk(DeskApp):
 
 
 def watched_chats(inbox: Inbox) -> Iterable[int]:
-    """The chats to check against history after a reconnect: the open one and the slots."""
+    """The chats to check against history after a reconnect: the open one, the slots and the
+    team room."""
     chats = [inbox.open_chat_id] if inbox.open_chat_id is not None else []
-    return [*chats, *inbox.slots.values()]
+    room = [inbox.team.room_id] if inbox.team.active and inbox.team.room_id is not None else []
+    return [*chats, *inbox.slots.values(), *room]
 
 
 async def desk_command(
@@ -193,6 +195,8 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
         return [c for c, state in inbox.triage.items() if triage.is_awaiting(state, now)]
 
     def held(chat_id: int) -> Held:
+        if chat_id == inbox.team.room_id:  # the room's messages live in the team state
+            return Held(messages=dict(inbox.team.seen))
         state = inbox.triage.get(chat_id)
         messages = inbox.recent(chat_id, limit=WINDOW)
         return Held(

@@ -22,6 +22,7 @@ from ...desk.events import ChatRemoved, ChatUpdated, ReadUpTo, SyncProgress
 from ...desk.models import Chat
 from ...rules import chat_filter
 from ...rules.chat_filter import Candidate
+from ...team.room import is_room
 from . import convert as conv
 from .state import SourceState, guarded
 
@@ -135,9 +136,13 @@ class ChatDirectory:
         log.info("chat list: %d dialogs, %d support chats", len(seen), len(state.selected))
 
     def _chosen(self, candidates: Iterable[Candidate]) -> list[Chat]:
-        """The support chats among `candidates` by the config's rules (never 777000 unasked)."""
+        """The support chats among `candidates` by the config's rules (never 777000 unasked),
+        and the team room (`[team] room`), which the desk folds apart (core/desk/team.py)."""
         wanted = [c for c in candidates if self.state.is_wanted(c.chat.id)]
-        return chat_filter.select_chats(wanted, self.state.config.chats, self.state.folders)
+        chosen = chat_filter.select_chats(wanted, self.state.config.chats, self.state.folders)
+        room = self.state.config.team.room
+        rooms = [c.chat for c in wanted if is_room(c.chat, room)]
+        return [*chosen, *(r for r in rooms if r.id not in {c.id for c in chosen})]
 
     def reselect_all(self) -> None:
         """Apply the selection rules to every known dialog (most recent activity first)."""
@@ -243,7 +248,10 @@ class ChatDirectory:
             return
         rules = state.config.chats
         folder = chat_filter.find_folder(state.folders, rules.folder) if rules.folder else None
-        wanted = state.is_wanted(chat_id) and chat_filter.is_support_chat(candidate, rules, folder)
+        wanted = state.is_wanted(chat_id) and (
+            chat_filter.is_support_chat(candidate, rules, folder)
+            or is_room(candidate.chat, state.config.team.room)
+        )
         was = state.selected.get(chat_id)
         if not wanted:
             if was is not None:

@@ -79,6 +79,40 @@ class Outgoing:
         self.state.touch()
         return result
 
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Edit one of our messages (the team room's presence line); edits notify nobody."""
+        state = self.state
+        me = state.require_me()
+        if not state.online.is_set():
+            raise SendError(OFFLINE)
+        peer = await state.peer(chat_id)
+        if peer is None:
+            raise SendError("This chat is not known to Telegram any more", permanent=True)
+        request = functions.messages.EditMessageRequest(
+            peer=peer, id=message_id, message=text, no_webpage=True
+        )
+        try:
+            result = await self._invoke(request)
+        except SendError:
+            raise
+        except Exception as exc:
+            raise send_error(exc) from exc
+        for update in getattr(result, "updates", None) or []:
+            msg = getattr(update, "message", None)
+            if isinstance(msg, types.Message) and msg.id == message_id:
+                return conv.convert_message(msg, state.known, self_id=me.id)  # Telegram's dates
+        now = state.now()
+        return Message(
+            chat_id=chat_id,
+            id=message_id,
+            date=now,
+            sender_id=me.id,
+            sender_name=me.name,
+            text=text,
+            out=True,
+            edit_date=now,
+        )
+
     async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
         """Send a reply (part i of a long one uses `part_random_id(random_id, i)`); return the last part."""
         state = self.state

@@ -288,6 +288,10 @@ class TelegramSource:
         """Send a reply; the same `random_id` never posts twice (see core/sources/telegram/outgoing.py)."""
         return await self._parts()[2].send(chat_id, text, reply_to, random_id)
 
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+        """Edit one of our own messages (see core/sources/base.py `EditsMessages`)."""
+        return await self._parts()[2].edit(chat_id, message_id, text)
+
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Mark the chat read in Telegram up to message `upto` (failures are only logged)."""
         await self._parts()[2].mark_read(chat_id, upto)

@@ -1,0 +1,336 @@
+"""The desk's side of the team room: it finds the room, folds its messages and posts team events.
+
+The room is a chat the source watches like any other (the Telegram source selects it besides the
+support chats, so its updates, catch-up and reconciler rounds cover it), but its messages never
+enter the chat list or the store: they are folded into the team state (core/team/state.py), which
+is rebuilt from the room's recent history at every start. Team events leave through the outbox
+(core/desk/outbox.py: stored first, one `random_id`, never sent twice, queued while offline) and
+take effect when they come back as room messages, in the room's order, like everyone else's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..sources.base import Dialogs, EditsMessages, SendError
+from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
+from ..team.room import human_line, is_room, room_problem
+from ..team.state import Claim, RoomLog, RoomMessage, TeamState
+from . import events as ev
+from .changes import Changes
+from .models import Chat, Message, OutboxItem
+from .team_apply import apply_teammates
+
+if TYPE_CHECKING:
+    from .inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+_ROOM_ONLY = (ev.ReadUpTo, ev.Typing, ev.ReactionChanged, ev.HistoryCut)
+
+
+class TeamDesk:
+    """The team room of one desk: its chat, its folded state and the events this desk posts."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        """No room known yet; `[team] room` says which chat to look for."""
+        self._inbox = inbox
+        team = inbox.config.team
+        # A source with a team room of its own (the demo's) names it when the config does not.
+        self.setting = (
+            team.room if team.room is not None else getattr(inbox.source, "team_room", None)
+        )
+        self.room: Chat | None = None
+        setting = self.setting
+        self.room_id: int | None = int(setting) if setting and _numeric(setting) else None
+        self.log = RoomLog(int(team.claim_quiet_minutes * 60))
+        self.members: set[int] = set()
+        self.names: dict[int, str] = {}
+        self.problem: str | None = None
+        self._since = 0  # lost races older than this start are not announced again
+        self._announced: set[int] = set()
+        self._warned: set[tuple[int, int]] = set()
+        self.seen: dict[int, int | None] = {}  # room message id → edit date (for the reconciler)
+        self.presence_id: int | None = None  # this engineer's presence message in the room
+        self._presence_at: int | None = None
+        self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
+
+    @property
+    def state(self) -> TeamState:
+        """The folded team state."""
+        return self.log.state
+
+    @property
+    def active(self) -> bool:
+        """A usable team room is configured and known."""
+        return self.room_id is not None and self.problem is None
+
+    # ------------------------------------------------------------------ the room
+
+    def pick_room(self, chats: Dialogs) -> Dialogs:
+        """The source's chat list without the team room (which this desk adopts)."""
+        rest = Dialogs((), complete=chats.complete)
+        for chat in chats:
+            if self._adopt(chat):
+                continue
+            rest.append(chat)
+        return rest
+
+    def _adopt(self, chat: Chat) -> bool:
+        """Take `chat` as the room if it is the configured one; True when it is."""
+        if not (is_room(chat, self.setting) or chat.id == self.room_id):
+            return False
+        self.room, self.room_id = chat, chat.id
+        problem = room_problem(chat)
+        if problem != self.problem:
+            self.problem = problem
+            if problem:
+                log.warning("%s", problem)
+                self._inbox.emit(Changes(notices=[problem], status=True))
+        return True
+
+    def takes(self, event: ev.Event) -> bool:
+        """Handle a source event that belongs to the room; False for every other event."""
+        match event:
+            case ev.ChatUpdated(chat=chat):
+                return self._adopt(chat)
+            case ev.ChatRemoved(chat_id=chat_id) | ev.MessagesDeleted(chat_id=chat_id):
+                if chat_id is None or chat_id != self.room_id:
+                    return False
+                for message_id in getattr(event, "ids", ()):
+                    self.seen.pop(message_id, None)
+                if isinstance(event, ev.MessagesDeleted) and self.log.remove(event.ids):
+                    self._inbox.emit(Changes(order=True, status=True, chats=set(self._inbox.chats)))
+                return True
+            case ev.NewMessage(message=message) | ev.MessageEdited(message=message):
+                if message.chat_id != self.room_id or self.room_id is None:
+                    return False
+                self.seen[message.id] = message.edit_date
+                self.fold(message)
+                return True
+            case _ if isinstance(event, _ROOM_ONLY):
+                return getattr(event, "chat_id", None) == self.room_id is not None
+        return False
+
+    def fold(self, message: Message) -> None:
+        """Fold one room message into the team state (anything that is not a team event is
+        ignored); whoever writes in the (private) room is a member, so staff."""
+        if message.sender_id is None or message.service or self.problem:
+            return
+        sender = message.sender_id
+        if message.sender_name:
+            self.names[sender] = message.sender_name
+        if sender not in self.members:
+            self.members.add(sender)
+            self._inbox.team_members_changed()
+        event = decode(message.text)
+        if event is None:
+            return
+        me = self._inbox.me
+        if event.kind is Kind.PRESENCE and me is not None and sender == me.id:
+            self.presence_id = max(self.presence_id or 0, message.id)
+        date = message.date
+        if event.kind is Kind.PRESENCE and message.edit_date:
+            date = max(date, message.edit_date)
+        if not self.log.add(RoomMessage(message.id, sender, date, event)):
+            return
+        self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
+        if event.chat in self._inbox.chats:
+            apply_teammates(self._inbox, self, event.chat, me.id if me else None)
+        self._announce_lost()
+
+    def _announce_lost(self) -> None:
+        """Say once that someone else took a chat this desk claimed ("Priya took it first")."""
+        me = self._inbox.me
+        for lost in self.state.lost:
+            if me is None or lost.loser != me.id or lost.msg_id in self._announced:
+                continue
+            self._announced.add(lost.msg_id)
+            message = self.log.messages.get(lost.msg_id)
+            if message is None or message.date < self._since:
+                continue
+            title = self._title(lost.chat)
+            notice = f"{self.name(lost.winner)} took {title} first"
+            self._inbox.emit(Changes(notices=[notice], chats={lost.chat}))
+
+    async def catch_up(self) -> None:
+        """Rebuild the team state from the room's recent history (bounded by `[team] catch_up_*`)."""
+        inbox = self._inbox
+        self._since = inbox.now()
+        if not self.active:
+            return
+        team = inbox.config.team
+        oldest = inbox.now() - int(team.catch_up_hours * 3600)
+        try:
+            messages = await inbox.source.history(self.room_id, None, team.catch_up_messages)  # type: ignore[arg-type]
+        except Exception as exc:
+            log.warning("team room history unavailable: %s", exc)
+            return
+        for message in messages:
+            if message.date >= oldest:
+                self.fold(message)
+
+    # ------------------------------------------------------------------ reading
+
+    def name(self, user_id: int) -> str:
+        """A teammate's name as the room shows it."""
+        me = self._inbox.me
+        if me is not None and user_id == me.id:
+            return "you"
+        user = self._inbox.users.get(user_id)
+        return self.names.get(user_id) or (user.name if user else str(user_id))
+
+    def holder(self, chat_id: int) -> Claim | None:
+        """Who holds a chat right now (None: nobody, or the claim lapsed)."""
+        return self.state.holder(chat_id, self._inbox.now()) if self.active else None
+
+    def held_by_other(self, chat_id: int) -> Claim | None:
+        """The claim of a teammate (not this desk's account) on a chat."""
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is None or (me is not None and claim.owner == me.id):
+            return None
+        return claim
+
+    def short_name(self, user_id: int) -> str:
+        """A teammate's first name (for the list row)."""
+        name = self.name(user_id)
+        return name.split()[0] if name.strip() else str(user_id)
+
+    def marker(self, chat_id: int) -> str:
+        """What the list row shows of the team: `✋ Priya`, `→ from Alex`, `👀 Sam`."""
+        if not self.active:
+            return ""
+        inbox = self._inbox
+        me = inbox.me.id if inbox.me else None
+        parts: list[str] = []
+        claim = self.holder(chat_id)
+        if claim is not None:
+            parts.append(f"✋ {self.short_name(claim.owner)}")
+            handoff = self.state.handoffs.get(chat_id)
+            if handoff and handoff.taker == claim.owner == me and handoff.date >= claim.since:
+                parts.append(f"→ from {self.short_name(handoff.giver)}")
+        fresh = int(inbox.config.team.presence_seconds * 2)
+        seen = [w for w in self.state.present(chat_id, inbox.now(), fresh) if w != me]
+        if seen:
+            parts.append("👀 " + ",".join(self.short_name(w) for w in seen))
+        return " ".join(parts)
+
+    def typing_warning(self, chat_id: int) -> str | None:
+        """The one warning line for typing in a chat a teammate holds (once per claim)."""
+        claim = self.held_by_other(chat_id)
+        if claim is None or (chat_id, claim.msg_id) in self._warned:
+            return None
+        self._warned.add((chat_id, claim.msg_id))
+        return (
+            f"{self.name(claim.owner)} has this chat (✋): your reply would cross theirs. "
+            "Alt+A takes it when their claim lapses."
+        )
+
+    def _title(self, chat_id: int) -> str:
+        """A chat's title for messages and notices."""
+        chat = self._inbox.chats.get(chat_id)
+        return chat.title if chat else str(chat_id)
+
+    # ------------------------------------------------------------------ posting
+
+    def _text(self, event: TeamEvent) -> str:
+        """The room message of a team event: the human line, then the machine line."""
+        chat = self._inbox.chats.get(event.chat)
+        link = chat_link(event.chat, chat.username if chat else None)
+        taker = self.name(event.to) if event.to is not None else ""
+        return encode(event, human_line(event, self._title(event.chat), link, taker))
+
+    async def post(self, event: TeamEvent) -> OutboxItem | None:
+        """Send one team event to the room through the outbox (None without a usable room)."""
+        if not self.active:
+            return None
+        return await self._inbox.outgoing.add(self.room_id, self._text(event), None)  # type: ignore[arg-type]
+
+    def typing(self, chat_id: int) -> None:
+        """The engineer is writing in `chat_id`: tell the team, at most once per
+        `[team] presence_seconds` (core/desk/team.py `presence`)."""
+        now = self._inbox.now()
+        every = self._inbox.config.team.presence_seconds
+        if not self.active or (self._presence_at is not None and now - self._presence_at < every):
+            return
+        self._presence_at = now
+        self._inbox.spawn(self.presence(chat_id))
+
+    async def presence(self, chat_id: int) -> None:
+        """Keep this engineer's one presence message up to date: edited in place (silent), or
+        posted once through the outbox when there is none yet (or it cannot be edited)."""
+        event = TeamEvent(Kind.PRESENCE, chat_id)
+        source = self._inbox.source
+        if self.presence_id is None or not isinstance(source, EditsMessages):
+            if not any(True for _ in self._inbox.outbox.get(self.room_id or 0, [])):
+                await self.post(event)
+            return
+        try:
+            edited = await source.edit(self.room_id, self.presence_id, self._text(event))  # type: ignore[arg-type]
+        except SendError as exc:
+            log.info("presence not edited: %s", exc)
+            if exc.permanent:
+                self.presence_id = None  # gone or too old to edit: the next one is a new message
+            return
+        except (TimeoutError, OSError, ConnectionError) as exc:
+            log.info("presence not edited: %r", exc)
+            return
+        self.fold(edited)
+
+    async def claim(self, chat_id: int) -> OutboxItem | None:
+        """Take a chat (unless this desk holds it already)."""
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is not None and me is not None and claim.owner == me.id:
+            return None
+        return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+
+    async def replied(self, chat_id: int) -> OutboxItem | None:
+        """A reply went out: an unclaimed chat becomes ours; our own claim is renewed when more
+        than half its quiet time has passed (one room message per half quiet time at most)."""
+        if not self.active:
+            return None
+        claim = self.holder(chat_id)
+        me = self._inbox.me
+        if claim is None:
+            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+        mine = me is not None and claim.owner == me.id
+        if mine and self._inbox.now() - claim.active > self.log.quiet // 2:
+            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
+        return None
+
+    async def release(self, chat_id: int) -> OutboxItem | None:
+        """Let go of a chat this desk holds."""
+        return await self.post(TeamEvent(Kind.RELEASE, chat_id))
+
+    async def hand_off(self, chat_id: int, to: int, note: str = "") -> OutboxItem | None:
+        """Hand a chat to a teammate, with an optional note."""
+        return await self.post(TeamEvent(Kind.HANDOFF, chat_id, text=note, to=to))
+
+    async def share_note(self, chat_id: int, text: str) -> OutboxItem | None:
+        """Share a note about a chat with the team."""
+        return await self.post(TeamEvent(Kind.NOTE, chat_id, text=text))
+
+    async def share_tags(self, chat_id: int, tags: set[str]) -> OutboxItem | None:
+        """Tell the team a chat's tags."""
+        return await self.post(TeamEvent(Kind.TAGS, chat_id, tags=tuple(sorted(tags))))
+
+    async def share_status(
+        self,
+        chat_id: int,
+        status: TeamStatus,
+        *,
+        until: int | None = None,
+        ticket: str | None = None,
+        due: int | None = None,
+    ) -> OutboxItem | None:
+        """Tell the team a chat's new status."""
+        event = TeamEvent(Kind.STATUS, chat_id, status=status, until=until, ticket=ticket, due=due)
+        return await self.post(event)
+
+
+def _numeric(room: int | str | None) -> bool:
+    """A room given as a chat id."""
+    return isinstance(room, int) or (isinstance(room, str) and room.strip().lstrip("-").isdigit())
