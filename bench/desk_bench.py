@@ -471,8 +471,10 @@ async def run(
     seed: int = 3,
     phases: bool = False,
     gc_mode: str = "default",
+    keys_only: bool = False,
 ) -> dict[str, Any]:
-    """Open the desk on the store and run every measurement in one session.
+    """Open the desk on the store and run every measurement in one session (`keys_only`: the
+    key rows alone, without the burst and the idle windows).
 
     `gc_mode` is an experiment, not the product's behaviour: "freeze" calls `gc.freeze()` once
     the cache is painted (startup objects leave the collector's view); "tuned" also raises the
@@ -530,12 +532,13 @@ async def run(
                 "dialog_escape": dialogs["escape"],
             }
             result["open_chat_log_ms"] = [s * 1000 for kind, s in app.paint_log if kind == "open"]
-            result["burst"] = await bench_burst(app, pilot, burst, rng)
-            result["idle"] = await bench_idle(app, idle)
-            # The same desk left alone longer: the composer's cursor has stopped blinking
-            # (BLINK_FOR after the last key), so only the 1 s timers remain.
-            await asyncio.sleep(max(0.0, BLINK_FOR - idle))  # a short idle: wait out the blink
-            result["idle_quiet"] = await bench_idle(app, idle)
+            if not keys_only:
+                result["burst"] = await bench_burst(app, pilot, burst, rng)
+                result["idle"] = await bench_idle(app, idle)
+                # The same desk left alone longer: the composer's cursor has stopped blinking
+                # (BLINK_FOR after the last key), so only the 1 s timers remain.
+                await asyncio.sleep(max(0.0, BLINK_FOR - idle))  # a short idle: wait out the blink
+                result["idle_quiet"] = await bench_idle(app, idle)
             result["chats"] = len(app.inbox.chats)
             result["paints"] = len(app.paints)
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
@@ -564,6 +567,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--phases", action="store_true", help="time each step (diagnosis)")
+    parser.add_argument("--keys-only", action="store_true", help="the key rows alone")
     parser.add_argument(
         "--gc",
         choices=("default", "freeze", "tuned"),
@@ -572,7 +576,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     result = asyncio.run(
-        run(args.store, args.presses, args.burst, args.idle, phases=args.phases, gc_mode=args.gc)
+        run(
+            args.store,
+            args.presses,
+            args.burst,
+            args.idle,
+            phases=args.phases,
+            gc_mode=args.gc,
+            keys_only=args.keys_only,
+        )
     )
     args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
