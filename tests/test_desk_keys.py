@@ -14,7 +14,9 @@ from tgtriage.core.desk.models import Chat, Message, OutboxState, User
 from tgtriage.core.rules.triage import format_wait
 from tgtriage.core.storage.store import Store
 from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from tgtriage.tui.dialogs import ChoiceDialog
+from tgtriage.tui.screens import HelpScreen
+from tgtriage.tui.switcher import Switcher
 
 from tests.desk_harness import (
     FIXED_NOW,
@@ -267,7 +269,7 @@ async def test_alt_w_pins_the_open_chat_to_the_chosen_slot(desk: Desk) -> None:
         assert chat_id is not None
         assert inbox.slots == {1: chat_id}
         await pilot.press("alt+w")
-        assert isinstance(desk.app.screen, ChoiceScreen)
+        assert isinstance(desk.app.dialog, ChoiceDialog)
         assert "Pin to slot" in screen_text(desk.app)
         await pilot.press("5")
         await settle(pilot)
@@ -288,18 +290,18 @@ async def test_ctrl_k_finds_a_chat_by_fuzzy_text_enter_opens_esc_cancels(desk: D
         await pilot.press("ctrl+k")
         await type_text(pilot, "hooli")
         await pilot.press("escape")
-        assert not isinstance(app.screen, SwitcherScreen)
+        assert not isinstance(app.dialog, Switcher)
         assert desk.inbox.open_chat_id == before, "Esc leaves the switcher without a change"
 
         await pilot.press("ctrl+k")
-        assert isinstance(app.screen, SwitcherScreen)
+        assert isinstance(app.dialog, Switcher)
         assert len(switcher_rows(app)) == len(desk.inbox.chats), "all chats before typing"
         await type_text(pilot, "oscp")
         rows = switcher_rows(app)
         assert rows and rows[0].startswith("Oscorp · Support")
         assert not any("Acme" in row for row in rows), "non-matching chats are filtered out"
         await pilot.press("enter")
-        assert not isinstance(app.screen, SwitcherScreen)
+        assert not isinstance(app.dialog, Switcher)
         assert desk.inbox.open_chat_id == chat_id_by_title(app, "Oscorp")
         assert "Oscorp · Support" in header(app)
 
@@ -510,13 +512,13 @@ async def test_alt_p_postpones_for_an_hour_to_the_bottom_of_the_list(desk: Desk)
         assert chat_id is not None
         title = inbox.chats[chat_id].title
         await pilot.press("alt+p")
-        assert isinstance(app.screen, ChoiceScreen)
+        assert isinstance(app.dialog, ChoiceDialog)
         shown = screen_text(app)
         for choice in ("15 minutes", "1 hour", "Tomorrow", "Custom"):
             assert choice in shown
         await pilot.press("2")
         await settle(pilot)
-        assert not isinstance(app.screen, ChoiceScreen)
+        assert not isinstance(app.dialog, ChoiceDialog)
         assert inbox.triage[chat_id].postponed_until == int(FIXED_NOW) + 3600
         rows = [r for r in list_text(app) if r.strip()]
         assert title in rows[-1] and "⏸" in rows[-1], "parked at the bottom"
@@ -666,7 +668,9 @@ async def test_untrusted_titles_and_messages_are_shown_literally_and_do_not_quit
                 assert "@click" not in meta, f"clickable markup leaked: {segment.text!r}"
 
         await pilot.press("alt+w")
-        pin_choices = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        pin_choices = [
+            str(o.prompt) for o in app.screen.query_one("#choice-list", OptionList).options
+        ]
         assert any("[bold]x[/] [@click=app.quit]Evil Corp" in c for c in pin_choices)
         await pilot.press("escape")
         await pilot.press("ctrl+p")

@@ -17,7 +17,6 @@ from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -46,7 +45,6 @@ def params(member: Any) -> list[str]:
         (TextArea, "_replace_via_keyboard", ["insert", "start", "end"]),
         (TextArea, "_refresh_size", []),
         (Input, "_watch_value", ["value"]),
-        (Screen, "_on_screen_resume", ["event"]),
         (App, "_display", ["screen", "renderable"]),
         (App, "_start_widget", ["parent", "widget"]),
         (Widget, "_scroll_update", ["virtual_size"]),

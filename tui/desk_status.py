@@ -22,7 +22,6 @@ from .message_view import (
     clock,
     media_placeholder,
 )
-from .screens import ChoiceScreen
 
 
 class DeskStatus(DeskBase):
@@ -48,8 +47,7 @@ class DeskStatus(DeskBase):
             config.business_hours,
         )
         prompt = "16:30, 45m, 3h, 2d, fri, 2024-03-08 — Enter"
-        screen = ChoiceScreen("Postpone until…", choices, prompt=prompt)
-        self.push_screen(screen, partial(self._postponed, chat_id))
+        self.choose("Postpone until…", choices, partial(self._postponed, chat_id), prompt)
 
     async def _postponed(self, chat_id: int, value: str | None) -> None:
         if not value:
@@ -129,8 +127,9 @@ class DeskStatus(DeskBase):
             )
             for n, m in enumerate(found, start=1)
         ]
-        self.push_screen(
-            ChoiceScreen("Download which file? (newest first, press its digit)", choices),
+        self.choose(
+            "Download which file? (newest first, press its digit)",
+            choices,
             partial(self._download_chosen, by_id),
         )
 

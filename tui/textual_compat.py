@@ -24,7 +24,8 @@ from textual.content import Content
 from textual.document._document import Document, EditResult
 from textual.document._edit import Edit
 from textual.geometry import Offset, Region, Size, Spacing
-from textual.screen import ModalScreen, Screen
+from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -41,9 +42,9 @@ __all__ = [
     "EditResult",
     "HookedApp",
     "HookedInput",
-    "HookedModalScreen",
     "HookedTextArea",
     "OneLineOptionList",
+    "QuietFocusScreen",
     "apply",
     "attach_vertical_scrollbar",
     "below_strips",
@@ -371,18 +372,16 @@ class HookedInput(Input):
         """The value changed (subclasses act on it in the same frame)."""
 
 
-class HookedModalScreen(ModalScreen[_Result]):
-    """A modal screen that may skip Textual's re-styling of all its nodes when shown again."""
+class QuietFocusScreen(Screen[_Result]):
+    """A screen that does not repaint all of itself when the focus moves.
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Textual re-applies the stylesheet to every node on each resume (`refresh_styles`)."""
-        if not self.restyle_on_resume():
-            event.refresh_styles = False
-        super()._on_screen_resume(event)
+    `Screen.focused` is a reactive with `repaint=True`: every focus change marks the whole
+    screen dirty, so opening a dialog over the desk (which focuses its field) and closing it
+    again redrew every cell of the desk. The widgets whose look depends on focus are
+    restyled and refreshed by Textual's focus handling (`:focus`, `:focus-within`) anyway.
+    """
 
-    def restyle_on_resume(self) -> bool:
-        """Whether the screen must be styled again now that it is shown again."""
-        return True
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
 class OneLineOptionList(OptionList):
