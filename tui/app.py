@@ -74,9 +74,11 @@ class DeskApp(
                 yield Static(id="view-bar")
                 yield ChatList(self._row, id="chat-list", on_type=self._typed_in_list)
             with Vertical(id="right"):
+                # The popup first, for the same reason as the dialogs (drawn in a layer over
+                # the conversation's last lines: tui/desk_composing.py `_place_popup`).
+                yield TemplatePopup(id="template-popup")
                 yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
-                yield TemplatePopup(id="template-popup")
                 yield Composer(
                     id="composer",
                     on_edit=self._composer_edited,
