@@ -10,6 +10,7 @@ import weakref
 from typing import Any
 
 import pytest
+from textual import events
 from textual._compositor import Compositor
 from textual._parser import ParseError
 from textual._styles_cache import StylesCache
@@ -103,6 +104,21 @@ def test_esc_digit_is_alt_digit_and_typed_option_characters_stay_characters() ->
     assert keys_of("£") == ["pound_sign"]
     assert keys_of("•") == ["bullet"]
     assert keys_of("\x1bh") == ["alt+h"]  # other Alt keys as Textual reads them
+
+
+def test_an_alt_key_from_the_terminal_carries_no_character() -> None:
+    """ESC n is Alt+N: with the character 'n' a dialog's field typed it (tags 'billingn')."""
+
+    def parsed(data: str) -> list[tuple[str, str | None]]:
+        parser = XTermParser()
+        found = list(parser.feed(data))
+        with contextlib.suppress(ParseError):
+            found += list(parser.feed(""))
+        return [(e.key, e.character) for e in found if isinstance(e, events.Key)]
+
+    assert parsed("\x1bn") == [("alt+n", None)]
+    assert parsed("\x1bN") == [("alt+shift+n", None)]
+    assert parsed("n") == [("n", "n")]
 
 
 def test_styles_cache_inner_outer_does_not_keep_widgets_caches_alive() -> None:

@@ -67,7 +67,7 @@ def apply() -> None:
     """Install the module-level work-arounds (idempotent)."""
     _fix_styles_cache_inner_outer()
     _render_only_the_updated_lines()
-    _esc_digit_is_alt_digit()
+    _esc_digit_is_alt_digit()  # also: an Alt key is never a typed character
 
 
 # ----------------------------------------------------------------- monkeypatches
@@ -144,6 +144,10 @@ def _esc_digit_is_alt_digit() -> None:
     characters ¡ ™ £ ¢ ∞ § ¶ • ª º — exactly what tmux, xterm and most Linux terminals send for
     Alt+1 … Alt+0. The desk then had to treat those characters as slot keys, so typing `£9` in
     a reply switched chats. Parsed here as `alt+N` (no character): the typed £ stays text.
+
+    Every other ESC+character (Alt+N, Alt+J …) comes as `alt+n` *with* the character 'n', so
+    where the desk's key rests (a dialog open over it) the dialog's field typed the letter.
+    An Alt key carries no character here: it acts as a key or not at all.
     """
     current = XTermParser._sequence_to_key_events
     if getattr(current, "_tgtriage_fixed", False):
@@ -158,7 +162,13 @@ def _esc_digit_is_alt_digit() -> None:
             name = f"alt+{sequence}"  # an ESC+digit Textual re-issues after a lone ESC
         if name is not None:
             return [events.Key(name, None)]
-        return current(self, sequence, alt)
+        keys = current(self, sequence, alt)
+        if not alt:
+            return keys
+        return [
+            events.Key(key.key, None) if key.key.startswith("alt+") and key.character else key
+            for key in keys
+        ]
 
     _sequence_to_key_events._tgtriage_fixed = True  # type: ignore[attr-defined]
     XTermParser._sequence_to_key_events = _sequence_to_key_events  # type: ignore[method-assign]
