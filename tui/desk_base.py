@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from rich.text import Text
 
@@ -114,7 +114,11 @@ class DeskBase(HookedApp[int]):
         return desk.dialog if isinstance(desk, DeskScreen) else None
 
     def choose(
-        self, title: str, choices: list[tuple[str, str]], done: Done, prompt: str | None = None
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        done: Done,
+        prompt: str | None = None,
     ) -> None:
         """Ask for one of `choices` ((value, label)); `done(value | '=typed' | None)`."""
         self.query_one(ChoiceDialog).ask(title, choices, done, prompt)
