@@ -9,8 +9,10 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.widgets import Input, OptionList
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.conversation import Conversation
 from tgtriage.tui.dialogs import ChoiceDialog
 from tgtriage.tui.switcher import Switcher
+from tgtriage.tui.template_views import TemplatePopup
 from tgtriage.tui.workflow_dialogs import DevelopmentDialog, TagDialog
 
 from tests.desk_harness import Desk, composer, run_desk, settle, type_text
@@ -113,3 +115,27 @@ async def test_a_dialog_opened_over_another_replaces_it(desk: Desk) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert app.dialog is None and app.focused is composer(app)
+
+
+async def test_the_template_popup_sits_over_the_conversation_without_resizing_it(
+    desk: Desk,
+) -> None:
+    """The popup used to take its rows from the conversation, which re-wrapped and repainted
+    on every keystroke that changed the number of matches."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        conversation = app.query_one(Conversation)
+        before = conversation.region
+        await type_text(pilot, "/g")
+        await settle(pilot)
+        popup = app.query_one(TemplatePopup)
+        assert popup.display and popup.templates
+        assert conversation.region == before, "the conversation kept its size"
+        composer_top = composer(app).region.y
+        assert popup.region.bottom == composer_top, "right above the composer"
+        assert popup.region.y > before.y
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not popup.display and conversation.region == before
