@@ -78,12 +78,14 @@ async def test_tab_stays_inside_the_open_dialog(desk: Desk) -> None:
         app = desk.app
         await pilot.press("ctrl+n")
         await pilot.press("alt+d")
-        assert isinstance(app.dialog, DevelopmentDialog)
+        dialog = app.dialog
+        assert isinstance(dialog, DevelopmentDialog)
         seen = set()
         for _ in range(4):
             await pilot.press("tab")
             focused = app.focused
-            assert focused is not None and app.dialog.holds(focused), "Tab left the dialog"
+            assert focused is not None and dialog.holds(focused), "Tab left the dialog"
+            assert app.dialog is dialog
             seen.add(focused.id)
         assert seen == {"dev-ticket", "dev-due"}
 
