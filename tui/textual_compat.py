@@ -419,12 +419,16 @@ class OneLineOptionList(OptionList):
             geometry = self._geometry = (self.size, width, padding)
         return geometry[1], geometry[2]
 
-    def _one_line(self, option: Option) -> bool:
-        """Whether the option is a single line of Content that fits the list's width."""
+    def _one_line(self, option: Option, width: int | None = None) -> bool:
+        """Whether the option is a single line of Content that fits the list's width (or the
+        options' `width` given)."""
         prompt = option.prompt
         if not isinstance(prompt, Content) or option._divider or "\n" in prompt.plain:
             return False
-        width, padding = self._widths()
+        if width is None:
+            width, padding = self._widths()
+        else:  # during a layout: the list's own region is being worked out (see below)
+            padding = self.get_component_styles("option-list--option").padding
         return not (padding.top or padding.bottom) and prompt.cell_length <= width - padding.width
 
     def _update_lines(self) -> None:
@@ -454,8 +458,14 @@ class OneLineOptionList(OptionList):
             self._scroll_update(size)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """Height for the given width (one-line options without measuring)."""
-        if all(self._one_line(option) for option in self.options):
+        """Height for the given width (one-line options without measuring).
+
+        Measured against `width`, not the list's current region: reading a widget's region
+        in the middle of a layout has Textual lay the whole screen out a second time, and a
+        list laid out while still hidden (a dialog being shown) has no size at all.
+        """
+        room = width - self._get_left_gutter_width()
+        if all(self._one_line(option, room) for option in self.options):
             return self.option_count
         return super().get_content_height(container, viewport, width)
 
