@@ -69,6 +69,7 @@ async def run(
     seed: int = 3,
     phases: bool = False,
     gc_mode: str = "default",
+    keys_only: bool = False,
 ) -> dict[str, Any]:
     """Open the desk on the store and run every measurement in one session.
 
@@ -106,7 +107,7 @@ async def run(
                 gc.set_threshold(20_000, 20, 100)
             result["gc_mode"] = gc_mode
             session = time.perf_counter()
-            switch, opens, typing = await bench_switch(app, pilot, presses, rng)
+            switch, opens, typing, opens_cpu = await bench_switch(app, pilot, presses, rng)
             slots = await bench_slots(app, pilot, presses, rng)
             waiting = await bench_next_waiting(app, pilot, presses, rng)
             words = [
@@ -119,6 +120,7 @@ async def run(
             result["keys"] = {
                 "switch_enter": [asdict(s) for s in switch],
                 "switcher_open": opens,
+                "switcher_open_cpu": opens_cpu,
                 "switcher_typing": typing,
                 "slot": [asdict(s) for s in slots],
                 "next_waiting": [asdict(s) for s in waiting],
@@ -126,14 +128,18 @@ async def run(
                 "dialog_postpone": dialogs["alt+p"],
                 "dialog_tags": dialogs["alt+g"],
                 "dialog_escape": dialogs["escape"],
+                "dialog_postpone_cpu": dialogs["cpu:alt+p"],
+                "dialog_tags_cpu": dialogs["cpu:alt+g"],
+                "dialog_escape_cpu": dialogs["cpu:escape"],
             }
             result["open_chat_log_ms"] = [s * 1000 for kind, s in app.paint_log if kind == "open"]
-            result["burst"] = await bench_burst(app, pilot, burst, rng)
-            result["idle"] = await bench_idle(app, idle)
-            # The same desk left alone longer: the composer's cursor has stopped blinking
-            # (BLINK_FOR after the last key), so only the 1 s timers remain.
-            await asyncio.sleep(max(0.0, BLINK_FOR - idle))  # a short idle: wait out the blink
-            result["idle_quiet"] = await bench_idle(app, idle)
+            if not keys_only:
+                result["burst"] = await bench_burst(app, pilot, burst, rng)
+                result["idle"] = await bench_idle(app, idle)
+                # The same desk left alone longer: the composer's cursor has stopped blinking
+                # (BLINK_FOR after the last key), so only the 1 s timers remain.
+                await asyncio.sleep(max(0.0, BLINK_FOR - idle))  # a short idle: wait out the blink
+                result["idle_quiet"] = await bench_idle(app, idle)
             result["chats"] = len(app.inbox.chats)
             result["paints"] = len(app.paints)
             result["paint_cost_max_ms"] = max(p.cost for p in app.paints) * 1000
@@ -162,6 +168,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5000)
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--phases", action="store_true", help="time each step (diagnosis)")
+    parser.add_argument("--keys-only", action="store_true", help="the key rows alone")
     parser.add_argument(
         "--gc",
         choices=("default", "freeze", "tuned"),
@@ -170,7 +177,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     result = asyncio.run(
-        run(args.store, args.presses, args.burst, args.idle, phases=args.phases, gc_mode=args.gc)
+        run(
+            args.store,
+            args.presses,
+            args.burst,
+            args.idle,
+            phases=args.phases,
+            gc_mode=args.gc,
+            keys_only=args.keys_only,
+        )
     )
     args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
 

@@ -61,11 +61,18 @@ def main() -> int:
     parser.add_argument("--presses", type=int, help="presses per key (default 60, quick 20)")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented pass")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the Markdown")
+    parser.add_argument(
+        "--keys-only",
+        action="store_true",
+        help="only the desk's key rows (reuses the store in --workdir); prints, writes nothing",
+    )
     parser.add_argument("--child-report", metavar="ARGV_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_report:
         report_child(json.loads(args.child_report))
         return 0
+    if args.keys_only:
+        return keys_only(args)
 
     spec = workload.Spec.quick() if args.quick else workload.Spec()
     presses = args.presses or (20 if args.quick else 60)
@@ -271,6 +278,46 @@ def main() -> int:
             args.results, rows, info, started, args.quick, built, colds, report, desk, diag
         )
         print(f"\nwritten: {args.results}")
+    finally:
+        if temp is not None:
+            temp.cleanup()
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+def keys_only(args: argparse.Namespace) -> int:
+    """The desk's key rows alone over the workload (built once into --workdir, then reused)."""
+    spec = workload.Spec.quick() if args.quick else workload.Spec()
+    presses = args.presses or (20 if args.quick else 60)
+    temp = None
+    if args.workdir is None:
+        temp = tempfile.TemporaryDirectory(prefix="tgtriage-bench-")
+        work = Path(temp.name)
+    else:
+        work = args.workdir.resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    try:
+        store = work / "data" / "demo.sqlite3"
+        if not store.exists():
+            print(f"building the workload: {spec.chats:,} chats, {spec.messages:,} messages …")
+            asyncio.run(workload.build(store, spec))
+        tpl_config = work / "config-500-templates"
+        if not (tpl_config / "templates").exists():
+            templates_bench.run(tpl_config / "templates")
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"desk keys: {presses} presses per key; load average {load}", flush=True)
+        desk = run_desk(
+            store,
+            child_env(work, tpl_config),
+            work / "desk-keys.json",
+            presses,
+            0,
+            0.0,
+            phases=False,
+            keys_only=True,
+        )
+        rows = key_rows(desk)
+        print(table(rows))
+        print("load average at end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         if temp is not None:
             temp.cleanup()

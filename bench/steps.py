@@ -185,6 +185,7 @@ def run_desk(
     idle: float,
     phases: bool,
     gc_mode: str = "default",
+    keys_only: bool = False,
 ) -> dict[str, Any]:
     """bench/desk_bench.py in its own process over a copy of the store."""
     copy = store.parent / f"desk-{out.stem}.sqlite3"
@@ -206,6 +207,8 @@ def run_desk(
     if phases:
         args.append("--phases")
     args += ["--gc", gc_mode]
+    if keys_only:
+        args.append("--keys-only")
     subprocess.run(args, env=env, cwd=REPO, check=True)
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return data

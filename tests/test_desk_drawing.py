@@ -172,7 +172,7 @@ async def test_the_switcher_list_draws_options_as_option_list_does(tmp_path: Pat
     from textual.content import Content
     from textual.widgets import OptionList
     from textual.widgets.option_list import Option
-    from tgtriage.tui.screens import SwitcherList
+    from tgtriage.tui.switcher import SwitcherList
 
     desk = make_desk(tmp_path)
     async with run_desk(desk) as pilot:

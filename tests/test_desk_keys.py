@@ -9,7 +9,9 @@ import pytest
 from textual.command import CommandPalette
 from tgtriage.core.rules.triage import format_wait
 from tgtriage.tui.chat_list import ChatList
-from tgtriage.tui.screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from tgtriage.tui.dialogs import ChoiceDialog
+from tgtriage.tui.screens import HelpScreen
+from tgtriage.tui.switcher import Switcher
 
 from tests.desk_harness import (
     FIXED_NOW,
@@ -103,18 +105,18 @@ async def test_ctrl_k_finds_a_chat_by_fuzzy_text_enter_opens_esc_cancels(desk: D
         await pilot.press("ctrl+k")
         await type_text(pilot, "hooli")
         await pilot.press("escape")
-        assert not isinstance(app.screen, SwitcherScreen)
+        assert not isinstance(app.dialog, Switcher)
         assert desk.inbox.open_chat_id == before, "Esc leaves the switcher without a change"
 
         await pilot.press("ctrl+k")
-        assert isinstance(app.screen, SwitcherScreen)
+        assert isinstance(app.dialog, Switcher)
         assert len(switcher_rows(app)) == len(desk.inbox.chats), "all chats before typing"
         await type_text(pilot, "oscp")
         rows = switcher_rows(app)
         assert rows and rows[0].startswith("Oscorp · Support")
         assert not any("Acme" in row for row in rows), "non-matching chats are filtered out"
         await pilot.press("enter")
-        assert not isinstance(app.screen, SwitcherScreen)
+        assert not isinstance(app.dialog, Switcher)
         assert desk.inbox.open_chat_id == chat_id_by_title(app, "Oscorp")
         assert "Oscorp · Support" in header(app)
 
@@ -178,13 +180,13 @@ async def test_alt_p_postpones_for_an_hour_to_the_bottom_of_the_list(desk: Desk)
         chat_id = await open_next_waiting(pilot)
         title = inbox.chats[chat_id].title
         await pilot.press("alt+p")
-        assert isinstance(app.screen, ChoiceScreen)
+        assert isinstance(app.dialog, ChoiceDialog)
         shown = screen_text(app)
         for choice in ("15 minutes", "1 hour", "Tomorrow", "Custom"):
             assert choice in shown
         await pilot.press("2")
         await settle(pilot)
-        assert not isinstance(app.screen, ChoiceScreen)
+        assert not isinstance(app.dialog, ChoiceDialog)
         assert inbox.triage[chat_id].postponed_until == int(FIXED_NOW) + 3600
         rows = [r for r in list_text(app) if r.strip()]
         assert title in rows[-1] and "⏸" in rows[-1], "parked at the bottom"

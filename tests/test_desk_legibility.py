@@ -80,7 +80,9 @@ async def test_untrusted_titles_and_messages_are_shown_literally_and_do_not_quit
                 assert "@click" not in meta, f"clickable markup leaked: {segment.text!r}"
 
         await pilot.press("alt+w")
-        pin_choices = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        pin_choices = [
+            str(o.prompt) for o in app.screen.query_one("#choice-list", OptionList).options
+        ]
         assert any("[bold]x[/] [@click=app.quit]Evil Corp" in c for c in pin_choices)
         await pilot.press("escape")
         await pilot.press("ctrl+p")

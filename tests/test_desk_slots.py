@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tgtriage.tui.screens import ChoiceScreen
+from tgtriage.tui.dialogs import ChoiceDialog
 
 from tests.desk_harness import (
     Desk,
@@ -143,7 +143,7 @@ async def test_alt_w_pins_the_open_chat_to_the_chosen_slot(desk: Desk) -> None:
         chat_id = await open_next_waiting(pilot)
         assert inbox.slots == {1: chat_id}
         await pilot.press("alt+w")
-        assert isinstance(desk.app.screen, ChoiceScreen)
+        assert isinstance(desk.app.dialog, ChoiceDialog)
         assert "Pin to slot" in screen_text(desk.app)
         await pilot.press("5")
         await settle(pilot)

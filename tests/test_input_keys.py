@@ -9,9 +9,9 @@ from textual.widgets import Input
 from tgtriage.core.desk.inbox import Inbox
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
-from tgtriage.tui.screens import SwitcherScreen
 from tgtriage.tui.stats import StatsScreen
-from tgtriage.tui.workflow_screens import TagScreen
+from tgtriage.tui.switcher import Switcher
+from tgtriage.tui.workflow_dialogs import TagDialog
 
 from tests.desk_harness import Desk, composer, run_desk, settle, type_text
 
@@ -23,11 +23,11 @@ async def test_alt_keys_do_nothing_behind_the_tags_dialog(desk: Desk) -> None:
         await pilot.press("ctrl+n")
         opened = inbox.open_chat_id
         await pilot.press("alt+g")
-        assert isinstance(app.screen, TagScreen)
+        assert isinstance(app.dialog, TagDialog)
         await pilot.press("alt+n", "alt+j", "ctrl+n", "alt+1", "ctrl+k", "alt+h")
         await settle(pilot)
-        assert isinstance(app.screen, TagScreen), "the dialog stays, alone on top"
-        assert len(app.screen_stack) == 2
+        assert isinstance(app.dialog, TagDialog), "the dialog stays, alone on top"
+        assert len(app.screen_stack) == 1
         assert not composer(app).note_mode
         assert inbox.open_chat_id == opened
         await type_text(pilot, "billing")
@@ -45,13 +45,13 @@ async def test_the_switcher_takes_its_own_keys_only(desk: Desk) -> None:
         await pilot.press("ctrl+n")
         opened = inbox.open_chat_id
         await pilot.press("ctrl+k")
-        assert isinstance(app.screen, SwitcherScreen)
+        assert isinstance(app.dialog, Switcher)
         await pilot.press("alt+2", "ctrl+n", "alt+down")
         await settle(pilot)
-        assert isinstance(app.screen, SwitcherScreen) and inbox.open_chat_id == opened
+        assert isinstance(app.dialog, Switcher) and inbox.open_chat_id == opened
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.screen_stack) == 1
+        assert app.dialog is None and len(app.screen_stack) == 1
 
 
 async def test_palette_switcher_palette_in_a_row_does_not_crash(desk: Desk) -> None:
@@ -63,7 +63,7 @@ async def test_palette_switcher_palette_in_a_row_does_not_crash(desk: Desk) -> N
         assert app.return_code is None and app.is_running
         assert isinstance(app.screen, CommandPalette)
         assert sum(isinstance(s, CommandPalette) for s in app.screen_stack) == 1
-        assert not any(isinstance(s, SwitcherScreen) for s in app.screen_stack)
+        assert app.dialog is None, "the switcher did not open behind the palette"
         await pilot.press("escape")
         await settle(pilot)
         assert len(app.screen_stack) == 1

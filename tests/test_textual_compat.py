@@ -10,6 +10,7 @@ import weakref
 from typing import Any
 
 import pytest
+from textual import events
 from textual._compositor import Compositor
 from textual._parser import ParseError
 from textual._styles_cache import StylesCache
@@ -17,7 +18,6 @@ from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -46,7 +46,6 @@ def params(member: Any) -> list[str]:
         (TextArea, "_replace_via_keyboard", ["insert", "start", "end"]),
         (TextArea, "_refresh_size", []),
         (Input, "_watch_value", ["value"]),
-        (Screen, "_on_screen_resume", ["event"]),
         (App, "_display", ["screen", "renderable"]),
         (App, "_start_widget", ["parent", "widget"]),
         (Widget, "_scroll_update", ["virtual_size"]),
@@ -109,11 +108,19 @@ def test_esc_digit_is_alt_digit_and_typed_option_characters_stay_characters() ->
     assert keys_of("\x1bh") == ["alt+h"]  # other Alt keys as Textual reads them
 
 
-def test_an_alt_letter_carries_no_character_for_an_input_to_type() -> None:
-    parser = XTermParser()
-    events = [event for event in parser.feed("\x1bn") if hasattr(event, "key")]
-    events += [event for event in parser.feed("") if hasattr(event, "key")]
-    assert [(event.key, event.character) for event in events] == [("alt+n", None)]
+def test_an_alt_key_from_the_terminal_carries_no_character() -> None:
+    """ESC n is Alt+N: with the character 'n' a dialog's field typed it (tags 'billingn')."""
+
+    def parsed(data: str) -> list[tuple[str, str | None]]:
+        parser = XTermParser()
+        found = list(parser.feed(data))
+        with contextlib.suppress(ParseError):
+            found += list(parser.feed(""))
+        return [(e.key, e.character) for e in found if isinstance(e, events.Key)]
+
+    assert parsed("\x1bn") == [("alt+n", None)]
+    assert parsed("\x1bN") == [("alt+shift+n", None)]
+    assert parsed("n") == [("n", "n")]
 
 
 def test_styles_cache_inner_outer_does_not_keep_widgets_caches_alive() -> None:

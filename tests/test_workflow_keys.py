@@ -12,8 +12,8 @@ from tgtriage.core.rules.views import ViewKind
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.open_url import UrlOpener
 from tgtriage.tui.app import DeskApp
-from tgtriage.tui.screens import ChoiceScreen
-from tgtriage.tui.workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
+from tgtriage.tui.dialogs import ChoiceDialog
+from tgtriage.tui.workflow_dialogs import DevelopmentDialog, TagDialog, TicketDialog
 
 from tests.desk_harness import (
     FIXED_NOW,
@@ -180,7 +180,7 @@ async def test_alt_shift_n_deletes_a_note(desk: Desk) -> None:
             await pilot.press("enter")
         await settle(pilot)
         await pilot.press("alt+shift+n")
-        assert isinstance(app.screen, ChoiceScreen) and "Delete which note?" in screen_text(app)
+        assert isinstance(app.dialog, ChoiceDialog) and "Delete which note?" in screen_text(app)
         await pilot.press("1")  # newest first
         await settle(pilot)
         assert [n.text for n in await inbox.store.notes(chat_id)] == ["first note"]
@@ -200,14 +200,14 @@ async def test_alt_d_marks_in_development_with_the_mentioned_ticket_and_a_due_da
         await say(desk, chat_id, "any news on OPS-4711? also see #48213", ago=0)
         await wait_for(pilot, lambda: "OPS-4711" in conversation_text(app), "the mention")
         await pilot.press("alt+d")
-        assert isinstance(app.screen, DevelopmentScreen)
+        assert isinstance(app.dialog, DevelopmentDialog)
         ticket = app.screen.query_one("#dev-ticket")
         assert getattr(ticket, "value", None) == "#48213", "the latest mention is offered"
         ticket.value = "ops-4711"  # type: ignore[attr-defined]
         assert app.focused is app.screen.query_one("#dev-due"), "the ticket is known: due next"
         await type_text(pilot, "someday")
         await pilot.press("enter")
-        assert isinstance(app.screen, DevelopmentScreen), "a bad due date is explained"
+        assert isinstance(app.dialog, DevelopmentDialog), "a bad due date is explained"
         assert "can't read 'someday'" in screen_text(app)
         due = app.screen.query_one("#dev-due")
         due.value = "fri"  # type: ignore[attr-defined]
@@ -215,7 +215,7 @@ async def test_alt_d_marks_in_development_with_the_mentioned_ticket_and_a_due_da
         assert "→ Fri 08 Mar 09:00" in screen_text(app), "what the typed date means"
         await pilot.press("enter")
         await settle(pilot)
-        assert not isinstance(app.screen, DevelopmentScreen)
+        assert not isinstance(app.dialog, DevelopmentDialog)
         state = inbox.triage[chat_id]
         assert (state.status, state.ticket) == (Status.IN_DEVELOPMENT, "OPS-4711")
         assert state.due == NOW + 3 * 86_400 - 90 * 60, "Friday 09:00"
@@ -241,7 +241,7 @@ async def test_alt_j_opens_the_ticket_url_where_a_display_exists(tmp_path: Path)
         await say(desk, chat_id, "the other one is JIRA-7", ago=0)
         await wait_for(pilot, lambda: "JIRA-7" in conversation_text(app), "the mention")
         await pilot.press("alt+j")
-        assert isinstance(app.screen, ChoiceScreen), "two tickets: choose"
+        assert isinstance(app.dialog, ChoiceDialog), "two tickets: choose"
         shown = screen_text(app)
         assert shown.index("JIRA-123") < shown.index("JIRA-7"), "the chat's own ticket first"
         await pilot.press("2")
@@ -257,11 +257,11 @@ async def test_alt_j_over_ssh_shows_the_url_and_copies_it(tmp_path: Path) -> Non
         await pilot.press("ctrl+n")
         await inbox.set_in_development(inbox.open_chat_id or 0, "JIRA-123", None)
         await pilot.press("alt+j")
-        assert isinstance(app.screen, TicketScreen)
+        assert isinstance(app.dialog, TicketDialog)
         assert "https://jira.example.com/browse/JIRA-123" in screen_text(app)
         assert app.clipboard == "https://jira.example.com/browse/JIRA-123"
         await pilot.press("escape")
-        assert not isinstance(app.screen, TicketScreen)
+        assert not isinstance(app.dialog, TicketDialog)
 
 
 # ----------------------------------------------------------------- tags and views
@@ -272,7 +272,7 @@ async def test_alt_g_tags_with_completion_and_a_tag_view_appears(desk: Desk) -> 
         app, inbox = desk.app, desk.inbox
         first = await open_next_waiting(pilot)
         await pilot.press("alt+g")
-        assert isinstance(app.screen, TagScreen)
+        assert isinstance(app.dialog, TagDialog)
         await type_text(pilot, "VIP, #billing")
         await pilot.press("enter")
         await settle(pilot)

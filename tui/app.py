@@ -31,10 +31,12 @@ from .desk_paint import DeskPaint
 from .desk_search import DeskSearch
 from .desk_status import DeskStatus
 from .desk_workflow import DeskWorkflow
+from .dialogs import ChoiceDialog, DeskScreen
 from .footer import DeskFooter
 from .panels import PanelLine
-from .screens import DeskScreen
+from .switcher import Switcher
 from .template_views import TemplatePopup
+from .workflow_dialogs import DevelopmentDialog, TagDialog, TicketDialog
 
 textual_compat.apply()
 __all__ = ["DeskApp", "InboxFactory"]
@@ -51,20 +53,32 @@ class DeskApp(
     ENABLE_COMMAND_PALETTE = True
 
     def get_default_screen(self) -> Screen[object]:
-        """The desk's screen (a cheap background: see DeskScreen)."""
+        """The desk's screen (a cheap background and the dialogs' layer: see DeskScreen)."""
         return DeskScreen(id="_default")
 
     def compose(self) -> ComposeResult:
-        """Slot strip, list | conversation + composer, status line, footer."""
+        """The dialogs (hidden), then slot strip, list | conversation + composer, status, footer.
+
+        The dialogs come first: Textual numbers a layer's widgets from the last child up, so a
+        dialog shown or hidden after the desk's widgets would renumber them all and repaint
+        the whole screen.
+        """
+        yield Switcher(id="switcher-box")
+        yield ChoiceDialog(id="choice-box")
+        yield DevelopmentDialog(id="dev-box", classes="workflow-box")
+        yield TagDialog(id="tag-box", classes="workflow-box")
+        yield TicketDialog(id="ticket-box", classes="workflow-box")
         yield PanelLine(id="slots")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static(id="view-bar")
                 yield ChatList(self._row, id="chat-list", on_type=self._typed_in_list)
             with Vertical(id="right"):
+                # The popup first, for the same reason as the dialogs (drawn in a layer over
+                # the conversation's last lines: tui/desk_composing.py `_place_popup`).
+                yield TemplatePopup(id="template-popup")
                 yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
-                yield TemplatePopup(id="template-popup")
                 yield Composer(
                     id="composer",
                     on_edit=self._composer_edited,

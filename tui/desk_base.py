@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from rich.text import Text
 
@@ -17,11 +17,11 @@ from ..core.system.open_url import UrlOpener
 from ..core.system.paths import Paths
 from . import keymap as km
 from .chat_list import ChatList
+from .dialogs import ChoiceDialog, DeskScreen, Dialog, Done
 from .message_view import (
     Styles,
 )
 from .no_color import use_readable_no_color
-from .screens import SwitcherScreen
 from .textual_compat import HookedApp
 
 InboxFactory = Callable[[], Awaitable[Inbox]]
@@ -72,7 +72,6 @@ class DeskBase(HookedApp[int]):
         self.ready = False
         self.paint_log: list[tuple[str, float]] = []
         self._collect_scheduled = False
-        self._switcher: SwitcherScreen | None = None
         self._ticks = 0
         self._input_at = time.monotonic()
         self.collector = DeskCollector()
@@ -108,11 +107,30 @@ class DeskBase(HookedApp[int]):
             return None  # shown greyed, never run: the key goes on to the overlay
         return super().check_action(action, parameters)
 
+    @property
+    def dialog(self) -> Dialog | None:
+        """The dialog open over the desk (tui/dialogs.py), or None."""
+        desk = self.screen_stack[0] if self.screen_stack else None
+        return desk.dialog if isinstance(desk, DeskScreen) else None
+
+    def choose(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        done: Done,
+        prompt: str | None = None,
+    ) -> None:
+        """Ask for one of `choices` ((value, label)); `done(value | '=typed' | None)`."""
+        self.query_one(ChoiceDialog).ask(title, choices, done, prompt)
+
     def open_overlay(self) -> frozenset[str] | None:
         """The desk actions the open overlay takes as its own, or None when none is open."""
         stack = self.screen_stack
         if len(stack) > 1:
             return getattr(stack[-1], "DESK_ACTIONS", frozenset())
+        dialog = self.dialog
+        if dialog is not None:
+            return dialog.DESK_ACTIONS
         if self.popup_shown:  # the template popup
             return frozenset()
         return None

@@ -141,8 +141,16 @@ class DeskComposing(DeskBase):
             self._popup_moved = False  # a new `/word`: the highlight is the desk's guess again
         self._trigger = (start, cursor)
         self._trigger_word = word
+        self._place_popup(popup, composer)
         popup.show_templates(templates)
         self.popup_shown = self.query_one(Composer).popup_open = bool(templates)
+
+    def _place_popup(self, popup: TemplatePopup, composer: Composer) -> None:
+        """Sit the popup (docked at the bottom of the right pane, over the conversation)
+        right above the composer, whose height follows its text."""
+        above = -composer.outer_size.height
+        if popup.styles.offset.y.value != above:
+            popup.styles.offset = (0, above)
 
     def _close_popup(self) -> None:
         """Hide the popup; the composer's keys go back to editing."""

@@ -10,7 +10,8 @@ from ..core.rules.triage import format_bounded_wait
 from .chat_list import ChatList
 from .composer import Composer
 from .desk_base import DeskBase
-from .screens import ChoiceScreen, HelpScreen, SwitcherScreen
+from .screens import HelpScreen
+from .switcher import Switcher
 
 
 class DeskNavigation(DeskBase):
@@ -51,9 +52,7 @@ class DeskNavigation(DeskBase):
             holder = self.inbox.slots.get(slot)
             title = self.inbox.chats[holder].title if holder in self.inbox.chats else "empty"
             choices.append((str(slot), f"{slot % 10}  {clean_line(title, 60)}"))
-        self.push_screen(
-            ChoiceScreen("Pin to slot (press its digit)", choices), partial(self._pinned, chat_id)
-        )
+        self.choose("Pin to slot (press its digit)", choices, partial(self._pinned, chat_id))
 
     async def _pinned(self, chat_id: int, value: str | None) -> None:
         if value and value.isdigit():
@@ -69,17 +68,12 @@ class DeskNavigation(DeskBase):
             self.notify(f"Removed from slot {slot % 10}.", timeout=2)
 
     async def action_switcher(self) -> None:
-        """Fuzzy chat switcher (one screen, kept and shown again: see SwitcherScreen)."""
+        """Fuzzy chat switcher (one dialog, kept and shown again: see tui/switcher.py)."""
         inbox = self.inbox
         titles = inbox.chats
         order = inbox.order(view=views.ALL)
         chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
-        if self._switcher is None:
-            self._switcher = SwitcherScreen(chats, self._waited)
-            self.install_screen(self._switcher, "tgtriage-switcher")
-        else:
-            self._switcher.reset(chats, self._waited)
-        self.push_screen(self._switcher, self._switched)
+        self.query_one(Switcher).ask(chats, self._switched, self._waited)
 
     def _waited(self, chat_id: int) -> str:
         """The switcher's note on a chat: how long its customer has waited."""
@@ -141,7 +135,7 @@ class DeskNavigation(DeskBase):
             current = "  ◂" if view == self.inbox.view else ""
             label = f"{key}  {clean_line(view.label, 40)} ({count}){current}"
             choices.append((f"{view.kind.value}:{view.tag or ''}", label))
-        self.push_screen(ChoiceScreen("Show which chats?", choices), self._view_chosen)
+        self.choose("Show which chats?", choices, self._view_chosen)
 
     def _view_chosen(self, value: str | None) -> None:
         if not value:

@@ -22,7 +22,6 @@ from .message_view import (
     clock,
     media_placeholder,
 )
-from .screens import ChoiceScreen
 
 
 class DeskStatus(DeskBase):
@@ -77,7 +76,7 @@ class DeskStatus(DeskBase):
             return
         choices = [(str(m), clean_line(name, 40)) for name, m in mates]
         title = f"Hand {clean_line(self.inbox.chats[chat_id].title, 40)} to…"
-        self.push_screen(ChoiceScreen(title, choices), partial(self._handed, chat_id))
+        self.choose(title, choices, partial(self._handed, chat_id))
 
     async def _handed(self, chat_id: int, value: str | None) -> None:
         if not value or not value.lstrip("-").isdigit():
@@ -104,8 +103,7 @@ class DeskStatus(DeskBase):
             config.business_hours,
         )
         prompt = "16:30, 45m, 3h, 2d, fri, 2024-03-08 — Enter"
-        screen = ChoiceScreen("Postpone until…", choices, prompt=prompt)
-        self.push_screen(screen, partial(self._postponed, chat_id))
+        self.choose("Postpone until…", choices, partial(self._postponed, chat_id), prompt)
 
     async def _postponed(self, chat_id: int, value: str | None) -> None:
         if not value:
@@ -199,8 +197,9 @@ class DeskStatus(DeskBase):
             )
             for n, m in enumerate(found, start=1)
         ]
-        self.push_screen(
-            ChoiceScreen("Download which file? (newest first, press its digit)", choices),
+        self.choose(
+            "Download which file? (newest first, press its digit)",
+            choices,
             partial(self._download_chosen, by_id),
         )
 

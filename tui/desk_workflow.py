@@ -13,8 +13,7 @@ from ..core.rules.targets import VIP, format_targets
 from ..core.rules.tickets import latest_ticket, parse_ticket, ticket_url
 from .conversation import Conversation
 from .desk_base import DeskBase
-from .screens import ChoiceScreen
-from .workflow_screens import DevelopmentScreen, TagScreen, TicketScreen
+from .workflow_dialogs import DevelopmentDialog, TagDialog, TicketDialog
 
 
 class DeskWorkflow(DeskBase):
@@ -37,8 +36,14 @@ class DeskWorkflow(DeskBase):
         ticket = state.ticket or (mentioned[0] if mentioned else "")
         due = time.strftime("%Y-%m-%d", time.localtime(state.due)) if state.due else ""
         title = f"In development: {clean_line(self.inbox.chats[chat_id].title, 50)}"
-        screen = DevelopmentScreen(title, ticket, due, self._check_development, self._describe_due)
-        self.push_screen(screen, partial(self._developing, chat_id))
+        self.query_one(DevelopmentDialog).ask(
+            title,
+            ticket,
+            due,
+            self._check_development,
+            self._describe_due,
+            partial(self._developing, chat_id),
+        )
 
     def _describe_due(self, due: str) -> str:
         """'→ Fri 08 Mar 09:00' for a typed due date, or why it cannot be read."""
@@ -86,7 +91,7 @@ class DeskWorkflow(DeskBase):
             self._open_ticket(refs[0])
             return
         choices = [(ref, f"{n % 10}  {ref}") for n, ref in enumerate(refs[:10], start=1)]
-        self.push_screen(ChoiceScreen("Open which ticket?", choices), self._ticket_chosen)
+        self.choose("Open which ticket?", choices, self._ticket_chosen)
 
     def _ticket_chosen(self, ref: str | None) -> None:
         if ref:
@@ -100,7 +105,7 @@ class DeskWorkflow(DeskBase):
                 "Set [tickets] url in config.toml "
                 "(e.g. https://jira.example.com/browse/{ticket}) to open it."
             )
-            self.push_screen(TicketScreen(ref, None, note))
+            self.query_one(TicketDialog).show(ref, None, note)
             return
         if self.url_opener.open(url):
             self.notify(f"Opened {ref} in the browser.", timeout=3, markup=False)
@@ -110,7 +115,7 @@ class DeskWorkflow(DeskBase):
             "No desktop to open it in here (e.g. over SSH): the URL is copied to your "
             "clipboard through the terminal (OSC 52) where the terminal allows that."
         )
-        self.push_screen(TicketScreen(ref, url, note))
+        self.query_one(TicketDialog).show(ref, url, note)
 
     def action_tags(self) -> None:
         """Edit the chat's tags."""
@@ -119,8 +124,8 @@ class DeskWorkflow(DeskBase):
             return
         current = format_tags(self.inbox.tags.get(chat_id, set()))
         title = f"Tags of {clean_line(self.inbox.chats[chat_id].title, 50)}"
-        screen = TagScreen(title, current, sorted(self.inbox.all_tags()))
-        self.push_screen(screen, partial(self._tagged, chat_id))
+        known = sorted(self.inbox.all_tags())
+        self.query_one(TagDialog).ask(title, current, known, partial(self._tagged, chat_id))
 
     async def _tagged(self, chat_id: int, value: str | None) -> None:
         if value is None:
@@ -141,8 +146,12 @@ class DeskWorkflow(DeskBase):
             ("vip", f"2  VIP ({format_targets(VIP)})"),
             ("custom", "3  Custom: due/late/breached minutes, e.g. 2/5/15"),
         ]
-        screen = ChoiceScreen("Response targets for this chat", choices, prompt="2/5/15 — Enter")
-        self.push_screen(screen, partial(self._targets_chosen, chat_id))
+        self.choose(
+            "Response targets for this chat",
+            choices,
+            partial(self._targets_chosen, chat_id),
+            "2/5/15 — Enter",
+        )
 
     async def _targets_chosen(self, chat_id: int, value: str | None) -> None:
         if not value:
@@ -171,9 +180,7 @@ class DeskWorkflow(DeskBase):
             )
             for n, note in enumerate(notes, start=1)
         ]
-        self.push_screen(
-            ChoiceScreen("Delete which note?", choices), partial(self._note_deleted, notes)
-        )
+        self.choose("Delete which note?", choices, partial(self._note_deleted, notes))
 
     async def _note_deleted(self, notes: list[Note], value: str | None) -> None:
         note = next((n for n in notes if str(n.id) == value), None)

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from .dialogs import DeskScreen
 from .keymap import ACTIONS, NARROW_LABELS
 from .textual_compat import FooterKey, bindings_ready, prune_dead_watchers
 
@@ -85,12 +86,15 @@ class DeskFooter(Footer):
         await self.recompose()
 
     async def recompose(self) -> None:
-        """Recompose the keys — unless they would be the same ones (most focus changes) —
-        then let go of the watchers of the keys just removed.
+        """Recompose the keys — unless they would be the same ones (most focus changes) or a
+        dialog is open over the desk — then let go of the watchers of the keys just removed.
 
         A recompose mounts and styles a dozen widgets (several milliseconds) after every
         switch, and leaves as many behind for the garbage collector.
         """
+        screen = self.screen if self.is_attached else None
+        if isinstance(screen, DeskScreen) and screen.dialog is not None and self._shown:
+            return  # the desk's keys rest while a dialog is open: the footer stays as it was
         if bindings_ready(self) and self.is_attached:
             signature = self._signature()
             if signature == self._shown:

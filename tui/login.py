@@ -1,9 +1,8 @@
 """The login screen: phone → code → 2FA password, or a QR code, over core's TelegramLogin.
 
-The screen only draws the state the login state machine returns and forwards what is typed;
-every message it shows comes from core (`telegram_login.describe_error`) or from the step it
-is on. Secrets (phone, code, password) live in the Input until submitted and are never put in
-a notification, a log line or the screen's text (the password field is masked).
+The screen runs the steps (workers, retries, keys) and hands each one to its box to draw
+(tui/login_view.py). Secrets (phone, code, password) live in the Input until submitted and are
+never put in a notification or a log line.
 """
 
 from __future__ import annotations
@@ -15,21 +14,17 @@ from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from ..core.desk.models import User
-from ..core.rules.sanitize import clean_line
 from ..core.sources.telegram.login import (
     NETWORK_MESSAGE,
     Done,
     LoginFailed,
-    LoginState,
     NeedCode,
     NeedPassword,
     NeedPhone,
@@ -37,35 +32,16 @@ from ..core.sources.telegram.login import (
     TelegramLogin,
 )
 from . import keymap as km
-from .login_qr import QrCode
+from .login_view import Busy, Connecting, LoginPicture, LoginView, Step, countdown
 from .no_color import use_readable_no_color
+
+__all__ = ["Busy", "Connecting", "LoginApp", "LoginScreen", "countdown"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 OFFLINE_RETRY = (5, 10, 20, 30)
 """Seconds before trying to reach Telegram again by itself, one entry per failed attempt."""
-
-
-class Connecting:
-    """Not connected yet (the first step, and each try after Telegram could not be reached)."""
-
-
-class Busy:
-    """A step is on its way to Telegram; `what` says which."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-
-def countdown(seconds: float) -> str:
-    """'45 s', '9:58', '1:02:03' for a wait."""
-    total = max(0, int(seconds + 0.999))
-    if total < 60:
-        return f"{total} s"
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class LoginScreen(Screen[User | None]):
@@ -88,7 +64,7 @@ class LoginScreen(Screen[User | None]):
         self.clock = clock
         self.cancel_label = cancel_label
         self._preload = preload
-        self.state: LoginState | Connecting | Busy = Connecting()
+        self.state: Step = Connecting()
         self.failure: LoginFailed | None = None
         self.blocked_until: float | None = None
         self.retry_at: float | None = None
@@ -101,15 +77,8 @@ class LoginScreen(Screen[User | None]):
     # ----------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        """Title, explanation, the field or the QR code, a message line and the keys."""
-        with Vertical(id="login-box"):
-            yield Static(id="login-title")
-            yield Static(id="login-lead")
-            yield Static(id="login-label")
-            yield Input(id="login-input")
-            yield QrCode(id="login-qr")
-            yield Static(id="login-message")
-            yield Static(id="login-keys")
+        """The step's box (tui/login_view.py) and the keys."""
+        yield LoginView(id="login-box")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -197,7 +166,7 @@ class LoginScreen(Screen[User | None]):
 
     # ----------------------------------------------------------------- state → screen
 
-    def _apply(self, state: LoginState | Connecting | Busy) -> None:
+    def _apply(self, state: Step) -> None:
         """Show a new state (a failure shows its message over the step to retry)."""
         if isinstance(state, Done):
             self.state = state
@@ -219,100 +188,35 @@ class LoginScreen(Screen[User | None]):
         self.state = state
         self._draw(clear_input=not isinstance(state, Busy))
 
+    def _picture(self) -> LoginPicture:
+        """The state as the box draws it."""
+        return LoginPicture(
+            state=self.state,
+            failure=self.failure,
+            now=self.clock(),
+            blocked_until=self.blocked_until,
+            retry_at=self.retry_at,
+            attempting=self._attempting,
+            connected=self._connected,
+            cancel_label=self.cancel_label,
+        )
+
     def _draw(self, *, clear_input: bool = True) -> None:
         """Put the current state on screen."""
-        state = self.state
-        title, lead, label, placeholder = _texts(state)
-        if isinstance(state, Connecting) and self.failure is not None:
-            reachable = self.failure.message != NETWORK_MESSAGE
-            title = "Cannot log in" if reachable else "Cannot reach Telegram"
-            lead = Text("")
-        self.query_one("#login-title", Static).update(Text(title, "bold"))
-        self.query_one("#login-lead", Static).update(lead)
-        self.query_one("#login-label", Static).update(Text(label, "bold"))
-        self.query_one("#login-label", Static).display = bool(label)
-        field = self.query_one("#login-input", Input)
-        asks = isinstance(state, NeedPhone | NeedCode | NeedPassword)
-        field.display = asks
-        if asks:
-            field.password = isinstance(state, NeedPassword)
-            field.placeholder = placeholder
-            if clear_input:
-                field.value = self._phone if isinstance(state, NeedPhone) else ""
-            field.disabled = self._blocked()
-            if not field.disabled:
-                field.focus()
-        qr = self.query_one("#login-qr", QrCode)
-        qr.display = isinstance(state, QrWaiting)
-        if isinstance(state, QrWaiting):
-            qr.url = state.url
-        self._draw_message()
-        self.query_one("#login-keys", Static).update(self._keys_text())
+        value = None
+        if clear_input:
+            value = self._phone if isinstance(self.state, NeedPhone) else ""
+        self.query_one(LoginView).draw(self._picture(), field_value=value)
         self.refresh_bindings()
 
     def _blocked(self) -> bool:
         """Whether Telegram asked to wait before the next try."""
         return self.blocked_until is not None and self.blocked_until > self.clock()
 
-    def _draw_message(self) -> None:
-        """The failure (with a countdown when Telegram asked to wait) or the QR code's expiry."""
-        text = Text()
-        now = self.clock()
-        if self.failure is not None:
-            text.append("✗ " + self.failure.message, "bold red")
-            if self.blocked_until is not None:
-                if self.blocked_until > now:
-                    text.append(f"\n  You can try again in {countdown(self.blocked_until - now)}.")
-                else:
-                    text.append("\n  You can try again now.", "green")
-            elif isinstance(self.state, Connecting) and self._attempting:
-                text.append("\n  Trying again now…", "italic")
-            elif isinstance(self.state, Connecting) and self.retry_at is not None:
-                wait = countdown(self.retry_at - now)
-                text.append(f"\n  Trying again in {wait} — Enter or F5: now.")
-        state = self.state
-        if isinstance(state, Busy):
-            text = Text(state.what, "italic")
-        elif isinstance(state, QrWaiting) and self.failure is None:
-            text.append(
-                f"This code renews in {countdown(state.expires - now)}; "
-                "a new one is drawn by itself.",
-                "dim",
-            )
-        self.query_one("#login-message", Static).update(text)
-
-    def _keys_text(self) -> Text:
-        """What Enter does on this step (the other keys are in the footer)."""
-        state = self.state
-        enter = {
-            NeedPhone: "send the code",
-            NeedCode: "log in",
-            NeedPassword: "log in",
-        }.get(type(state))
-        text = Text()
-        if enter is not None:
-            text.append("Enter", "bold")
-            text.append(f": {enter}   ")
-        elif isinstance(state, Connecting) and self.failure is not None:
-            text.append("Enter", "bold")
-            text.append(": try again   ")
-        text.append("Esc", "bold")
-        if isinstance(state, QrWaiting):
-            text.append(": phone number instead   ")
-        elif isinstance(state, NeedCode | NeedPassword) and self._connected:
-            text.append(": other phone number   ")
-        else:
-            text.append(f": {self.cancel_label}   ")
-        text.append("Ctrl+Q", "bold")
-        text.append(": quit")
-        return text
-
     def tick(self) -> None:
         """Once a second: countdowns move; a wait that ran out unlocks the field or retries."""
-        field = self.query_one("#login-input", Input)
-        if field.disabled and not self._blocked() and field.display:
-            field.disabled = False
-            field.focus()
+        view = self.query_one(LoginView)
+        view.unlock(self._picture())
         if (
             isinstance(self.state, Connecting)
             and self.retry_at is not None
@@ -320,7 +224,7 @@ class LoginScreen(Screen[User | None]):
         ):
             self.retry_at = None
             self.run_worker(self._begin(), group="login", exclusive=True)
-        self._draw_message()
+        view.draw_message(self._picture())
 
     # ----------------------------------------------------------------- input and keys
 
@@ -374,7 +278,7 @@ class LoginScreen(Screen[User | None]):
             self.failure = None
             self.run_worker(self._qr(), group="qr", exclusive=True)
         else:
-            field = self.query_one("#login-input", Input)
+            field = self.query_one(LoginView).field
             if field.value.strip():
                 self.run_worker(self._submit(field.value), group="login", exclusive=True)
             else:
@@ -395,47 +299,6 @@ class LoginScreen(Screen[User | None]):
         self.workers.cancel_group(self, "qr")
         self.workers.cancel_group(self, "login")
         self.dismiss(None)
-
-
-def _texts(state: LoginState | Connecting | Busy) -> tuple[str, Text, str, str]:
-    """(title, explanation, field label, placeholder) of a step."""
-    if isinstance(state, NeedPhone):
-        lead = Text(
-            "tgtriage signs in as you, like Telegram Desktop does. Your phone number, the "
-            "code and your password go only to Telegram; tgtriage keeps just the session "
-            "file, private to you.\n\nOr press F2 to scan a QR code with your phone instead "
-            "(Telegram → Settings → Devices → Link Desktop Device)."
-        )
-        return (
-            "Log in to Telegram",
-            lead,
-            "Phone number, in international format",
-            "+49 151 23456789",
-        )
-    if isinstance(state, NeedCode):
-        digits = f"the {state.length}-digit code" if state.length else "the code"
-        lead = Text(f"Telegram sent {digits} to {state.via}. Type it here.")
-        if state.via == "your Telegram app":
-            lead.append(" It arrives as a message from “Telegram” on your other devices.", "dim")
-        return ("Enter the login code", lead, "Login code", "12345")
-    if isinstance(state, NeedPassword):
-        lead = Text(
-            "This account has two-step verification. Type your cloud password "
-            "(it is not shown as you type)."
-        )
-        if state.hint:
-            lead.append("\nYour hint: ", "dim")
-            lead.append(clean_line(state.hint, 60), "italic")
-        return ("Two-step verification", lead, "Password", "password")
-    if isinstance(state, QrWaiting):
-        lead = Text(
-            "On your phone: Telegram → Settings → Devices → Link Desktop Device, then point "
-            "it at this code. F2: use the phone number instead."
-        )
-        return ("Scan to log in", lead, "", "")
-    if isinstance(state, Busy):
-        return ("Log in to Telegram", Text(""), "", "")
-    return ("Connecting to Telegram…", Text("Opening a connection to Telegram's servers."), "", "")
 
 
 class LoginApp(App[User | None]):

@@ -9,12 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.rules.sanitize import clean_line
 from ..core.templates import Library, Template, match
 from .screens import DimmedBackground
+from .textual_compat import OneLineOptionList
 
 Preview = Callable[[Template], str]
 
@@ -29,7 +31,18 @@ def template_label(template: Template) -> Text:
     return text
 
 
-class TemplatePopup(OptionList):
+def template_line(template: Template) -> Content:
+    """'/greet  Greeting  en' as one option line of Content (drawn on the list's fast path)."""
+    parts: list[str | tuple[str, str]] = [
+        (f"/{template.key}", "bold"),
+        f"  {clean_line(template.title, 40)}",
+    ]
+    if template.lang:
+        parts.append((f"  {template.lang}", "dim"))
+    return Content.assemble(*parts)
+
+
+class TemplatePopup(OneLineOptionList):
     """The list of matching templates shown above the composer while typing `/word`."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -41,7 +54,7 @@ class TemplatePopup(OptionList):
         """Fill the popup and highlight the best match."""
         self.templates = templates
         self.clear_options()
-        self.add_options([Option(template_label(t)) for t in templates])
+        self.add_options([Option(template_line(t)) for t in templates])
         self.highlighted = 0 if templates else None
         self.display = bool(templates)
 

@@ -24,7 +24,8 @@ from textual.content import Content
 from textual.document._document import Document, EditResult
 from textual.document._edit import Edit
 from textual.geometry import Offset, Region, Size, Spacing
-from textual.screen import ModalScreen, Screen
+from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -43,9 +44,9 @@ __all__ = [
     "FooterKey",
     "HookedApp",
     "HookedInput",
-    "HookedModalScreen",
     "HookedTextArea",
     "OneLineOptionList",
+    "QuietFocusScreen",
     "apply",
     "attach_vertical_scrollbar",
     "below_strips",
@@ -68,7 +69,7 @@ def apply() -> None:
     """Install the module-level work-arounds (idempotent)."""
     _fix_styles_cache_inner_outer()
     _render_only_the_updated_lines()
-    _esc_digit_is_alt_digit()
+    _esc_digit_is_alt_digit()  # also: an Alt key is never a typed character
 
 
 # ----------------------------------------------------------------- monkeypatches
@@ -381,18 +382,16 @@ class HookedInput(Input):
         """The value changed (subclasses act on it in the same frame)."""
 
 
-class HookedModalScreen(ModalScreen[_Result]):
-    """A modal screen that may skip Textual's re-styling of all its nodes when shown again."""
+class QuietFocusScreen(Screen[_Result]):
+    """A screen that does not repaint all of itself when the focus moves.
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Textual re-applies the stylesheet to every node on each resume (`refresh_styles`)."""
-        if not self.restyle_on_resume():
-            event.refresh_styles = False
-        super()._on_screen_resume(event)
+    `Screen.focused` is a reactive with `repaint=True`: every focus change marks the whole
+    screen dirty, so opening a dialog over the desk (which focuses its field) and closing it
+    again redrew every cell of the desk. The widgets whose look depends on focus are
+    restyled and refreshed by Textual's focus handling (`:focus`, `:focus-within`) anyway.
+    """
 
-    def restyle_on_resume(self) -> bool:
-        """Whether the screen must be styled again now that it is shown again."""
-        return True
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
 class OneLineOptionList(OptionList):
@@ -420,12 +419,16 @@ class OneLineOptionList(OptionList):
             geometry = self._geometry = (self.size, width, padding)
         return geometry[1], geometry[2]
 
-    def _one_line(self, option: Option) -> bool:
-        """Whether the option is a single line of Content that fits the list's width."""
+    def _one_line(self, option: Option, width: int | None = None) -> bool:
+        """Whether the option is a single line of Content that fits the list's width (or the
+        options' `width` given)."""
         prompt = option.prompt
         if not isinstance(prompt, Content) or option._divider or "\n" in prompt.plain:
             return False
-        width, padding = self._widths()
+        if width is None:
+            width, padding = self._widths()
+        else:  # during a layout: the list's own region is being worked out (see below)
+            padding = self.get_component_styles("option-list--option").padding
         return not (padding.top or padding.bottom) and prompt.cell_length <= width - padding.width
 
     def _update_lines(self) -> None:
@@ -455,8 +458,14 @@ class OneLineOptionList(OptionList):
             self._scroll_update(size)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """Height for the given width (one-line options without measuring)."""
-        if all(self._one_line(option) for option in self.options):
+        """Height for the given width (one-line options without measuring).
+
+        Measured against `width`, not the list's current region: reading a widget's region
+        in the middle of a layout has Textual lay the whole screen out a second time, and a
+        list laid out while still hidden (a dialog being shown) has no size at all.
+        """
+        room = width - self._get_left_gutter_width()
+        if all(self._one_line(option, room) for option in self.options):
             return self.option_count
         return super().get_content_height(container, viewport, width)
 
