@@ -138,7 +138,9 @@ class Team(Section):
         24, gt=0, description="How far back a starting desk reads the room to rebuild team state."
     )
     catch_up_messages: int = Field(
-        1000, gt=0, description="At most this many room messages are read at start-up."
+        5000,
+        gt=0,
+        description="At most this many room messages are read at start-up (a day of 20 engineers).",
     )
 
 
