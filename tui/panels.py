@@ -230,6 +230,9 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     kept = inbox.kept.status
     if kept:
         text.append(f"  │ {kept}", "bold red")
+    damaged = inbox.damaged.status
+    if damaged:
+        text.append(f"  │ {damaged}", "bold red")
     if conn is Connection.OFFLINE and inbox.connection_detail:
         text.append(f"  {clean_line(inbox.connection_detail, 40)}", "dim")
         retry_at = inbox.connection_retry_at
