@@ -24,7 +24,7 @@ from tgtriage.core.storage.recovery import StoreCheck, open_recovering
 from tgtriage.core.storage.store import Store
 from tgtriage.core.system.config import Config
 
-DAMAGED_LINE = "store damaged — your marks are saved"
+DAMAGED_LINE = "store damaged — marks saved"
 
 
 def damage_tables(path: Path, tables: tuple[str, ...]) -> int:
@@ -171,3 +171,38 @@ async def test_damage_at_run_time_saves_the_marks_from_memory_and_a_restart_rebu
     store, rebuilt = await open_recovering(path, StoreCheck(path))  # read back once, not again
     await store.close()
     assert rebuilt is None
+
+
+async def test_the_desk_paging_a_damaged_history_stays_up_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    from tgtriage.tui.conversation import Conversation
+
+    from tests.desk_harness import make_desk, run_desk, settle, status_line, wait_for
+
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        await inbox.set_in_development(chat_id, "BUG-91")
+        await inbox.flushed()
+        store = desk.stores[0]
+
+        await damage_live(store, ("messages", "messages_chat_date", "sqlite_autoindex_messages_1"))
+        oldest = min(m.id for m in inbox.windows.recent(chat_id, 1000))
+        app.query_one(Conversation).post_message(Conversation.NeedOlder(chat_id, oldest))
+        await wait_for(pilot, lambda: DAMAGED_LINE in status_line(app), "the damage line")
+        await settle(pilot)
+
+        assert app.is_running, "the desk did not crash"
+        assert "store damaged — marks saved; quit and restart to rebuild" in status_line(app)
+        assert statuses(memory_marks_file(desk.db_path))[chat_id] == Status.IN_DEVELOPMENT.value
+        await pilot.press("ctrl+q")
+    store, rebuilt = await open_recovering(desk.db_path, StoreCheck(desk.db_path))
+    try:
+        assert rebuilt is not None
+        assert (await store.load_triage())[chat_id].ticket == "BUG-91"
+    finally:
+        await store.close()

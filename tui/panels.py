@@ -200,6 +200,9 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
         text.append(f"  flood wait {inbox.flood_until - now}s", "bold red")
     if inbox.sync is not None:
         text.append(f"  {inbox.sync.what} {inbox.sync.current}/{inbox.sync.total}", "yellow")
+    damaged = inbox.damaged.status  # first: what to do must not be cut off at the edge
+    if damaged:
+        text.append(f"  │ {damaged}", "bold red")
     counts = inbox.level_counts(now)
     total = sum(counts)
     text.append("  │ ", "dim")
@@ -230,9 +233,6 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     kept = inbox.kept.status
     if kept:
         text.append(f"  │ {kept}", "bold red")
-    damaged = inbox.damaged.status
-    if damaged:
-        text.append(f"  │ {damaged}", "bold red")
     if conn is Connection.OFFLINE and inbox.connection_detail:
         text.append(f"  {clean_line(inbox.connection_detail, 40)}", "dim")
         retry_at = inbox.connection_retry_at

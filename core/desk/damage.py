@@ -103,8 +103,8 @@ class DamagedStore:
             return (
                 f"store damaged — your marks could NOT be saved ({self.save_problem}); see the log"
             )
-        unsent = "unsent replies kept in memory; " if self._inbox.outgoing.items else ""
-        return f"store damaged — your marks are saved; {unsent}quit and start again to rebuild"
+        unsent = ", unsent replies in memory only" if any(self._inbox.outgoing.items.values()) else ""
+        return f"store damaged — marks saved{unsent}; quit and restart to rebuild"
 
     def found(self, error: Exception) -> None:
         """The writer found the store damaged: save the marks from memory now and say so."""
