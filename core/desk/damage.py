@@ -103,7 +103,9 @@ class DamagedStore:
             return (
                 f"store damaged — your marks could NOT be saved ({self.save_problem}); see the log"
             )
-        unsent = ", unsent replies in memory only" if any(self._inbox.outgoing.items.values()) else ""
+        unsent = (
+            ", unsent replies in memory only" if any(self._inbox.outgoing.items.values()) else ""
+        )
         return f"store damaged — marks saved{unsent}; quit and restart to rebuild"
 
     def found(self, error: Exception) -> None:
