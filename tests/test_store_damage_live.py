@@ -206,3 +206,26 @@ async def test_the_desk_paging_a_damaged_history_stays_up_and_says_so_in_one_lin
         assert (await store.load_triage())[chat_id].ticket == "BUG-91"
     finally:
         await store.close()
+
+
+async def test_a_status_set_while_an_older_summary_waits_to_be_stored_is_the_one_kept(
+    tmp_path: Path,
+) -> None:
+    """The engineer opens a chat, a read receipt lands, they close it, all before the store's
+    writer gets its turn: the store (and so a restart) must have the chat closed."""
+    path = tmp_path / "desk.sqlite3"
+    store = await Store.open(path)
+    inbox = await start_desk(path, store)
+    try:
+        chat_id = sorted(inbox.chats)[2]
+        inbox.open(chat_id)  # its summary's save is queued
+        receipt = ev.ReadUpTo(chat_id, inbox.triage[chat_id].last_msg_id + 1, outbox=True)
+        await inbox.apply([receipt])  # queues the summary as it is now: not closed
+        await inbox.close(chat_id)
+        await inbox.flushed()
+
+        assert inbox.triage[chat_id].status is Status.CLOSED
+        assert (await store.load_triage())[chat_id].status is Status.CLOSED
+    finally:
+        await inbox.stop()
+        await store.close()

@@ -45,7 +45,7 @@ class StoreWriter:
     Actions change the live state at once and `enqueue` their write, so a key never waits
     for the store; the event applier `call`s (and awaits) the writes whose results it needs,
     in order with everything queued before. A queued write with the same key (a draft being
-    typed) is replaced by the newer one.
+    typed) is replaced by the newer one, which runs after everything queued before it.
     """
 
     def __init__(
@@ -74,11 +74,11 @@ class StoreWriter:
 
     def _add(self, key: Hashable, write: Write | _Call, first: bool = False) -> None:
         """Queue an operation and make sure the queue runs."""
-        if key is not None:
-            for index, (queued, _) in enumerate(self._queue):
-                if queued == key:
-                    self._queue[index] = (key, write)
-                    return
+        if key is not None:  # the newer write replaces the queued one, after all queued since:
+            for index, (queued, _) in enumerate(self._queue):  # in its old place it would be
+                if queued == key:  # undone by a write queued in between (a stale summary)
+                    del self._queue[index]
+                    break
         if first:
             self._queue.appendleft((key, write))
         else:
