@@ -1,6 +1,7 @@
 """Regenerate screenshots/*.svg: every screen of the desk on the seeded demo.
 
-Run from anywhere: `.venv/bin/python scripts/screenshots.py` (or with `--out DIR`).
+Run from anywhere: `.venv/bin/python scripts/screenshots.py` (or with `--out DIR`, and the
+names of the shots to take, e.g. `search help`).
 The demo runs headless on a clock fixed at 10:30 UTC today, so the screens are the same on
 every run of the same day (older messages show their date).
 """
@@ -48,7 +49,7 @@ class Shot:
 
 
 async def open_longest(pilot: Pilot[int]) -> None:
-    """Ctrl+N: open the chat that has waited longest."""
+    """Ctrl+N: open the most urgent waiting chat (nothing is open yet)."""
     await pilot.press("ctrl+n")
     await settle(pilot)
 
@@ -146,6 +147,25 @@ async def reminder(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def search(pilot: Pilot[int]) -> None:
+    """Ctrl+F and a typed word: every stored message that has it, newest first, highlighted."""
+    await open_longest(pilot)
+    await pilot.press("ctrl+f")
+    await type_text(pilot, "backup")
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: getattr(screen, "painted", 0) > 0, "the results")
+    await settle(pilot)
+
+
+async def customer_history(pilot: Pilot[int]) -> None:
+    """Alt+U: everything the open chat's customer wrote, with their waits."""
+    await open_longest(pilot)
+    await pilot.app.inbox.flushed()  # type: ignore[attr-defined]
+    await pilot.press("alt+u")
+    await wait_for(pilot, lambda: getattr(pilot.app.screen, "painted", 0) > 0, "the history")
+    await settle(pilot)
+
+
 SHOTS = (
     Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
     Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
@@ -164,6 +184,9 @@ SHOTS = (
     Shot("tags", (120, 35), then("alt+g", typed="vip, back"), description="Alt+G: tags"),
     Shot("view-chooser", (120, 35), view_chooser, description="Alt+V: views with counts"),
     Shot("reminder", (120, 35), reminder, description="a postponement that ran out"),
+    Shot("search", (120, 35), search, description="Ctrl+F: search every message"),
+    Shot("search-80x24", (80, 24), search, description="Ctrl+F search at 80×24"),
+    Shot("history", (120, 35), customer_history, description="Alt+U: customer history"),
 )
 
 
@@ -293,17 +316,21 @@ async def take(shot: Shot, out: Path, now: float) -> Path:
     return Path(path)
 
 
-async def main(out: Path) -> None:
-    """Take every shot."""
+async def main(out: Path, only: set[str]) -> None:
+    """Take every shot (or those named in `only`)."""
     out.mkdir(parents=True, exist_ok=True)
     now = ten_thirty_today()
     with utc():
         for shot in SHOTS:
+            if only and shot.name not in only:
+                continue
             path = await take(shot, out, now)
             print(
                 f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {shot.description}"
             )
         for login_shot in LOGIN_SHOTS:
+            if only and login_shot.name not in only:
+                continue
             path = await take_login(login_shot, out)
             print(
                 f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  "
@@ -314,4 +341,6 @@ async def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="output folder")
-    asyncio.run(main(parser.parse_args().out))
+    parser.add_argument("only", nargs="*", help="names of the shots to take (default: all)")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.out, set(arguments.only)))

@@ -1,11 +1,16 @@
-"""Shared fixtures: a private temporary data/config dir and the real support-chat exports."""
+"""Shared fixtures: private data/config dirs, the real support-chat exports, the desk, the tmux demo."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tgtriage.core.storage.store import Store
+    from tgtriage.core.system.paths import Paths
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,6 +52,32 @@ def gitter_export() -> Path:
 
 
 @pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    """A private config and data dir in tmp."""
+    from tgtriage.core.system.paths import Paths
+
+    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test store lives (its folder does not exist yet)."""
+    return tmp_path / "data" / "desk.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[Store]:
+    """An open store on a fresh file with a settable clock at T0, closed after the test."""
+    from tgtriage.core.storage.store import Store
+
+    from tests.store_harness import FakeClock
+
+    opened = await Store.open(db_path, clock=FakeClock())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
 def utc_times() -> Iterator[None]:
     """Local times on screen drawn in UTC (a module asks for it with `usefixtures`)."""
     from tests.desk_harness import utc  # the desk harness imports Textual: only when asked
@@ -61,3 +92,12 @@ def desk(tmp_path: Path) -> object:
     from tests.desk_harness import make_desk
 
     return make_desk(tmp_path)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[object]:
+    """`tgtriage demo --seed 3` in a 120×35 tmux pane (a `tests.test_tmux_e2e.Terminal`)."""
+    from tests.test_tmux_e2e import demo_terminal
+
+    with demo_terminal(tmp_path) as term:
+        yield term

@@ -62,7 +62,9 @@ class ServerDemo(DemoSource):
 async def run(store: Path, server: Path, journal: Path, seed: int, sends: int) -> None:
     """Open, resume, send, and wait for the outbox to drain."""
     db, _rebuilt = await open_recovering(store)
-    inbox = Inbox(db, ServerDemo(server, seed=3, speed=8.0), Config())
+    # Replies leave at once: the undo window has tests of its own (tests/test_undo_send.py).
+    config = Config(undo_send_seconds=0)
+    inbox = Inbox(db, ServerDemo(server, seed=3, speed=8.0), config)
     await inbox.load_cached()
     await inbox.start()
     print("ready", flush=True)

@@ -17,9 +17,14 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
+from textual.command import CommandList
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import OptionList
 from tgtriage.core.desk.inbox import Inbox
 from tgtriage.core.rules import triage
@@ -35,6 +40,10 @@ from tgtriage.tui.conversation import Conversation
 # Tuesday 2024-03-05 10:30:00 UTC: the desk's "now" in every test and snapshot.
 FIXED_NOW = 1_709_634_600.0
 INSTANT_BELOW = 1.0
+
+# The console the drawing tests lay text out on, and the style of an unstyled character.
+CONSOLE = Console(width=120, color_system="truecolor", force_terminal=True)
+NULL = Style.null()
 
 
 @contextmanager
@@ -140,7 +149,8 @@ def make_desk(
         )
     db_path = tmp_path / db_name
     stores: list[Store] = []
-    cfg = config or Config()
+    # Replies leave at once: the undo window has tests of its own (tests/test_undo_send.py).
+    cfg = config or Config(undo_send_seconds=0)
 
     async def factory() -> Inbox:
         store = await Store.open(db_path, clock=clock)
@@ -285,3 +295,49 @@ def switcher_rows(app: DeskApp) -> list[str]:
     """The chats the open switcher (Ctrl+K) lists, top first, as plain text."""
     options = app.screen.query_one("#switcher-list", OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def row_of(app: DeskApp, chat_id: int) -> str:
+    """The visible list row of a chat (by title), as plain text."""
+    title = app.inbox.chats[chat_id].title
+    rows = [r for r in list_text(app) if title in r]
+    assert rows, f"{title!r} is not visible in the list"
+    return rows[0]
+
+
+def palette_rows(app: DeskApp) -> list[str]:
+    """What the open command palette lists, as plain text."""
+    options = app.screen.query_one(CommandList)
+    return [str(o.prompt) for o in options.options]
+
+
+def header(app: DeskApp) -> str:
+    """The conversation header's two lines (second and third screen lines, with the list)."""
+    return "\n".join(screen_text(app).splitlines()[1:3])
+
+
+def cells(lines: list[list[Segment]] | list[Strip]) -> list[list[tuple[str, Style]]]:
+    """Each line as (character, style) per character: what the terminal shows."""
+    return [[(ch, seg.style or NULL) for seg in line for ch in seg.text] for line in lines]
+
+
+async def open_next_waiting(pilot: Pilot[int]) -> int:
+    """Press Ctrl+N and return the id of the chat it opened (the test fails if none opened)."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    await pilot.press("ctrl+n")
+    chat_id = app.inbox.open_chat_id
+    assert chat_id is not None
+    return chat_id
+
+
+async def fail_a_reply(pilot: Pilot[int], text: str) -> int:
+    """On a desk whose sends all fail: open the next waiting chat, send `text`, wait for the
+    failure; return the chat's id."""
+    app = pilot.app
+    assert isinstance(app, DeskApp)
+    chat_id = await open_next_waiting(pilot)
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: bool(app.inbox.failed_items()), "the send to fail")
+    return chat_id

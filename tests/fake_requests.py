@@ -77,17 +77,10 @@ class FakeRequests:
 
         return sorted(self.dialog_meta, key=key, reverse=True)
 
-    def _serve_GetDialogsRequest(self, request: Any) -> Any:
-        order = self._dialog_order()
-        if request.exclude_pinned:
-            order = [c for c in order if c not in self.pinned]
-        start = 0
-        if not isinstance(request.offset_peer, types.InputPeerEmpty):
-            offset_id = utils.get_peer_id(request.offset_peer)
-            start = order.index(offset_id) + 1
-        page = order[start : start + request.limit]
+    def _dialogs_of(self, chat_ids: list[int]) -> tuple[list[Any], list[Any]]:
+        """The Dialog of each chat and its top message, as Telegram sends them."""
         dialogs, messages = [], []
-        for chat_id in page:
+        for chat_id in chat_ids:
             history = self.history.get(chat_id) or []
             top = max(history, key=lambda m: m.id) if history else None
             meta = dict(self.dialog_meta[chat_id])
@@ -108,6 +101,27 @@ class FakeRequests:
             )
             if top is not None:
                 messages.append(top)
+        return dialogs, messages
+
+    def _serve_GetPeerDialogsRequest(self, request: Any) -> Any:
+        wanted = [utils.get_peer_id(p.peer) for p in request.peers]
+        dialogs, messages = self._dialogs_of([c for c in wanted if c in self.dialog_meta])
+        users, chats = self._participants()
+        state = types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)
+        return types.messages.PeerDialogs(
+            dialogs=dialogs, messages=messages, chats=chats, users=users, state=state
+        )
+
+    def _serve_GetDialogsRequest(self, request: Any) -> Any:
+        order = self._dialog_order()
+        if request.exclude_pinned:
+            order = [c for c in order if c not in self.pinned]
+        start = 0
+        if not isinstance(request.offset_peer, types.InputPeerEmpty):
+            offset_id = utils.get_peer_id(request.offset_peer)
+            start = order.index(offset_id) + 1
+        page = order[start : start + request.limit]
+        dialogs, messages = self._dialogs_of(page)
         users, chats = self._participants()
         if start + len(page) < len(order):
             return types.messages.DialogsSlice(
@@ -179,6 +193,11 @@ class FakeRequests:
 
     def _serve_GetStateRequest(self, request: Any) -> Any:
         return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)
+
+    def _serve_MarkDialogUnreadRequest(self, request: Any) -> Any:
+        chat_id = utils.get_peer_id(request.peer.peer)
+        self.dialog_meta[chat_id]["unread_mark"] = bool(request.unread)
+        return True
 
     def _serve_SendReactionRequest(self, request: Any) -> Any:
         return types.Updates(updates=[], users=[], chats=[], date=when(T0), seq=0)

@@ -58,6 +58,7 @@ class SimServing:
                     unread_poll_votes_count=0,
                     notify_settings=types.PeerNotifySettings(),
                     pts=meta.get("pts"),
+                    unread_mark=bool(meta.get("unread_mark", False)),
                 )
             )
             if top is not None:

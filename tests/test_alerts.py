@@ -25,7 +25,7 @@ from tgtriage.core.rules.alerts import (
 from tgtriage.core.system.config import Alerts, Config
 from tgtriage.core.system.notify import DesktopNotifier, TerminalNotifier
 
-from tests.test_inbox import (
+from tests.inbox_harness import (
     ACME,
     ALICE,
     BOB,

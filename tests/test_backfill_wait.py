@@ -10,14 +10,8 @@ from tgtriage.core.system.paths import Paths
 from tgtriage.tui.rows import row_model
 
 from tests.fake_telethon import FakeClient
+from tests.telegram_world import ACME, ACME_ID, ALICE, NOW, config, until
 from tests.test_telegram_inbox import desk
-from tests.test_telegram_source import ACME, ACME_ID, ALICE, NOW, config, until
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    """A private data dir in tmp."""
-    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
 
 
 def acme_with(customers: int, *, first_at: int, unread: int = 0) -> FakeClient:

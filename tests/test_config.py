@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from tgtriage.core.system.config import Config, ConfigError, load_config
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_harness import cli_env, run_tgtriage
 
 
 def write(path: Path, text: str) -> Path:
@@ -137,24 +134,10 @@ def test_bad_environment_value_names_the_key(
         load_config(tmp_path / "missing.toml")
 
 
-def run_cli(*args: str, config_dir: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tgtriage` with private config/data dirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGTRIAGE_")}
-    env |= {"TGTRIAGE_CONFIG_DIR": str(config_dir), "TGTRIAGE_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "tgtriage", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_with_a_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.toml", '[levels]\ndue = 5\nlate = "soon"\n')
     config_dir, data_dir = tmp_path / "config", tmp_path / "data"
-    result = run_cli("--config", str(bad), "demo", config_dir=config_dir, data_dir=data_dir)
+    result = run_tgtriage("--config", str(bad), "demo", env=cli_env(tmp_path))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -168,7 +151,7 @@ def test_cli_reads_the_config_dirs_file_by_default(tmp_path: Path) -> None:
     config_dir, data_dir = tmp_path / "config", tmp_path / "data"
     config_dir.mkdir()
     write(config_dir / "config.toml", "[levels]\nbreached = 0\n")
-    result = run_cli("demo", config_dir=config_dir, data_dir=data_dir)
+    result = run_tgtriage("demo", env=cli_env(tmp_path))
     assert result.returncode == 2
     assert "config.toml:2: levels.breached" in result.stderr
     assert not data_dir.exists()
@@ -210,8 +193,8 @@ def test_a_bad_key_stops_the_desk_with_one_line_naming_file_and_line(
     tmp_path: Path, keys: str, expected: str
 ) -> None:
     bad = write(tmp_path / "bad.toml", f"[levels]\ndue = 5\n\n[keys]\nhelp = 'f1'\n{keys}\n")
-    config_dir, data_dir = tmp_path / "config", tmp_path / "data"
-    result = run_cli("--config", str(bad), "demo", config_dir=config_dir, data_dir=data_dir)
+    data_dir = tmp_path / "data"
+    result = run_tgtriage("--config", str(bad), "demo", env=cli_env(tmp_path))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

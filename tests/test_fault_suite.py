@@ -24,10 +24,14 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiosqlite.core
 import looptime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -296,7 +300,12 @@ async def run(scenario: Scenario, folder: Path) -> Record:
                 for item in inbox.failed_items():  # what the engineer does with Alt+R
                     if (item.error or "").startswith(("network", "No connection", "Telegram asks")):
                         await inbox.retry(item.local_id)
-            if not await differences(sim, inbox, store, chats) and not pending_replies(inbox):
+            # Replies first: one confirmed during the comparison below is in the truth it reads
+            # only if it was sent before, and its row is in the store once the writer is flushed.
+            if pending_replies(inbox):
+                continue
+            await inbox.flushed()
+            if not await differences(sim, inbox, store, chats):
                 record.converged_after = loop.time() - healed
                 break
         problems = await differences(sim, inbox, store, chats)
@@ -339,11 +348,39 @@ def pending_replies(inbox: Inbox) -> bool:
     )
 
 
+@contextmanager
+def virtual_time_waits_for_the_store() -> Iterator[None]:
+    """Keep virtual time from racing ahead while SQLite works on aiosqlite's thread.
+
+    looptime jumps to the next timer whenever the loop has nothing to run, unless an executor
+    future is pending. aiosqlite answers from a thread of its own, so on a loaded machine a
+    slow commit let half an hour of virtual time pass in a few hundred store calls: the suite
+    then saw a desk that was merely busy as one that never converged (CI, missing [47, 48, 49]).
+    Each store call therefore holds an executor future until it returns.
+    """
+    original = aiosqlite.core.Connection._execute
+
+    async def execute(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        finished = threading.Event()
+        in_flight = asyncio.get_running_loop().run_in_executor(None, finished.wait)
+        try:
+            return await original(self, fn, *args, **kwargs)
+        finally:
+            finished.set()
+            await in_flight
+
+    aiosqlite.core.Connection._execute = execute  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        aiosqlite.core.Connection._execute = original  # type: ignore[method-assign]
+
+
 def play_scenario(scenario: Scenario) -> Record:
     """Run one scenario on a fresh looptime loop (virtual time)."""
     loop = looptime.new_event_loop(start=0)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, virtual_time_waits_for_the_store():
             return loop.run_until_complete(run(scenario, Path(folder)))
     finally:
         loop.close()

@@ -10,7 +10,7 @@ from tgtriage.core.rules import triage
 from tgtriage.core.storage.rows import message_from_row
 from tgtriage.core.storage.store import Store
 
-from tests.test_inbox import (
+from tests.inbox_harness import (
     ACME,
     ALICE,
     BOB,

@@ -4,10 +4,6 @@ a dialog, Ctrl+P Ctrl+K Ctrl+P, Ctrl+Z after a multi-line template, PgUp from th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.test_tmux_e2e import (
     WAITING,
@@ -15,21 +11,10 @@ from tests.test_tmux_e2e import (
     composer_line,
     header,
     header_title,
-    start_demo,
 )
 from tests.test_tmux_e2e import pytestmark as tmux_marks
 
 pytestmark = tmux_marks
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """The demo in a 120×35 tmux pane."""
-    term = start_demo(tmp_path)
-    try:
-        yield term
-    finally:
-        term.close()
 
 
 def last_box_line(screen: str) -> str:
@@ -74,6 +59,7 @@ def test_typed_characters_alt_digits_dialogs_palette_undo_and_paging(terminal: T
     term.type("billing")
     screen = term.wait_for(lambda s: "billing" in s, "the tag typed into the dialog")
     assert "Tags of" in screen and "NOTE" not in screen
+    assert "nbilling" not in screen, "the n of Alt+N is not typed into the dialog"
     term.keys("Escape")
     screen = term.wait_for(lambda s: "Tags of" not in s, "the dialog closed")
     assert header_title(screen) == first and "NOTE" not in screen

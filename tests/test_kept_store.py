@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,22 +16,14 @@ import pytest
 from tgtriage.core.desk.models import ChatTriage, Status
 from tgtriage.core.storage.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.cli_harness import cli_env, run_tgtriage
+
 STRIPE_STAFF = "user227703622,user805557969,user497406595,user19932276,user338083830"
 
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m tgtriage ARGS` with private config and data dirs under `home`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGTRIAGE_")}
-    env |= {"TGTRIAGE_CONFIG_DIR": str(home / "config"), "TGTRIAGE_DATA_DIR": str(home / "data")}
-    result = subprocess.run(
-        [sys.executable, "-m", "tgtriage", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """`python -m tgtriage ARGS` with private config and data dirs under `home`; it must succeed."""
+    result = run_tgtriage(*args, env=cli_env(home), timeout=300)
     assert result.returncode == 0, result.stderr
     return result
 

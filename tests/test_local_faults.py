@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from tgtriage.core.storage.store import Store, StoreError
 
-from tests.test_tmux_e2e import ROOT, Terminal
+from tests.cli_harness import ROOT, cli_env, run_tgtriage
+from tests.test_tmux_e2e import Terminal
 from tgtriage.cli import main
 
 TARGET_TEXT = b"not tgtriage's file\n"
@@ -147,31 +148,10 @@ def test_read_only_data_dir_is_one_line_exit_2(
 # --- one desk per profile -------------------------------------------------------------------
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a tgtriage process with private config and data dirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TGTRIAGE_")}
-    env.update(
-        TGTRIAGE_CONFIG_DIR=str(tmp_path / "config"), TGTRIAGE_DATA_DIR=str(tmp_path / "data")
-    )
-    return env
-
-
-def _tgtriage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run `tgtriage ARGS` as its own process and wait for it."""
-    return subprocess.run(
-        [sys.executable, "-m", "tgtriage", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_second_desk_on_a_profile_stops_naming_the_first_and_touches_nothing(
     tmp_path: Path,
 ) -> None:
-    env = _env(tmp_path)
+    env = cli_env(tmp_path)
     data = tmp_path / "data"
     first = subprocess.Popen(
         [sys.executable, "-m", "tgtriage", "demo", "--seed", "3", "--headless-seconds", "6"],
@@ -190,13 +170,13 @@ def test_second_desk_on_a_profile_stops_naming_the_first_and_touches_nothing(
             time.sleep(0.05)
         inode = store.stat().st_ino
 
-        second = _tgtriage("demo", "--seed", "3", "--headless-seconds", "0.1", env=env)
+        second = run_tgtriage("demo", "--seed", "3", "--headless-seconds", "0.1", env=env)
         assert second.returncode == 2
         line = _one_line(second.stderr)
         assert f"PID {first.pid}" in line and "demo profile" in line
         assert store.stat().st_ino == inode  # the first desk's store was not deleted under it
 
-        report = _tgtriage("report", "--profile", "demo", "--format", "csv", env=env)
+        report = run_tgtriage("report", "--profile", "demo", "--format", "csv", env=env)
         assert report.returncode == 0, report.stderr
         assert report.stdout.startswith("chat_id,chat,")
         assert first.poll() is None, "the report ran beside a desk that was still running"
@@ -210,7 +190,7 @@ def test_second_desk_on_a_profile_stops_naming_the_first_and_touches_nothing(
     assert "tgtriage demo: 17 chats" in out
     assert store.stat().st_ino == inode
 
-    third = _tgtriage("demo", "--seed", "3", "--headless-seconds", "0.1", env=env)
+    third = run_tgtriage("demo", "--seed", "3", "--headless-seconds", "0.1", env=env)
     assert third.returncode == 0, third.stderr  # the lock went with the first desk
 
 
@@ -237,7 +217,7 @@ def test_crash_in_the_desk_goes_to_the_log_and_the_screen_shows_one_line(
 ) -> None:
     script = tmp_path / "crashing_desk.py"
     script.write_text(_CRASHING_DESK)
-    env = {k: v for k, v in _env(tmp_path).items() if not k.startswith(("TMUX", "COLUMNS"))}
+    env = {k: v for k, v in cli_env(tmp_path).items() if not k.startswith(("TMUX", "COLUMNS"))}
     env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
     log = tmp_path / "data" / "tgtriage.log"
     term = Terminal(f"cd {ROOT} && {sys.executable} {script}; echo EXITED:$?; sleep 30", env, log)

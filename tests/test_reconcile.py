@@ -68,6 +68,7 @@ def held_of(inbox: Inbox, store: Store) -> Any:
             read_inbox_max=state.read_inbox_max if state else 0,
             read_outbox_max=state.read_outbox_max if state else 0,
             unread=state.unread if state else 0,
+            unread_mark=state.unread_mark if state else False,
         )
 
     return held
@@ -163,6 +164,24 @@ async def test_unread_count_comes_from_the_dialog(desk: Desk) -> None:
     await desk.round([acme])
     assert len(await desk.stored(acme)) == 50  # a new chat is fetched one window deep
     assert desk.inbox.triage[acme].unread == 150 == sim.unread_count(acme)
+
+
+async def test_a_mark_unread_set_on_the_phone_while_disconnected_reaches_the_desk(
+    desk: Desk,
+) -> None:
+    sim = desk.sim
+    acme = next(iter(desk.inbox.chats))
+    sim.post(acme, "Hello", sender=ALICE)
+    await desk.round([acme])
+    assert not desk.inbox.triage[acme].unread_mark
+    with sim.closed():
+        sim.dialog_meta[acme]["unread_mark"] = True  # "Mark as unread" on the phone
+    await desk.round([acme])
+    assert desk.inbox.triage[acme].unread_mark
+    with sim.closed():
+        sim.dialog_meta[acme]["unread_mark"] = False
+    await desk.round([acme])
+    assert not desk.inbox.triage[acme].unread_mark
 
 
 async def test_a_calm_desk_costs_one_request_per_hundred_chats(tmp_path: Path) -> None:

@@ -6,27 +6,15 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.test_tmux_e2e import WAITING, Terminal, header, header_title, start_demo
+from tests.test_tmux_e2e import WAITING, Terminal, header, header_title
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """The demo in a 120×35 tmux pane."""
-    term = start_demo(tmp_path)
-    try:
-        yield term
-    finally:
-        term.close()
 
 
 def conversation_words(screen: str) -> list[str]:

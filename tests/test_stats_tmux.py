@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.test_tmux_e2e import Terminal, terminal  # noqa: F401  (the fixture)
+from tests.test_tmux_e2e import Terminal
 
 pytestmark = [
     pytest.mark.tmux,
@@ -21,7 +21,7 @@ def strip(screen: str) -> str:
     return screen.splitlines()[0]
 
 
-def test_stats_keys_in_tmux(terminal: Terminal) -> None:  # noqa: F811
+def test_stats_keys_in_tmux(terminal: Terminal) -> None:
     term = terminal
     term.wait_for(lambda s: "waiting:" in s and "Acme · Support" in s, "the desk")
     term.keys("F4")

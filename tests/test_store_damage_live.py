@@ -84,7 +84,7 @@ async def until(predicate: Any, what: str, tries: int = 400) -> None:
 
 async def start_desk(path: Path, store: Store) -> Inbox:
     """The desk's live state over `store` and the demo source, started and settled."""
-    inbox = Inbox(store, DemoSource(seed=3, speed=50.0), Config())
+    inbox = Inbox(store, DemoSource(seed=3, speed=50.0), Config(undo_send_seconds=0))
     await inbox.load_cached()
     await inbox.start()
     await inbox.flushed()

@@ -47,7 +47,8 @@ async def _build_store(path: Path) -> None:
             ]
         )
         await store.save_triage(
-            ChatTriage(chat_id=500 + c, status=Status.IN_DEVELOPMENT) for c in range(CHATS)
+            ChatTriage(chat_id=500 + c, status=Status.IN_DEVELOPMENT, unread_mark=c == 2)
+            for c in range(CHATS)
         )
         await store.add_note(503, "me", "customer is on the legacy plan")
         await store.set_tags(504, {"billing", "vip"})
@@ -121,6 +122,7 @@ async def test_damaged_cache_page_keeps_every_mark_and_the_desk_opens(
         triage = await store.load_triage()
         assert {t.status for t in triage.values()} == {Status.IN_DEVELOPMENT}
         assert len(triage) == CHATS
+        assert [c for c, t in triage.items() if t.unread_mark] == [502], "marked unread by hand"
         assert [n.text for n in await store.notes(503)] == ["customer is on the legacy plan"]
         assert (await store.tags())[504] == {"billing", "vip"}
         assert (await store.drafts())[505] == "half-typed answer about the refund"

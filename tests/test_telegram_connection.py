@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import stat
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +19,14 @@ from tgtriage.core.desk.events import Connection
 from tgtriage.core.sources.base import SendError
 from tgtriage.core.sources.telegram.client import build_client, session_path, store_profile
 from tgtriage.core.sources.telegram.connection import Phase, Timeouts
+from tgtriage.core.sources.telegram.reconcile import Held
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
 from tests.fake_telethon import FakeClient
 from tests.fake_tl import user
-from tests.test_telegram_source import (
+from tests.telegram_world import (
     ACME_ID,
     ALICE,
     NOW,
@@ -38,7 +38,9 @@ from tests.test_telegram_source import (
     world,
 )
 
-FAST = Timeouts(connect=0.05, request=0.05, disconnect=0.05, watchdog=60, tick=5, quiet_probe=0)
+FAST = Timeouts(
+    connect=0.05, request=0.05, disconnect=0.05, watchdog=60, tick=5, quiet_probe=0, call=0.05
+)
 
 
 class FakeClock:
@@ -77,12 +79,6 @@ class Gate:
         if seconds >= 1:
             await asyncio.get_running_loop().create_future()
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    """A private data dir in tmp."""
-    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
 
 
 async def start(
@@ -394,3 +390,17 @@ def test_a_self_hosted_server_is_used_with_its_dc(paths: Paths) -> None:
     session = client.session
     assert (session.dc_id, session.server_address, session.port) == (3, "127.0.0.1", 4430)
     session.close()
+
+
+async def test_a_request_never_answered_cuts_the_reconcile_round_short_not_hangs_it(
+    paths: Paths,
+) -> None:
+    fake = world()
+    source = await start(fake, paths)
+    source.set_hints(held=lambda chat_id: Held())
+    assert source.reconciling is not None
+    fake.hangs.append("GetPeerDialogsRequest")  # the connection stays up; this answer never comes
+    assert await asyncio.wait_for(source.reconciling.run_round(), 5) is None  # cut short
+    report = await asyncio.wait_for(source.reconciling.run_round(), 5)  # the next one runs
+    assert report is not None and report.complete
+    await source.stop()

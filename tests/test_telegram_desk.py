@@ -39,8 +39,7 @@ from tests.desk_harness import (
 )
 from tests.fake_telethon import FakeClient
 from tests.fake_tl import flood, photo
-from tests.test_telegram_login_screen import type_text
-from tests.test_telegram_source import (
+from tests.telegram_world import (
     ACME_ID,
     ALICE,
     FORUM_ID,
@@ -51,6 +50,7 @@ from tests.test_telegram_source import (
     config,
     world,
 )
+from tests.test_telegram_login_screen import type_text
 from tgtriage.cli.telegram import TelegramDesk, build_desk
 
 

@@ -27,7 +27,7 @@ from tgtriage.core.system.paths import Paths
 
 from tests.fake_telethon import FakeClient
 from tests.fake_tl import T0, channel, flood, folder
-from tests.test_telegram_source import (
+from tests.telegram_world import (
     ACME,
     ACME_ID,
     ALICE,
@@ -40,12 +40,6 @@ from tests.test_telegram_source import (
     until,
     world,
 )
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    """A private data dir in tmp."""
-    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
 
 
 class GatedSleeper(Sleeper):

@@ -1,23 +1,20 @@
-"""The Telegram source against a fake Telethon client serving real TL objects."""
+"""The Telegram source against a fake Telethon client: start-up, reconnects, staff, folders, files and the desk on top."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telethon import errors
 from telethon.tl import types
 from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.events import Connection
-from tgtriage.core.sources.base import ChatSource, SendError
+from tgtriage.core.sources.base import ChatSource
 from tgtriage.core.sources.telegram import chats as chats_module
 from tgtriage.core.sources.telegram.client import (
     CredentialsMissing,
@@ -26,134 +23,31 @@ from tgtriage.core.sources.telegram.client import (
     credentials,
     session_path,
 )
-from tgtriage.core.sources.telegram.send import MAX_MESSAGE, part_random_id, split_text, utf16_len
 from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
-from tests.fake_telethon import FakeClient
-from tests.fake_tl import (
-    T0,
-    channel,
-    document,
-    flood,
-    folder,
-    forum_topic,
-    group,
-    photo,
-    user,
-    when,
+from tests.fake_tl import T0, channel, flood, folder, when
+from tests.telegram_world import (
+    ACME_ID,
+    ALICE,
+    BOB,
+    CATS,
+    CATS_ID,
+    FORUM_ID,
+    INITECH_ID,
+    NOW,
+    TESS,
+    Sleeper,
+    config,
+    make,
+    of,
+    pending,
+    queued,
+    started,
+    until,
+    world,
 )
-
-ALICE = user(501, "Alice", "Customer", username="alice")
-BOB = user(502, "Bob", "Buyer")
-TESS = user(600, "Tess", "Teammate", username="tess")
-ACME = channel(77, "Acme · Support")
-INITECH = group(42, "Initech Support")
-FORUM = channel(88, "Globex Support", forum=True)
-CATS = channel(99, "Cat pictures")
-ACME_ID, INITECH_ID, FORUM_ID, CATS_ID = -1000000000077, -42, -1000000000088, -1000000000099
-NOW = T0 + 5000
-
-
-def world() -> FakeClient:
-    """An account in three support chats (one a forum), a private chat and a hobby group."""
-    fake = FakeClient()
-    for person in (ALICE, BOB, TESS):
-        fake.add_user(person)
-    fake.add_chat(ACME, read_inbox_max_id=1, read_outbox_max_id=0, unread_count=1)
-    fake.add_chat(INITECH)
-    fake.add_chat(FORUM)
-    fake.add_chat(CATS)
-    fake.add_chat(ALICE)
-    fake.message(ACME_ID, "Hello", sender=ALICE, date=T0 + 100)
-    fake.message(ACME_ID, "anyone there?", sender=ALICE, date=T0 + 130)
-    fake.message(FORUM_ID, "billing question", sender=ALICE, topic=200, msg_id=201, date=T0 + 200)
-    fake.message(INITECH_ID, "printer broken", sender=BOB, date=T0 + 300)
-    fake.message(CATS_ID, "meow", sender=BOB, date=T0 + 400)
-    fake.topics[FORUM_ID] = [forum_topic(200, "Billing", FORUM)]
-    return fake
-
-
-def config(**chats: Any) -> Config:
-    """Support chats are '* Support' groups unless told otherwise."""
-    rules: dict[str, Any] = {"title_patterns": ["* Support"], "private_chats": False}
-    rules.update(chats)
-    return Config(chats=rules, staff={"ids": [600]})
-
-
-class Sleeper:
-    """Records requested sleeps and returns at once."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        await asyncio.sleep(0)
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> Paths:
-    """A private data dir in tmp."""
-    return Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
-
-
-def make(fake: FakeClient, paths: Paths, cfg: Config | None = None, **kw: Any) -> TelegramSource:
-    """A source on the fake client with instant sleeps and a fixed clock."""
-    kw.setdefault("sleep", Sleeper())
-    return TelegramSource(
-        cfg or config(), paths, lambda: fake, clock=lambda: NOW, history_interval=0, **kw
-    )
-
-
-def queued(source: TelegramSource) -> list[ev.Event]:
-    """Every event emitted so far (consumed)."""
-    out: list[ev.Event] = []
-    while not source._queue.empty():
-        event = source._queue.get_nowait()
-        if event is not None:
-            out.append(event)
-    return out
-
-
-def pending(source: TelegramSource) -> list[Any]:
-    """The events queued right now (not consumed)."""
-    return list(source._queue._queue)  # type: ignore[attr-defined]
-
-
-def of(events: list[ev.Event], kind: type) -> list[Any]:
-    """Events of one kind."""
-    return [e for e in events if isinstance(e, kind)]
-
-
-async def until(condition: Callable[[], bool], rounds: int = 500) -> None:
-    """Let background tasks run until `condition` holds.
-
-    The Inbox spaces its change notifications a real frame apart, so after the first `rounds`
-    turns of the loop this also gives the wall clock a millisecond per try (up to 10 s): a busy
-    machine makes the test slower, never wrong.
-    """
-    for _ in range(rounds):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    for _ in range(10_000):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition never became true")
-
-
-async def started(
-    fake: FakeClient, paths: Paths, cfg: Config | None = None, **kw: Any
-) -> TelegramSource:
-    """A source that has started and finished its start-up sync."""
-    source = make(fake, paths, cfg, **kw)
-    await source.start()
-    await source.wait_synced()
-    return source
-
 
 # --------------------------------------------------------------------------- start-up
 
@@ -316,243 +210,6 @@ def test_cold_start_does_not_import_telethon() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-# --------------------------------------------------------------------------- live updates
-
-
-async def test_live_messages_incoming_outgoing_teammate_and_other_chats(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    await fake.deliver(fake.new_message_update(fake.message(ACME_ID, "still broken", sender=ALICE)))
-    await fake.deliver(
-        fake.new_message_update(fake.message(ACME_ID, "on it (from phone)", out=True))
-    )
-    await fake.deliver(fake.new_message_update(fake.message(INITECH_ID, "fixed it", sender=TESS)))
-    await fake.deliver(fake.new_message_update(fake.message(CATS_ID, "meow", sender=BOB)))
-    news = of(queued(source), ev.NewMessage)
-    assert [
-        (n.message.chat_id, n.message.text, n.message.out, n.message.sender_id) for n in news
-    ] == [
-        (ACME_ID, "still broken", False, 501),
-        (ACME_ID, "on it (from phone)", True, 1000),
-        (INITECH_ID, "fixed it", False, 600),
-    ]
-    assert news[2].sender is not None and news[2].sender.name == "Tess Teammate"
-    assert {1000, 600} <= source.staff_ids()
-    await source.stop()
-
-
-async def test_short_updates_are_handled(paths: Paths) -> None:
-    fake = world()
-    fake.add_chat(ALICE)
-    source = await started(fake, paths, config(private_chats=True))
-    queued(source)
-    await fake.deliver(
-        types.UpdateShortMessage(
-            id=900, user_id=501, message="psst", pts=1, pts_count=1, date=when(NOW)
-        )
-    )
-    await fake.deliver(
-        types.UpdateShortChatMessage(
-            id=901, from_id=502, chat_id=42, message="me too", pts=2, pts_count=1, date=when(NOW)
-        )
-    )
-    news = of(queued(source), ev.NewMessage)
-    assert [
-        (n.message.chat_id, n.message.id, n.message.sender_id, n.message.text) for n in news
-    ] == [
-        (501, 900, 501, "psst"),
-        (-42, 901, 502, "me too"),
-    ]
-    assert news[1].message.sender_name == "Bob Buyer"
-    await source.stop()
-
-
-async def test_updates_before_the_chat_list_are_held_then_applied(paths: Paths) -> None:
-    fake = world()
-    source = make(fake, paths)
-    await source.start()
-    early = fake.message(ACME_ID, "early bird", sender=ALICE, store=False)
-    await fake.deliver(fake.new_message_update(early))
-    assert not source._state.dialogs_ready.is_set()
-    await source.wait_synced()
-    events = queued(source)
-    texts = [e.message.text for e in of(events, ev.NewMessage)]
-    assert texts.count("early bird") == 1
-    first_read = next(i for i, e in enumerate(events) if isinstance(e, ev.ReadUpTo))
-    held = next(
-        i
-        for i, e in enumerate(events)
-        if isinstance(e, ev.NewMessage) and e.message.text == "early bird"
-    )
-    assert first_read < held, "held updates are applied once the chat list is known"
-    await source.stop()
-
-
-async def test_edits_deletions_and_reads(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    edited = fake.history[ACME_ID][0]
-    edited.message = "Hello (edited)"
-    edited.edit_date = when(NOW)
-    await fake.deliver(types.UpdateEditChannelMessage(message=edited, pts=9, pts_count=1))
-    await fake.deliver(types.UpdateDeleteMessages(messages=[5, 6], pts=10, pts_count=2))
-    await fake.deliver(
-        types.UpdateDeleteChannelMessages(channel_id=77, messages=[2], pts=11, pts_count=1)
-    )
-    await fake.deliver(
-        types.UpdateDeleteChannelMessages(channel_id=99, messages=[1], pts=12, pts_count=1)
-    )
-    await fake.deliver(
-        types.UpdateReadHistoryInbox(
-            peer=types.PeerChat(42), max_id=3, still_unread_count=0, pts=1, pts_count=1
-        )
-    )
-    await fake.deliver(
-        types.UpdateReadHistoryOutbox(peer=types.PeerChat(42), max_id=4, pts=1, pts_count=1)
-    )
-    await fake.deliver(
-        types.UpdateReadChannelInbox(channel_id=77, max_id=2, still_unread_count=0, pts=1)
-    )
-    await fake.deliver(types.UpdateReadChannelOutbox(channel_id=77, max_id=2))
-    events = queued(source)
-    assert of(events, ev.MessageEdited)[0].message.model_dump(
-        include={"chat_id", "id", "text", "edit_date"}
-    ) == {"chat_id": ACME_ID, "id": 1, "text": "Hello (edited)", "edit_date": NOW}
-    assert of(events, ev.MessagesDeleted) == [
-        ev.MessagesDeleted(None, (5, 6)),
-        ev.MessagesDeleted(ACME_ID, (2,)),
-    ]
-    assert of(events, ev.ReadUpTo) == [
-        ev.ReadUpTo(INITECH_ID, 3, outbox=False),
-        ev.ReadUpTo(INITECH_ID, 4, outbox=True),
-        ev.ReadUpTo(ACME_ID, 2, outbox=False),
-        ev.ReadUpTo(ACME_ID, 2, outbox=True),
-    ]
-    await source.stop()
-
-
-async def test_typing_and_reactions(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    typing = types.SendMessageTypingAction()
-    await fake.deliver(
-        types.UpdateChannelUserTyping(channel_id=77, from_id=types.PeerUser(600), action=typing)
-    )
-    await fake.deliver(
-        types.UpdateChatUserTyping(
-            chat_id=42, from_id=types.PeerUser(502), action=types.SendMessageCancelAction()
-        )
-    )
-    await fake.deliver(types.UpdateUserTyping(user_id=501, action=typing))  # private chats are off
-    reactions = types.MessageReactions(
-        results=[types.ReactionCount(reaction=types.ReactionEmoji("👍"), count=1)],
-        recent_reactions=[
-            types.MessagePeerReaction(
-                peer_id=types.PeerUser(600), date=when(NOW), reaction=types.ReactionEmoji("👍")
-            )
-        ],
-    )
-    await fake.deliver(
-        types.UpdateMessageReactions(peer=types.PeerChannel(77), msg_id=2, reactions=reactions)
-    )
-    mine = types.MessageReactions(
-        results=[types.ReactionCount(reaction=types.ReactionEmoji("✅"), count=1, chosen_order=0)]
-    )
-    await fake.deliver(
-        types.UpdateMessageReactions(peer=types.PeerChat(42), msg_id=3, reactions=mine)
-    )
-    events = queued(source)
-    assert of(events, ev.Typing) == [
-        ev.Typing(ACME_ID, 600, NOW + 6),
-        ev.Typing(INITECH_ID, 502, NOW),
-    ]
-    assert of(events, ev.ReactionChanged) == [
-        ev.ReactionChanged(ACME_ID, 2, 600, "👍"),
-        ev.ReactionChanged(INITECH_ID, 3, 1000, "✅"),
-    ]
-    await source.stop()
-
-
-async def test_renames_joins_and_leaves_update_the_chat_list(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    # a supergroup renamed out of the patterns, then back in
-    renamed = channel(77, "Acme (archived)")
-    await fake.deliver(types.UpdateChannel(channel_id=77), [renamed])
-    back = channel(77, "Acme Corp Support")
-    await fake.deliver(types.UpdateChannel(channel_id=77), [back])
-    # a basic group renamed by a service message
-    await fake.deliver(
-        fake.new_message_update(
-            fake.service(
-                INITECH_ID, types.MessageActionChatEditTitle("Initech Ltd Support"), sender=BOB
-            )
-        )
-    )
-    # the cat group is renamed into a support chat
-    await fake.deliver(types.UpdateChannel(channel_id=99), [channel(99, "Cats Support")])
-    await until(
-        lambda: any(
-            isinstance(e, ev.NewMessage) and e.message.chat_id == CATS_ID for e in pending(source)
-        )
-    )
-    events = queued(source)
-    assert [type(e).__name__ for e in events if isinstance(e, ev.ChatUpdated | ev.ChatRemoved)] == [
-        "ChatRemoved",
-        "ChatUpdated",
-        "ChatUpdated",
-        "ChatUpdated",
-    ]
-    updated = of(events, ev.ChatUpdated)
-    assert [c.chat.title for c in updated] == [
-        "Acme Corp Support",
-        "Initech Ltd Support",
-        "Cats Support",
-    ]
-    assert of(events, ev.ChatRemoved) == [ev.ChatRemoved(ACME_ID)]
-    service = [e.message for e in of(events, ev.NewMessage) if e.message.service]
-    assert service[0].text == "changed the title to «Initech Ltd Support»"
-    assert [e.message.text for e in of(events, ev.NewMessage) if e.message.chat_id == CATS_ID] == [
-        "meow"
-    ]
-    assert {c.id for c in await source.dialogs()} == {ACME_ID, INITECH_ID, FORUM_ID, CATS_ID}
-
-    # leaving: a basic group by service message, a supergroup by UpdateChannel(left)
-    await fake.deliver(
-        fake.new_message_update(
-            fake.service(INITECH_ID, types.MessageActionChatDeleteUser(1000), sender=fake.me)
-        )
-    )
-    await fake.deliver(
-        types.UpdateChannel(channel_id=77), [channel(77, "Acme Corp Support", left=True)]
-    )
-    events = queued(source)
-    assert of(events, ev.ChatRemoved) == [ev.ChatRemoved(INITECH_ID), ev.ChatRemoved(ACME_ID)]
-    assert not of(events, ev.NewMessage)
-    assert {c.id for c in await source.dialogs()} == {FORUM_ID, CATS_ID}
-    await source.stop()
-
-
-async def test_a_message_in_a_newly_joined_chat_announces_the_chat_first(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    hooli = channel(123, "Hooli Support")
-    fake.entities[-1000000000123] = hooli
-    fake.history[-1000000000123] = []
-    msg = fake.message(-1000000000123, "we just added you", sender=BOB)
-    await fake.deliver(fake.new_message_update(msg), [hooli, BOB])
-    events = queued(source)
-    kinds = [type(e).__name__ for e in events if not isinstance(e, ev.SyncProgress)]
-    assert kinds[:2] == ["ChatUpdated", "NewMessage"]
-    assert events[0].chat.title == "Hooli Support"  # type: ignore[union-attr]
-    await source.stop()
-
-
 # --------------------------------------------------------------------------- reconnects
 
 
@@ -615,194 +272,6 @@ async def test_history_pages_older_messages_oldest_first(paths: Paths) -> None:
     older = await source.history(ACME_ID, before=5, limit=2)
     assert [m.id for m in older] == [3, 4]
     assert [m.id for m in await source.history(ACME_ID, None, 3)] == [5, 6, 7]
-    await source.stop()
-
-
-# --------------------------------------------------------------------------- sending
-
-
-async def test_send_to_a_basic_group_with_reply(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    queued(source)
-    sent = await source.send(
-        INITECH_ID, "Have you tried turning it off and on?", reply_to=4, random_id=111
-    )
-    assert (sent.chat_id, sent.out, sent.reply_to, sent.sender_id) == (INITECH_ID, True, 4, 1000)
-    request = fake.requests_named("SendMessageRequest")[0]
-    assert request.random_id == 111
-    assert (
-        isinstance(request.reply_to, types.InputReplyToMessage)
-        and request.reply_to.reply_to_msg_id == 4
-    )
-    assert request.reply_to.top_msg_id is None
-    assert [e.message for e in of(queued(source), ev.NewMessage)] == [sent]
-    await source.stop()
-
-
-async def test_retry_with_the_same_random_id_never_posts_twice(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    fake.fail_next(
-        "SendMessageRequest", TimeoutError(), after=True
-    )  # Telegram got it, the answer was lost
-    with pytest.raises(SendError) as failure:
-        await source.send(ACME_ID, "On it!", reply_to=None, random_id=4242)
-    assert not failure.value.permanent
-    again = await source.send(ACME_ID, "On it!", reply_to=None, random_id=4242)
-    posted = [m for m in fake.history[ACME_ID] if m.message == "On it!"]
-    assert len(posted) == 1 and again.id == posted[0].id and again.out
-    third = await source.send(ACME_ID, "On it!", reply_to=None, random_id=4242)
-    assert third.id == again.id
-    assert len([m for m in fake.history[ACME_ID] if m.message == "On it!"]) == 1
-    await source.stop()
-
-
-async def test_long_replies_are_split_and_a_retry_resends_no_part_twice(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    text = "\n\n".join(f"Paragraph {n}: " + "word " * 300 for n in range(6))
-    parts = split_text(text)
-    assert len(parts) == 3
-    second_part = lambda r: r.random_id == part_random_id(77, 1)  # noqa: E731
-    fake.fail_next("SendMessageRequest", ConnectionError("reset"), second_part)
-    with pytest.raises(SendError, match="Part 2 of 3"):
-        await source.send(INITECH_ID, text, reply_to=4, random_id=77)
-    last = await source.send(INITECH_ID, text, reply_to=4, random_id=77)
-    posted = [m for m in fake.history[INITECH_ID] if m.out]
-    assert [m.message for m in posted] == parts
-    assert last.id == posted[-1].id
-    ids = [r.random_id for r in fake.requests_named("SendMessageRequest")]
-    assert ids == [77, part_random_id(77, 1), 77, part_random_id(77, 1), part_random_id(77, 2)]
-    replies = [r.reply_to for r in fake.requests_named("SendMessageRequest")]
-    assert replies[0].reply_to_msg_id == 4 and replies[-1] is None
-    await source.stop()
-
-
-async def test_forum_reply_goes_to_the_topic_it_answers(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    sent = await source.send(FORUM_ID, "Refund issued", reply_to=201, random_id=5)
-    request = fake.requests_named("SendMessageRequest")[0]
-    assert (request.reply_to.reply_to_msg_id, request.reply_to.top_msg_id) == (201, 200)
-    assert (sent.topic_id, sent.reply_to) == (200, 201)
-    # a message not seen before is looked up to find its topic
-    old = fake.message(FORUM_ID, "old question", sender=ALICE, topic=300, msg_id=301)
-    await source.send(FORUM_ID, "answer", reply_to=old.id, random_id=6)
-    assert fake.requests_named("SendMessageRequest")[1].reply_to.top_msg_id == 300
-    # no reply in a forum: the General topic, no header
-    await source.send(FORUM_ID, "hello all", reply_to=None, random_id=7)
-    assert fake.requests_named("SendMessageRequest")[2].reply_to is None
-    await source.stop()
-
-
-@pytest.mark.parametrize(
-    ("error", "retry_after", "permanent", "words"),
-    [
-        (errors.ChatWriteForbiddenError(request=None), None, True, "cannot write"),
-        (errors.SlowModeWaitError(request=None, capture=30), 30, False, "Slow mode"),
-        (errors.FloodWaitError(request=None, capture=120), 120, False, "wait 120 s"),
-        (errors.UserBannedInChannelError(request=None), None, True, "restricts your account"),
-        (errors.ChatAdminRequiredError(request=None), None, True, "Only admins"),
-        (ConnectionError("reset"), None, False, "No connection"),
-        (OSError("unreachable"), None, False, "No connection"),
-        (
-            errors.ServerError(request=None, message="INTERNAL", code=500),
-            None,
-            False,
-            "internal problem",
-        ),
-    ],
-)
-async def test_send_errors_are_clear(
-    paths: Paths, error: BaseException, retry_after: int | None, permanent: bool, words: str
-) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    fake.fail_next("SendMessageRequest", error)
-    with pytest.raises(SendError, match=words) as failure:
-        await source.send(ACME_ID, "hi", reply_to=None, random_id=1)
-    assert (failure.value.retry_after, failure.value.permanent) == (retry_after, permanent)
-    assert not [m for m in fake.history[ACME_ID] if m.out]
-    await source.stop()
-
-
-async def test_empty_reply_is_refused(paths: Paths) -> None:
-    source = await started(world(), paths)
-    with pytest.raises(SendError, match="empty"):
-        await source.send(ACME_ID, "  \n ", reply_to=None, random_id=1)
-    await source.stop()
-
-
-def test_split_text_prefers_paragraphs_then_lines_then_words() -> None:
-    assert split_text("short") == ["short"]
-    assert split_text("   ") == []
-    para = "a" * 3000 + "\n\n" + "b" * 3000
-    assert split_text(para) == ["a" * 3000, "b" * 3000]
-    lines = "a" * 3000 + "\n" + "b" * 3000
-    assert split_text(lines) == ["a" * 3000, "b" * 3000]
-    words = ("word " * 2000).strip()
-    parts = split_text(words)
-    assert all(p.startswith("word") and p.endswith("word") for p in parts)
-    assert " ".join(parts) == words
-    hard = "x" * 9000
-    assert [len(p) for p in split_text(hard)] == [4096, 4096, 808]
-
-
-def test_split_text_counts_utf16_and_keeps_emoji_whole() -> None:
-    text = "😀" * 3000
-    parts = split_text(text)
-    assert all(utf16_len(p) <= MAX_MESSAGE for p in parts)
-    assert "".join(parts) == text
-    family = "👩\u200d💻" * 2000
-    parts = split_text(family)
-    assert "".join(parts) == family and all(not p.startswith("\u200d") for p in parts)
-
-
-def test_part_random_ids_are_deterministic_and_distinct() -> None:
-    ids = [part_random_id(-5, i) for i in range(4)]
-    assert ids[0] == -5 and len(set(ids)) == 4
-    assert ids == [part_random_id(-5, i) for i in range(4)]
-    assert all(-(2**63) <= i < 2**63 for i in ids)
-
-
-# --------------------------------------------------------------------------- read, react, media
-
-
-async def test_mark_read_and_react(paths: Paths) -> None:
-    fake = world()
-    source = await started(fake, paths)
-    await source.mark_read(ACME_ID, 2)
-    assert fake.read_acks[0][1] == 2
-    assert isinstance(fake.read_acks[0][0], types.InputPeerChannel)
-    await source.react(ACME_ID, 2, "👍")
-    request = fake.requests_named("SendReactionRequest")[0]
-    assert (request.msg_id, request.reaction[0].emoticon) == (2, "👍")
-    fake.fail_next("SendReactionRequest", errors.ReactionInvalidError(request=None))
-    with pytest.raises(SendError, match="not allowed"):
-        await source.react(ACME_ID, 2, "🦄")
-    fake.connected = False
-    await source.mark_read(ACME_ID, 2)  # offline: logged, not raised
-    await source.stop()
-
-
-async def test_download_media_uses_safe_unique_names(paths: Paths, tmp_path: Path) -> None:
-    fake = world()
-    evil = document([types.DocumentAttributeFilename("../../.bashrc")], mime="text/plain")
-    m1 = fake.message(ACME_ID, "", sender=ALICE, media=evil)
-    m2 = fake.message(ACME_ID, "", sender=ALICE, media=evil)
-    m3 = fake.message(ACME_ID, "screenshot", sender=ALICE, media=photo())
-    source = await started(fake, paths)
-    dest = tmp_path / "downloads"
-    first = await source.download_media(ACME_ID, m1.id, dest)
-    second = await source.download_media(ACME_ID, m2.id, dest)
-    shot = await source.download_media(ACME_ID, m3.id, dest)
-    assert first == dest / "bashrc" and second == dest / "bashrc (1)"
-    assert (
-        shot.parent == dest and shot.suffix == ".jpg" and shot.read_bytes() == b"fake media bytes"
-    )
-    with pytest.raises(FileNotFoundError, match="no media"):
-        await source.download_media(ACME_ID, 1, dest)
     await source.stop()
 
 

@@ -155,10 +155,13 @@ def test_greet_issue_via_slash_tab_refuses_empty_field_then_sends(terminal: Term
     terminal.type("the restore")
     terminal.wait_for(lambda s: "about the restore;" in composer_box(s), "the filled field")
     terminal.keys("Enter")
+    # The default undo window (5 s): the reply waits with a countdown, then leaves by itself.
+    terminal.wait_for(lambda s: "⏳ sending in" in s and "Alt+Z undo" in s, "the countdown")
     screen = terminal.wait_for(
         lambda s: (
             "about the restore; I'm looking" in conversation(s)
             and "sending…" not in conversation(s)
+            and "about to leave" not in conversation(s)
             and "Write a reply" in composer_box(s)
         ),
         "the reply sent into the conversation",

@@ -16,13 +16,15 @@ from tests.desk_harness import (
     Desk,
     composer,
     conversation_text,
+    fail_a_reply,
     make_desk,
+    open_next_waiting,
     run_desk,
     settle,
+    status_line,
     type_text,
     wait_for,
 )
-from tests.test_desk_keys import status_line
 
 # 4,064 characters: more than a page holds, so storing it needs a new (overflow) page
 MARK = "Case 7781:"
@@ -68,9 +70,7 @@ async def test_enter_on_a_full_disk_keeps_the_reply_and_sends_it_when_space_retu
 ) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         store = desk.stores[0]
         await fill_disk(store)
 
@@ -119,13 +119,8 @@ async def test_a_half_written_note_survives_quitting(tmp_path: Path) -> None:
 async def test_alt_x_text_is_the_chats_draft_before_the_outbox_row_goes(tmp_path: Path) -> None:
     desk = make_desk(tmp_path, fail_rate=1.0)
     async with run_desk(desk) as pilot:
-        app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
-        await type_text(pilot, "the refund is on its way")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: bool(inbox.failed_items()), "the send to fail")
+        app = desk.app
+        chat_id = await fail_a_reply(pilot, "the refund is on its way")
         store = desk.stores[0]
         stored_at_removal: list[dict[int, str]] = []
         remove = store.outbox_remove

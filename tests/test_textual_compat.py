@@ -73,6 +73,8 @@ async def test_private_attributes_read_are_there() -> None:
     app = Probe()
     async with app.run_test() as pilot:
         await pilot.pause()
+        key = compat.FooterKey("f1", "F1", "Help", "help")  # tui/footer.py fits keys by these
+        assert (key.key_display, key.description, key.action) == ("F1", "Help", "help")
         widget = app.query_one("#list", OptionList)
         assert isinstance(widget._dirty_regions, set)
         assert hasattr(widget, "_vertical_scrollbar")
@@ -105,6 +107,13 @@ def test_esc_digit_is_alt_digit_and_typed_option_characters_stay_characters() ->
     assert keys_of("£") == ["pound_sign"]
     assert keys_of("•") == ["bullet"]
     assert keys_of("\x1bh") == ["alt+h"]  # other Alt keys as Textual reads them
+
+
+def test_an_alt_letter_carries_no_character_for_an_input_to_type() -> None:
+    parser = XTermParser()
+    events = [event for event in parser.feed("\x1bn") if hasattr(event, "key")]
+    events += [event for event in parser.feed("") if hasattr(event, "key")]
+    assert [(event.key, event.character) for event in events] == [("alt+n", None)]
 
 
 def test_styles_cache_inner_outer_does_not_keep_widgets_caches_alive() -> None:

@@ -61,6 +61,10 @@ class Terminal:
         """Send key names as tmux spells them (C-n, M-1, Enter, Escape, F1)."""
         self._tmux("send-keys", "-t", self.session, *keys)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the pane, as a user does with their terminal window."""
+        self._tmux("resize-window", "-t", self.session, "-x", str(width), "-y", str(height))
+
     def type(self, text: str) -> None:
         """Type literal text."""
         self._tmux("send-keys", "-t", self.session, "-l", text)
@@ -135,6 +139,7 @@ def start_demo(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Termina
         LANG="C.UTF-8",
         LC_ALL="C.UTF-8",
         TERM="xterm-256color",
+        TGTRIAGE_UNDO_SEND_SECONDS="0",  # replies leave at once, as the tests expect
     )
     command = (
         f"cd {ROOT} && env {size_env} {sys.executable} -m tgtriage demo --seed 3; "
@@ -143,10 +148,10 @@ def start_demo(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Termina
     return Terminal(command, env, tmp_path / "data" / "tgtriage.log")
 
 
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """The demo in a 120×35 tmux pane."""
-    term = start_demo(tmp_path)
+@contextlib.contextmanager
+def demo_terminal(tmp_path: Path, size_env: str = "-u COLUMNS -u LINES") -> Iterator[Terminal]:
+    """`start_demo` for the duration: the pane and its tmux server go away afterwards."""
+    term = start_demo(tmp_path, size_env)
     try:
         yield term
     finally:
@@ -155,16 +160,13 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 def test_stale_exported_terminal_size_is_ignored(tmp_path: Path) -> None:
     """A shell that exported COLUMNS=80 LINES=24 must not shrink the desk inside 120×35."""
-    term = start_demo(tmp_path, size_env="COLUMNS=80 LINES=24")
-    try:
+    with demo_terminal(tmp_path, size_env="COLUMNS=80 LINES=24") as term:
         screen = term.wait_for(
             lambda s: "Acme · Support" in s and len(s.splitlines()) >= HEIGHT - 1,
             "the desk drawn over the whole pane",
         )
         widest = max(len(line.rstrip()) for line in screen.splitlines())
         assert widest > 100, f"the desk kept the exported 80 columns:\n{screen}"
-    finally:
-        term.close()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="tmux runs on POSIX terminals")

@@ -119,3 +119,10 @@ def test_counts_match_what_each_view_shows() -> None:
     for view, count in counts.items():
         assert count == len(shown(view)), view.label
     assert counts[ALL] == len(STATES)
+
+
+def test_marked_unread_is_a_view_while_a_chat_is_marked() -> None:
+    assert views.UNREAD not in views.available({"vip"})
+    labels = [v.label for v in views.available({"vip"}, marked=True)]
+    assert labels[-2:] == ["Marked unread", "#vip"]
+    assert views.step(views.UNREAD, set(), 1, marked=True) == ALL

@@ -10,7 +10,7 @@ from tgtriage.core.desk import events as ev
 from tgtriage.core.desk.models import Status
 from tgtriage.core.rules.views import View, ViewKind
 
-from tests.test_inbox import (
+from tests.inbox_harness import (
     ACME,
     ALICE,
     BOB,

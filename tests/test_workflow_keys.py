@@ -21,8 +21,11 @@ from tests.desk_harness import (
     chat_id_by_title,
     composer,
     conversation_text,
+    header,
     list_text,
     make_desk,
+    open_next_waiting,
+    row_of,
     run_desk,
     screen_text,
     settle,
@@ -31,7 +34,6 @@ from tests.desk_harness import (
     wait_for,
     waiting_ids,
 )
-from tests.test_desk_keys import header, row_of
 
 NOW = int(FIXED_NOW)
 
@@ -78,9 +80,7 @@ async def say(desk: Desk, chat_id: int, text: str, *, ago: int = 30, sender: int
 async def test_alt_n_note_mode_saves_an_internal_note_that_is_never_sent(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         box = composer(app)
         await pilot.press("alt+n")
         assert box.note_mode and box.has_class("-note")
@@ -119,9 +119,7 @@ async def test_alt_n_note_mode_saves_an_internal_note_that_is_never_sent(desk: D
 async def test_an_unsaved_note_never_turns_into_a_reply(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        first = inbox.open_chat_id
-        assert first is not None
+        first = await open_next_waiting(pilot)
         await type_text(pilot, "draft reply")
         await pilot.press("alt+n")  # typed as a reply by mistake: it becomes the note
         assert composer(app).note_mode and composer(app).text == "draft reply"
@@ -148,9 +146,7 @@ async def test_notes_show_after_the_message_they_followed_and_survive_new_messag
 ) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         last = (await inbox.store.messages(chat_id, limit=1))[-1]
         await pilot.press("alt+n")
         await type_text(pilot, "called them, line busy")
@@ -168,9 +164,7 @@ async def test_notes_show_after_the_message_they_followed_and_survive_new_messag
 async def test_alt_shift_n_deletes_a_note(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         await pilot.press("alt+shift+n")
         await settle(pilot)
         assert any("No notes in this chat" in n for n in notices(app))
@@ -196,9 +190,7 @@ async def test_alt_d_marks_in_development_with_the_mentioned_ticket_and_a_due_da
 ) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         await say(desk, chat_id, "any news on OPS-4711? also see #48213", ago=0)
         await wait_for(pilot, lambda: "OPS-4711" in conversation_text(app), "the mention")
         await pilot.press("alt+d")
@@ -234,9 +226,7 @@ async def test_alt_j_opens_the_ticket_url_where_a_display_exists(tmp_path: Path)
     desk.app.url_opener = UrlOpener({"DISPLAY": ":0"}, "/usr/bin/xdg-open", opened.append)
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         await pilot.press("alt+j")
         assert any("No ticket here" in n for n in notices(app))
         await inbox.set_in_development(chat_id, "JIRA-123", None)
@@ -274,9 +264,7 @@ async def test_alt_j_over_ssh_shows_the_url_and_copies_it(tmp_path: Path) -> Non
 async def test_alt_g_tags_with_completion_and_a_tag_view_appears(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        first = inbox.open_chat_id
-        assert first is not None
+        first = await open_next_waiting(pilot)
         await pilot.press("alt+g")
         assert isinstance(app.screen, TagScreen)
         await type_text(pilot, "VIP, #billing")
@@ -355,9 +343,7 @@ async def test_f3_cycles_the_views_and_the_list_and_bar_follow(desk: Desk) -> No
 async def test_closing_moves_the_chat_to_the_closed_view(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         await pilot.press("alt+c")
         await settle(pilot)
         assert inbox.triage[chat_id].status is Status.CLOSED
@@ -495,9 +481,7 @@ async def test_a_postponement_running_out_reminds_and_comes_back_up(tmp_path: Pa
 async def test_a_typing_teammate_shows_in_the_row_and_header(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         inbox.submit(ev.Typing(chat_id, 1002, NOW + 6))
         await settle(pilot)
         assert "✎" in row_of(app, chat_id)
@@ -523,9 +507,7 @@ async def test_a_teammates_reaction_counts_as_handled_with_the_config(tmp_path: 
             await send_reaction(chat_id, message_id, emoji)
 
         desk.source.react = recording  # type: ignore[method-assign]
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         last_customer = [
             m
             for m in await inbox.store.messages(chat_id, limit=50)
@@ -543,9 +525,7 @@ async def test_business_hours_pause_the_timers_on_screen(tmp_path: Path) -> None
     desk = make_desk(tmp_path, config=cfg)
     async with run_desk(desk, size=(120, 35)) as pilot:
         app, inbox = desk.app, desk.inbox
-        await pilot.press("ctrl+n")
-        chat_id = inbox.open_chat_id
-        assert chat_id is not None
+        chat_id = await open_next_waiting(pilot)
         assert "clocks paused until Tue 11:00" in status_line(app)
         row = row_of(app, chat_id)
         wait = inbox.wait(chat_id)

@@ -14,11 +14,14 @@ from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-from ..core.templates import FIELD_OPEN, next_field, previous_field
+from ..core.templates import Field, fields_after_edit, tab_stop
 from .textual_compat import Document, Edit, EditResult, HookedTextArea
 
 REPLY_PLACEHOLDER = "Write a reply · Enter sends · Ctrl+J new line · Alt+N note · Esc list"
 NOTE_PLACEHOLDER = "Internal note — Enter saves it here, never sent · Alt+N back to replying"
+# Shorter hints for a narrow composer (an 80-column terminal), so none is cut mid-word.
+NARROW_REPLY_PLACEHOLDER = "Reply · Enter sends · Ctrl+J line · Alt+N note"
+NARROW_NOTE_PLACEHOLDER = "Note — Enter saves, never sent · Alt+N reply"
 NOTE_TITLE = "NOTE · internal, never sent to Telegram"
 SCROLL_KEYS = frozenset({"pageup", "pagedown", "ctrl+home", "ctrl+end"})
 BLINK_FOR = 10.0  # seconds the cursor blinks after the last key, as GTK's blink timeout
@@ -75,6 +78,7 @@ class Composer(HookedTextArea):
         self.popup_open = False
         self.note_mode = False
         self.loads = 0  # how many times `load` replaced the content
+        self.fields: list[Field] = []  # inserted templates' fields, followed through edits
         self._active_at = time.monotonic()
         self._theme_for: tuple[int, int] | None = None
 
@@ -83,7 +87,21 @@ class Composer(HookedTextArea):
         self.note_mode = on
         self.set_class(on, "-note")
         self.border_title = NOTE_TITLE if on else None
-        self.placeholder = NOTE_PLACEHOLDER if on else REPLY_PLACEHOLDER
+        self._fit_placeholder()
+
+    def _fit_placeholder(self) -> None:
+        """The hint for the mode, the short one when the full one does not fit the width."""
+        full, narrow = (
+            (NOTE_PLACEHOLDER, NARROW_NOTE_PLACEHOLDER)
+            if self.note_mode
+            else (REPLY_PLACEHOLDER, NARROW_REPLY_PLACEHOLDER)
+        )
+        fits = self.content_size.width == 0 or len(full) < self.content_size.width
+        self.placeholder = full if fits else narrow
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The width changed: the hint that fits it."""
+        self._fit_placeholder()
 
     def blink_restarted(self) -> None:
         """Blink again (a key, an edit, focus): for the next BLINK_FOR seconds."""
@@ -125,6 +143,7 @@ class Composer(HookedTextArea):
         self.flush_edits()
         self._loading = True
         self.loads += 1
+        self.fields = []
         if text == self.text:
             self.history.clear()
         else:
@@ -150,6 +169,15 @@ class Composer(HookedTextArea):
         doc = self._doc
         self.replace(text, doc.get_location_from_index(start), doc.get_location_from_index(end))
 
+    def clear_undoably(self) -> bool:
+        """Empty the text as one undo step of its own (Ctrl+Z brings it all back); False if empty."""
+        if not self.text:
+            return False
+        self.history.checkpoint()
+        self.replace_span(0, len(self.text), "")
+        self.history.checkpoint()
+        return True
+
     def location_of(self, index: int) -> tuple[int, int]:
         """The (row, column) of a character offset."""
         return self._doc.get_location_from_index(index)
@@ -171,8 +199,7 @@ class Composer(HookedTextArea):
             return True
         if event.key in ("tab", "shift+tab"):
             # Tab moves between template fields and never leaves the composer (Esc does).
-            if FIELD_OPEN in self.text:
-                self._jump_field(backwards=event.key == "shift+tab")
+            self._jump_field(backwards=event.key == "shift+tab")
             return True
         if event.key == "enter":
             self.post_message(self.Submitted(self.text))
@@ -185,22 +212,41 @@ class Composer(HookedTextArea):
             return True
         return False
 
+    def track_fields(self, fields: list[Field]) -> None:
+        """Keep an inserted template's fields (offsets in the text) as tab stops, filled or not."""
+        self.fields = sorted([*self.fields, *fields], key=lambda item: (item.start, item.end))
+
     def _jump_field(self, backwards: bool) -> None:
-        """Select the next unfilled field after the selection (backwards: the one before it)."""
+        """Select the next field after the selection (backwards: the one before), filled or not."""
         doc = self._doc
         low, high = sorted(doc.get_index_from_location(end) for end in self.selection)
-        found = previous_field(self.text, low) if backwards else next_field(self.text, high)
+        found = tab_stop(self.text, self.fields, low, high, backwards)
         if found is not None:
             self.select_span(found.start, found.end)
 
     def edit(self, edit: Edit) -> EditResult:
-        """Perform an edit, then report it at once."""
+        """Perform an edit, move the tracked fields with it, then report it at once.
+
+        Offsets are counted only while there are fields to move: counting costs as much as the
+        text before the edit is long, too much for each key of a large paste typed as keys.
+        """
+        if not self.fields:
+            result = super().edit(edit)
+            self._report_edit()
+            return result
+        doc = self._doc
+        start, end = sorted(
+            doc.get_index_from_location(location)
+            for location in (edit.from_location, edit.to_location)
+        )
         result = super().edit(edit)
+        self.fields = fields_after_edit(self.fields, start, end, len(edit.text))
         self._report_edit()
         return result
 
     def history_replayed(self) -> None:
-        """Undo or redo: report the change at once."""
+        """Undo or redo: report the change at once (filled fields are no longer followed)."""
+        self.fields = []
         self._report_edit()
 
     def _report_edit(self) -> None:

@@ -68,7 +68,7 @@ class MessageLines(LineScrollView):
         self.wraps = 0  # messages wrapped so far (for tests and the benchmark)
         self._hint: tuple[tuple[int, Style, str], list[Strip]] | None = None
         self.empty_text = (
-            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the one waiting longest."
+            "Pick a chat on the left (↑ ↓ Enter), or press Ctrl+N for the most urgent waiting chat."
         )
 
     def plain_lines(self) -> list[str]:

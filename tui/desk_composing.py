@@ -174,6 +174,7 @@ class DeskComposing(DeskBase):
         rendered = self.replies.render(template, chat_id)
         composer = self.query_one(Composer)
         composer.replace_span(start, end, rendered.text)
+        composer.track_fields([field.shifted(start) for field in rendered.fields])
         if rendered.fields:
             first = rendered.fields[0]
             composer.select_span(start + first.start, start + first.end)
@@ -244,6 +245,15 @@ class DeskComposing(DeskBase):
         self.query_one(Composer).load("")
         self.query_one(Conversation).set_outbox(self.inbox.outbox.get(chat_id, []))
         return True
+
+    def action_clear_composer(self) -> None:
+        """Ctrl+U: empty the composer as one undoable edit (Ctrl+Z brings the text back)."""
+        composer = self.query_one(Composer)
+        if self._inbox is None or self.inbox.open_chat_id is None or composer.disabled:
+            return
+        if composer.clear_undoably():
+            self.notify("Composer cleared — Ctrl+Z brings the text back.", timeout=3)
+        composer.focus()
 
     def action_note_mode(self) -> None:
         """Toggle the composer between replying and writing an internal note."""

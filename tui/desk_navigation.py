@@ -124,11 +124,13 @@ class DeskNavigation(DeskBase):
 
     def action_next_view(self) -> None:
         """Cycle to the next view of the list."""
-        self._show_view(views.step(self.inbox.view, self.inbox.all_tags()))
+        inbox = self.inbox
+        self._show_view(views.step(inbox.view, inbox.all_tags(), 1, inbox.any_marked_unread()))
 
     def action_prev_view(self) -> None:
         """Cycle to the previous view of the list."""
-        self._show_view(views.step(self.inbox.view, self.inbox.all_tags(), -1))
+        inbox = self.inbox
+        self._show_view(views.step(inbox.view, inbox.all_tags(), -1, inbox.any_marked_unread()))
 
     def action_choose_view(self) -> None:
         """Pick a view from the list of views with their counts."""

@@ -70,7 +70,8 @@ class DeskPaint(DeskBase):
 
     def _render_outbox(self, item: OutboxItem) -> Text:
         """An unconfirmed reply."""
-        return outbox_text(item, "You", self.styles_for_messages)
+        held = item.local_id in self.inbox.outgoing.held
+        return outbox_text(item, "You", self.styles_for_messages, held)
 
     def _refresh_panels(self) -> None:
         """Slot strip, header and status line."""

@@ -35,6 +35,18 @@ class DeskStatus(DeskBase):
             await self.inbox.mark_handled(chat_id)
             self.notify("Marked handled — it waits again when the customer writes.", timeout=3)
 
+    def action_mark_unread(self) -> None:
+        """Mark the open (or highlighted) chat unread by hand, or clear the mark it has."""
+        chat_id = self._current()
+        if chat_id is None or chat_id not in self.inbox.triage:
+            return
+        marked = not self.inbox.triage[chat_id].unread_mark
+        self.inbox.mark_unread(chat_id, marked)
+        if marked:
+            self.notify("Marked unread ◉ — opening the chat again clears the mark.", timeout=3)
+        else:
+            self.notify("Marked read.", timeout=3)
+
     def action_postpone(self) -> None:
         """Choose how long to postpone the chat."""
         chat_id = self._current()
@@ -92,6 +104,20 @@ class DeskStatus(DeskBase):
         text = await self.inbox.discard(failed.local_id)
         if text:
             self.query_one(Composer).load(text)
+
+    async def action_undo_send(self) -> None:
+        """Alt+Z: take back the reply sent last while it waits to leave; its text is the draft."""
+        self.query_one(Composer).flush_edits()  # what was typed since joins the text taken back
+        item = self.inbox.undo_send()
+        if item is None:
+            self.notify("Nothing to take back: no reply is waiting to leave.", timeout=3)
+            return
+        if self.inbox.open_chat_id != item.chat_id:
+            await self.open_chat(item.chat_id)
+        else:
+            self._reload_draft(item.chat_id)
+            self.query_one(Composer).focus()
+        self.notify("Not sent — the reply is back in the composer.", timeout=3)
 
     def _failed_here(self) -> OutboxItem | None:
         """The first failed reply of the open chat."""

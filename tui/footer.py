@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from textual import events
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Footer
 
-from .keymap import ACTIONS
-from .textual_compat import bindings_ready, prune_dead_watchers
+from .keymap import ACTIONS, NARROW_LABELS
+from .textual_compat import FooterKey, bindings_ready, prune_dead_watchers
 
 _PLACE = {action.action: place for place, action in enumerate(ACTIONS)}
+_KEPT_LAST = "help"  # when keys must go for lack of room, the help key stays
+
+
+def _width(keys: Sequence[Widget]) -> int:
+    """The columns compact footer keys take: key, space, label, and a space after each."""
+    return sum(
+        len(key.key_display) + len(key.description) + 2 if isinstance(key, FooterKey) else 0
+        for key in keys
+    )
+
+
+def fit_keys(keys: list[Widget], columns: int) -> list[Widget]:
+    """The keys that fit in `columns`: with shorter labels first, then without the last keys
+    but help (a key cut in the middle, or help out of sight, helps no one)."""
+    if _width(keys) <= columns:
+        return keys
+    for key in keys:
+        if isinstance(key, FooterKey) and key.action in NARROW_LABELS:
+            key.description = NARROW_LABELS[key.action]
+    while _width(keys) > columns and len(keys) > 1:
+        droppable = [k for k in keys if getattr(k, "action", None) != _KEPT_LAST]
+        keys.remove(droppable[-1])
+    return keys
 
 
 class DeskFooter(Footer):
@@ -28,6 +55,7 @@ class DeskFooter(Footer):
         app = self.app
         return (
             self.show_command_palette,
+            app.size.width,
             tuple(
                 (
                     binding.key,
@@ -46,9 +74,15 @@ class DeskFooter(Footer):
 
     def compose(self) -> ComposeResult:
         """Textual's keys in the desk's own order (tui/keymap.py), so a remapped key keeps its
-        place instead of moving to the far end (Textual re-adds a remapped binding last)."""
+        place instead of moving to the far end (Textual re-adds a remapped binding last), and
+        only as many as fit the width (`fit_keys`)."""
         keys = list(super().compose())
-        yield from sorted(keys, key=lambda key: _PLACE.get(getattr(key, "action", ""), len(_PLACE)))
+        keys.sort(key=lambda key: _PLACE.get(getattr(key, "action", ""), len(_PLACE)))
+        yield from fit_keys(keys, self.app.size.width)
+
+    async def on_resize(self, event: events.Resize) -> None:
+        """A narrower or wider terminal: the keys that fit (and their labels) are chosen again."""
+        await self.recompose()
 
     async def recompose(self) -> None:
         """Recompose the keys — unless they would be the same ones (most focus changes) —

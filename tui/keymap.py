@@ -48,7 +48,7 @@ ACTIONS: tuple[Action, ...] = (
         "next_waiting",
         "ctrl+n",
         "next_waiting",
-        "Open the chat that has waited longest",
+        "Next waiting chat in triage order after the open one",
         "Navigate",
         show=True,
         key_display="^N",
@@ -147,6 +147,14 @@ ACTIONS: tuple[Action, ...] = (
         key_display="^S",
     ),
     Action(
+        "clear_composer",
+        "ctrl+u",
+        "clear_composer",
+        "Clear the composer at once (Ctrl+Z brings the text back)",
+        "Reply",
+        key_display="^U",
+    ),
+    Action(
         "templates",
         "ctrl+t",
         "templates",
@@ -162,6 +170,14 @@ ACTIONS: tuple[Action, ...] = (
         "Reload the template files",
         "Reply",
         key_display="Alt+T",
+    ),
+    Action(
+        "undo_send",
+        "alt+z",
+        "undo_send",
+        "Undo send: the reply still waiting to leave goes back to the composer",
+        "Reply",
+        key_display="Alt+Z",
     ),
     Action(
         "retry",
@@ -212,6 +228,14 @@ ACTIONS: tuple[Action, ...] = (
         "Reopen a postponed, closed or in-development chat",
         "Triage",
         key_display="Alt+O",
+    ),
+    Action(
+        "mark_unread",
+        "alt+shift+u",
+        "mark_unread",
+        "Mark the chat unread ◉ (a to-do; opening it clears it) — again: read",
+        "Triage",
+        key_display="Alt+Shift+U",
     ),
     Action(
         "download_media",
@@ -380,11 +404,14 @@ SHORT_LABELS: dict[str, str] = {
     "templates": "Templates",
 }
 
+# The footer's labels when the full ones do not fit the terminal's width (80 columns and less).
+NARROW_LABELS: dict[str, str] = {"next_waiting": "Next", "switcher": "Find"}
+
 COMPOSER_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send the reply (in note mode: save the note, nothing is sent)"),
     ("Ctrl+J", "New line in the reply"),
     ("/word", "Template popup: ↑ ↓ choose, Tab inserts (Enter too after ↑ ↓ or for a whole key)"),
-    ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template"),
+    ("Tab / Shift+Tab", "Next / previous ‹field› of an inserted template, filled ones too"),
     ("Ctrl+P", "Command palette: every action by name"),
     ("? (outside the composer)", "This help"),
     ("↑ ↓ Enter (in the list)", "Move and open a chat"),

@@ -110,8 +110,9 @@ def message_text(
     return text
 
 
-def outbox_text(item: OutboxItem, name: str, styles: Styles) -> Text:
-    """A reply that is not confirmed yet: sending, or failed with its error and the retry key."""
+def outbox_text(item: OutboxItem, name: str, styles: Styles, held: bool = False) -> Text:
+    """A reply that is not confirmed yet: `held` in its undo window, sending, or failed with its
+    error and the retry key."""
     text = Text()
     text.append(clean_line(name, 40), styles.me)
     if item.state is OutboxState.FAILED:
@@ -119,6 +120,8 @@ def outbox_text(item: OutboxItem, name: str, styles: Styles) -> Text:
             f"  ✗ not sent: {clean_line(item.error or 'unknown error', 120)}", styles.failed
         )
         text.append("  Alt+R retry · Alt+X discard", styles.meta)
+    elif held:
+        text.append("  ⏳ about to leave — Alt+Z takes it back", styles.sending)
     elif is_queued(item):
         text.append("  ⏳ queued — offline", styles.sending)
     else:

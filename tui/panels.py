@@ -196,6 +196,9 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     style = {"connected": "green", "connecting": "yellow", "offline": "bold red"}[conn.value]
     text.append(f"● {conn.value}", style)
     text.append(f" {source_label}", "dim")
+    held = inbox.held_reply()
+    if held is not None:
+        text.append(f"  ⏳ sending in {math.ceil(held[1])} s — Alt+Z undo", "bold yellow")
     if inbox.flood_until and inbox.flood_until > now:
         text.append(f"  flood wait {inbox.flood_until - now}s", "bold red")
     if inbox.sync is not None:

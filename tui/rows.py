@@ -11,6 +11,7 @@ from ..core.rules.business_hours import is_business_time
 from ..core.rules.sanitize import clean_line
 
 LEVEL_MARKS = {None: " ", 0: "•", 1: "!", 2: "‼", 3: "⚠"}
+UNREAD_MARK = "◉"  # in the unread column: marked unread by hand (Alt+Shift+U), no count
 STATUS_MARKS = {
     Status.POSTPONED: "⏸",
     Status.IN_DEVELOPMENT: "⚙",
@@ -75,7 +76,7 @@ def row_model(inbox: Inbox, chat_id: int, now: int) -> RowModel:
         mark=LEVEL_MARKS[int(level) if level is not None else None],
         title=_clean_title(chat.title),
         wait=wait,
-        unread=str(state.unread) if state.unread else "",
+        unread=str(state.unread) if state.unread else (UNREAD_MARK if state.unread_mark else ""),
         status=status,
         level=int(level) if level is not None else None,
         parked=parked,

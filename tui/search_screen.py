@@ -42,7 +42,7 @@ def _duration(seconds: int) -> str:
 
 
 def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
-    """One result: chat · sender · time, then the body with the matching words highlighted.
+    """One result: chat · sender · (wait) · time, then the body with the matching words highlighted.
 
     Every part is chat text, so it is cleaned and appended as plain text with styles.
     """
@@ -50,9 +50,9 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     text.append(clean_line(hit.chat_title, 40), "bold")
     text.append(" · ")
     text.append(clean_line(hit.sender, 30), "cyan")
-    text.append(f" · {_when(hit.message.date)}", "dim")
-    if note:
+    if note:  # before the time, so a narrow terminal cuts the time rather than the wait
         text.append(f" · {note}", "yellow")
+    text.append(f" · {_when(hit.message.date)}", "dim")
     body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
     spans = word_spans(body, terms)
     start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
@@ -252,6 +252,9 @@ class HistoryScreen(SearchScreen):
             rows, lambda index: hit_text(rows[index][0], (), _note(rows[index][1]))
         )
         chats = len({hit.message.chat_id for hit in self.hits})
-        status = f"{len(self.hits)} messages in {chats} chats · Enter open · Esc back"
+        status = (
+            f"{len(self.hits)} message{'s' * (len(self.hits) != 1)} in {chats} "
+            f"chat{'s' * (chats != 1)} · Enter open · Esc back"
+        )
         self.query_one("#search-status", Static).update(Text(status, "dim"))
         self.painted += 1

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, TextArea
+from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "Document",
     "Edit",
     "EditResult",
+    "FooterKey",
     "HookedApp",
     "HookedInput",
     "HookedModalScreen",
@@ -143,6 +145,7 @@ def _esc_digit_is_alt_digit() -> None:
     characters ¡ ™ £ ¢ ∞ § ¶ • ª º — exactly what tmux, xterm and most Linux terminals send for
     Alt+1 … Alt+0. The desk then had to treat those characters as slot keys, so typing `£9` in
     a reply switched chats. Parsed here as `alt+N` (no character): the typed £ stays text.
+    Every other ESC+character is Alt+character with no character either, so no Input types it.
     """
     current = XTermParser._sequence_to_key_events
     if getattr(current, "_tgtriage_fixed", False):
@@ -157,7 +160,14 @@ def _esc_digit_is_alt_digit() -> None:
             name = f"alt+{sequence}"  # an ESC+digit Textual re-issues after a lone ESC
         if name is not None:
             return [events.Key(name, None)]
-        return current(self, sequence, alt)
+        if not alt:
+            return current(self, sequence, alt)
+        # ESC+letter is Alt+letter: a key, never text (an Input in a dialog typed the `n` of
+        # Alt+N, which Textual sends as Key("alt+n", "n")).
+        return [
+            events.Key(key.key, None) if key.key.startswith("alt+") else key
+            for key in current(self, sequence, alt)
+        ]
 
     _sequence_to_key_events._tgtriage_fixed = True  # type: ignore[attr-defined]
     XTermParser._sequence_to_key_events = _sequence_to_key_events  # type: ignore[method-assign]

@@ -16,8 +16,8 @@ from ..sources.base import ChatSource
 from ..storage.store import Store
 from .changes import Changes
 from .kept import KeptReplies, KeptReply
-from .models import ChatTriage, Message, Note, OutboxItem, OutboxState
-from .outbox import Outbox, is_queued
+from .models import ChatTriage, Message, Note, OutboxItem
+from .outbox import Outbox
 from .queries import InboxQueries
 from .writer import StoreWriter
 
@@ -51,6 +51,8 @@ class InboxActions(InboxQueries):
 
         async def messages(self, chat_id: int, limit: int = 100) -> list[Message]: ...
 
+        def mark_unread_now(self, chat_id: int, unread: bool) -> None: ...
+
     def open(self, chat_id: int, join: bool = True) -> Changes | None:
         """Open a chat and mark it read; with `join` it also takes a working-set slot.
 
@@ -66,6 +68,8 @@ class InboxActions(InboxQueries):
             self.join_working_set(chat_id, changes)
         if self.config.telegram.mark_read == "on_open":
             self.read_chat()
+        if chat_id in self.triage and self.triage[chat_id].unread_mark:
+            self.mark_unread_now(chat_id, False)  # opening a chat marked unread is reading it
         self._save_state(chat_id)
         self.read_windows([chat_id], first=True)
         self.emit(changes)
@@ -276,7 +280,9 @@ class InboxActions(InboxQueries):
         if reply_to is None:
             reply_to = forum.reply_anchor(self.chats[chat_id], self.triage.get(chat_id))
         try:
-            item = await self.outgoing.add(chat_id, text, reply_to)
+            item = await self.outgoing.add(
+                chat_id, text, reply_to, hold=self.config.undo_send_seconds
+            )
         except sqlite3.Error as error:  # a full disk, a read-only store: kept, not sent
             self.drafts[chat_id] = text
             self.kept.keep(KeptReply(chat_id, text, reply_to), error)
@@ -310,18 +316,3 @@ class InboxActions(InboxQueries):
         self.writer.enqueue(
             lambda: store.set_note_draft(chat_id, text), key=("note draft", chat_id)
         )
-
-    async def retry(self, local_id: int) -> None:
-        """Send a failed or queued reply again with the same random id (never posts twice)."""
-        item = self.outgoing.find(local_id)
-        if item is not None and (item.state is OutboxState.FAILED or is_queued(item)):
-            self.spawn(self.outgoing.deliver(item))
-
-    async def discard(self, local_id: int) -> str | None:
-        """Drop a failed reply from the outbox; return its text so it can go back to the composer."""
-        item = self.outgoing.discard(local_id)
-        return None if item is None else item.text
-
-    def failed_items(self) -> list[OutboxItem]:
-        """Replies that could not be sent."""
-        return self.outgoing.failed()

@@ -141,6 +141,14 @@ class EventApplier:
                     changes.chats.add(chat_id)
                     if unread:
                         batch.recompute.add(chat_id)
+            case ev.UnreadMarked(chat_id=chat_id, unread=unread):
+                state = inbox.triage.get(chat_id)
+                if state is None:
+                    self._hold(event, chat_id)
+                    return
+                if state.unread_mark != unread:
+                    inbox.triage[chat_id] = state.model_copy(update={"unread_mark": unread})
+                    changes.chats.add(chat_id)
             case ev.HistoryCut(chat_id=chat_id, before_id=before_id):
                 await self._commit(batch)
                 state = inbox.triage.get(chat_id)

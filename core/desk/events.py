@@ -125,11 +125,20 @@ class SyncProgress:
     done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadMarked:
+    """A chat was marked unread by hand, or the mark was cleared (on another device too)."""
+
+    chat_id: int
+    unread: bool
+
+
 Event = (
     NewMessage
     | MessageEdited
     | MessagesDeleted
     | ReadUpTo
+    | UnreadMarked
     | HistoryCut
     | ChatUpdated
     | ChatRemoved

@@ -33,6 +33,8 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .unread_marks import InboxUnreadMarks
+from .unsent import InboxUnsent
 from .windows import MessageWindows
 from .writer import StoreWriter
 
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-class Inbox(InboxActions, InboxReads):
+class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxReads):
     """Live state of the desk over one source and one store."""
 
     def __init__(
@@ -203,6 +205,7 @@ class Inbox(InboxActions, InboxReads):
     async def stop(self) -> None:
         """Stop following events and close the source (drafts are stored as they are typed)."""
         self.running = False
+        await self.outgoing.send_held()
         await self.kept.stop()
         with contextlib.suppress(Exception):
             await self.source.stop()

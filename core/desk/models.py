@@ -149,6 +149,8 @@ class ChatTriage(Frozen):
     reopened: bool = False
     levels_override: tuple[int, int, int] | None = None
     alerted_level: int = 0
+    unread_mark: bool = False
+    """Marked unread by hand (a to-do, as Telegram's "Mark as unread"); opening it clears it."""
     # what the desk knows of the chat's history
     history_cut: int = 0
     """The chat has messages older than this id that the desk never fetched (0: none known)."""

@@ -1,8 +1,10 @@
-"""Replies on their way out: kept in the store first, delivered once, queued while offline."""
+"""Replies on their way out: kept in the store first, held for the undo window, delivered once,
+queued while offline."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 OFFLINE = "offline"  # the error of a reply queued until the connection is back
 RESUME_AGAIN_SECONDS = 2.0  # a send that failed while the connection came back is tried again
+SEND_ON_QUIT_SECONDS = 5.0  # how long quitting waits for replies still in their undo window
 
 
 def is_queued(item: OutboxItem) -> bool:
@@ -38,6 +41,9 @@ class Outbox:
         self.next_local_id = 1
         self._in_flight: set[int] = set()  # local ids being sent right now
         self._resuming = False
+        # Replies in their undo window: local id → (loop time it leaves, its timer). The window
+        # is only in memory: after a crash the stored reply goes at the next start (resume).
+        self.held: dict[int, tuple[float, asyncio.TimerHandle]] = {}
 
     def load(self, items: list[OutboxItem], next_local_id: int) -> None:
         """Take the stored unsent replies (oldest first)."""
@@ -46,10 +52,13 @@ class Outbox:
             self.items.setdefault(item.chat_id, []).append(item)
         self.next_local_id = next_local_id
 
-    async def add(self, chat_id: int, text: str, reply_to: int | None) -> OutboxItem:
+    async def add(
+        self, chat_id: int, text: str, reply_to: int | None, hold: float = 0.0
+    ) -> OutboxItem:
         """Store a new reply in the outbox, in turn with the queued writes, then start its
-        delivery; a store that refuses it (sqlite3.Error: disk full…) leaves nothing behind.
-        A damaged store (core/desk/damage.py) is skipped: the reply is kept in memory."""
+        delivery — after `hold` seconds, in which `take_back` can still stop it; a store that
+        refuses it (sqlite3.Error: disk full…) leaves nothing behind. A damaged store
+        (core/desk/damage.py) is skipped: the reply is kept in memory."""
         inbox = self._inbox
         item = OutboxItem(
             local_id=self.next_local_id,
@@ -65,8 +74,64 @@ class Outbox:
         except StoreDamaged:  # no store to keep it in: it lives in memory (and the marks file)
             inbox.damaged.changed()
         self.items.setdefault(chat_id, []).append(item)
-        inbox.spawn(self.deliver(item))
+        if hold > 0:
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(hold, self._release, item.local_id)
+            self.held[item.local_id] = (loop.time() + hold, timer)
+        else:
+            inbox.spawn(self.deliver(item))
         return item
+
+    def _release(self, local_id: int) -> None:
+        """The undo window is over: the reply leaves (wherever the desk is now)."""
+        self.held.pop(local_id, None)
+        item = self.find(local_id)
+        if item is not None:
+            self._inbox.spawn(self.deliver(item))
+
+    def hold_left(self, local_id: int) -> float | None:
+        """Seconds until a held reply leaves (None: it is not held)."""
+        entry = self.held.get(local_id)
+        if entry is None:
+            return None
+        return max(0.0, entry[0] - asyncio.get_running_loop().time())
+
+    def newest_held(self) -> OutboxItem | None:
+        """The reply most recently sent that is still in its undo window."""
+        for local_id in sorted(self.held, reverse=True):
+            item = self.find(local_id)
+            if item is not None:
+                return item
+        return None
+
+    def take_back(self, local_id: int) -> OutboxItem | None:
+        """Undo send: a held reply leaves the outbox before it went (the store next); return it."""
+        entry = self.held.pop(local_id, None)
+        item = self.find(local_id)
+        if entry is None or item is None:
+            return None
+        entry[1].cancel()
+        self.items[item.chat_id].remove(item)
+        store = self._inbox.store
+        self._inbox.writer.enqueue(lambda: store.outbox_remove(local_id))
+        self._inbox.emit(Changes(outbox={item.chat_id}))
+        return item
+
+    async def send_held(self) -> None:
+        """The desk quits: replies in their undo window leave now (Enter confirmed them).
+
+        Given SEND_ON_QUIT_SECONDS at most; one not confirmed by then is still stored, and goes
+        at the next start with the same random id (never twice), as after a crash.
+        """
+        held = [item for item in map(self.find, list(self.held)) if item is not None]
+        for _, timer in self.held.values():
+            timer.cancel()
+        self.held.clear()
+        if held:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(self.deliver(item) for item in held)), SEND_ON_QUIT_SECONDS
+                )
 
     def find(self, local_id: int) -> OutboxItem | None:
         """The unsent reply with this local id."""
@@ -133,6 +198,8 @@ class Outbox:
             for item in self.queued():
                 if self._inbox.connection is Connection.OFFLINE:
                     return
+                if item.local_id in self.held:
+                    continue  # it goes when its undo window is over
                 current = self.find(item.local_id)
                 if current is None or current.state is OutboxState.FAILED:
                     continue

@@ -94,8 +94,13 @@ class InboxQueries:
         return views.counts(self.available_views(), states, self.view_facts(now))
 
     def available_views(self) -> list[views.View]:
-        """Every view in cycling order (the fixed ones, then one per tag in use)."""
-        return views.available(self.all_tags())
+        """Every view in cycling order (the fixed ones, Marked unread while a chat is, then one
+        per tag in use)."""
+        return views.available(self.all_tags(), self.any_marked_unread())
+
+    def any_marked_unread(self) -> bool:
+        """Whether some chat is marked unread by hand (its view is offered then)."""
+        return any(state.unread_mark for state in self.triage.values())
 
     def all_tags(self) -> set[str]:
         """Every tag on some chat."""

@@ -1,5 +1,5 @@
 """Views of the chat list (All · Waiting · Working set · Postponed · In development · Closed ·
-by tag): which chats each shows and in what order, as pure functions over triage summaries."""
+Marked unread · by tag): which chats each shows and in what order, as pure functions over triage summaries."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class ViewKind(StrEnum):
     POSTPONED = "postponed"
     IN_DEVELOPMENT = "in_development"
     CLOSED = "closed"
+    UNREAD = "unread"
     TAG = "tag"
 
 
@@ -30,6 +31,7 @@ _LABELS = {
     ViewKind.POSTPONED: "Postponed",
     ViewKind.IN_DEVELOPMENT: "In development",
     ViewKind.CLOSED: "Closed",
+    ViewKind.UNREAD: "Marked unread",
 }
 
 
@@ -49,7 +51,10 @@ class View:
 
 
 ALL = View(ViewKind.ALL)
-FIXED: tuple[View, ...] = tuple(View(kind) for kind in ViewKind if kind is not ViewKind.TAG)
+UNREAD = View(ViewKind.UNREAD)
+FIXED: tuple[View, ...] = tuple(
+    View(kind) for kind in ViewKind if kind not in (ViewKind.TAG, ViewKind.UNREAD)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +68,19 @@ class Facts:
     tags: Mapping[int, set[str]]  # chat id → its tags
 
 
-def available(tags: Iterable[str]) -> list[View]:
-    """Every view, in cycling order: the fixed ones, then one per existing tag (sorted)."""
-    return [*FIXED, *(View(ViewKind.TAG, tag) for tag in sorted(set(tags)))]
+def available(tags: Iterable[str], marked: bool = False) -> list[View]:
+    """Every view, in cycling order: the fixed ones, Marked unread while a chat is `marked`,
+    then one per existing tag (sorted)."""
+    return [
+        *FIXED,
+        *([UNREAD] if marked else []),
+        *(View(ViewKind.TAG, t) for t in sorted(set(tags))),
+    ]
 
 
-def step(current: View, tags: Iterable[str], delta: int = 1) -> View:
+def step(current: View, tags: Iterable[str], delta: int = 1, marked: bool = False) -> View:
     """The view `delta` places after `current` in cycling order (wrapping)."""
-    views = available(tags)
+    views = available(tags, marked)
     if current not in views:
         return views[0] if delta > 0 else views[-1]
     return views[(views.index(current) + delta) % len(views)]
@@ -91,6 +101,8 @@ def matches(view: View, state: ChatTriage, chat_slot: int | None, tags: set[str]
         return state.status is Status.IN_DEVELOPMENT
     if kind is ViewKind.CLOSED:
         return state.status is Status.CLOSED
+    if kind is ViewKind.UNREAD:
+        return state.unread_mark
     return view.tag in tags
 
 

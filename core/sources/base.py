@@ -94,6 +94,15 @@ class MediaDownloader(Protocol):
 
 
 @runtime_checkable
+class MarksUnread(Protocol):
+    """A source that keeps a chat's "marked unread" flag (Telegram's dialog unread mark)."""
+
+    async def mark_unread(self, chat_id: int, unread: bool) -> None:
+        """Set or clear the chat's unread mark at the source."""
+        ...
+
+
+@runtime_checkable
 class ReportsWarnings(Protocol):
     """A source that found problems worth telling the engineer (a folder not found, …)."""
 

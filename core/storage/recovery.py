@@ -46,6 +46,7 @@ MARK_COLUMNS: dict[str, tuple[str, ...]] = {
         "reopened",
         "levels_override",
         "handled_upto",
+        "unread_mark",
     ),
     "notes": ("id", "chat_id", "date", "author", "text", "after_msg_id"),
     "chat_tags": ("chat_id", "tag"),

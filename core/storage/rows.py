@@ -193,6 +193,7 @@ def triage_params(t: ChatTriage) -> tuple[Any, ...]:
     values = t.model_dump()
     values["status"] = t.status.value
     values["reopened"] = int(t.reopened)
+    values["unread_mark"] = int(t.unread_mark)
     lo = t.levels_override
     values["levels_override"] = None if lo is None else json.dumps(list(lo))
     return tuple(values[name] for name in TRIAGE_FIELDS)
@@ -205,6 +206,7 @@ def _triage_values(row: Sequence[Any]) -> dict[str, Any]:
     values["levels_override"] = None if lo is None else tuple(json.loads(lo))
     values["status"] = Status(values["status"])
     values["reopened"] = bool(values["reopened"])
+    values["unread_mark"] = bool(values["unread_mark"])
     return values
 
 

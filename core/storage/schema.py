@@ -184,6 +184,11 @@ CREATE INDEX messages_date ON messages (date, chat_id, sender_id);
 CREATE INDEX messages_sender_date ON messages (sender_id, date);
 """
 
+# v7 (shift): a chat marked unread by hand (Telegram's dialog unread mark), kept across restarts.
+_V7_UNREAD_MARK = """
+ALTER TABLE triage ADD COLUMN unread_mark INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2_CHAT_TOPICS,
@@ -191,6 +196,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V4_HISTORY_CUT,
     _V5_NOTE_DRAFTS,
     _V6_SEARCH,
+    _V7_UNREAD_MARK,
 )
 
 LATEST = len(MIGRATIONS)

@@ -349,6 +349,13 @@ class Config(BaseSettings):
     )
 
     agent_name: str | None = Field(None, description="Your name in templates; else from Telegram.")
+    undo_send_seconds: float = Field(
+        5,
+        ge=0,
+        le=60,
+        description="A reply waits this long before it leaves, and Alt+Z takes it back (0: off). "
+        "Five seconds, as mail clients do: time to see it went to the wrong chat.",
+    )
     levels: Levels = Field(default_factory=Levels)
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     staff: Staff = Field(default_factory=Staff)

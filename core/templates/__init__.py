@@ -3,7 +3,8 @@
 The names callers use are gathered here; each lives in the module that does its one job:
 `template.py` (a template and its body's grammar), `toml_file.py` (one file parsed, problems as
 lines), `library.py` (the folders loaded and watched), `render.py` (placeholders filled, fields),
-`matching.py` (a `/query` ranked) and `triggers.py` (the `/word` at the cursor, the language).
+`matching.py` (a `/query` ranked), `tab_stops.py` (fields followed through edits) and
+`triggers.py` (the `/word` at the cursor, the language).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .render import (
     unfilled_fields,
     unfilled_message,
 )
+from .tab_stops import fields_after_edit, tab_stop
 from .template import FIELD_CLOSE, FIELD_OPEN, VARIABLES, Template, parse_body
 from .toml_file import load_file, parse_file
 from .triggers import detect_lang, trigger_at
@@ -50,6 +52,7 @@ __all__ = [
     "changed_since",
     "customer_id_for",
     "detect_lang",
+    "fields_after_edit",
     "insert_rendered",
     "library_sources",
     "load_file",
@@ -62,6 +65,7 @@ __all__ = [
     "render",
     "snapshot",
     "starter_dir",
+    "tab_stop",
     "template_files",
     "trigger_at",
     "unfilled_fields",

@@ -200,6 +200,7 @@ def hint_source(source: TelegramSource, inbox: Inbox) -> None:
             read_inbox_max=state.read_inbox_max if state else 0,
             read_outbox_max=state.read_outbox_max if state else 0,
             unread=state.unread if state else 0,
+            unread_mark=state.unread_mark if state else False,
         )
 
     source.set_hints(

@@ -59,6 +59,9 @@ class Timeouts:
     quiet_probe: float = 1.0
     """A probe answered within this long leaves the status alone (no flicker on quiet days)."""
     clock_jump: float = 30.0
+    call: float = 60.0
+    """A request of the sync, history or reconciler left unanswered this long is given up and
+    retried: a connection can stay up while one request never gets its answer."""
 
 
 Probe = Callable[[], Awaitable[Any]]

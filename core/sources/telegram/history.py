@@ -26,6 +26,7 @@ from ...desk.events import (
     NewMessage,
     ReadUpTo,
     SyncProgress,
+    UnreadMarked,
 )
 from ...desk.models import Message, User
 from ...rules.triage import Role, StaffRule
@@ -120,6 +121,7 @@ class HistorySync:
                     as_of=dialog.top_message,
                 )
             )
+            state.emit(UnreadMarked(chat_id, bool(dialog.unread_mark)))
 
     async def reach_back(self, chat_id: int, pairs: Pairs, *, complete: bool) -> tuple[Pairs, int]:
         """Page further back while the window holds no staff message, up to REACH_BACK_PAGES.

@@ -150,6 +150,19 @@ class Outgoing:
         except Exception as exc:
             log.warning("could not mark chat %d read: %s", chat_id, type(exc).__name__)
 
+    async def mark_unread(self, chat_id: int, unread: bool) -> None:
+        """Set or clear the chat's unread mark in Telegram (raises SendError on failure)."""
+        peer = await self.state.peer(chat_id)
+        if peer is None:
+            raise SendError("This chat is not known to Telegram any more", permanent=True)
+        request = functions.messages.MarkDialogUnreadRequest(
+            peer=types.InputDialogPeer(peer=peer), unread=unread
+        )
+        try:
+            await self._invoke(request)
+        except Exception as exc:
+            raise send_error(exc) from exc
+
     async def react(self, chat_id: int, message_id: int, emoji: str) -> None:
         """Put an emoji reaction on a message (raises SendError with a clear message on failure)."""
         peer = await self.state.peer(chat_id)

@@ -15,7 +15,8 @@ One round, for the chats it is given (the open chat, the working set, every wait
    `MessageEmpty` means deleted. Live updates that arrive without a gap advance the verified
    pts (`note_pts`), so in a calm desk no deep check is needed.
 4. Read marks and the unread count that differ become `ReadUpTo` events (with the dialog's
-   unread count, which is the truth even when the desk only fetched part of the history).
+   unread count, which is the truth even when the desk only fetched part of the history); a
+   dialog's unread mark that differs becomes `UnreadMarked`.
 
 A FloodWait is emitted, waited out and the same request sent again; a round that a network
 error interrupts keeps its remaining chats and the next round starts with them, so a round is
@@ -37,6 +38,7 @@ from ...desk.events import (
     MessagesDeleted,
     NewMessage,
     ReadUpTo,
+    UnreadMarked,
 )
 from ...desk.models import Message, User
 
@@ -65,6 +67,7 @@ class Held:
     read_inbox_max: int = 0
     read_outbox_max: int = 0
     unread: int = 0
+    unread_mark: bool = False
 
 
 HeldOf = Callable[[int], Held]
@@ -93,6 +96,7 @@ class _Dialog:
     read_outbox: int
     unread: int
     pts: int | None
+    unread_mark: bool = False
 
 
 class Reconciler:
@@ -219,6 +223,7 @@ class Reconciler:
                         read_outbox=dialog.read_outbox_max_id,
                         unread=dialog.unread_count,
                         pts=dialog.pts,
+                        unread_mark=bool(dialog.unread_mark),
                     )
             if start == 0 and self._round_account_pts is None:
                 self._round_account_pts = result.state.pts
@@ -255,6 +260,9 @@ class Reconciler:
         if dialog.read_outbox > held.read_outbox_max:
             report.reads += 1
             self._emit(ReadUpTo(chat_id, dialog.read_outbox, outbox=True))
+        if dialog.unread_mark != held.unread_mark:  # marked or cleared on another device
+            report.reads += 1
+            self._emit(UnreadMarked(chat_id, dialog.unread_mark))
 
     async def _compare_window(
         self, chat_id: int, held: Mapping[int, int | None], newest: int, report: RoundReport

@@ -174,6 +174,7 @@ class TelegramSource:
             clock=self._clock,
             monotonic=self._monotonic,
             history_interval=self._history_interval,
+            request_timeout=self._timeouts.call,
         )
         self._history = HistorySync(state)
         self._chats = ChatDirectory(state, self._history.backfill_chat)
@@ -290,6 +291,10 @@ class TelegramSource:
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Mark the chat read in Telegram up to message `upto` (failures are only logged)."""
         await self._parts()[2].mark_read(chat_id, upto)
+
+    async def mark_unread(self, chat_id: int, unread: bool) -> None:
+        """Set or clear the chat's unread mark in Telegram (raises SendError on failure)."""
+        await self._parts()[2].mark_unread(chat_id, unread)
 
     async def react(self, chat_id: int, message_id: int, emoji: str) -> None:
         """Put an emoji reaction on a message (raises SendError with a clear message on failure)."""

@@ -78,6 +78,8 @@ class SourceState:
     clock: Callable[[], float]
     monotonic: Callable[[], float]
     history_interval: float = 0.35
+    request_timeout: float = 60.0
+    """How long `call` waits for one answer before it counts as a network error."""
     me: User | None = None
     known: dict[int, Any] = field(default_factory=dict)
     dialogs: dict[int, Any] = field(default_factory=dict)
@@ -148,7 +150,7 @@ class SourceState:
         failures = 0
         while True:
             try:
-                result = await guarded(self.client(request))
+                result = await guarded(asyncio.wait_for(self.client(request), self.request_timeout))
                 self.touch()
                 return result
             except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:

@@ -20,6 +20,7 @@ from ...desk.events import (
     ReactionChanged,
     ReadUpTo,
     Typing,
+    UnreadMarked,
 )
 from . import convert as conv
 from .chats import ChatDirectory
@@ -90,6 +91,8 @@ class UpdateRouter:
             self._on_read(conv.marked_id(update.peer), update)
         elif isinstance(update, _READ_CHANNEL):
             self._on_read(conv.marked_id(types.PeerChannel(update.channel_id)), update)
+        elif isinstance(update, types.UpdateDialogUnreadMark):
+            self._on_unread_mark(update)
         elif isinstance(update, _TYPING):
             self._on_typing(update)
         elif isinstance(update, types.UpdateMessageReactions):
@@ -110,6 +113,13 @@ class UpdateRouter:
                 update, types.UpdateReadHistoryOutbox | types.UpdateReadChannelOutbox
             )
             self.state.emit(ReadUpTo(chat_id, update.max_id, outbox=outbox))
+
+    def _on_unread_mark(self, update: Any) -> None:
+        """A support chat was marked unread, or its mark cleared (on any device)."""
+        if isinstance(update.peer, types.DialogPeer) and update.saved_peer_id is None:
+            chat_id = conv.marked_id(update.peer.peer)
+            if chat_id in self.state.selected:
+                self.state.emit(UnreadMarked(chat_id, bool(update.unread)))
 
     async def _on_message(self, msg: Any, entities: dict[int, Any]) -> None:
         """A new message (incoming, ours from any device, or a teammate's)."""

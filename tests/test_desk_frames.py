@@ -1,0 +1,188 @@
+"""One frame per key and no leaks: what a key changes is in its first frame, and switching
+all day neither piles up widgets nor unfreezes the startup heap."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual._styles_cache import StylesCache
+from textual.widgets._footer import FooterKey
+from tgtriage.tui.app import DeskApp
+from tgtriage.tui.chat_list import ChatList
+from tgtriage.tui.conversation import Conversation
+
+from tests.desk_harness import (
+    make_desk,
+    run_desk,
+    screen_text,
+    settle,
+    wait_for,
+)
+
+pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
+
+
+# ----------------------------------------------------------------- one frame per key
+
+
+async def test_a_key_paints_the_chat_it_opens_in_its_first_frame(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    frames: list[tuple[int | None, str]] = []
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                conversation = app.query_one(Conversation)
+                frames.append((conversation.chat_id, screen_text(app)))
+
+        app._display = record  # type: ignore[method-assign]
+        for _ in range(4):
+            target = app.inbox.next_waiting(exclude=app.inbox.open_chat_id)
+            assert target is not None
+            title = app.inbox.chats[target].title
+            frames.clear()
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: bool(frames), "a frame")
+            chat_id, shown = frames[0]
+            lines = shown.splitlines()
+            assert chat_id == target
+            assert title in lines[1]  # the header names it in that same frame
+            assert any(title in line and "▕" in line for line in lines)  # the list marks it
+            await app.inbox.mark_handled(target)
+            await settle(pilot)
+
+
+def _frames_of(app: DeskApp) -> list[str]:
+    """Record the screen text at every frame from now on."""
+    frames: list[str] = []
+    original = app._display
+
+    def record(screen: Any, renderable: Any) -> None:
+        original(screen, renderable)
+        if renderable is not None:
+            frames.append(screen_text(app))
+
+    app._display = record  # type: ignore[method-assign]
+    return frames
+
+
+async def test_the_template_popup_is_in_the_frame_that_shows_the_slash(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        frames = _frames_of(app)
+        for key in ("slash", "g", "r"):
+            frames.clear()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(frames), "a frame")
+            assert "/greet" in frames[0], f"the first frame after {key!r} shows the popup"
+        # Esc keeps it closed while the same word goes on; after the text is replaced
+        # (another chat's draft, a sent reply) a new "/" opens it again.
+        await pilot.press("escape", "e")
+        await settle(pilot)
+        assert "/greet" not in screen_text(app)
+        from tgtriage.tui.composer import Composer
+
+        app.query_one(Composer).load("")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: "/greet" in screen_text(app), "the popup again")
+
+
+async def test_the_switcher_filters_in_the_frame_that_shows_the_letter(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        frames = _frames_of(app)
+        for key, expected in (("h", None), ("o", None), ("o", "Hooli")):
+            frames.clear()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(frames), "a frame")
+            boxed = [line.split("│")[1] for line in frames[0].splitlines() if line.count("│") >= 2]
+            rows = [row for row in boxed if "· Support" in row]  # inside the switcher's box
+            assert rows
+            if expected:
+                assert expected in rows[0]
+            assert all("Acme" not in row for row in rows), "filtered in that same frame"
+        await pilot.press("escape")
+
+
+async def test_the_switcher_comes_back_empty_and_current(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k", "z", "z", "z", "escape")
+        await settle(pilot)
+        target = app.inbox.next_waiting()
+        assert target is not None
+        await app.inbox.mark_handled(target)  # the order changes while the switcher is away
+        await settle(pilot)
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        from textual.widgets import Input, OptionList
+
+        assert app.screen.query_one(Input).value == ""
+        listed = app.screen.query_one(OptionList)
+        ids = [int(listed.get_option_at_index(i).id or 0) for i in range(listed.option_count)]
+        assert ids == app.inbox.order()[: len(ids)]
+
+
+# ----------------------------------------------------------------- widgets and the heap
+
+
+async def test_switching_all_day_does_not_pile_up_widgets(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+
+        def alive(kind: type) -> int:
+            gc.unfreeze()  # frozen objects are not listed by gc.get_objects()
+            gc.collect()
+            count = sum(1 for o in gc.get_objects() if type(o) is kind)
+            gc.freeze()
+            return count
+
+        for _ in range(3):
+            await pilot.press("ctrl+k", "a", "enter")
+            await settle(pilot)
+        keys, caches = alive(FooterKey), alive(StylesCache)
+        for _ in range(15):  # each switcher and each focus change recomposes the footer
+            await pilot.press("ctrl+k", "a", "enter", "escape")
+            await settle(pilot)
+        assert alive(FooterKey) <= keys + 2
+        assert alive(StylesCache) <= caches + 12
+        assert isinstance(app.screen.query_one(ChatList), ChatList)
+
+
+async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) -> None:
+    from tgtriage.core.system.gc_policy import THOROUGH_EVERY
+
+    thresholds = gc.get_threshold()
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        await pilot.pause()
+        assert gc.isenabled()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000
+        collector = desk.app.collector
+        # A full collection that comes due runs after a frame and freezes its survivors.
+        while gc.get_count()[2] < gc.get_threshold()[2]:
+            gc.collect(1)
+        assert collector.after_frame() == "full"
+        assert gc.get_freeze_count() >= frozen
+        # The thorough tidy-up waits for a quiet moment and for its quarter of an hour.
+        assert not collector.when_idle(idle_for=0.5)
+        assert collector.when_idle(idle_for=5.0, now=collector.thorough_at + THOROUGH_EVERY + 1)
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
+    assert gc.isenabled() and gc.get_threshold() == thresholds
+    assert isinstance(desk.app, DeskApp)
