@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from .conversation import Conversation
 from .desk_base import DeskBase
 from .search_screen import HistoryScreen, SearchScreen
+
+log = logging.getLogger(__name__)
 
 
 class DeskSearch(DeskBase):
@@ -45,6 +50,10 @@ class DeskSearch(DeskBase):
         search = self.inbox.message_search()
         try:
             messages = search.around(chat_id, message_id)
+        except sqlite3.DatabaseError as error:  # a damaged store: the desk stays up, one line
+            log.error("could not read around message %s of %s: %s", message_id, chat_id, error)
+            self.notify(f"Could not read that message from the store: {error}", timeout=5)
+            return
         finally:
             search.close()
         conversation = self.query_one(Conversation)

@@ -203,6 +203,9 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
         text.append(f"  flood wait {inbox.flood_until - now}s", "bold red")
     if inbox.sync is not None:
         text.append(f"  {inbox.sync.what} {inbox.sync.current}/{inbox.sync.total}", "yellow")
+    damaged = inbox.damaged.status  # first: what to do must not be cut off at the edge
+    if damaged:
+        text.append(f"  │ {damaged}", "bold red")
     counts = inbox.level_counts(now)
     total = sum(counts)
     text.append("  │ ", "dim")

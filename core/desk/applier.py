@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..rules import triage
 from . import events as ev
 from .changes import Changes
 from .events import Connection
 from .models import ChatTriage, Message, User
+from .writer import StoreDamaged
 
 if TYPE_CHECKING:
     from ..storage.store import Store
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECOMPUTE_WINDOW = 500
+_T = TypeVar("_T")
 
 
 class _Batch:
@@ -104,7 +106,12 @@ class EventApplier:
             case ev.MessagesDeleted(chat_id=chat_id, ids=ids):
                 # Store what arrived earlier in this batch first, or it would outlive its deletion.
                 await self._commit(batch)
-                gone = await inbox.writer.call(lambda: store.delete_messages(chat_id, list(ids)))
+                held: list[tuple[int, int]] = (
+                    []  # a deletion naming no chat: what the damaged store held is unknown
+                    if chat_id is None
+                    else [(chat_id, i) for i in ids if inbox.windows.find(chat_id, i) is not None]
+                )
+                gone = await self._call(lambda: store.delete_messages(chat_id, list(ids)), held)
                 for cid, mid in gone:
                     changes.deleted.setdefault(cid, set()).add(mid)
                     batch.recompute.add(cid)
@@ -151,7 +158,7 @@ class EventApplier:
                 inbox.triage[chat_id] = triage.cut_history(state, before_id)
                 changes.chats.add(chat_id)
             case ev.ChatUpdated(chat=chat):
-                await inbox.writer.call(lambda: store.upsert_chats([chat]))
+                await self._call(lambda: store.upsert_chats([chat]), None)
                 if chat.id not in inbox.chats:
                     inbox.read_windows([chat.id])  # before this batch's messages are stored
                 inbox.chats[chat.id] = chat
@@ -161,7 +168,7 @@ class EventApplier:
                 changes.order = True
             case ev.ChatRemoved(chat_id=removed):
                 await self._commit(batch)
-                await inbox.writer.call(lambda: store.remove_chat(removed))
+                await self._call(lambda: store.remove_chat(removed), None)
                 inbox.forget_chat(removed, changes)
             case ev.Typing(chat_id=chat_id, user_id=user_id, until=until):
                 inbox.typing.setdefault(chat_id, {})[user_id] = until
@@ -191,15 +198,19 @@ class EventApplier:
     async def _store_new(self, messages: list[Message], changes: Changes) -> list[Message]:
         """Store new messages; return those not stored before. When the batch cannot be
         stored, each message is tried alone and the ones that fail are counted."""
-        store = self._inbox.store
+        store, windows = self._inbox.store, self._inbox.windows
         try:
             return await self._inbox.writer.call(lambda: store.add_messages(messages))
+        except StoreDamaged:  # the desk goes on from memory: new are those its windows lack
+            return [m for m in messages if windows.find(m.chat_id, m.id) is None]
         except Exception:
             log.exception("could not store %d messages; storing them one by one", len(messages))
         fresh: list[Message] = []
         for message in messages:
             try:
                 fresh += await self._inbox.writer.call(_adding(store, message))
+            except StoreDamaged:
+                fresh.append(message)
             except Exception:
                 log.exception("could not store message %s of chat %s", message.id, message.chat_id)
                 self._failed(changes)
@@ -224,7 +235,7 @@ class EventApplier:
         batch.edits.clear()
         batch.users.clear()
         if users:
-            await inbox.writer.call(lambda: store.upsert_users(users.values()))
+            await self._call(lambda: store.upsert_users(users.values()), None)
             inbox.users.update(users)
         if new:
             fresh = await self._store_new(new, changes)
@@ -245,7 +256,7 @@ class EventApplier:
                 changes.order = True
         if edits:
             try:
-                await inbox.writer.call(lambda: store.update_messages(edits))
+                await self._call(lambda: store.update_messages(edits), None)
             except Exception:
                 log.exception("could not store %d edits", len(edits))
                 self._failed(changes, len(edits))
@@ -296,11 +307,22 @@ class EventApplier:
         state, store = inbox.triage[chat_id], inbox.store
         inbox.writer.enqueue(lambda: store.save_triage([state]))
 
+    async def _call(self, operation: Callable[[], Awaitable[_T]], memory: _T) -> _T:
+        """The store operation's result in turn with the queued writes, or what memory holds
+        (`memory`) once the store is damaged (core/desk/damage.py)."""
+        try:
+            return await self._inbox.writer.call(operation)
+        except StoreDamaged:
+            return memory
+
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""
         inbox = self._inbox
         store = inbox.store
-        messages = await inbox.writer.call(lambda: store.messages(chat_id, limit=RECOMPUTE_WINDOW))
+        messages = await self._call(
+            lambda: store.messages(chat_id, limit=RECOMPUTE_WINDOW),
+            inbox.windows.recent(chat_id, RECOMPUTE_WINDOW),
+        )
         inbox.triage[chat_id] = triage.derive(inbox.triage[chat_id], messages, inbox.rule)
 
 

@@ -26,6 +26,7 @@ from . import events as ev
 from .actions import SLOTS, InboxActions
 from .applier import RECOMPUTE_WINDOW, EventApplier
 from .changes import Changes, Listener
+from .damage import DamagedStore
 from .events import Connection
 from .kept import KeptReplies
 from .models import Chat, ChatTriage, Message, OutboxState, User
@@ -74,7 +75,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads)
         self.tracked_chats: Tracked[int, Chat] = Tracked()
         self.tracked_triage: Tracked[int, ChatTriage] = Tracked()
         self.order_index = OrderIndex(self)
-        self.writer = StoreWriter(self._write_failed)
+        self.damaged = DamagedStore(self)  # the store found damaged while the desk runs
+        self.writer = StoreWriter(self._write_failed, self.damaged.found, self.damaged.changed)
         self.windows = MessageWindows()
         self.applier = EventApplier(self)
         self.outgoing = Outbox(self)
@@ -213,6 +215,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads)
         with contextlib.suppress(Exception):
             await self.source.stop()
         await self.flushed()
+        self.damaged.stop()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -14,6 +14,7 @@ from . import events as ev
 from .changes import Changes
 from .events import Connection
 from .models import OutboxItem, OutboxState
+from .writer import StoreDamaged
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -56,7 +57,8 @@ class Outbox:
     ) -> OutboxItem:
         """Store a new reply in the outbox, in turn with the queued writes, then start its
         delivery — after `hold` seconds, in which `take_back` can still stop it; a store that
-        refuses it (sqlite3.Error: disk full…) leaves nothing behind."""
+        refuses it (sqlite3.Error: disk full…) leaves nothing behind. A damaged store
+        (core/desk/damage.py) is skipped: the reply is kept in memory."""
         inbox = self._inbox
         item = OutboxItem(
             local_id=self.next_local_id,
@@ -67,7 +69,10 @@ class Outbox:
             created=inbox.now(),
         )
         self.next_local_id += 1
-        await inbox.writer.call(lambda: inbox.store.outbox_add_item(item))
+        try:
+            await inbox.writer.call(lambda: inbox.store.outbox_add_item(item))
+        except StoreDamaged:  # no store to keep it in: it lives in memory (and the marks file)
+            inbox.damaged.changed()
         self.items.setdefault(chat_id, []).append(item)
         if hold > 0:
             loop = asyncio.get_running_loop()

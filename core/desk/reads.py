@@ -18,7 +18,7 @@ from ..storage.store import Store
 from .changes import Changes
 from .models import Message, OutboxItem
 from .queries import InboxQueries
-from .writer import StoreWriter
+from .writer import StoreDamaged, StoreWriter
 
 if TYPE_CHECKING:
     from .applier import EventApplier
@@ -90,9 +90,13 @@ class InboxReads(InboxQueries):
                 self.writer.enqueue_idle(read)
 
     async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
-        """The chat's newest `limit` stored messages, oldest first (after queued writes)."""
+        """The chat's newest `limit` stored messages, oldest first (after queued writes); those
+        in memory once the store is damaged."""
         store = self.store
-        return await self.writer.call(lambda: store.messages(chat_id, limit=limit))
+        try:
+            return await self.writer.call(lambda: store.messages(chat_id, limit=limit))
+        except StoreDamaged:
+            return self.windows.recent(chat_id, limit)
 
     async def report_rows(self) -> list[ReportRow]:
         """What reply-time statistics need of every stored message of the known chats."""
@@ -100,8 +104,11 @@ class InboxReads(InboxQueries):
         return await self.writer.call(lambda: store.report_rows(chat_ids=chat_ids))
 
     async def template_usage(self) -> dict[str, tuple[int, int]]:
-        """Template key → (times used, last used at)."""
-        return await self.writer.call(self.store.template_usage)
+        """Template key → (times used, last used at); none known once the store is damaged."""
+        try:
+            return await self.writer.call(self.store.template_usage)
+        except StoreDamaged:
+            return {}
 
     def template_used(self, key: str) -> None:
         """Count one use of a template (stored in the background)."""
@@ -115,11 +122,16 @@ class InboxReads(InboxQueries):
 
         Older messages fetched here move the chat's history cut down (to 0 when the chat's
         beginning was reached) and recompute its triage: the wait may have begun earlier.
+        Once the store is damaged, only what memory holds is paged (nothing more is fetched).
         """
         store = self.store
-        messages = await self.writer.call(
-            lambda: store.messages(chat_id, before_id=before_id, limit=limit)
-        )
+        try:
+            messages = await self.writer.call(
+                lambda: store.messages(chat_id, before_id=before_id, limit=limit)
+            )
+        except StoreDamaged:
+            held = self.windows.recent(chat_id, self.windows.size)
+            return [m for m in held if before_id is None or m.id < before_id][-limit:]
         if len(messages) < limit and before_id is not None:
             oldest = messages[0].id if messages else before_id
             wanted = limit - len(messages)
@@ -129,7 +141,10 @@ class InboxReads(InboxQueries):
                 log.warning("history of %s unavailable from the source", chat_id)
                 return messages
             if older:
-                await self.writer.call(lambda: store.add_messages(older))
+                try:
+                    await self.writer.call(lambda: store.add_messages(older))
+                except StoreDamaged:
+                    return messages
                 messages = sorted(
                     {m.id: m for m in [*older, *messages]}.values(), key=lambda m: m.id
                 )

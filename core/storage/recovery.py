@@ -5,6 +5,10 @@ desk imports its screen. A damaged store is never just moved aside: the desk's o
 (notes, statuses, tags, slots, drafts, unsent replies, template use) are read out of it first
 and written to a JSON file next to it, the damaged file is moved aside, and the marks are put
 into the fresh store — only the cache of Telegram is rebuilt.
+
+A desk that finds its store damaged while it runs saves its marks from memory (the most
+complete copy) to such a file itself, marked `"from": "memory"`. The next open rebuilds the
+store and reads the newest of those back over what it salvages, then marks them restored.
 """
 
 from __future__ import annotations
@@ -24,10 +28,17 @@ from .integrity import FOREIGN, inspect_existing, read_only
 from .store import CorruptStoreError, ForeignStoreError, Store, quarantine
 
 # The desk's own marks, by table: the columns that are the engineer's (the triage table's other
-# columns are derived from messages and come back with them).
+# columns are derived from messages and come back with them). The newest message id and the
+# read marks come along: history the source sends again after a rebuild is then known as old,
+# so it is re-derived (core/rules/triage.py `derive`, which keeps a closed or postponed chat so)
+# instead of being taken as new customer messages that reopen it.
 MARK_COLUMNS: dict[str, tuple[str, ...]] = {
     "triage": (
         "chat_id",
+        "last_msg_id",
+        "read_inbox_max",
+        "read_outbox_max",
+        "alerted_level",
         "status",
         "postponed_until",
         "ticket",
@@ -127,19 +138,71 @@ def _readable_rows(
     return rows
 
 
-def write_marks(path: Path, marks: Marks, stamp: str) -> Path:
-    """Save `marks` as JSON next to the store (0600, a new file); return its path."""
-    target = path.with_name(f"{path.name}.marks-{stamp}.json")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.marks-{stamp}-{n}.json")
-        n += 1
-    fd = open_private_fd(target, os.O_WRONLY | os.O_EXCL)
+MEMORY = "memory"  # the "from" of a marks file the running desk saved from its live state
+
+
+def write_marks(
+    path: Path,
+    marks: Marks,
+    stamp: str,
+    *,
+    origin: str = "store",
+    replace: Path | None = None,
+    restored: str | None = None,
+) -> Path:
+    """Save `marks` as JSON next to the store (0600, a new file, or atomically over `replace`);
+    return its path. `origin` says where they were read ("store", or MEMORY)."""
+    if replace is None:
+        target = path.with_name(f"{path.name}.marks-{stamp}.json")
+        n = 1
+        while target.exists():
+            target = path.with_name(f"{path.name}.marks-{stamp}-{n}.json")
+            n += 1
+        written = target
+    else:
+        target = replace
+        written = replace.with_name(f".{replace.name}.{os.getpid()}.tmp")
+    content: dict[str, Any] = {"store": str(path), "from": origin, "saved": stamp, "marks": marks}
+    if restored is not None:
+        content["restored"] = restored
+    fd = open_private_fd(written, os.O_WRONLY | os.O_EXCL)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"store": str(path), "marks": marks}, out, ensure_ascii=False, indent=1)
+        json.dump(content, out, ensure_ascii=False, indent=1)
         out.flush()
         os.fsync(out.fileno())
+    if written != target:
+        os.replace(written, target)
     return target
+
+
+def pending_memory_marks(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Marks files a running desk saved from memory for the store at `path` and no rebuild
+    has read back yet, oldest first (by when they were saved)."""
+    found: list[tuple[str, Path, dict[str, Any]]] = []
+    for candidate in path.parent.glob(f"{path.name}.marks-*.json"):
+        try:
+            content = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (
+            isinstance(content, dict)
+            and content.get("from") == MEMORY
+            and "restored" not in content
+            and isinstance(content.get("marks"), dict)
+        ):
+            found.append((str(content.get("saved", "")), candidate, content))
+    found.sort(key=lambda entry: (entry[0], entry[1].stat().st_mtime_ns))
+    return [(candidate, content) for _, candidate, content in found]
+
+
+def merged_marks(salvaged: Marks, memory: Marks) -> Marks:
+    """The salvaged marks with every table the desk's memory holds taken from memory instead
+    (the memory copy is newer: the desk stopped writing the store when it found it damaged)."""
+    merged = dict(salvaged)
+    for table, rows in memory.items():
+        if table in MARK_COLUMNS and isinstance(rows, list):
+            merged[table] = [row for row in rows if isinstance(row, dict)]
+    return merged
 
 
 def restore_marks(path: Path, marks: Marks) -> int:
@@ -200,6 +263,8 @@ async def open_recovering(
     """
     path = Path(path)
     problem = check.result() if check is not None else check_store(path)
+    if problem is None and pending_memory_marks(path):
+        problem = "found damaged while the desk ran"
     if problem is None:
         try:
             return await Store.open(path, clock=clock), None
@@ -211,14 +276,29 @@ async def open_recovering(
 
 
 async def _rebuild(path: Path, problem: str, clock: Callable[[], float]) -> tuple[Store, Rebuilt]:
-    """Save the marks, move the damaged store aside, start a fresh one and put the marks back."""
+    """Save the marks, move the damaged store aside, start a fresh one and put the marks back.
+
+    The newest marks file the desk saved from memory is read over the salvaged marks.
+    """
     marks = salvage_marks(path)
+    pending = pending_memory_marks(path)
+    if pending:
+        marks = merged_marks(marks, pending[-1][1]["marks"])
     stamp = time.strftime("%Y%m%d-%H%M%S")
     marks_file = write_marks(path, marks, stamp)
     moved = quarantine(path)
     fresh = await Store.open(path, clock=clock)
     await fresh.close()
     restore_marks(path, marks)
+    for candidate, content in pending:  # read back (the older ones superseded): not again
+        write_marks(
+            path,
+            content["marks"],
+            str(content.get("saved", stamp)),
+            origin=MEMORY,
+            replace=candidate,
+            restored=stamp,
+        )
     store = await Store.open(path, clock=clock)
     counts = {table: len(rows) for table, rows in marks.items()}
     return store, Rebuilt(path, problem, moved, marks_file, counts)
