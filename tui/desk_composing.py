@@ -48,6 +48,7 @@ class DeskComposing(DeskBase):
             has_older=self.inbox.has_older(chat_id, len(messages)),
             waiting_id=state.waiting_msg_id if state else None,
         )
+        self._show_reply_quote(chat_id)
         chat_list = self.query_one(ChatList)
         chat_list.set_open(chat_id, reveal)
         chat_list.update_rows({chat_id})
@@ -252,9 +253,11 @@ class DeskComposing(DeskBase):
         if problem is not None:
             self.notify(f"Not sent: {problem}", severity="error", timeout=5)
             return False
-        item = await self.inbox.send(chat_id, text)
+        item = await self.inbox.send(chat_id, text, reply_to=self.reply_targets.get(chat_id))
         if item is None:
             return False
+        if self.reply_targets.pop(chat_id, None) is not None:
+            self._show_reply_quote(chat_id)
         self.query_one(Composer).load("")
         self.query_one(Conversation).set_outbox(self.inbox.outbox.get(chat_id, []))
         return True

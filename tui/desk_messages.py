@@ -1,0 +1,122 @@
+"""Message mode: a cursor on the open conversation's messages, and what it does to one."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.widgets import Static
+
+from ..core.desk.models import Message
+from ..core.rules import message_cursor as mc
+from ..core.rules.sanitize import clean_line, clean_text
+from .composer import Composer
+from .conversation import Conversation
+from .desk_base import DeskBase
+
+
+class DeskMessages(DeskBase):
+    """Message mode's actions: move the cursor, reply to, copy the selected message."""
+
+    def action_message_mode(self) -> None:
+        """Ctrl+↑ (or ↑ on an empty composer): the cursor on the newest message."""
+        if self._inbox is None or self.inbox.open_chat_id is None:
+            self.notify("Open a chat first.", timeout=3)
+            return
+        conversation = self.query_one(Conversation)
+        newest = mc.first_selection(mc.selectable(conversation.messages))
+        if newest is None:
+            self.notify("No message here to act on yet.", timeout=3)
+            return
+        self._close_popup()
+        conversation.select(newest)
+        conversation.focus()
+
+    def action_message_move(self, key: str) -> None:
+        """↑ ↓ PgUp PgDn Home End in message mode: the cursor moves (core/rules/message_cursor.py)."""
+        conversation = self.query_one(Conversation)
+        ids = mc.selectable(conversation.messages)
+        page = max(1, conversation.size.height // 3)
+        target = mc.moved(ids, conversation.selected_id, key, page)
+        conversation.select(target)
+        if key in ("up", "pageup", "home") and mc.at_top(ids, target):
+            conversation.need_older()
+
+    @on(Conversation.CursorKey)
+    def _cursor_key(self, event: Conversation.CursorKey) -> None:
+        self.action_message_move(event.key)
+
+    def action_message_leave(self) -> None:
+        """Esc in message mode: the cursor goes, the composer takes the keys again."""
+        self._end_message_mode()
+        if self.inbox.open_chat_id is not None:
+            self.query_one(Composer).focus()
+
+    @on(Conversation.CursorLeft)
+    def _cursor_left(self, event: Conversation.CursorLeft) -> None:
+        """The conversation lost the focus (a click, a chat switch): no cursor is left on it."""
+        if self.dialog is None:
+            self._end_message_mode()
+
+    def _end_message_mode(self) -> None:
+        """Take the cursor off the conversation."""
+        self.query_one(Conversation).select(None)
+
+    def _selected(self, act: mc.MessageAct) -> Message | None:
+        """The message under the cursor if `act` can be done to it, else None with the reason."""
+        conversation = self.query_one(Conversation)
+        selected = next(
+            (m for m in conversation.messages if m.id == conversation.selected_id), None
+        )
+        if selected is None:
+            return None
+        problem = mc.refusal(act, selected, can_edit=False)
+        if problem is not None:
+            self.notify(problem, timeout=4, markup=False)
+            return None
+        return selected
+
+    def action_message_reply(self) -> None:
+        """R: reply to the selected message — quoted above the composer, sent with reply_to."""
+        message = self._selected(mc.MessageAct.REPLY)
+        if message is None:
+            return
+        self.reply_targets[message.chat_id] = message.id
+        self._show_reply_quote(message.chat_id)
+        self._end_message_mode()
+        self.query_one(Composer).focus()
+
+    def action_message_copy(self) -> None:
+        """C: the selected message's text to the clipboard, escapes stripped (OSC 52)."""
+        message = self._selected(mc.MessageAct.COPY)
+        if message is None:
+            return
+        text = clean_text(message.text)
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters.", timeout=3)
+
+    def _show_reply_quote(self, chat_id: int | None) -> None:
+        """Show above the composer which message the next reply answers (hidden: none)."""
+        quote = self.query_one("#reply-quote", Static)
+        target = self.reply_targets.get(chat_id) if chat_id is not None else None
+        quoted = None
+        if target is not None:
+            held = self.query_one(Conversation).messages
+            quoted = next((m for m in held if m.id == target), None)
+        if target is None:
+            quote.display = False
+            return
+        if quoted is None:
+            line = "↪ Replying to an earlier message (Esc cancels)"
+        else:
+            name = "You" if quoted.out else self.inbox.sender_name(quoted)
+            said = clean_line(quoted.text or "[media]", 70)
+            line = f"↪ Replying to {clean_line(name, 30)} (Esc cancels): {said}"
+        quote.update(line)
+        quote.display = True
+
+    def cancel_reply(self) -> bool:
+        """Drop the open chat's reply target (Esc in the composer); False if there was none."""
+        chat_id = self.inbox.open_chat_id if self._inbox is not None else None
+        if chat_id is None or self.reply_targets.pop(chat_id, None) is None:
+            return False
+        self._show_reply_quote(chat_id)
+        return True
