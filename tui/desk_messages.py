@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on
 from textual.widgets import Static
 
@@ -14,7 +16,7 @@ from .desk_base import DeskBase
 
 
 class DeskMessages(DeskBase):
-    """Message mode's actions: move the cursor, reply to, copy the selected message."""
+    """Message mode's actions: move the cursor; reply to, copy, edit, delete the selection."""
 
     def action_message_mode(self) -> None:
         """Ctrl+↑ (or ↑ on an empty composer): the cursor on the newest message."""
@@ -68,7 +70,7 @@ class DeskMessages(DeskBase):
         )
         if selected is None:
             return None
-        problem = mc.refusal(act, selected, can_edit=False)
+        problem = mc.refusal(act, selected, can_edit=self.inbox.changes_messages)
         if problem is not None:
             self.notify(problem, timeout=4, markup=False)
             return None
@@ -93,9 +95,76 @@ class DeskMessages(DeskBase):
         self.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters.", timeout=3)
 
+    def action_message_edit(self) -> None:
+        """E: the composer loads our selected message; Enter saves it through the source."""
+        message = self._selected(mc.MessageAct.EDIT)
+        if message is None:
+            return
+        composer = self.query_one(Composer)
+        if self.editing is None:
+            composer.flush_edits()
+            self.edit_stash = composer.text
+        self.editing = (message.chat_id, message.id)
+        self._end_message_mode()
+        composer.load(clean_text(message.text))
+        self._show_reply_quote(message.chat_id)
+        composer.focus()
+
+    async def _save_edit(self, text: str) -> bool:
+        """Save the edit; a refusal is shown and the text stays for another try or Esc."""
+        if self.editing is None:
+            return False
+        chat_id, message_id = self.editing
+        problem = await self.inbox.edit_message(chat_id, message_id, text)
+        if problem is not None:
+            self.notify(f"Not edited: {problem}", severity="error", timeout=8, markup=False)
+            return False
+        self._end_edit()
+        self.notify("Edited.", timeout=3)
+        return True
+
+    def _end_edit(self) -> None:
+        """Leave editing: the composer gets back what it held before."""
+        if self.editing is None:
+            return
+        chat_id = self.editing[0]
+        self.editing = None
+        self.query_one(Composer).load(self.edit_stash)
+        self.edit_stash = ""
+        self._show_reply_quote(chat_id)
+
+    def action_message_delete(self) -> None:
+        """D: delete our selected message for everyone, after one key (1 or Enter)."""
+        message = self._selected(mc.MessageAct.DELETE)
+        if message is None:
+            return
+        said = clean_line(message.text or "[media]", 50)
+        self.choose(
+            f"Delete “{said}” for everyone?",
+            [("delete", "1  Delete for everyone"), ("keep", "2  Keep it")],
+            partial(self._delete_chosen, message.chat_id, message.id),
+        )
+
+    async def _delete_chosen(self, chat_id: int, message_id: int, value: str | None) -> None:
+        """The confirmation's answer: delete (and say so, or why not), or keep."""
+        self._end_message_mode()
+        if self.inbox.open_chat_id is not None:
+            self.query_one(Composer).focus()
+        if value != "delete":
+            return
+        problem = await self.inbox.delete_message(chat_id, message_id)
+        if problem is not None:
+            self.notify(f"Not deleted: {problem}", severity="error", timeout=8, markup=False)
+        else:
+            self.notify("Deleted for everyone.", timeout=3)
+
     def _show_reply_quote(self, chat_id: int | None) -> None:
-        """Show above the composer which message the next reply answers (hidden: none)."""
+        """Show above the composer which message the composer edits or the next reply answers."""
         quote = self.query_one("#reply-quote", Static)
+        if self.editing is not None and self.editing[0] == chat_id:
+            quote.update("✎ Editing your message · Enter saves · Esc cancels")
+            quote.display = True
+            return
         target = self.reply_targets.get(chat_id) if chat_id is not None else None
         quoted = None
         if target is not None:
@@ -114,7 +183,11 @@ class DeskMessages(DeskBase):
         quote.display = True
 
     def cancel_reply(self) -> bool:
-        """Drop the open chat's reply target (Esc in the composer); False if there was none."""
+        """Cancel an edit, else drop the open chat's reply target (Esc in the composer); False if
+        there was neither."""
+        if self.editing is not None:
+            self._end_edit()
+            return True
         chat_id = self.inbox.open_chat_id if self._inbox is not None else None
         if chat_id is None or self.reply_targets.pop(chat_id, None) is None:
             return False
