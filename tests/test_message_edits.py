@@ -17,6 +17,15 @@ from tgtriage.tui.conversation import Conversation
 
 from tests.desk_harness import make_desk, run_desk, screen_text, settle, type_text, wait_for
 from tests.telegram_world import ACME_ID, INITECH_ID, started, world
+from tests.test_telegram_desk import TmpPaths, _utc, notified, open_chat, telegram_desk, until
+
+__all__ = ["_utc"]  # message times in UTC for the Telegram desk
+
+
+async def settle_tg(pilot: object) -> None:
+    """Let the Telegram desk draw what the last key did."""
+    for _ in range(3):
+        await pilot.pause()  # type: ignore[attr-defined]
 
 
 def _notified(app: object, words: str) -> bool:
@@ -179,3 +188,61 @@ async def test_delete_revokes_in_a_group_and_uses_the_channel_request_in_a_super
     with pytest.raises(SendError, match="Only the author"):
         await source.delete(ACME_ID, [customer.id])
     await source.stop()
+
+
+async def test_on_telegram_the_keys_send_reply_to_edit_and_delete_requests_once(
+    paths: TmpPaths, tmp_path: Path
+) -> None:
+    fake = world()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await open_chat(pilot, app, ACME_ID)
+        conversation = app.query_one(Conversation)
+        await pilot.press("up")  # the cursor on Alice's newest message
+        await settle_tg(pilot)
+        alice = conversation.selected_id
+        await pilot.press("r")
+        await type_text(pilot, "Looking at it now")  # type: ignore[arg-type]
+        await pilot.press("enter")
+        await until(pilot, lambda: fake.requests_named("SendMessageRequest"), "sent")
+        (sent,) = fake.requests_named("SendMessageRequest")
+        assert sent.reply_to.reply_to_msg_id == alice, "a reply to the selected message"
+        await until(pilot, lambda: conversation.messages[-1].out, "the reply shown")
+        mine = conversation.messages[-1].id
+        fake.hangs.append("EditMessageRequest")  # the first save never gets an answer
+        await pilot.press("up", "e", "ctrl+u")
+        await type_text(pilot, "Looking at it right now")  # type: ignore[arg-type]
+        await pilot.press("enter")
+        await until(pilot, lambda: fake.requests_named("EditMessageRequest"), "edit sent")
+        await pilot.press("enter")  # impatient: the same edit again
+        await until(pilot, lambda: notified(app, "already being changed"), "refused")
+        (edit,) = fake.requests_named("EditMessageRequest")
+        assert (edit.id, edit.message) == (mine, "Looking at it right now"), "never twice"
+        await app.inbox.stop()
+
+
+async def test_on_telegram_refusals_of_an_edit_or_delete_are_one_clear_line(
+    paths: TmpPaths, tmp_path: Path
+) -> None:
+    fake = world()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await open_chat(pilot, app, ACME_ID)
+        await type_text(pilot, "Hello Alice")  # type: ignore[arg-type]
+        await pilot.press("enter")
+        conversation = app.query_one(Conversation)
+        await until(pilot, lambda: conversation.messages[-1].out, "the reply shown")
+        fake.fail_next("EditMessageRequest", errors.MessageEditTimeExpiredError(request=None))
+        await pilot.press("up", "e", "ctrl+u")
+        await type_text(pilot, "Hello, Alice")  # type: ignore[arg-type]
+        await pilot.press("enter")
+        await until(pilot, lambda: notified(app, "Not edited: Telegram no longer lets"), "said")
+        assert app.query_one(Composer).text == "Hello, Alice", "kept for another try"
+        await pilot.press("escape", "ctrl+up")
+        fake.fail_next("DeleteMessagesRequest", errors.MessageDeleteForbiddenError(request=None))
+        await pilot.press("d", "1")
+        await until(pilot, lambda: notified(app, "Not deleted: Telegram does not let"), "said")
+        assert conversation.messages[-1].text == "Hello Alice", "still there"
+        await pilot.press("ctrl+up", "d", "enter")
+        await until(pilot, lambda: not conversation.messages[-1].out, "deleted")
+        requests = fake.requests_named("DeleteMessagesRequest")
+        assert len(requests) == 2 and all(hasattr(r, "channel") for r in requests), "a supergroup"
+        assert not any(m.message == "Hello Alice" for m in fake.history[ACME_ID])

@@ -111,17 +111,22 @@ class DeskMessages(DeskBase):
         composer.focus()
 
     async def _save_edit(self, text: str) -> bool:
-        """Save the edit; a refusal is shown and the text stays for another try or Esc."""
+        """Save the edit in the background (the desk keeps answering keys meanwhile)."""
         if self.editing is None:
             return False
         chat_id, message_id = self.editing
+        self.run_worker(self._edit_saved(chat_id, message_id, text), group="message-change")
+        return True
+
+    async def _edit_saved(self, chat_id: int, message_id: int, text: str) -> None:
+        """Send the edit; a refusal is shown and the text stays for another try or Esc."""
         problem = await self.inbox.edit_message(chat_id, message_id, text)
         if problem is not None:
             self.notify(f"Not edited: {problem}", severity="error", timeout=8, markup=False)
-            return False
-        self._end_edit()
+            return
+        if self.editing == (chat_id, message_id):
+            self._end_edit()
         self.notify("Edited.", timeout=3)
-        return True
 
     def _end_edit(self) -> None:
         """Leave editing: the composer gets back what it held before."""
@@ -150,8 +155,11 @@ class DeskMessages(DeskBase):
         self._end_message_mode()
         if self.inbox.open_chat_id is not None:
             self.query_one(Composer).focus()
-        if value != "delete":
-            return
+        if value == "delete":
+            self.run_worker(self._deleted(chat_id, message_id), group="message-change")
+
+    async def _deleted(self, chat_id: int, message_id: int) -> None:
+        """Delete through the source in the background; say that it is done, or why not."""
         problem = await self.inbox.delete_message(chat_id, message_id)
         if problem is not None:
             self.notify(f"Not deleted: {problem}", severity="error", timeout=8, markup=False)
