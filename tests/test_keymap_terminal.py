@@ -46,6 +46,7 @@ NAMED = {
     "home": "\x1b[H",
     "end": "\x1b[F",
     "slash": "/",
+    "plus": "+",
 }
 
 

@@ -246,3 +246,25 @@ async def test_on_telegram_refusals_of_an_edit_or_delete_are_one_clear_line(
         requests = fake.requests_named("DeleteMessagesRequest")
         assert len(requests) == 2 and all(hasattr(r, "channel") for r in requests), "a supergroup"
         assert not any(m.message == "Hello Alice" for m in fake.history[ACME_ID])
+
+
+async def test_plus_reacts_to_the_selected_message_with_the_chosen_emoji(
+    paths: TmpPaths, tmp_path: Path
+) -> None:
+    fake = world()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await open_chat(pilot, app, ACME_ID)
+        conversation = app.query_one(Conversation)
+        await pilot.press("up", "up")
+        await settle_tg(pilot)
+        older = conversation.selected_id
+        await pilot.press("plus")
+        await settle_tg(pilot)
+        assert "React with" in screen_text(app) and "🔥" in screen_text(app)
+        await pilot.press("3")
+        await until(pilot, lambda: notified(app, "Reacted 🔥"), "reacted")
+        (request,) = fake.requests_named("SendReactionRequest")
+        assert request.msg_id == older and [r.emoticon for r in request.reaction] == ["🔥"]
+        fake.fail_next("SendReactionRequest", errors.ReactionInvalidError(request=None))
+        await pilot.press("ctrl+up", "plus", "1")
+        await until(pilot, lambda: notified(app, "No reaction: This reaction is not"), "said")

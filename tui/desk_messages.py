@@ -138,6 +138,31 @@ class DeskMessages(DeskBase):
         self.edit_stash = ""
         self._show_reply_quote(chat_id)
 
+    def action_message_react(self) -> None:
+        """+: a reaction from a short list (core/rules/message_cursor.py REACTIONS) on it."""
+        message = self._selected(mc.MessageAct.REACT)
+        if message is None:
+            return
+        choices = [(emoji, f"{n}  {emoji}") for n, emoji in enumerate(mc.REACTIONS, 1)]
+        done = partial(self._react_chosen, message.chat_id, message.id)
+        self.choose("React with (press its digit)", choices, done)
+
+    async def _react_chosen(self, chat_id: int, message_id: int, emoji: str | None) -> None:
+        """The reaction chosen (None: none): sent in the background."""
+        self._end_message_mode()
+        if self.inbox.open_chat_id is not None:
+            self.query_one(Composer).focus()
+        if emoji in mc.REACTIONS:
+            self.run_worker(self._reacted(chat_id, message_id, emoji), group="message-change")
+
+    async def _reacted(self, chat_id: int, message_id: int, emoji: str) -> None:
+        """React through the source; say that it is done, or why not."""
+        problem = await self.inbox.react_to(chat_id, message_id, emoji)
+        if problem is not None:
+            self.notify(f"No reaction: {problem}", severity="error", timeout=8, markup=False)
+        else:
+            self.notify(f"Reacted {emoji}", timeout=3, markup=False)
+
     def action_message_delete(self) -> None:
         """D: delete our selected message for everyone, after one key (1 or Enter)."""
         message = self._selected(mc.MessageAct.DELETE)

@@ -102,6 +102,15 @@ MESSAGE_ACTIONS: tuple[Action, ...] = (
         key_display="D / Del",
     ),
     Action(
+        "msg_react",
+        "plus",
+        "app.message_react",
+        "React to it with an emoji from a short list (its digit)",
+        "Message mode",
+        priority=False,
+        key_display="+",
+    ),
+    Action(
         "msg_leave",
         "escape",
         "app.message_leave",

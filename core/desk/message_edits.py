@@ -51,6 +51,14 @@ class InboxMessageEdits:
         self.submit(ev.MessageEdited(edited))
         return None
 
+    async def react_to(self, chat_id: int, message_id: int, emoji: str) -> str | None:
+        """Put our reaction on a message; None when done, else why not (one clear line)."""
+        try:
+            await self.source.react(chat_id, message_id, emoji)
+        except SendError as exc:
+            return str(exc)
+        return None
+
     async def delete_message(self, chat_id: int, message_id: int) -> str | None:
         """Delete our message for everyone; None when done, else why not (one clear line)."""
         if not isinstance(self.source, DeletesMessages):

@@ -7,6 +7,9 @@ from enum import StrEnum
 
 from ..desk.models import Message
 
+# The reactions message mode offers: ones every Telegram chat allows by default.
+REACTIONS: tuple[str, ...] = ("👍", "❤", "🔥", "🎉", "🙏", "👀", "👌")
+
 # The keys that move the cursor (Textual's names), as the conversation forwards them.
 MOVES = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
@@ -16,6 +19,7 @@ class MessageAct(StrEnum):
 
     REPLY = "reply"
     COPY = "copy"
+    REACT = "react"
     EDIT = "edit"
     DELETE = "delete"
 
@@ -67,6 +71,8 @@ def refusal(act: MessageAct, message: Message, can_edit: bool) -> str | None:
             return "This source cannot change sent messages."
         if act is MessageAct.EDIT and message.media is not None and not message.text:
             return "A file without a caption has no text to edit."
+    if act is MessageAct.REACT and message.out:
+        return "React to a customer's message, not your own."
     if act is MessageAct.COPY and not message.text:
         return "This message has no text to copy."
     return None
