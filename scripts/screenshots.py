@@ -177,6 +177,16 @@ async def team_room(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def message_mode(pilot: Pilot[int]) -> None:
+    """↑ on the empty composer, ↑ once more, R: the message quoted above the composer; then
+    Ctrl+↑ ↑ to show the cursor on a message."""
+    await open_longest(pilot)
+    await pilot.press("up", "up", "r")
+    await type_text(pilot, "About this one: ")
+    await pilot.press("ctrl+up", "up")
+    await settle(pilot)
+
+
 SHOTS = (
     Shot("desk-120x35", (120, 35), then(), description="main screen, a chat open"),
     Shot("desk-80x24", (80, 24), then(), description="main screen at 80×24"),
@@ -199,6 +209,7 @@ SHOTS = (
     Shot("search-80x24", (80, 24), search, description="Ctrl+F search at 80×24"),
     Shot("history", (120, 35), customer_history, description="Alt+U: customer history"),
     Shot("team-room", (120, 35), team_room, description="the team room: claims and a handoff"),
+    Shot("message-mode", (120, 35), message_mode, description="message mode: cursor and reply"),
 )
 
 

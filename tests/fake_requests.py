@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from telethon import errors, utils
 from telethon.tl import types
 
-from tests.fake_tl import T0, peer_of, when
+from tests.fake_tl import T0, message_update, peer_of, when
 
 
 class FakeRequests:
@@ -190,6 +190,51 @@ class FakeRequests:
             date=msg.date,
             seq=0,
         )
+
+    def _own_message(self, chat_id: int, msg_id: int, request: Any) -> int:
+        """The index of our message `msg_id` in the chat's history, as Telegram checks it."""
+        for index, msg in enumerate(self.history.get(chat_id, [])):
+            if msg.id == msg_id:
+                if not msg.out:
+                    raise errors.MessageAuthorRequiredError(request=request)
+                return index
+        raise errors.MessageIdInvalidError(request=request)
+
+    def _serve_EditMessageRequest(self, request: Any) -> Any:
+        """An edit of our message: refused when the text is the same, else the edited message."""
+        chat_id = utils.get_peer_id(request.peer)
+        index = self._own_message(chat_id, request.id, request)
+        old = self.history[chat_id][index]
+        if old.message == request.message:
+            raise errors.MessageNotModifiedError(request=request)
+        new = types.Message(
+            id=old.id,
+            peer_id=old.peer_id,
+            date=old.date,
+            message=request.message,
+            out=True,
+            from_id=old.from_id,
+            reply_to=old.reply_to,
+            edit_date=when(T0 + 20_000),
+        )
+        self.history[chat_id][index] = new
+        update = message_update(new, next(self._pts), edit=True)
+        return types.Updates(updates=[update], users=[self.me], chats=[], date=new.edit_date, seq=0)
+
+    def _serve_DeleteMessagesRequest(self, request: Any) -> Any:
+        """messages.DeleteMessagesRequest (no peer: ids are the account's) or the channels one."""
+        if hasattr(request, "channel"):
+            chats = [utils.get_peer_id(types.PeerChannel(request.channel.channel_id))]
+        else:
+            chats = [chat_id for chat_id in self.history if chat_id > -1_000_000_000_000]
+        deleted = 0
+        for chat_id in chats:
+            for msg_id in request.id:
+                if any(m.id == msg_id for m in self.history.get(chat_id, [])):
+                    index = self._own_message(chat_id, msg_id, request)
+                    del self.history[chat_id][index]
+                    deleted += 1
+        return types.messages.AffectedMessages(pts=next(self._pts), pts_count=deleted)
 
     def _serve_GetStateRequest(self, request: Any) -> Any:
         return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)

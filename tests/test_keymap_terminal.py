@@ -41,7 +41,12 @@ NAMED = {
     "f9": "\x1b[20~",
     "f10": "\x1b[21~",
     "shift+f3": "\x1b[1;2R",
+    "pageup": "\x1b[5~",
+    "pagedown": "\x1b[6~",
+    "home": "\x1b[H",
+    "end": "\x1b[F",
     "slash": "/",
+    "plus": "+",
 }
 
 
@@ -76,7 +81,9 @@ def test_the_parser_reads_what_this_test_sends() -> None:
     assert parsed(NAMED["shift+f3"]) == []  # a cursor position report, not a key
 
 
-@pytest.mark.parametrize("action", [*km.ACTIONS, *km.LOGIN_ACTIONS], ids=lambda a: a.id)
+@pytest.mark.parametrize(
+    "action", [*km.ACTIONS, *km.LOGIN_ACTIONS, *km.MESSAGE_ACTIONS], ids=lambda a: a.id
+)
 def test_each_action_has_a_default_key_a_terminal_can_send(action: km.Action) -> None:
     spellings = [k.strip() for k in action.keys.split(",")]
     reachable = []

@@ -26,6 +26,7 @@ from .conversation import Conversation
 from .desk_alerts import DeskAlerts
 from .desk_base import InboxFactory
 from .desk_composing import DeskComposing
+from .desk_messages import DeskMessages
 from .desk_navigation import DeskNavigation
 from .desk_paint import DeskPaint
 from .desk_search import DeskSearch
@@ -43,7 +44,14 @@ __all__ = ["DeskApp", "InboxFactory"]
 
 
 class DeskApp(
-    DeskAlerts, DeskPaint, DeskComposing, DeskNavigation, DeskSearch, DeskStatus, DeskWorkflow
+    DeskAlerts,
+    DeskPaint,
+    DeskMessages,
+    DeskComposing,
+    DeskNavigation,
+    DeskSearch,
+    DeskStatus,
+    DeskWorkflow,
 ):
     """The triage desk."""
 
@@ -79,11 +87,13 @@ class DeskApp(
                 yield TemplatePopup(id="template-popup")
                 yield PanelLine(id="conv-header")
                 yield Conversation(self._render_message, self._render_outbox, id="conversation")
+                yield Static(id="reply-quote", markup=False)
                 yield Composer(
                     id="composer",
                     on_edit=self._composer_edited,
                     on_text=self._composer_text,
                     on_scroll=self._scroll_conversation,
+                    on_up_when_empty=self.action_message_mode,
                 )
         yield PanelLine(id="status")
         yield DeskFooter(compact=True, show_command_palette=False)

@@ -64,15 +64,18 @@ class Composer(HookedTextArea):
         on_edit: Callable[[str, int], None] | None = None,
         on_text: Callable[[str], None] | None = None,
         on_scroll: Callable[[str], None] | None = None,
+        on_up_when_empty: Callable[[], None] | None = None,
     ) -> None:
         """`on_edit(line, column)` is called on every edit with the cursor's line, before the
         frame that shows it; `on_text(text)` gets the whole text once per burst of edits
         (without them, edits are posted as `Edited` messages, which arrive a frame later);
-        `on_scroll(key)` gets the keys that scroll the conversation (SCROLL_KEYS)."""
+        `on_scroll(key)` gets the keys that scroll the conversation (SCROLL_KEYS);
+        `on_up_when_empty()` gets ↑ pressed on an empty composer (message mode)."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self._on_edit = on_edit
         self._on_text = on_text
         self._on_scroll = on_scroll
+        self._on_up_when_empty = on_up_when_empty
         self.placeholder = REPLY_PLACEHOLDER
         self._loading = False
         self._report_pending = False
@@ -204,6 +207,9 @@ class Composer(HookedTextArea):
             return True
         if event.key == "enter":
             self.post_message(self.Submitted(self.text))
+            return True
+        if event.key == "up" and not self.text and self._on_up_when_empty is not None:
+            self._on_up_when_empty()
             return True
         if event.key in SCROLL_KEYS and self._on_scroll is not None:
             self._on_scroll(event.key)  # the conversation scrolls; the text and cursor stay

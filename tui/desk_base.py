@@ -62,6 +62,9 @@ class DeskBase(HookedApp[int]):
         self._dismissed_at: int | None = None
         self._dismissed_load = 0  # the composer content (its load count) Esc applied to
         self._panels: dict[str, Text] = {}
+        self.reply_targets: dict[int, int] = {}  # chat id → the message its next reply answers
+        self.editing: tuple[int, int] | None = None  # (chat, message) the composer edits
+        self.edit_stash = ""  # the composer's text before the edit, given back after it
         self._inbox_factory = inbox_factory
         self._inbox: Inbox | None = None
         self.source_label = source_label
@@ -181,6 +184,22 @@ class DeskBase(HookedApp[int]):
 
     async def _save_note(self, text: str) -> bool:
         """Keep the composer's text as a note (tui/desk_composing.py)."""
+        raise NotImplementedError
+
+    def _show_reply_quote(self, chat_id: int | None) -> None:
+        """Show which message the next reply answers (tui/desk_messages.py)."""
+        raise NotImplementedError
+
+    async def _save_edit(self, text: str) -> bool:
+        """Save the composer's text as the edited message (tui/desk_messages.py)."""
+        raise NotImplementedError
+
+    def _end_edit(self) -> None:
+        """Leave editing, the composer's earlier text back (tui/desk_messages.py)."""
+        raise NotImplementedError
+
+    def cancel_reply(self) -> bool:
+        """Drop the open chat's reply target (tui/desk_messages.py)."""
         raise NotImplementedError
 
     def _view_keys(self) -> str:

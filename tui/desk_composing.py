@@ -48,6 +48,7 @@ class DeskComposing(DeskBase):
             has_older=self.inbox.has_older(chat_id, len(messages)),
             waiting_id=state.waiting_msg_id if state else None,
         )
+        self._show_reply_quote(chat_id)
         chat_list = self.query_one(ChatList)
         chat_list.set_open(chat_id, reveal)
         chat_list.update_rows({chat_id})
@@ -71,6 +72,8 @@ class DeskComposing(DeskBase):
         """Keep the composer's text as the open chat's draft (stored in the background)."""
         if self._inbox is None or self.inbox.open_chat_id is None:
             return
+        if self.editing is not None:
+            self._end_edit()  # leaving an unsaved edit: the draft from before it comes back
         composer = self.query_one(Composer)
         if composer.note_mode:
             # Leaving a chat in note mode: the note waits for Alt+N there, never as a reply.
@@ -108,6 +111,8 @@ class DeskComposing(DeskBase):
 
     def _keep_text(self, chat_id: int, text: str) -> None:
         """Keep what the composer holds: the chat's reply draft, or in note mode the note's."""
+        if self.editing is not None:
+            return  # the text of a sent message being edited is no draft
         if self.query_one(Composer).note_mode:
             self._keep_note_draft(chat_id, text)
         else:
@@ -248,13 +253,17 @@ class DeskComposing(DeskBase):
             return False
         if self.query_one(Composer).note_mode:
             return False  # a note is never sent, whatever key is pressed
+        if self.editing is not None:
+            return await self._save_edit(text)  # Enter (or Ctrl+S) saves the edit
         problem = unfilled_message(text)
         if problem is not None:
             self.notify(f"Not sent: {problem}", severity="error", timeout=5)
             return False
-        item = await self.inbox.send(chat_id, text)
+        item = await self.inbox.send(chat_id, text, reply_to=self.reply_targets.get(chat_id))
         if item is None:
             return False
+        if self.reply_targets.pop(chat_id, None) is not None:
+            self._show_reply_quote(chat_id)
         self.query_one(Composer).load("")
         self.query_one(Conversation).set_outbox(self.inbox.outbox.get(chat_id, []))
         return True

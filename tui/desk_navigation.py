@@ -87,7 +87,10 @@ class DeskNavigation(DeskBase):
             await self.open_chat(chat_id)
 
     def action_back_to_list(self) -> None:
-        """Back to the list (keeps the chat open on the right)."""
+        """Back to the list (keeps the chat open on the right); from a composer replying to a
+        message, Esc first cancels that reply."""
+        if isinstance(self.focused, Composer) and self.cancel_reply():
+            return
         self.query_one(ChatList).focus()
 
     def action_focus_composer(self) -> None:

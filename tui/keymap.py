@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from textual.binding import Binding
 
 from ..core.system.keys import key_problems
+from .key_action import Action
+from .message_keys import MESSAGE_ACTIONS
 
 # Alt+1 … Alt+0. A terminal sends ESC+digit, which tui/textual_compat.py reads as these keys
 # (Textual alone reads it as the characters ¡ ™ £ ¢ ∞ § ¶ • ª º, which must stay typeable text).
 ALT_DIGIT_KEYS: dict[int, str] = {slot: f"alt+{slot % 10}" for slot in range(1, 11)}
-
-
-@dataclass(frozen=True)
-class Action:
-    """One thing the engineer can do, with its default keys and where it is documented."""
-
-    id: str
-    keys: str
-    action: str
-    description: str
-    group: str
-    show: bool = False
-    priority: bool = True
-    key_display: str | None = None
 
 
 def _slot_actions() -> list[Action]:
@@ -111,6 +98,14 @@ ACTIONS: tuple[Action, ...] = (
         "Navigate",
         priority=False,
         key_display="Esc",
+    ),
+    Action(
+        "message_mode",
+        "ctrl+up",
+        "message_mode",
+        "Message mode: a cursor on the conversation's messages (also ↑ on an empty composer)",
+        "Chat",
+        key_display="^↑",
     ),
     Action(
         "focus_composer",
@@ -452,8 +447,12 @@ def bindings(actions: Iterable[Action] = ACTIONS) -> list[Binding]:
 
 
 def action_groups() -> list[dict[str, str]]:
-    """Each screen's actions as id → default keys: the desk's, then the login screen's."""
-    return [{a.id: a.keys for a in ACTIONS}, {a.id: a.keys for a in LOGIN_ACTIONS}]
+    """Each set of keys as id → default keys: the desk's, the login screen's, message mode's."""
+    return [
+        {a.id: a.keys for a in ACTIONS},
+        {a.id: a.keys for a in LOGIN_ACTIONS},
+        {a.id: a.keys for a in MESSAGE_ACTIONS},
+    ]
 
 
 def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widgets import Static
 
-from .keymap import ACTIONS, COMPOSER_KEYS, display_keys
+from .keymap import ACTIONS, COMPOSER_KEYS, MESSAGE_ACTIONS, display_keys
 from .textual_compat import below_strips, clear_dirty, is_dirty
 
 _Result = TypeVar("_Result")
@@ -99,7 +99,7 @@ class HelpScreen(DimmedBackground[None]):
     def compose(self) -> ComposeResult:
         """A scrollable table of keys."""
         groups: dict[str, list[tuple[str, str]]] = {}
-        for action in ACTIONS:
+        for action in (*ACTIONS, *MESSAGE_ACTIONS):
             if action.id.startswith("slot_") and action.id != "slot_1":
                 continue
             keys = display_keys(action, self._keymap)

@@ -29,6 +29,7 @@ from .changes import Changes, Listener
 from .damage import DamagedStore
 from .events import Connection
 from .kept import KeptReplies
+from .message_edits import InboxMessageEdits
 from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads):
+class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads, InboxMessageEdits):
     """Live state of the desk over one source and one store."""
 
     def __init__(
@@ -65,6 +66,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads)
         # SourceClock in core/sources/base.py) is the desk's "now" for waits, levels and alerts.
         self.store = store
         self.source = source
+        self.changing_messages: set[tuple[int, int]] = set()  # core/desk/message_edits.py
         self.config = config
         self.clock = clock
         self.story_clock = story_clock or clock

@@ -103,10 +103,20 @@ class MarksUnread(Protocol):
 
 @runtime_checkable
 class EditsMessages(Protocol):
-    """A source that can edit one of our own messages (the team room's presence line)."""
+    """A source that can edit one of our own messages (the team room's presence line, and
+    message mode's edit: tui/desk_messages.py); failures raise SendError with a clear line."""
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
         """Replace the text of our message `message_id`; return it as edited."""
+        ...
+
+
+@runtime_checkable
+class DeletesMessages(Protocol):
+    """A source that can delete our own messages for everyone where Telegram allows it."""
+
+    async def delete(self, chat_id: int, message_ids: list[int]) -> None:
+        """Delete `message_ids` of chat `chat_id` for everyone (raises SendError if refused)."""
         ...
 
 

@@ -26,7 +26,7 @@ from ..desk.events import Connection, ConnectionState, Event, ReactionChanged
 from ..desk.models import Message, User
 from .base import Dialogs, SendError, SourceTraits
 from .demo_script import Script, default_script, seconds, to_user, validate
-from .demo_story import Story, resume_run
+from .demo_story import ChatRun, Story, resume_run
 from .demo_team import DemoRoom
 
 MAX_TEXT = 4096
@@ -171,13 +171,37 @@ class DemoSource:
         return msg
 
     async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
-        """Edit one of the engineer's team room messages (presence); other chats refuse."""
-        if self.room is None or chat_id != self.room.chat.id:
-            raise SendError("demo: only team room messages can be edited", permanent=True)
-        edited = self.room.edit(message_id, self.me.id, text)
-        if edited is None:
-            raise SendError(f"demo: no message {message_id} of yours in the room", permanent=True)
-        return edited
+        """Edit one of the engineer's messages: in the team room (presence) or a support chat."""
+        if self.room is not None and chat_id == self.room.chat.id:
+            edited = self.room.edit(message_id, self.me.id, text)
+            if edited is None:
+                raise SendError(
+                    f"demo: no message {message_id} of yours in the room", permanent=True
+                )
+            return edited
+        run, index = self._own(chat_id, message_id)
+        old = run.messages[index]
+        if old.text == text:
+            raise SendError("Not saved: the text is the same as before", permanent=True)
+        new = old.model_copy(update={"text": text, "edit_date": int(self._clock())})
+        run.messages[index] = new
+        return new
+
+    async def delete(self, chat_id: int, message_ids: list[int]) -> None:
+        """Delete the engineer's own messages of a support chat (for everyone)."""
+        for message_id in message_ids:
+            run, index = self._own(chat_id, message_id)
+            del run.messages[index]
+
+    def _own(self, chat_id: int, message_id: int) -> tuple[ChatRun, int]:
+        """The chat run and index of the engineer's message (SendError if there is none)."""
+        run = self._story.runs.get(chat_id)
+        index = run.find(message_id) if run is not None and run.visible else None
+        if run is None or index is None:
+            raise SendError(f"demo: no message {message_id} in chat {chat_id}", permanent=True)
+        if not run.messages[index].out:
+            raise SendError("Only the author can change this message", permanent=True)
+        return run, index
 
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Remember that the engineer read the chat up to `upto`."""

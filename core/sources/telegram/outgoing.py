@@ -113,6 +113,29 @@ class Outgoing:
             edit_date=now,
         )
 
+    async def delete(self, chat_id: int, message_ids: list[int]) -> None:
+        """Delete our messages for everyone: in a supergroup or channel through
+        channels.DeleteMessagesRequest, elsewhere messages.DeleteMessagesRequest with revoke."""
+        if not self.state.online.is_set():
+            raise SendError(OFFLINE)
+        peer = await self.state.peer(chat_id)
+        if peer is None:
+            raise SendError("This chat is not known to Telegram any more", permanent=True)
+        request: Any
+        if isinstance(peer, types.InputPeerChannel):
+            channel = types.InputChannel(channel_id=peer.channel_id, access_hash=peer.access_hash)
+            request = functions.channels.DeleteMessagesRequest(channel=channel, id=message_ids)
+        else:
+            request = functions.messages.DeleteMessagesRequest(id=message_ids, revoke=True)
+        try:
+            affected = await self._invoke(request)
+        except SendError:
+            raise
+        except Exception as exc:
+            raise send_error(exc) from exc
+        if not getattr(affected, "pts_count", 1):
+            raise SendError("Telegram deleted nothing: the message is gone already", permanent=True)
+
     async def send(self, chat_id: int, text: str, reply_to: int | None, random_id: int) -> Message:
         """Send a reply (part i of a long one uses `part_random_id(random_id, i)`); return the last part."""
         state = self.state

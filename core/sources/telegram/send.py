@@ -117,6 +117,11 @@ def send_error(exc: BaseException) -> SendError:
         errors.MessageTooLongError: "The message is too long for Telegram",
         errors.MsgIdInvalidError: "The message you reply to no longer exists; send without the reply",
         errors.ReactionInvalidError: "This reaction is not allowed in this chat",
+        errors.MessageNotModifiedError: "Not saved: the text is the same as before",
+        errors.MessageEditTimeExpiredError: "Telegram no longer lets you edit this message (too old)",
+        errors.MessageAuthorRequiredError: "Only the author can change this message",
+        errors.MessageDeleteForbiddenError: "Telegram does not let you delete this message for everyone",
+        errors.MessageIdInvalidError: "This message no longer exists in Telegram",
     }
     for kind, message in permanent.items():
         if isinstance(exc, kind):

@@ -292,6 +292,10 @@ class TelegramSource:
         """Edit one of our own messages (see core/sources/base.py `EditsMessages`)."""
         return await self._parts()[2].edit(chat_id, message_id, text)
 
+    async def delete(self, chat_id: int, message_ids: list[int]) -> None:
+        """Delete our messages for everyone (see core/sources/base.py `DeletesMessages`)."""
+        await self._parts()[2].delete(chat_id, message_ids)
+
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Mark the chat read in Telegram up to message `upto` (failures are only logged)."""
         await self._parts()[2].mark_read(chat_id, upto)
