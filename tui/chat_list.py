@@ -255,21 +255,7 @@ class ChatList(LineScrollView, can_focus=True):
             title_len = cell_len(title)
         left.append((title, level_style if row.level is not None else None))
         pad = max(1, width - left_len - title_len - right_len)
-        parts = [*left, (" " * pad, None), *right]
-        segments: list[Segment] = []
-        used = 0
-        for text, style in parts:  # Text.truncate(width, overflow="crop", pad=True)
-            if not text or used >= width:
-                continue
-            size = cell_len(text)
-            if used + size > width:
-                text = set_cell_size(text, width - used)
-                size = width - used
-            used += size
-            segments.append(Segment(text, base + style if style else base))
-        if used < width:
-            segments.append(Segment(" " * (width - used), base))
-        return Strip(segments, width).simplify()
+        return _cropped([*left, (" " * pad, None), *right], width, base)
 
     # ----------------------------------------------------------------- input
 
@@ -327,3 +313,21 @@ class ChatList(LineScrollView, can_focus=True):
             if 0 <= index < len(self.chat_ids):
                 self._move_to(index)
                 self.action_choose()
+
+
+def _cropped(parts: list[tuple[str, Style | None]], width: int, base: Style) -> Strip:
+    """The parts as one row of exactly `width` cells on `base` (Text.truncate's crop and pad)."""
+    segments: list[Segment] = []
+    used = 0
+    for text, style in parts:
+        if not text or used >= width:
+            continue
+        size = cell_len(text)
+        if used + size > width:
+            text = set_cell_size(text, width - used)
+            size = width - used
+        used += size
+        segments.append(Segment(text, base + style if style else base))
+    if used < width:
+        segments.append(Segment(" " * (width - used), base))
+    return Strip(segments, width).simplify()

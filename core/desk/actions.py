@@ -309,16 +309,6 @@ class InboxActions(InboxQueries):
         self.emit(changes)
         return item
 
-    async def store_kept(self, reply: KeptReply) -> None:
-        """Put a kept reply in the outbox now that the store takes writes again, and send it."""
-        chat_id = reply.chat_id
-        await self.outgoing.add(chat_id, reply.text, reply.reply_to)
-        changes = Changes(outbox={chat_id}, status=True)
-        if self.drafts.get(chat_id) == reply.text:  # nothing typed since: the draft was this
-            self.set_draft(chat_id, "")
-            changes.drafts.add(chat_id)
-        self.emit(changes)
-
     def set_note_draft(self, chat_id: int, text: str) -> None:
         """Keep a half-written note of a chat (blank deletes it); stored next."""
         if self.note_drafts.get(chat_id, "") == text:

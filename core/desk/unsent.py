@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
 from .changes import Changes
+from .kept import KeptReply
 from .models import OutboxItem, OutboxState
 from .outbox import is_queued
 from .queries import InboxQueries
@@ -65,3 +66,13 @@ class InboxUnsent(InboxQueries):
     def failed_items(self) -> list[OutboxItem]:
         """Replies that could not be sent."""
         return self.outgoing.failed()
+
+    async def store_kept(self, reply: KeptReply) -> None:
+        """Put a kept reply in the outbox now that the store takes writes again, and send it."""
+        chat_id = reply.chat_id
+        await self.outgoing.add(chat_id, reply.text, reply.reply_to)
+        changes = Changes(outbox={chat_id}, status=True)
+        if self.drafts.get(chat_id) == reply.text:  # nothing typed since: the draft was this
+            self.set_draft(chat_id, "")
+            changes.drafts.add(chat_id)
+        self.emit(changes)
