@@ -341,3 +341,14 @@ async def fail_a_reply(pilot: Pilot[int], text: str) -> int:
     await pilot.press("enter")
     await wait_for(pilot, lambda: bool(app.inbox.failed_items()), "the send to fail")
     return chat_id
+
+
+def details(app: DeskApp) -> str:
+    """The header's second line (due date, tags, targets, notes), right of the list."""
+    line = screen_text(app).splitlines()[2]
+    return line.split("▕", 1)[1] if "▕" in line else line
+
+
+def notices(app: DeskApp) -> list[str]:
+    """The toasts shown so far."""
+    return [n.message for n in app._notifications]
