@@ -81,13 +81,7 @@ def main() -> int:
     burst = 5_000
     started = datetime.now(UTC)
     info = machine()
-    temp = None
-    if args.workdir is None:
-        temp = tempfile.TemporaryDirectory(prefix="tgtriage-bench-")
-        work = Path(temp.name)
-    else:
-        work = args.workdir.resolve()
-        work.mkdir(parents=True, exist_ok=True)
+    work, temp = work_dir(args.workdir)
     try:
         store = work / "data" / "demo.sqlite3"
         plain_config = work / "config"
@@ -284,17 +278,21 @@ def main() -> int:
     return 0 if all(r.ok is not False for r in rows) else 1
 
 
+def work_dir(workdir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    """Where the run keeps its store and configs: `--workdir`, or a temp folder to clean up."""
+    if workdir is None:
+        temp = tempfile.TemporaryDirectory(prefix="tgtriage-bench-")
+        return Path(temp.name), temp
+    work = workdir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    return work, None
+
+
 def keys_only(args: argparse.Namespace) -> int:
     """The desk's key rows alone over the workload (built once into --workdir, then reused)."""
     spec = workload.Spec.quick() if args.quick else workload.Spec()
     presses = args.presses or (20 if args.quick else 60)
-    temp = None
-    if args.workdir is None:
-        temp = tempfile.TemporaryDirectory(prefix="tgtriage-bench-")
-        work = Path(temp.name)
-    else:
-        work = args.workdir.resolve()
-        work.mkdir(parents=True, exist_ok=True)
+    work, temp = work_dir(args.workdir)
     try:
         store = work / "data" / "demo.sqlite3"
         if not store.exists():
