@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..sources.base import Dialogs, EditsMessages, SendError
+from ..sources.base import Dialogs, EditsMessages, ListsMembers, SendError
 from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
 from ..team.room import human_line, is_room, room_problem
 from ..team.state import Claim, RoomLog, RoomMessage, TeamState
@@ -21,6 +21,7 @@ from . import events as ev
 from .changes import Changes
 from .models import Chat, Message, OutboxItem
 from .team_apply import apply_teammates
+from .team_members import CACHE_KEY, RoomMembers
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ROOM_ONLY = (ev.ReadUpTo, ev.Typing, ev.ReactionChanged, ev.HistoryCut)
+MEMBERS_EVERY = 600  # seconds between two member lists after reconnects (joins ask at once)
 
 
 class TeamDesk:
@@ -45,8 +47,8 @@ class TeamDesk:
         setting = self.setting
         self.room_id: int | None = int(setting) if setting and _numeric(setting) else None
         self.log = RoomLog(int(team.claim_quiet_minutes * 60))
-        self.members: set[int] = set()
-        self.names: dict[int, str] = {}
+        self.roster = RoomMembers()
+        self._listing = False
         self.problem: str | None = None
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
@@ -60,6 +62,16 @@ class TeamDesk:
     def state(self) -> TeamState:
         """The folded team state."""
         return self.log.state
+
+    @property
+    def members(self) -> frozenset[int]:
+        """The room's members (listed by Telegram, or seen writing there): all are staff."""
+        return self.roster.ids
+
+    @property
+    def names(self) -> dict[int, str]:
+        """Teammates' names as the room shows them."""
+        return self.roster.names
 
     @property
     def active(self) -> bool:
@@ -107,6 +119,8 @@ class TeamDesk:
                 if message.chat_id != self.room_id or self.room_id is None:
                     return False
                 self.seen[message.id] = message.edit_date
+                if message.service:  # someone joined or left: ask who is in the room now
+                    self._inbox.spawn(self.refresh_members(force=True))
                 self.fold(message)
                 return True
             case _ if isinstance(event, _ROOM_ONLY):
@@ -119,10 +133,7 @@ class TeamDesk:
         if message.sender_id is None or message.service or self.problem:
             return
         sender = message.sender_id
-        if message.sender_name:
-            self.names[sender] = message.sender_name
-        if sender not in self.members:
-            self.members.add(sender)
+        if self.roster.spoke(sender, message.sender_name or ""):
             self._inbox.team_members_changed()
         event = decode(message.text)
         if event is None:
@@ -160,6 +171,7 @@ class TeamDesk:
         self._since = inbox.now()
         if not self.active:
             return
+        await self.refresh_members(force=True)
         team = inbox.config.team
         oldest = inbox.now() - int(team.catch_up_hours * 3600)
         try:
@@ -170,6 +182,34 @@ class TeamDesk:
         for message in messages:
             if message.date >= oldest:
                 self.fold(message)
+
+    def cache_key(self) -> str:
+        """The store key of this room's member list (a different room has its own)."""
+        return f"{CACHE_KEY}:{self.setting}"
+
+    async def refresh_members(self, *, force: bool = False) -> None:
+        """Ask the source who is in the room (at start, on a join or leave, and after a
+        reconnect at most every MEMBERS_EVERY seconds); the list is kept in the store."""
+        inbox, source = self._inbox, self._inbox.source
+        now = inbox.now()
+        listed_at = self.roster.listed_at
+        recent = listed_at is not None and now - listed_at < MEMBERS_EVERY
+        if not self.active or not isinstance(source, ListsMembers) or self._listing:
+            return
+        if recent and not force:
+            return
+        self._listing = True
+        try:
+            users = await source.members(self.room_id)  # type: ignore[arg-type]
+        except Exception as exc:
+            log.info("team room members unavailable: %r", exc)
+            return
+        finally:
+            self._listing = False
+        if self.roster.listed_as(users, now):
+            store, key, cached = inbox.store, self.cache_key(), self.roster.cached()
+            inbox.writer.enqueue(lambda: store.set_meta(key, cached))
+            inbox.team_members_changed()
 
     # ------------------------------------------------------------------ reading
 
