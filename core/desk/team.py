@@ -57,6 +57,7 @@ class TeamDesk:
         self.presence_id: int | None = None  # this engineer's presence message in the room
         self._presence_at: int | None = None
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
+        self.opened_handoffs: dict[int, int] = {}  # chat → the handoff (msg id) opened here
 
     @property
     def state(self) -> TeamState:
@@ -72,6 +73,11 @@ class TeamDesk:
     def names(self) -> dict[int, str]:
         """Teammates' names as the room shows them."""
         return self.roster.names
+
+    @property
+    def me_id(self) -> int | None:
+        """This desk's account id, once known."""
+        return self._inbox.me.id if self._inbox.me is not None else None
 
     @property
     def active(self) -> bool:
