@@ -12,6 +12,7 @@ from tgtriage.tui.app import DeskApp
 from tests.desk_harness import (
     Desk,
     chat_id_by_title,
+    header,
     row_text,
     run_desk,
     settle,
@@ -180,6 +181,34 @@ async def test_a_teammates_note_status_and_tags_show_on_this_desk(desk: Desk) ->
         assert (state.status.value, state.ticket) == ("in_development", "OPS-12")
         notes = [(n.author, n.text) for n in inbox.notes[chat]]
         assert ("Priya Shah (team)", "Their DNS moved to Cloudflare yesterday") in notes
+        await app.open_chat(chat)
+        await settle(pilot)
+        assert "ticket OPS-12  set by Priya Shah" in header(app)
+        assert "#dns (by Priya Shah)" in header(app)
+
+
+async def test_a_status_set_here_says_no_set_by_and_a_hostile_name_stays_literal(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        chat = chat_id_by_title(app, "Initech")
+        room = desk.source.room
+        assert room is not None
+        evil = User(id=1666, first_name="[b]Eve[/b]\x1b[31m", last_name="$(rm)")
+        for event in (
+            TeamEvent(Kind.TAGS, chat, tags=("x",)),
+            TeamEvent(Kind.STATUS, chat, status=TeamStatus.IN_DEVELOPMENT, ticket="OPS-1"),
+        ):
+            inbox.submit(ev.NewMessage(room.append(evil, encode(event, "x")), evil))
+        await wait_for(pilot, lambda: inbox.tags.get(chat) == {"x"}, "Eve's tags")
+        await app.open_chat(chat)
+        await settle(pilot)
+        assert "#x (by [b]Eve[/b] $(rm))" in header(app)  # markup literal, the escape gone
+        assert "set by [b]Eve[/b] $(rm)" in header(app)
+        await pilot.press("alt+c")  # this engineer closes it: nobody else to name
+        await wait_for(pilot, lambda: "[closed]" in header(app), "closed here")
+        assert "set by" not in header(app)
 
 
 async def test_alt_shift_a_hands_the_chat_to_a_teammate_with_the_composers_text(
