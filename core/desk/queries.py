@@ -77,9 +77,11 @@ class InboxQueries:
         return first_handed(self.team, views.order(view, states, self.view_facts(now)))
 
     def changes_with_time(self) -> set[int]:
-        """Chats whose row can change with time alone: someone waits, a reminder, typing."""
-        facts = self.order_index.current(self.now()).facts
-        return {chat_id for chat_id, _ in facts} | set(self.typing)
+        """Chats whose row can change with time alone: someone waits, a reminder, typing, a
+        teammate's claim lapsing or presence going stale."""
+        now = self.now()
+        facts = self.order_index.current(now).facts
+        return {chat_id for chat_id, _ in facts} | set(self.typing) | self.team.timed(now)
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""

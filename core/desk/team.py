@@ -58,6 +58,8 @@ class TeamDesk:
         self._presence_at: int | None = None
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
         self.opened_handoffs: dict[int, int] = {}  # chat → the handoff (msg id) opened here
+        self._timed_at = 0  # the last `timed` look, and the next moment a marker changes
+        self._timed_next = 0
 
     @property
     def state(self) -> TeamState:
@@ -152,6 +154,7 @@ class TeamDesk:
             date = max(date, message.edit_date)
         if not self.log.add(RoomMessage(message.id, sender, date, event)):
             return
+        self._timed_next = 0  # claims or presence changed: look for their moments again
         self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
         if event.chat in self._inbox.chats:
             apply_teammates(self._inbox, self, event.chat, me.id if me else None)
@@ -262,6 +265,18 @@ class TeamDesk:
         if seen:
             parts.append("👀 " + ",".join(self.short_name(w) for w in seen))
         return " ".join(parts)
+
+    def timed(self, now: int) -> set[int]:
+        """Chats whose team marker changed with time alone since the last look (a claim
+        lapsed, a presence went stale): the rows a timer repaints without any room message."""
+        if not self.active or now < self._timed_next:
+            return set()
+        fresh = int(self._inbox.config.team.presence_seconds * 2)
+        moments = self.state.moments(fresh)
+        due = {chat for at, chat in moments if self._timed_at < at <= now}
+        self._timed_at = now
+        self._timed_next = min((at for at, _ in moments if at > now), default=2**62)
+        return due
 
     def typing_warning(self, chat_id: int) -> str | None:
         """The one warning line for typing in a chat a teammate holds (once per claim)."""
