@@ -188,6 +188,7 @@ class EventApplier:
                     if inbox.running:
                         inbox.spawn(inbox.outgoing.resume())
                         inbox.spawn(inbox.team.refresh_members())
+                        inbox.spawn(inbox.team.line.flush())
                 changes.status = True
             case ev.FloodWait(until=until):
                 inbox.flood_until = until

@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..sources.base import Dialogs, EditsMessages, ListsMembers, SendError
-from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
-from ..team.room import human_line, is_room, room_problem
+from ..sources.base import Dialogs, ListsMembers
+from ..team.codec import Kind, decode
+from ..team.room import is_room, room_problem
 from ..team.state import Claim, RoomLog, RoomMessage, TeamState
 from . import events as ev
 from .changes import Changes
-from .models import Chat, Message, OutboxItem
+from .models import Chat, Message
 from .team_apply import apply_teammates
 from .team_members import CACHE_KEY, RoomMembers
+from .team_posting import TeamPosting
+from .team_presence import PresenceLine
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -32,7 +34,7 @@ _ROOM_ONLY = (ev.ReadUpTo, ev.Typing, ev.ReactionChanged, ev.HistoryCut)
 MEMBERS_EVERY = 600  # seconds between two member lists after reconnects (joins ask at once)
 
 
-class TeamDesk:
+class TeamDesk(TeamPosting):
     """The team room of one desk: its chat, its folded state and the events this desk posts."""
 
     def __init__(self, inbox: Inbox) -> None:
@@ -54,8 +56,7 @@ class TeamDesk:
         self._announced: set[int] = set()
         self._warned: set[tuple[int, int]] = set()
         self.seen: dict[int, int | None] = {}  # room message id → edit date (for the reconciler)
-        self.presence_id: int | None = None  # this engineer's presence message in the room
-        self._presence_at: int | None = None
+        self.line = PresenceLine(self)  # this engineer's presence message in the room
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
         self.opened_handoffs: dict[int, int] = {}  # chat → the handoff (msg id) opened here
         self._timed_at = 0  # the last `timed` look, and the next moment a marker changes
@@ -75,6 +76,16 @@ class TeamDesk:
     def names(self) -> dict[int, str]:
         """Teammates' names as the room shows them."""
         return self.roster.names
+
+    @property
+    def inbox(self) -> Inbox:
+        """The desk this team room belongs to."""
+        return self._inbox
+
+    @property
+    def presence_id(self) -> int | None:
+        """This engineer's presence message in the room, once known."""
+        return self.line.message_id
 
     @property
     def me_id(self) -> int | None:
@@ -148,7 +159,7 @@ class TeamDesk:
             return
         me = self._inbox.me
         if event.kind is Kind.PRESENCE and me is not None and sender == me.id:
-            self.presence_id = max(self.presence_id or 0, message.id)
+            self.line.known(message.id)
         date = message.date
         if event.kind is Kind.PRESENCE and message.edit_date:
             date = max(date, message.edit_date)
@@ -293,103 +304,6 @@ class TeamDesk:
         """A chat's title for messages and notices."""
         chat = self._inbox.chats.get(chat_id)
         return chat.title if chat else str(chat_id)
-
-    # ------------------------------------------------------------------ posting
-
-    def _text(self, event: TeamEvent) -> str:
-        """The room message of a team event: the human line, then the machine line."""
-        chat = self._inbox.chats.get(event.chat)
-        link = chat_link(event.chat, chat.username if chat else None)
-        taker = self.name(event.to) if event.to is not None else ""
-        return encode(event, human_line(event, self._title(event.chat), link, taker))
-
-    async def post(self, event: TeamEvent) -> OutboxItem | None:
-        """Send one team event to the room through the outbox (None without a usable room)."""
-        if not self.active:
-            return None
-        return await self._inbox.outgoing.add(self.room_id, self._text(event), None)  # type: ignore[arg-type]
-
-    def typing(self, chat_id: int) -> None:
-        """The engineer is writing in `chat_id`: tell the team, at most once per
-        `[team] presence_seconds` (core/desk/team.py `presence`)."""
-        now = self._inbox.now()
-        every = self._inbox.config.team.presence_seconds
-        if not self.active or (self._presence_at is not None and now - self._presence_at < every):
-            return
-        self._presence_at = now
-        self._inbox.spawn(self.presence(chat_id))
-
-    async def presence(self, chat_id: int) -> None:
-        """Keep this engineer's one presence message up to date: edited in place (silent), or
-        posted once through the outbox when there is none yet (or it cannot be edited)."""
-        event = TeamEvent(Kind.PRESENCE, chat_id)
-        source = self._inbox.source
-        if self.presence_id is None or not isinstance(source, EditsMessages):
-            if not any(True for _ in self._inbox.outbox.get(self.room_id or 0, [])):
-                await self.post(event)
-            return
-        try:
-            edited = await source.edit(self.room_id, self.presence_id, self._text(event))  # type: ignore[arg-type]
-        except SendError as exc:
-            log.info("presence not edited: %s", exc)
-            if exc.permanent:
-                self.presence_id = None  # gone or too old to edit: the next one is a new message
-            return
-        except (TimeoutError, OSError, ConnectionError) as exc:
-            log.info("presence not edited: %r", exc)
-            return
-        self.fold(edited)
-
-    async def claim(self, chat_id: int) -> OutboxItem | None:
-        """Take a chat (unless this desk holds it already)."""
-        claim = self.holder(chat_id)
-        me = self._inbox.me
-        if claim is not None and me is not None and claim.owner == me.id:
-            return None
-        return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-
-    async def replied(self, chat_id: int) -> OutboxItem | None:
-        """A reply went out: an unclaimed chat becomes ours; our own claim is renewed when more
-        than half its quiet time has passed (one room message per half quiet time at most)."""
-        if not self.active:
-            return None
-        claim = self.holder(chat_id)
-        me = self._inbox.me
-        if claim is None:
-            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-        mine = me is not None and claim.owner == me.id
-        if mine and self._inbox.now() - claim.active > self.log.quiet // 2:
-            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-        return None
-
-    async def release(self, chat_id: int) -> OutboxItem | None:
-        """Let go of a chat this desk holds."""
-        return await self.post(TeamEvent(Kind.RELEASE, chat_id))
-
-    async def hand_off(self, chat_id: int, to: int, note: str = "") -> OutboxItem | None:
-        """Hand a chat to a teammate, with an optional note."""
-        return await self.post(TeamEvent(Kind.HANDOFF, chat_id, text=note, to=to))
-
-    async def share_note(self, chat_id: int, text: str) -> OutboxItem | None:
-        """Share a note about a chat with the team."""
-        return await self.post(TeamEvent(Kind.NOTE, chat_id, text=text))
-
-    async def share_tags(self, chat_id: int, tags: set[str]) -> OutboxItem | None:
-        """Tell the team a chat's tags."""
-        return await self.post(TeamEvent(Kind.TAGS, chat_id, tags=tuple(sorted(tags))))
-
-    async def share_status(
-        self,
-        chat_id: int,
-        status: TeamStatus,
-        *,
-        until: int | None = None,
-        ticket: str | None = None,
-        due: int | None = None,
-    ) -> OutboxItem | None:
-        """Tell the team a chat's new status."""
-        event = TeamEvent(Kind.STATUS, chat_id, status=status, until=until, ticket=ticket, due=due)
-        return await self.post(event)
 
 
 def _numeric(room: int | str | None) -> bool:

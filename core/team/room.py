@@ -51,9 +51,16 @@ def _day(ts: int | None) -> str:
     return "" if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def human_line(event: TeamEvent, chat_title: str, link: str = "", taker: str = "") -> str:
+def _hms(ts: int) -> str:
+    """A time of day for people (UTC, to the second)."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%H:%M:%S")
+
+
+def human_line(
+    event: TeamEvent, chat_title: str, link: str = "", taker: str = "", at: int | None = None
+) -> str:
     """What a person reads in the room: what happened to which chat (the sender is shown by
-    Telegram itself), then the link to the chat."""
+    Telegram itself), then the link to the chat; a presence says when (`at`)."""
     title = clean_line(chat_title, 60) or str(event.chat)
     icon = ICONS[event.kind]
     match event.kind:
@@ -62,7 +69,8 @@ def human_line(event: TeamEvent, chat_title: str, link: str = "", taker: str = "
         case Kind.RELEASE:
             what = f"{icon} lets go of {title}"
         case Kind.PRESENCE:
-            what = f"{icon} is in {title}"
+            when = "" if at is None else f" ({_hms(at)} UTC)"
+            what = f"{icon} is in {title}{when}"
         case Kind.NOTE:
             what = f"{icon} note on {title}: {clean_line(event.text, 300)}"
         case Kind.TAGS:
