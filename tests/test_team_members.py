@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from telethon.tl import types
 
-from tests.fake_tl import message_update
-from tests.test_team_room import ALEX, KIM, PRIYA, Desk, SharedRoom, world
+from tests.fake_tl import group, message_update, user
+from tests.sim_telegram import Faults
+from tests.test_team_room import ALEX, ALICE, KIM, PRIYA, SUPPORT, Desk, RoomSim, SharedRoom, world
 from tests.virtual_time import run_on_virtual_time
 
 ACME = -1_000_000_000_077
+HELPER_BOT = user(700, "Deploy", "Bot", bot=True)
 
 
 async def settled(desk: Desk, done: object, limit: int = 120) -> None:
@@ -122,3 +125,48 @@ def test_the_member_list_is_kept_for_a_start_without_network() -> None:
         first, cached = run_on_virtual_time(scenario(Path(folder)))
     assert first
     assert cached, "the stored member list makes Kim staff before the network is back"
+
+
+class BasicGroupSim(RoomSim):
+    """An account whose team room is a basic group (its members come with the full chat)."""
+
+    def _serve_GetFullChatRequest(self, request: Any) -> Any:
+        members = [self.me, KIM, HELPER_BOT]
+        participants = types.ChatParticipants(chat_id=request.chat_id, participants=[], version=1)
+        full = types.ChatFull(
+            id=request.chat_id,
+            about="",
+            participants=participants,
+            notify_settings=types.PeerNotifySettings(),
+        )
+        return types.messages.ChatFull(full_chat=full, chats=[], users=members)
+
+
+def test_a_basic_group_rooms_human_members_are_staff() -> None:
+    """A basic group lists its members in the full chat; bots there are not staff."""
+
+    async def scenario(folder: Path) -> tuple[bool, bool, int | None]:
+        sim = BasicGroupSim(PRIYA, seed=2, faults=Faults())
+        sim.room = SharedRoom()
+        for person in (KIM, ALICE, HELPER_BOT):
+            sim.add_user(person)
+        sim.add_chat(group(950, "Support team"))
+        acme = sim.add_chat(SUPPORT[0])
+        sim.post(acme, "Hello", sender=ALICE)
+        sim.post(acme, "on it", sender=KIM)
+        desk = Desk(sim, folder)
+        await desk.start()
+        try:
+            inbox = desk.inbox
+            assert inbox is not None
+            await settled(desk, lambda: KIM.id in inbox.team.members and acme in inbox.triage)
+            await settled(desk, lambda: inbox.triage[acme].last_msg_id >= 2)
+            staff = inbox.rule.staff_ids
+            return KIM.id in staff, HELPER_BOT.id in staff, inbox.triage[acme].waiting_since
+        finally:
+            await desk.stop()
+
+    with tempfile.TemporaryDirectory() as folder:
+        kim, bot, waiting = run_on_virtual_time(scenario(Path(folder)))
+    assert kim and not bot
+    assert waiting is None
