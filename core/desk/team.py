@@ -226,6 +226,8 @@ class TeamDesk(TeamPosting):
             return
         finally:
             self._listing = False
+        if not users:  # the room is unknown here for now: keep whom we knew (it has us, at least)
+            return
         if self.roster.listed_as(users, now):
             store, key, cached = inbox.store, self.cache_key(), self.roster.cached()
             inbox.writer.enqueue(lambda: store.set_meta(key, cached))
