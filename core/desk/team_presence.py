@@ -48,7 +48,8 @@ class PresenceLine:
         if not self._team.active:
             return
         self.wanted = (chat_id, inbox.now())
-        inbox.spawn(self.flush())
+        if not self._busy and self._timer is None:  # else the running or timed flush sends it
+            inbox.spawn(self.flush())
 
     def known(self, message_id: int) -> None:
         """Our presence message came back from the room (posted, or in its history)."""
