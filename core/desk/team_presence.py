@@ -47,9 +47,12 @@ class PresenceLine:
         inbox = self._team.inbox
         if not self._team.active:
             return
-        self.wanted = (chat_id, inbox.now())
-        if not self._busy and self._timer is None:  # else the running or timed flush sends it
-            inbox.spawn(self.flush())
+        now = inbox.now()
+        self.wanted = (chat_id, now)
+        early = self.sent_at is not None and now - self.sent_at < inbox.config.team.presence_seconds
+        if self._busy or (early and self._timer is not None):
+            return  # the running flush, or the one its timer starts, sends the latest wish
+        inbox.spawn(self.flush())
 
     def known(self, message_id: int) -> None:
         """Our presence message came back from the room (posted, or in its history)."""
