@@ -23,6 +23,8 @@ from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from tgtriage.tui import textual_compat as compat
 
+from tests.terminal_copy import Terminal, cells, differences
+
 compat.apply()
 
 
@@ -50,6 +52,8 @@ def params(member: Any) -> list[str]:
         (App, "_start_widget", ["parent", "widget"]),
         (Widget, "_scroll_update", ["virtual_size"]),
         (OptionList, "_update_lines", []),
+        (Compositor, "_get_renders", ["crop"]),
+        (Compositor, "render_partial_update", []),
         (OptionList, "_get_visual", ["option"]),
         (OptionList, "_get_option_render", ["option", "style"]),
         (OptionList, "_get_left_gutter_width", []),
@@ -152,6 +156,70 @@ async def test_a_partial_update_renders_only_its_lines() -> None:
         renders = list(app.screen._compositor._get_renders(Region(0, 3, 20, 1)))
         assert asked and all(crop.height == 1 for crop in asked)
         assert all(len(lines) == 1 for _, _, lines in renders)
+
+
+class Layered(App[None]):
+    """A tall text under a box drawn in a layer over it, and a line beside it."""
+
+    CSS = """
+    Screen { layers: default box; align: center middle; }
+    #box { layer: box; width: 20; height: 5; display: none; background: blue; }
+    #under { height: 10; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal = Terminal()
+        self.asked: list[tuple[str, Region]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Asking("box", id="box")
+        yield Asking("\n".join(f"line {n} " * 4 for n in range(10)), id="under")
+        yield Asking("beside", id="beside")
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if renderable is not None:
+            self.terminal.apply(renderable)
+
+
+class Asking(Static):
+    """A Static that notes each crop it is asked to render."""
+
+    def render_lines(self, crop: Region) -> Any:
+        app = self.app
+        assert isinstance(app, Layered)
+        app.asked.append((str(self.id), crop))
+        return super().render_lines(crop)
+
+
+async def test_a_box_shown_over_a_widget_does_not_render_the_widget_under_it() -> None:
+    app = Layered()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        app.asked.clear()
+        app.query_one("#box").display = True
+        await pilot.pause()
+        assert "box" in {name for name, _ in app.asked}
+        assert "under" not in {name for name, _ in app.asked}  # wholly covered by the box
+        app.asked.clear()
+        app.query_one("#beside", Static).update("next")
+        await pilot.pause()
+        assert {name for name, _ in app.asked} == {"beside"}  # alone in the updated region
+
+
+async def test_what_the_terminal_shows_after_partial_updates_is_the_screen() -> None:
+    app = Layered()
+    async with app.run_test(size=(40, 12)) as pilot:
+        under = app.query_one("#under", Static)
+        for step in range(6):
+            app.query_one("#box").display = step % 2 == 0
+            under.update("\n".join(f"step {step} row {n} " * 3 for n in range(10)))
+            app.query_one("#beside", Static).update(f"beside {step}")
+            await pilot.pause()
+            await pilot.pause()
+            full = app.screen._compositor.render_strips()
+            assert not differences(app.terminal.lines(40, 12), cells(full, 40)), f"step {step}"
 
 
 async def test_undo_of_a_multi_line_insertion_that_hides_the_scrollbar_does_not_crash() -> None:

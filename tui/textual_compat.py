@@ -104,39 +104,67 @@ def _fix_styles_cache_inner_outer() -> None:
 
 
 def _render_only_the_updated_lines() -> None:
-    """Make a partial screen update render only the lines it updates.
+    """Make a partial screen update render only the widgets and lines it updates.
 
-    `Compositor._get_renders(crop)` picks the widgets that overlap the updated region, then
-    asks each of them for *all* its lines; `_render_chops` throws away the ones outside the
-    update. A cursor blink (one line) re-ran the style pipeline for every line of the composer
-    and of each container behind it. The same renders, cut to the lines of the crop: the chops
-    built from them are the same, line for line.
+    `Compositor.render_partial_update` crops to the box around *all* the updated regions, and
+    `_get_renders(crop)` asks every widget overlapping that box for *all* its lines;
+    `_render_chops` throws away what is outside the updated spans. A slot key (the conversation
+    plus one cell of the slot strip) re-ran the style pipeline for every line of every widget,
+    and a dialog shown over the desk rendered the desk under it, line for line. Here a widget
+    is asked only for the lines where it shows through in an updated region: not when it
+    misses them all, nor where a widget in front of it (a dialog, a child) covers them. The
+    chops of the updated spans are the same, cell for cell; Textual's full repaint is unchanged.
     """
     if getattr(Compositor._get_renders, "_tgtriage_fixed", False):
         return
 
+    def render_partial_update(self: Compositor) -> Any:
+        """Textual's partial update, its regions kept for `_get_renders` while it renders."""
+        self._tgtriage_regions = list(self._dirty_regions)  # type: ignore[attr-defined]
+        try:
+            return original_partial(self)
+        finally:
+            self._tgtriage_regions = None  # type: ignore[attr-defined]
+
     def _get_renders(
         self: Compositor, crop: Region | None = None
     ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        """Rendered widgets in the composition, only the lines within `crop`."""
+        """Rendered widgets in the composition, only where they show in the updated regions."""
         if not crop:
             yield from original(self, crop)
             return
-        overlaps = crop.overlaps
-        top, bottom = crop.y, crop.bottom
+        regions: list[Region] = getattr(self, "_tgtriage_regions", None) or [crop]
+        regions = [region for region in (r.intersection(crop) for r in regions) if region]
+        in_front: list[Region] = []  # what the widgets already rendered cover (front to back)
         for widget, (region, clip) in list(self.visible_widgets.items()):
-            if not overlaps(clip):
+            shown = region.intersection(clip)
+            if not shown:
                 continue
-            x, y, width, height = region.intersection(clip)
-            first, last = max(y, top), min(y + height, bottom)
-            if not width or last <= first:
+            in_front.append(shown)
+            first, last = _lines_showing(shown, regions, in_front[:-1])
+            if last <= first:
                 continue
+            x, _, width, _ = shown
             lines = widget.render_lines(Region(x - region.x, first - region.y, width, last - first))
             yield Region(x, first, width, last - first), clip, lines
 
     original = Compositor._get_renders
+    original_partial = Compositor.render_partial_update
     _get_renders._tgtriage_fixed = True  # type: ignore[attr-defined]
     Compositor._get_renders = _get_renders  # type: ignore[method-assign]
+    Compositor.render_partial_update = render_partial_update  # type: ignore[method-assign]
+
+
+def _lines_showing(shown: Region, regions: list[Region], in_front: list[Region]) -> tuple[int, int]:
+    """The first and past-last screen line where `shown` meets one of `regions` and is not
+    covered there by one of the regions `in_front` (an empty range when it never shows)."""
+    first, last = shown.bottom, shown.y
+    for region in regions:
+        part = shown.intersection(region)
+        if not part or any(front.contains_region(part) for front in in_front):
+            continue
+        first, last = min(first, part.y), max(last, part.bottom)
+    return first, last
 
 
 def _esc_digit_is_alt_digit() -> None:
