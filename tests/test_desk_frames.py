@@ -209,4 +209,41 @@ async def test_the_terminal_shows_the_desk_after_dialogs_switcher_and_slots(tmp_
             await settle(pilot)
             width, height = app.size
             full = app.screen._compositor.render_strips()
-            assert not differences(terminal.lines(width, height), cells(full, width)), f"after {keys}"
+            assert not differences(terminal.lines(width, height), cells(full, width)), (
+                f"after {keys}"
+            )
+
+
+async def test_enter_in_the_switcher_paints_the_whole_conversation_in_one_frame(
+    tmp_path: Path,
+) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        terminal = Terminal()
+        region = app.query_one(Conversation).region
+        painted: list[list[list[Any]]] = []  # the conversation's cells after each frame
+        original = app._display
+
+        def copy(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                terminal.apply(renderable)
+                rows = terminal.lines(region.right, region.bottom)[region.y :]
+                painted.append([row[region.x :] for row in rows])
+
+        app._display = copy  # type: ignore[method-assign]
+        app.screen.refresh()
+        await settle(pilot)
+        for letter in "aio":
+            await pilot.press("ctrl+k", letter)
+            await settle(pilot)
+            painted.clear()
+            await pilot.press("enter")
+            await settle(pilot)
+            changed = [
+                frame
+                for before, frame in zip([None, *painted], painted, strict=False)
+                if frame != before
+            ]
+            assert len(changed) == 1, f"{len(changed)} frames drew the conversation"

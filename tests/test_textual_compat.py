@@ -17,7 +17,9 @@ from textual._styles_cache import StylesCache
 from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.content import Content
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -54,6 +56,10 @@ def params(member: Any) -> list[str]:
         (OptionList, "_update_lines", []),
         (Compositor, "_get_renders", ["crop"]),
         (Compositor, "render_partial_update", []),
+        (Compositor, "update_widgets", ["widgets"]),
+        (Screen, "_compositor_refresh", []),
+        (OptionList, "_on_resize", []),
+        (OptionList, "_clear_caches", []),
         (OptionList, "_get_visual", ["option"]),
         (OptionList, "_get_option_render", ["option", "style"]),
         (OptionList, "_get_left_gutter_width", []),
@@ -90,6 +96,8 @@ async def test_private_attributes_read_are_there() -> None:
         assert app.query_one("#area", TextArea)._theme is not None
         assert compat.bindings_ready(app.query_one(Footer))
         assert app.screen._compositor.render_strips(app.size)
+        assert isinstance(widget._repaint_regions, set)
+        assert isinstance(app.screen._compositor.visible_widgets, dict)
 
 
 # ----------------------------------------------------------------- each work-around works
@@ -220,6 +228,74 @@ async def test_what_the_terminal_shows_after_partial_updates_is_the_screen() -> 
             await pilot.pause()
             full = app.screen._compositor.render_strips()
             assert not differences(app.terminal.lines(40, 12), cells(full, 40)), f"step {step}"
+
+
+class Quiet(App[None]):
+    """Two lines on a QuietFocusScreen; a frame is recorded with what each line showed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[list[str]] = []
+
+    def get_default_screen(self) -> Screen[Any]:
+        return compat.QuietFocusScreen(id="_default")
+
+    def compose(self) -> ComposeResult:
+        yield Static("top 0", id="top")
+        yield Static("bottom 0", id="bottom")
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if renderable is not None:
+            self.frames.append(
+                [strip.text.strip() for strip in screen._compositor.render_strips()[:2]]
+            )
+
+
+async def test_a_frame_holds_every_repaint_asked_for_before_it() -> None:
+    app = Quiet()
+    async with app.run_test(size=(20, 4)) as pilot:
+        await pilot.pause()
+        top, bottom = app.query_one("#top", Static), app.query_one("#bottom", Static)
+        for step in range(1, 4):
+            app.frames.clear()
+            top.update(f"top {step}")
+            bottom.update(f"bottom {step}")
+            app.screen._compositor_refresh()  # a frame now, before either widget has idled
+            assert app.frames == [[f"top {step}", f"bottom {step}"]]
+            await pilot.pause()
+            await pilot.pause()
+            assert len(app.frames) == 1, "nothing left for a second frame"
+
+
+async def test_an_option_list_refilled_at_the_same_width_keeps_its_drawn_options() -> None:
+    class Probe(App[None]):
+        CSS = "OneLineOptionList { height: 8; scrollbar-gutter: stable; }"
+
+        def compose(self) -> ComposeResult:
+            yield compat.OneLineOptionList(*[Option(Content(f"chat {n}")) for n in range(3)])
+
+    app = Probe()
+    async with app.run_test(size=(30, 10)) as pilot:
+        await pilot.pause()
+        options = app.query_one(compat.OneLineOptionList)
+        cleared: list[str] = []
+        original = options._clear_caches
+
+        def clear() -> None:
+            cleared.append("cleared")
+            original()
+
+        options._clear_caches = clear  # type: ignore[method-assign]
+        options.display = False  # a dialog's list, closed, refilled and shown again
+        await pilot.pause()
+        options.add_options([Option(Content(f"chat {n}")) for n in range(3, 40)])
+        options.display = True
+        await pilot.pause()
+        await pilot.pause()
+        assert options.virtual_size.height == 40  # shown again: Textual sent a Resize
+        assert cleared == []
+        assert options.get_option_at_index(39).prompt.plain == "chat 39"
 
 
 async def test_undo_of_a_multi_line_insertion_that_hides_the_scrollbar_does_not_crash() -> None:

@@ -411,7 +411,8 @@ class HookedInput(Input):
 
 
 class QuietFocusScreen(Screen[_Result]):
-    """A screen that does not repaint all of itself when the focus moves.
+    """A screen whose frame holds every repaint asked for before it, and that does not repaint
+    all of itself when the focus moves.
 
     `Screen.focused` is a reactive with `repaint=True`: every focus change marks the whole
     screen dirty, so opening a dialog over the desk (which focuses its field) and closing it
@@ -420,6 +421,25 @@ class QuietFocusScreen(Screen[_Result]):
     """
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def _compositor_refresh(self) -> None:
+        """Paint a frame with every widget that has asked for a repaint by now.
+
+        A widget's `refresh()` reaches the screen only when that widget's own message queue
+        next idles (`Widget._check_refresh` posts `Update`), often after the frame the key's
+        other changes went into: the switcher closing over a chat just opened painted the
+        conversation under the box in one frame and the rest of it (and its scrollbar, resized
+        by the layout of that same frame) in the next. The regions each widget marked
+        (`Widget._repaint_regions`) are taken here, right before the frame is rendered; the
+        late `Update` then finds nothing left to paint.
+        """
+        if self is self.app.screen:
+            pending = {
+                widget for widget in self._compositor.visible_widgets if widget._repaint_regions
+            }
+            if pending:
+                self._compositor.update_widgets(pending)
+        super()._compositor_refresh()
 
 
 class OneLineOptionList(OptionList):
@@ -432,6 +452,20 @@ class OneLineOptionList(OptionList):
     """
 
     _geometry: tuple[Size, int, Spacing] | None = None
+    _cached_width: int | None = None
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Keep the drawn options unless the width they are drawn at changed.
+
+        `OptionList._on_resize` clears its caches on every Resize, and Textual sends one when
+        only the scroll extent changed: each refill with another number of options (a
+        keystroke in the switcher, Ctrl+K after a search) redrew the whole list a frame later.
+        Textual runs the handler of each class up the MRO until one prevents the default.
+        """
+        width = self.scrollable_content_region.width  # less a scrollbar, when one shows
+        if width == self._cached_width:
+            event.prevent_default()  # OptionList's handler would clear the caches
+        self._cached_width = width
 
     def notify_style_update(self) -> None:
         """CSS changed: padding may have."""
