@@ -17,6 +17,7 @@ from textual._styles_cache import StylesCache
 from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region
 from textual.screen import Screen
@@ -57,6 +58,8 @@ def params(member: Any) -> list[str]:
         (Compositor, "_get_renders", ["crop"]),
         (Compositor, "render_partial_update", []),
         (Compositor, "update_widgets", ["widgets"]),
+        (Compositor, "reflow", ["parent", "size"]),
+        (Compositor, "_arrange_root", ["root", "size", "visible_only"]),
         (Screen, "_compositor_refresh", []),
         (OptionList, "_on_resize", []),
         (OptionList, "_clear_caches", []),
@@ -98,6 +101,8 @@ async def test_private_attributes_read_are_there() -> None:
         assert app.screen._compositor.render_strips(app.size)
         assert isinstance(widget._repaint_regions, set)
         assert isinstance(app.screen._compositor.visible_widgets, dict)
+        assert isinstance(app.screen._compositor._full_map_invalidated, bool)
+        assert isinstance(app.screen._compositor._full_map, dict)
 
 
 # ----------------------------------------------------------------- each work-around works
@@ -296,6 +301,41 @@ async def test_an_option_list_refilled_at_the_same_width_keeps_its_drawn_options
         assert options.virtual_size.height == 40  # shown again: Textual sent a Resize
         assert cleared == []
         assert options.get_option_at_index(39).prompt.plain == "chat 39"
+
+
+async def test_refreshing_a_hidden_widget_does_not_lay_the_screen_out_again() -> None:
+    class Probe(App[None]):
+        CSS = "#box { display: none; }"
+
+        def compose(self) -> ComposeResult:
+            yield Static("shown", id="shown")
+            with Vertical(id="box"):  # a closed dialog
+                yield Static("", id="inner")
+
+    app = Probe()
+    async with app.run_test(size=(30, 6)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        arranged: list[bool] = []
+        original = compositor._arrange_root
+
+        def arrange(*args: Any, **kwargs: Any) -> Any:
+            arranged.append(True)
+            return original(*args, **kwargs)
+
+        compositor._arrange_root = arrange  # type: ignore[method-assign]
+        inner = app.query_one("#inner", Static)
+        for _ in range(3):  # the closed dialog's widgets repainted (refilled) and measured
+            inner.refresh()
+            await pilot.pause()
+            assert inner.size.width == 0
+        assert arranged == []
+        app.query_one("#shown", Static).update("a longer line\nand another")
+        await pilot.pause()
+        assert arranged  # a real layout still happens
+        app.query_one("#box").display = True
+        await pilot.pause()
+        assert inner.size.width == 30  # shown: placed by the layout
 
 
 async def test_undo_of_a_multi_line_insertion_that_hides_the_scrollbar_does_not_crash() -> None:

@@ -69,6 +69,7 @@ def apply() -> None:
     """Install the module-level work-arounds (idempotent)."""
     _fix_styles_cache_inner_outer()
     _render_only_the_updated_lines()
+    _keep_the_full_map_of_the_last_layout()
     _esc_digit_is_alt_digit()  # also: an Alt key is never a typed character
 
 
@@ -165,6 +166,53 @@ def _lines_showing(shown: Region, regions: list[Region], in_front: list[Region])
             continue
         first, last = min(first, part.y), max(last, part.bottom)
     return first, last
+
+
+def _keep_the_full_map_of_the_last_layout() -> None:
+    """Keep the compositor's map of every widget valid when nothing new needs a place in it.
+
+    `Compositor.update_widgets` marks the full map stale whenever a widget to repaint is not
+    on screen — a dialog's list refilled while the dialog is hidden, every time — and
+    `reflow` rebuilds that map without clearing the mark. The next `region` or `size` read
+    of a widget that is not on screen (each `refresh()` of a hidden dialog's widgets reads
+    one) then laid out the whole desk again, several times a key. A widget that is hidden
+    (`display: none`, itself or an ancestor) has no place in the map, and one already in it
+    keeps its place: the map is marked stale only for a widget that is neither.
+    """
+    if getattr(Compositor.update_widgets, "_tgtriage_fixed", False):
+        return
+    original_update = Compositor.update_widgets
+    original_reflow = Compositor.reflow
+
+    def update_widgets(self: Compositor, widgets: set[Widget]) -> None:
+        """Textual's update; the full map stays valid unless a widget needs a new place."""
+        was_stale = self._full_map_invalidated
+        original_update(self, widgets)
+        if was_stale or not self._full_map_invalidated:
+            return
+        placed = self._full_map
+        if all(widget in placed or not _displayed(widget) for widget in widgets):
+            self._full_map_invalidated = False
+
+    def reflow(self: Compositor, parent: Widget, size: Size) -> Any:
+        """Textual's layout, which builds the full map: it is valid afterwards."""
+        result = original_reflow(self, parent, size)
+        self._full_map_invalidated = False
+        return result
+
+    update_widgets._tgtriage_fixed = True  # type: ignore[attr-defined]
+    Compositor.update_widgets = update_widgets  # type: ignore[method-assign]
+    Compositor.reflow = reflow  # type: ignore[method-assign]
+
+
+def _displayed(widget: Widget) -> bool:
+    """Whether the widget and every ancestor up to its screen are displayed."""
+    node: Any = widget
+    while node is not None and not isinstance(node, Screen):
+        if not node.display:
+            return False
+        node = node._parent
+    return node is not None
 
 
 def _esc_digit_is_alt_digit() -> None:
