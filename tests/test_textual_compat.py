@@ -19,8 +19,10 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -63,6 +65,7 @@ def params(member: Any) -> list[str]:
         (Screen, "_compositor_refresh", []),
         (OptionList, "_on_resize", []),
         (OptionList, "_clear_caches", []),
+        (ScrollView, "_size_updated", ["size", "virtual_size", "container_size", "layout"]),
         (OptionList, "_get_visual", ["option"]),
         (OptionList, "_get_option_render", ["option", "style"]),
         (OptionList, "_get_left_gutter_width", []),
@@ -336,6 +339,42 @@ async def test_refreshing_a_hidden_widget_does_not_lay_the_screen_out_again() ->
         app.query_one("#box").display = True
         await pilot.pause()
         assert inner.size.width == 30  # shown: placed by the layout
+
+
+async def test_a_layout_of_the_screen_leaves_a_self_sized_scroll_views_scrollbar_alone() -> None:
+    class Lines(compat.SelfSizedScrollView):
+        def on_mount(self) -> None:
+            self.virtual_size = Size(10, 100)
+
+        def render_line(self, y: int) -> Strip:
+            return Strip.blank(self.size.width)
+
+    class Probe(App[None]):
+        CSS = "#box { display: none; } Lines { height: 5; }"
+
+        def compose(self) -> ComposeResult:
+            yield Lines()
+            yield Static("a dialog", id="box")
+
+    app = Probe()
+    async with app.run_test(size=(30, 8)) as pilot:
+        await pilot.pause()
+        lines = app.query_one(Lines)
+        bar = lines.vertical_scrollbar
+        assert lines.show_vertical_scrollbar and bar.window_virtual_size == 100
+        repainted: list[bool] = []
+        original = bar.refresh
+
+        def refresh(*args: Any, **kwargs: Any) -> Any:
+            repainted.append(True)
+            return original(*args, **kwargs)
+
+        bar.refresh = refresh  # type: ignore[method-assign]
+        for shown in (True, False, True):
+            app.query_one("#box").display = shown  # a layout of the whole screen
+            await pilot.pause()
+        assert repainted == []
+        assert lines.virtual_size == Size(10, 100)
 
 
 async def test_undo_of_a_multi_line_insertion_that_hides_the_scrollbar_does_not_crash() -> None:

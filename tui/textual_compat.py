@@ -26,6 +26,7 @@ from textual.document._edit import Edit
 from textual.geometry import Offset, Region, Size, Spacing
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -47,6 +48,7 @@ __all__ = [
     "HookedTextArea",
     "OneLineOptionList",
     "QuietFocusScreen",
+    "SelfSizedScrollView",
     "apply",
     "attach_vertical_scrollbar",
     "below_strips",
@@ -488,6 +490,23 @@ class QuietFocusScreen(Screen[_Result]):
             if pending:
                 self._compositor.update_widgets(pending)
         super()._compositor_refresh()
+
+
+class SelfSizedScrollView(ScrollView):
+    """A ScrollView that sets its own virtual size, and is not re-measured by every layout.
+
+    A layout hands each widget the virtual size it works out for it (for a ScrollView, its
+    region); `ScrollView._size_updated` compares that with the widget's own and, as they
+    differ, updates and repaints its scrollbars on every layout of the screen — opening and
+    closing a dialog redrew the list's and the conversation's scrollbars. This widget's
+    virtual size is its own (`set_virtual_size_quietly`), so the layout's is ignored.
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        """Textual's size update, with the widget's own virtual size."""
+        return super()._size_updated(size, self.virtual_size, container_size, layout)
 
 
 class OneLineOptionList(OptionList):
