@@ -1,4 +1,4 @@
-"""tui/textual_compat.py: the private Textual/Rich members it relies on still exist as used,
+"""tui/textual_compat/: the private Textual/Rich members it relies on still exist as used,
 and each work-around still does its job (a Textual or Rich upgrade must fail here first)."""
 
 from __future__ import annotations
