@@ -76,10 +76,16 @@ class ReconcileLoop:
         return report
 
     async def loop(self) -> None:
-        """A round every `[telegram] reconcile_minutes` (none when 0) while the source runs."""
+        """A round every `[telegram] reconcile_minutes` (none when 0) while the source runs.
+
+        The first waits for the start-up sync: a round in the middle of it would hand the desk
+        only the newest window of chats not backfilled yet, and their backfill would then
+        fetch nothing older (the desk already holds their newest message).
+        """
         minutes = self.state.config.telegram.reconcile_minutes
         if minutes <= 0:
             return
+        await self.state.synced.wait()
         while not self.state.stopping:
             await asyncio.sleep(minutes * 60)  # the event loop's clock, not the injected sleep
             await self.state.online.wait()
