@@ -65,6 +65,7 @@ class ReconcileLoop:
         if state.hints.held is None or state.stopping or not state.dialogs_ready.is_set():
             return None
         async with self._lock:
+            self._take_vouches()
             try:
                 report = await self.reconciler.run(self.chats())
             except Exception as exc:
@@ -74,6 +75,16 @@ class ReconcileLoop:
         if report.new or report.edited or report.deleted:
             log.info("reconcile repaired %s", report)
         return report
+
+    def _take_vouches(self) -> None:
+        """What the start-up sync loaded fresh needs no deep check (never over a verification)."""
+        state, reconciler = self.state, self.reconciler
+        for chat_id, pts in state.vouched.items():
+            reconciler.verified_pts.setdefault(chat_id, pts)
+        state.vouched.clear()
+        if state.vouched_account_pts is not None and reconciler.verified_account_pts is None:
+            reconciler.verified_account_pts = state.vouched_account_pts
+        state.vouched_account_pts = None
 
     async def loop(self) -> None:
         """A round every `[telegram] reconcile_minutes` (none when 0) while the source runs.
