@@ -25,7 +25,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # `python bench/first_sync.py`
@@ -61,7 +60,6 @@ class SyncFigures:
 
 async def _sync(folder: Path, dialogs: int, support: int, seed: int) -> SyncFigures:
     """One first sync of an empty desk (see the module docstring)."""
-    from tgtriage.cli.telegram import hint_source
     from tgtriage.core.desk import events as ev
     from tgtriage.core.desk.inbox import Inbox
     from tgtriage.core.sources.telegram.source import TelegramSource
@@ -70,6 +68,7 @@ async def _sync(folder: Path, dialogs: int, support: int, seed: int) -> SyncFigu
 
     from tests.sim_telegram import EPOCH
     from tests.sync_world import build, config, desk_waiting
+    from tgtriage.cli.telegram import hint_source
 
     loop = asyncio.get_running_loop()
     world = build(dialogs=dialogs, support=support, seed=seed)

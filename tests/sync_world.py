@@ -44,6 +44,8 @@ class FloodRecord:
 
     asked: Counter[str] = field(default_factory=Counter)
     floods: list[tuple[str, int]] = field(default_factory=list)
+    windows: int = 0
+    """How many of those floods opened a wait (the others were sent into one still running)."""
     dialogs_asked: list[int] = field(default_factory=list)
     """The offset (dialogs already served before it) of every GetDialogs sent, in order."""
 
@@ -76,6 +78,7 @@ class FloodingTelegram(SimTelegram):
         """Open a flood window on one method and raise its FloodWait."""
         seconds = self.flood_rng.randint(*self.flood_seconds)
         self.flood_until[name] = now + seconds
+        self.record.windows += 1
         self.record.floods.append((name, seconds))
         raise flood(seconds)
 
@@ -125,8 +128,7 @@ class SyncWorld:
         waiting: dict[int, int] = {}
         for chat_id in self.support:
             messages = [
-                conv.convert_message(m, sim.entities, self_id=sim.me.id)
-                for m in sim.truth(chat_id)
+                conv.convert_message(m, sim.entities, self_id=sim.me.id) for m in sim.truth(chat_id)
             ]
             since = triage.derive(ChatTriage(chat_id=chat_id), messages, rule).waiting_since
             if since is not None:
@@ -165,7 +167,7 @@ def _support_history(
     deep = waiting and rng.random() < 0.15
     moments = sorted(rng.sample(range(last - 20 * DAY, last), turns * 2 + 1))
     steps: list[tuple[str, int]] = []
-    for turn in range(turns):
+    for _turn in range(turns):
         steps.append(("customer", rng.randint(1, 6)))
         steps.append(("staff", rng.randint(1, 3)))
     if waiting:

@@ -87,6 +87,7 @@ class ChatDirectory:
         )
         now = state.now()
         seen: set[int] = set()
+        announced: dict[int, Chat] = {}
         page = 0
         while True:
             page += 1
@@ -119,7 +120,7 @@ class ChatDirectory:
                 tops[chat_id] = message
                 if message is not None:
                     last_message = message
-            self._choose_page(tops, entities, on_page)
+            announced.update(self._choose_page(tops, entities, on_page))
             total = getattr(result, "count", None) or len(seen)
             state.emit(SyncProgress("chats", len(seen), max(total, len(seen))))
             if (
@@ -134,6 +135,9 @@ class ChatDirectory:
             request.offset_peer = input_peer(last_entity)
         self.reselect_all()
         await self.load_topics()
+        for chat_id, shown in announced.items():  # forum topics, the final choice
+            if state.selected.get(chat_id, shown) != shown:
+                state.emit(ChatUpdated(state.selected[chat_id]))
         for chat_id in state.selected:
             dialog = state.dialogs.get(chat_id)
             if dialog is not None:
@@ -147,8 +151,9 @@ class ChatDirectory:
 
     def _choose_page(
         self, page: dict[int, Any], entities: Mapping[int, Any], on_page: PageHandler | None
-    ) -> None:
-        """Choose and show one page's support chats (the team room waits for the whole list)."""
+    ) -> dict[int, Chat]:
+        """Choose and show one page's support chats (the team room waits for the whole list);
+        returns them as shown."""
         state = self.state
         room = state.config.team.room
         chosen = [
@@ -161,6 +166,7 @@ class ChatDirectory:
             state.emit(ChatUpdated(chat))
         if on_page is not None and chosen:
             on_page([chat.id for chat in chosen], page, entities)
+        return {chat.id: chat for chat in chosen}
 
     def _chosen(self, candidates: Iterable[Candidate]) -> list[Chat]:
         """The support chats among `candidates` by the config's rules (never 777000 unasked),

@@ -69,7 +69,9 @@ class HistorySync:
         queue = BackfillQueue(state, self.backfill_chat)
         workers = asyncio.ensure_future(queue.run())
         try:
-            await chats.load_dialogs(lambda ids, tops, entities: self.plan(queue, ids, tops, entities))
+            await chats.load_dialogs(
+                lambda ids, tops, entities: self.plan(queue, ids, tops, entities)
+            )
         except Exception as exc:
             message = f"the chat list could not be loaded ({type(exc).__name__}); restart to retry"
             state.warnings.append(message)
