@@ -257,8 +257,7 @@ class HistorySync:
                 min_id=min_id,
                 hash=0,
             )
-            await state.pace()
-            result = await state.call(request, "history", wait_network=wait_network)
+            result = await state.call(request, "history", wait_network=wait_network, paced=True)
             entities = conv.entity_map(result.users, result.chats)
             state.known.update(entities)
             lookup = ChainMap(entities, state.known)

@@ -148,26 +148,36 @@ class SourceState:
             return True
         return any(str(entry) == str(SERVICE_NOTIFICATIONS) for entry in self.config.chats.include)
 
-    async def call(self, request: Any, what: str, *, wait_network: bool = True) -> Any:
+    async def call(
+        self, request: Any, what: str, *, wait_network: bool = True, paced: bool = False
+    ) -> Any:
         """Invoke a request; wait out FloodWaits visibly and (optionally) network loss, then retry.
 
-        The very same request object is sent again, so paging resumes at the same offset.
+        The very same request object is sent again, so paging resumes at the same offset. A
+        FloodWait another task met on the same method is waited out first (Telegram counts
+        per method), and `paced` requests take a `pace` slot before every try, so tasks that
+        waited together do not all ask again at the same moment.
         """
         from telethon import errors
 
         failures = 0
         kind = type(request).__name__
-        flooded = self.flood_until.get(kind, 0.0) - self.monotonic()
-        if flooded > 0:  # another task met a FloodWait on this method: no need to meet it too
-            await self.sleep(flooded)
+        slept_until = 0.0
         while True:
+            if paced:
+                await self.pace()
+            until = self.flood_until.get(kind, 0.0)
+            if until > slept_until and until > self.monotonic():
+                slept_until = until
+                await self.sleep(until - self.monotonic())
+                continue
             try:
                 result = await guarded(asyncio.wait_for(self.client(request), self.request_timeout))
                 self.touch()
                 return result
             except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                 seconds = max(1, int(exc.seconds))
-                self.flood_until[kind] = self.monotonic() + seconds
+                slept_until = self.flood_until[kind] = self.monotonic() + seconds
                 self.emit(FloodWait(seconds, self.now() + seconds, what))
                 log.info("flood wait of %d s during %s", seconds, what)
                 await self.sleep(seconds)
