@@ -55,6 +55,7 @@ class Synced:
     waiting: dict[int, int]
     events: list[Any]
     reports: list[RoundReport]
+    history_during_sync: int
     history_after_sync: int
 
 
@@ -77,10 +78,12 @@ async def _first_sync(
     inbox = Inbox(store, source, cfg, clock=lambda: EPOCH + loop.time())
     await inbox.load_cached()
     hint_source(source, inbox)
+    history_before = world.sim.record.asked["GetHistoryRequest"]
     try:
         starting = asyncio.ensure_future(inbox.start())
-        while not (source._state is not None and source._state.synced.is_set()):
-            await asyncio.sleep(1)
+        while source._state is None:
+            await asyncio.sleep(0)
+        await source._state.synced.wait()  # before the first reconcile round asks anything
         history_at_sync = world.sim.record.asked["GetHistoryRequest"]
         reconciling = source.reconciling
         assert reconciling is not None
@@ -92,6 +95,7 @@ async def _first_sync(
             waiting=desk_waiting(inbox),
             events=queue.seen,
             reports=list(reconciling.reports),
+            history_during_sync=history_at_sync - history_before,
             history_after_sync=world.sim.record.asked["GetHistoryRequest"] - history_at_sync,
         )
     finally:
@@ -192,3 +196,15 @@ def test_a_reconcile_round_due_in_the_middle_of_the_sync_leaves_every_wait_right
     assert any(customers_on_top(world, c) > 50 for c in truth), "waits longer than its window"
     synced = first_sync(world, tmp_path, reconcile_minutes=0.25, history_interval=2.0)
     assert synced.waiting == truth
+
+
+def test_a_second_start_asks_no_history_of_chats_where_nothing_new_was_said(
+    tmp_path: Path,
+) -> None:
+    world = small_world()
+    truth = world.truth()
+    first = first_sync(world, tmp_path)
+    assert first.history_during_sync > 0
+    second = first_sync(world, tmp_path)  # the same store: the desk's cache
+    assert second.history_during_sync == 0
+    assert second.waiting == truth
