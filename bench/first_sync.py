@@ -46,6 +46,7 @@ class SyncFigures:
     converged_s: float | None
     synced_s: float | None
     requests: dict[str, int] = field(default_factory=dict)
+    """Asked until the start-up sync and its first reconcile round were done."""
     floods: int = 0
     flood_seconds: int = 0
     progress_events: int = 0
@@ -104,6 +105,8 @@ async def _sync(folder: Path, dialogs: int, support: int, seed: int) -> SyncFigu
                 and reconciling.reports
             ):
                 figures.synced_s = loop.time() - began
+                figures.requests = dict(sorted(world.sim.record.asked.items()))
+                figures.floods = len(world.sim.record.floods)
             if figures.converged_s is not None and figures.synced_s is not None:
                 break
         await starting
@@ -111,9 +114,10 @@ async def _sync(folder: Path, dialogs: int, support: int, seed: int) -> SyncFigu
         await inbox.stop()
         await store.close()
     record = world.sim.record
-    figures.requests = dict(sorted(record.asked.items()))
-    figures.floods = len(record.floods)
-    figures.flood_seconds = sum(seconds for _name, seconds in record.floods)
+    if figures.synced_s is None:  # never synced: everything asked until the limit
+        figures.requests = dict(sorted(record.asked.items()))
+        figures.floods = len(record.floods)
+    figures.flood_seconds = sum(seconds for _name, seconds in record.floods[: figures.floods])
     figures.progress_events = len(progress)
     return figures
 
