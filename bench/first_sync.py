@@ -50,6 +50,7 @@ class SyncFigures:
     floods: int = 0
     flood_seconds: int = 0
     progress_events: int = 0
+    """How many different progress figures the desk's status line had to show."""
     wall_s: float = 0.0
     cpu_s: float = 0.0
 
@@ -84,8 +85,13 @@ async def _sync(folder: Path, dialogs: int, support: int, seed: int) -> SyncFigu
         monotonic=loop.time,
     )
     inbox = Inbox(store, source, cfg, clock=lambda: EPOCH + loop.time())
-    progress: list[ev.Event] = []
-    inbox.subscribe(lambda _changes: progress.append(inbox.sync) if inbox.sync else None)  # type: ignore[func-returns-value]
+    progress: list[ev.SyncProgress] = []
+
+    def note_progress(_changes: object) -> None:
+        if inbox.sync is not None and (not progress or progress[-1] != inbox.sync):
+            progress.append(inbox.sync)
+
+    inbox.subscribe(note_progress)
     await inbox.load_cached()
     hint_source(source, inbox)
     figures = SyncFigures(dialogs, support, len(truth), None, None)
