@@ -199,6 +199,8 @@ def main() -> int:
             )
         )
 
+        rows.extend(first_sync_rows(args.quick))
+
         print(
             f"desk: {presses} presses per key, burst of {burst:,}, {idle:.0f} s idle …", flush=True
         )
@@ -276,6 +278,15 @@ def main() -> int:
         if temp is not None:
             temp.cleanup()
     return 0 if all(r.ok is not False for r in rows) else 1
+
+
+def first_sync_rows(quick: bool) -> list[Row]:
+    """The first sync of a big account over the simulated Telegram (bench/first_sync.py)."""
+    from bench import first_sync
+
+    dialogs, support = (500, 50) if quick else (2_000, 200)
+    print(f"first sync: {dialogs:,} dialogs, {support} support chats …", flush=True)
+    return first_sync.rows(first_sync.measure(dialogs, support))
 
 
 def work_dir(workdir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:

@@ -25,9 +25,10 @@ ACME_ID, INITECH_ID, FORUM_ID, CATS_ID = -1000000000077, -42, -1000000000088, -1
 NOW = T0 + 5000
 
 
-def world() -> FakeClient:
-    """An account in three support chats (one a forum), a private chat and a hobby group."""
-    fake = FakeClient()
+def world(fake: FakeClient | None = None) -> FakeClient:
+    """An account in three support chats (one a forum), a private chat and a hobby group
+    (built into `fake` when given, e.g. a subclass that watches requests)."""
+    fake = fake if fake is not None else FakeClient()
     for person in (ALICE, BOB, TESS):
         fake.add_user(person)
     fake.add_chat(ACME, read_inbox_max_id=1, read_outbox_max_id=0, unread_count=1)

@@ -273,11 +273,38 @@ async def test_the_status_line_counts_down_a_flood_wait_while_chats_load(
         app,
         _source,
     ):
-        await until(pilot, lambda: "flood wait 90s" in status_line(app), "the countdown")
-        assert "chats 2/5" in status_line(app)
+        await until(pilot, lambda: "waiting for Telegram 90 s" in status_line(app), "the countdown")
+        assert "syncing 2/5 chats · waiting for Telegram 90 s" in status_line(app)
         gate.open()
         await until(pilot, lambda: len(app.inbox.chats) == 3, "the chats after the wait")
         await until(pilot, lambda: "history" not in status_line(app), "the backfill")
+
+
+async def test_the_first_page_of_chats_shows_and_opens_while_the_chat_list_waits(
+    paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telegram_chats, "DIALOG_PAGE", 2)
+    fake = world()  # pages: [cats, Initech], [Globex forum, Acme], [Alice]
+    fake.fail_next(
+        "GetDialogsRequest",
+        flood(90),
+        lambda r: not isinstance(r.offset_peer, types.InputPeerEmpty),
+    )
+    gate = Gate()
+    async with telegram_desk(fake, paths, tmp_path, sleep=gate, wait_for_chats=False) as (
+        pilot,
+        app,
+        _source,
+    ):
+        await until(pilot, lambda: "waiting for Telegram 90 s" in status_line(app), "the wait")
+        await until(pilot, lambda: "Initech Support" in row_text(app, INITECH_ID), "page 1")
+        await pilot.press("ctrl+n")  # the keys work: the waiting chat opens
+        await until(pilot, lambda: "printer broken" in conversation_text(app), "the chat")
+        assert ACME_ID not in app.inbox.chats  # page 2 is still to come
+        gate.open()
+        await until(pilot, lambda: len(app.inbox.chats) == 3, "the chats after the wait")
+    pages = [r for r in fake.requests_named("GetDialogsRequest")]
+    assert len(pages) == 4  # three pages, the one that met the wait asked again
 
 
 # --------------------------------------------------------------------------- forums and media

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import os
 import stat
@@ -27,6 +29,7 @@ from tgtriage.core.sources.telegram.source import TelegramSource
 from tgtriage.core.system.config import Config
 from tgtriage.core.system.paths import Paths
 
+from tests.fake_telethon import FakeClient
 from tests.fake_tl import T0, channel, flood, folder, when
 from tests.telegram_world import (
     ACME_ID,
@@ -48,6 +51,7 @@ from tests.telegram_world import (
     until,
     world,
 )
+from tests.virtual_time import run_on_virtual_time
 
 # --------------------------------------------------------------------------- start-up
 
@@ -119,24 +123,40 @@ async def test_backfill_respects_history_limit_and_what_the_store_has(paths: Pat
     await source.stop()
 
 
-async def test_backfill_is_rate_limited(paths: Paths) -> None:
-    sleeper = Sleeper()
-    fake = world()
-    clock = iter(range(1000))
-    source = TelegramSource(
-        config(),
-        paths,
-        lambda: fake,
-        sleep=sleeper,
-        clock=lambda: NOW,
-        monotonic=lambda: float(next(clock)) * 0.1,
-        history_interval=1.0,
-    )
-    await source.start()
-    await source.wait_synced()
-    assert len(fake.requests_named("GetHistoryRequest")) == 3
-    assert len([s for s in sleeper.calls if 0 < s <= 1.0]) >= 2
-    await source.stop()
+class Timed(FakeClient):
+    """The fake client noting the loop time at which each history request is sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history_sent: list[float] = []
+
+    async def __call__(self, request: Any) -> Any:
+        if type(request).__name__ == "GetHistoryRequest":
+            self.history_sent.append(asyncio.get_running_loop().time())
+        return await super().__call__(request)
+
+
+def test_backfill_is_rate_limited_also_with_several_workers(paths: Paths) -> None:
+    async def backfill() -> list[float]:
+        fake = world(Timed())
+        loop = asyncio.get_running_loop()
+        source = TelegramSource(
+            config(),
+            paths,
+            lambda: fake,
+            clock=lambda: NOW,
+            monotonic=loop.time,
+            history_interval=1.0,
+        )
+        await source.start()
+        await source.wait_synced()
+        await source.stop()
+        return fake.history_sent  # type: ignore[attr-defined]
+
+    sent = run_on_virtual_time(backfill())
+    assert len(sent) == 3  # the three support chats, where customers spoke last
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert all(gap >= 1.0 for gap in gaps), gaps
 
 
 async def test_flood_wait_during_dialog_paging_resumes_at_the_same_offset(

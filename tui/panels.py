@@ -11,7 +11,7 @@ from textual.strip import Strip
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from ..core.desk.events import Connection
+from ..core.desk.events import Connection, SyncProgress
 from ..core.desk.inbox import Inbox
 from ..core.desk.models import ChatTriage, Status
 from ..core.desk.team_apply import set_by
@@ -194,6 +194,24 @@ def paused_text(inbox: Inbox, now: int) -> str:
     return f"clocks paused until {_when(resume)}"
 
 
+SYNC_WORDS = {
+    "chats": "syncing {current}/{total} chats",
+    "history": "loading history {current}/{total} chats",
+}
+"""How the status line says the Telegram source's start-up steps (core/sources/telegram/)."""
+
+
+def sync_text(sync: SyncProgress | None) -> str:
+    """'syncing 600/2,000 chats' — a source's progress in words ('' when there is none)."""
+    if sync is None:
+        return ""
+    current, total = f"{sync.current:,}", f"{sync.total:,}"
+    words = SYNC_WORDS.get(sync.what)
+    if words is None:
+        return f"{clean_line(sync.what, 40)} {current}/{total}"
+    return words.format(current=current, total=total)
+
+
 def status_text(inbox: Inbox, source_label: str) -> Text:
     """Connection, flood-wait countdown, sync progress and awaiting counts by level."""
     now = inbox.now()
@@ -205,10 +223,12 @@ def status_text(inbox: Inbox, source_label: str) -> Text:
     held = inbox.held_reply()
     if held is not None:
         text.append(f"  ⏳ sending in {math.ceil(held[1])} s — Alt+Z undo", "bold yellow")
+    progress = sync_text(inbox.sync)
+    if progress:
+        text.append(f"  {progress}", "yellow")
     if inbox.flood_until and inbox.flood_until > now:
-        text.append(f"  flood wait {inbox.flood_until - now}s", "bold red")
-    if inbox.sync is not None:
-        text.append(f"  {inbox.sync.what} {inbox.sync.current}/{inbox.sync.total}", "yellow")
+        text.append(" · " if progress else "  ", "dim")
+        text.append(f"waiting for Telegram {inbox.flood_until - now} s", "bold red")
     damaged = inbox.damaged.status  # first: what to do must not be cut off at the edge
     if damaged:
         text.append(f"  │ {damaged}", "bold red")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +29,9 @@ from .state import SourceState, guarded
 log = logging.getLogger(__name__)
 
 DIALOG_PAGE = 100
+
+PageHandler = Callable[[list[int], Mapping[int, Any], Mapping[int, Any]], None]
+"""Called with a page's new support chats, its top messages by chat and its entities."""
 
 
 def input_peer(entity: Any) -> Any:
@@ -64,8 +67,12 @@ class ChatDirectory:
         filters = getattr(result, "filters", result) or []
         self.state.folders = [f for f in map(conv.convert_folder, filters) if f is not None]
 
-    async def load_dialogs(self) -> None:
-        """Page through every dialog (resuming at the same offset after a FloodWait)."""
+    async def load_dialogs(self, on_page: PageHandler | None = None) -> None:
+        """Page through every dialog (resuming at the same offset after a FloodWait).
+
+        Each page's support chats are chosen at once, shown (`ChatUpdated`) and handed to
+        `on_page` with their top messages, so their history can load while paging goes on.
+        """
         state = self.state
         if state.config.chats.folder:
             await self.load_folders()
@@ -80,6 +87,7 @@ class ChatDirectory:
         )
         now = state.now()
         seen: set[int] = set()
+        announced: dict[int, Chat] = {}
         page = 0
         while True:
             page += 1
@@ -90,6 +98,7 @@ class ChatDirectory:
             fresh = 0
             last_entity: Any = None
             last_message: Any = None
+            tops: dict[int, Any] = {}
             for dialog in result.dialogs:
                 if not isinstance(dialog, types.Dialog):
                     continue
@@ -108,8 +117,10 @@ class ChatDirectory:
                 with contextlib.suppress(Exception):
                     state.peers[chat_id] = input_peer(entity)
                 last_entity = entity
+                tops[chat_id] = message
                 if message is not None:
                     last_message = message
+            announced.update(self._choose_page(tops, entities, on_page))
             total = getattr(result, "count", None) or len(seen)
             state.emit(SyncProgress("chats", len(seen), max(total, len(seen))))
             if (
@@ -124,6 +135,9 @@ class ChatDirectory:
             request.offset_peer = input_peer(last_entity)
         self.reselect_all()
         await self.load_topics()
+        for chat_id, shown in announced.items():  # forum topics, the final choice
+            if state.selected.get(chat_id, shown) != shown:
+                state.emit(ChatUpdated(state.selected[chat_id]))
         for chat_id in state.selected:
             dialog = state.dialogs.get(chat_id)
             if dialog is not None:
@@ -134,6 +148,25 @@ class ChatDirectory:
         )
         state.dialogs_ready.set()
         log.info("chat list: %d dialogs, %d support chats", len(seen), len(state.selected))
+
+    def _choose_page(
+        self, page: dict[int, Any], entities: Mapping[int, Any], on_page: PageHandler | None
+    ) -> dict[int, Chat]:
+        """Choose and show one page's support chats (the team room waits for the whole list);
+        returns them as shown."""
+        state = self.state
+        room = state.config.team.room
+        chosen = [
+            chat
+            for chat in self._chosen(state.candidates[c] for c in page)
+            if chat.id not in state.selected and not is_room(chat, room)
+        ]
+        for chat in chosen:
+            state.selected[chat.id] = chat
+            state.emit(ChatUpdated(chat))
+        if on_page is not None and chosen:
+            on_page([chat.id for chat in chosen], page, entities)
+        return {chat.id: chat for chat in chosen}
 
     def _chosen(self, candidates: Iterable[Candidate]) -> list[Chat]:
         """The support chats among `candidates` by the config's rules (never 777000 unasked),

@@ -1,21 +1,27 @@
 """Message history for the Telegram source: the start-up backfill, older pages and gap checks.
 
-After the chat list is known (core/sources/telegram/chats.py) each support chat's recent
-history is fetched, newest chats first and rate-limited, and handed to the desk as ordinary
-`NewMessage` events framed by `SyncProgress` (the Inbox dedupes by chat and id). A window
-of only customer messages pages further back (up to `REACH_BACK_PAGES`) to find where the
-wait began; a `HistoryCut` event tells the desk how far back it got, so a wait that began
-earlier shows as a lower bound, and a `ReadUpTo` carries the dialog's unread count. After a
-reconnect `gap_fill` compares the watched chats with their latest history.
+While the dialog list pages (core/sources/telegram/chats.py) each page's support chats are
+planned at once (`plan`): where staff spoke last nobody waits, and the dialog's top message is
+all the triage needs (it is handed over with a `HistoryCut`, older pages load when the chat is
+scrolled); the others, customers first, go to the backfill queue
+(core/sources/telegram/backfill.py), which fetches a page of each as ordinary `NewMessage`
+events (the Inbox dedupes by chat and id). A window of only customer messages pages further
+back (up to `REACH_BACK_PAGES`) to find where the wait began; a `HistoryCut` event tells the
+desk how far back it got, so a wait that began earlier shows as a lower bound, and a
+`ReadUpTo` carries the dialog's unread count. A chat the store already holds gets only what is
+newer. What the sync loaded fresh is vouched for to the reconciler
+(core/sources/telegram/reconciling.py), which then spares it a deep check. After a reconnect
+`gap_fill` compares the watched chats with their latest history.
 `[telegram] history_limit = 0` loads no history at all.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 from collections import ChainMap
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from telethon.tl import functions
 
@@ -25,12 +31,12 @@ from ...desk.events import (
     MessagesDeleted,
     NewMessage,
     ReadUpTo,
-    SyncProgress,
     UnreadMarked,
 )
 from ...desk.models import Message, User
 from ...rules.triage import Role, StaffRule
 from . import convert as conv
+from .backfill import BackfillQueue
 from .chats import ChatDirectory
 from .state import SourceState
 
@@ -51,57 +57,125 @@ class HistorySync:
     def __init__(self, state: SourceState) -> None:
         """Work on the source's shared state."""
         self.state = state
+        self._planned: set[int] = set()
+        self._fresh = True
 
     async def start_up(
         self, chats: ChatDirectory, release_backlog: Callable[[], Awaitable[None]]
     ) -> None:
-        """Page dialogs, apply the updates held meanwhile, then backfill every support chat."""
+        """Page dialogs while the support chats' history loads (core/sources/telegram/backfill.py),
+        apply the updates held meanwhile, then load what is left."""
         state = self.state
+        queue = BackfillQueue(state, self.backfill_chat)
+        workers = asyncio.ensure_future(queue.run())
         try:
-            await chats.load_dialogs()
+            await chats.load_dialogs(
+                lambda ids, tops, entities: self.plan(queue, ids, tops, entities)
+            )
         except Exception as exc:
             message = f"the chat list could not be loaded ({type(exc).__name__}); restart to retry"
             state.warnings.append(message)
             log.exception("%s", message)
         finally:
             state.dialogs_ready.set()
-        await release_backlog()
         try:
-            await self.backfill()
+            await release_backlog()
+            if state.config.telegram.history_limit > 0:
+                ranked = sorted(state.selected, key=lambda c: state.order.get(c, 0), reverse=True)
+                for chat_id in ranked:  # the team room, and chats only the whole list chose
+                    if chat_id not in self._planned:
+                        queue.add(chat_id, urgent=False)
+            queue.close()
+            await workers
+            self._vouch_account()
         finally:
+            if not workers.done():
+                workers.cancel()
             state.synced.set()
 
-    async def backfill(self) -> None:
-        """Fetch recent history of every support chat, newest chats first, as NewMessage events."""
+    def plan(
+        self,
+        queue: BackfillQueue,
+        chat_ids: list[int],
+        tops: Mapping[int, Any],
+        entities: Mapping[int, Any],
+    ) -> None:
+        """Decide how much history each new support chat needs (see the module docstring)."""
         state = self.state
-        limit = state.config.telegram.history_limit
-        chats = sorted(state.selected, key=lambda c: state.order.get(c, 0), reverse=True)
-        total = len(chats)
-        if limit <= 0 or not chats:
-            state.emit(SyncProgress("history", total, total, done=True))
+        if state.config.telegram.history_limit <= 0:
             return
-        for index, chat_id in enumerate(chats):
-            if state.stopping:
-                return
-            state.emit(SyncProgress("history", index, total))
-            await self.backfill_chat(chat_id)
-        state.emit(SyncProgress("history", total, total, done=True))
+        rule = StaffRule(me_id=state.self_id or 0, staff_ids=frozenset(state.staff))
+        lookup = ChainMap(dict(entities), state.known)
+        for chat_id in chat_ids:
+            self._planned.add(chat_id)
+            if self._known_id(chat_id):
+                queue.add(chat_id, urgent=True)
+                continue
+            top = tops.get(chat_id)
+            if top is None or not hasattr(top, "peer_id"):
+                queue.add(chat_id, urgent=True)
+                continue
+            chat = state.selected.get(chat_id)
+            forum = chat is not None and chat.kind == "forum"
+            message = conv.convert_message(top, lookup, self_id=state.self_id, forum=forum)
+            role = rule.role(message)
+            if role is not Role.STAFF:
+                queue.add(chat_id, urgent=role is Role.CUSTOMER)
+                continue
+            # Staff spoke last: nobody waits, and the top message is all the triage needs.
+            state.remember(chat_id, [message])
+            state.emit(NewMessage(message, conv.sender_user(top, lookup, state.self_id)))
+            state.emit(HistoryCut(chat_id, message.id))
+            self._emit_marks(chat_id)
+            self._vouch(chat_id)
+
+    def _known_id(self, chat_id: int) -> int:
+        """The newest message id the desk's store holds of a chat (0 when none)."""
+        hint = self.state.hints.last_known_id
+        if hint is None:
+            return 0
+        try:
+            return int(hint(chat_id) or 0)
+        except Exception:
+            return 0
+
+    def _vouch(self, chat_id: int) -> None:
+        """The desk now holds this chat's newest messages as of its dialog: tell the reconciler."""
+        dialog = self.state.dialogs.get(chat_id)
+        pts = getattr(dialog, "pts", None)
+        if pts is not None:
+            self.state.vouched[chat_id] = int(pts)
+
+    def _vouch_account(self) -> None:
+        """Every chat was loaded fresh: the other chats match Telegram up to the account pts
+        of the first round trip (taken before anything was fetched)."""
+        if self._fresh and self.state.first_pts is not None:
+            self.state.vouched_account_pts = self.state.first_pts
 
     async def backfill_chat(self, chat_id: int) -> None:
-        """Emit one chat's recent history (newer than what the store has) oldest first."""
+        """Emit one chat's recent history (newer than what the store has) oldest first.
+
+        A chat the store holds nothing of gets a page, and more only while no staff message
+        was found (`reach_back`): enough to know whether and since when a customer waits.
+        """
         state = self.state
         limit = state.config.telegram.history_limit
         if chat_id not in state.selected or limit <= 0:
             return
-        min_id = 0
-        if state.hints.last_known_id is not None:
-            with contextlib.suppress(Exception):
-                min_id = int(state.hints.last_known_id(chat_id) or 0)
+        min_id = self._known_id(chat_id)
+        self._fresh = self._fresh and not min_id
+        dialog = state.dialogs.get(chat_id)
+        if min_id and dialog is not None and dialog.top_message <= min_id:
+            self._emit_marks(chat_id)  # the store already holds the newest message
+            return
         cut: int | None = None
         try:
-            pairs = await self.fetch(chat_id, limit=limit, min_id=min_id)
-            if not min_id:
-                pairs, cut = await self.reach_back(chat_id, pairs, complete=len(pairs) < limit)
+            if min_id:
+                pairs = await self.fetch(chat_id, limit=limit, min_id=min_id)
+            else:
+                window = min(limit, HISTORY_PAGE)
+                pairs = await self.fetch(chat_id, limit=window)
+                pairs, cut = await self.reach_back(chat_id, pairs, complete=len(pairs) < window)
         except Exception as exc:
             log.warning("history of chat %d could not be loaded: %s", chat_id, type(exc).__name__)
             return
@@ -110,6 +184,12 @@ class HistorySync:
             state.emit(NewMessage(message, sender))
         if cut is not None:
             state.emit(HistoryCut(chat_id, cut))
+            self._vouch(chat_id)
+        self._emit_marks(chat_id)
+
+    def _emit_marks(self, chat_id: int) -> None:
+        """The dialog's read mark, unread count and unread mark (after the chat's messages)."""
+        state = self.state
         dialog = state.dialogs.get(chat_id)
         if dialog is not None:
             # Telegram's unread count, not the number of messages fetched (after them)
@@ -177,8 +257,7 @@ class HistorySync:
                 min_id=min_id,
                 hash=0,
             )
-            await state.pace()
-            result = await state.call(request, "history", wait_network=wait_network)
+            result = await state.call(request, "history", wait_network=wait_network, paced=True)
             entities = conv.entity_map(result.users, result.chats)
             state.known.update(entities)
             lookup = ChainMap(entities, state.known)

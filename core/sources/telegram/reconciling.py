@@ -65,6 +65,7 @@ class ReconcileLoop:
         if state.hints.held is None or state.stopping or not state.dialogs_ready.is_set():
             return None
         async with self._lock:
+            self._take_vouches()
             try:
                 report = await self.reconciler.run(self.chats())
             except Exception as exc:
@@ -75,11 +76,27 @@ class ReconcileLoop:
             log.info("reconcile repaired %s", report)
         return report
 
+    def _take_vouches(self) -> None:
+        """What the start-up sync loaded fresh needs no deep check (never over a verification)."""
+        state, reconciler = self.state, self.reconciler
+        for chat_id, pts in state.vouched.items():
+            reconciler.verified_pts.setdefault(chat_id, pts)
+        state.vouched.clear()
+        if state.vouched_account_pts is not None and reconciler.verified_account_pts is None:
+            reconciler.verified_account_pts = state.vouched_account_pts
+        state.vouched_account_pts = None
+
     async def loop(self) -> None:
-        """A round every `[telegram] reconcile_minutes` (none when 0) while the source runs."""
+        """A round every `[telegram] reconcile_minutes` (none when 0) while the source runs.
+
+        The first waits for the start-up sync: a round in the middle of it would hand the desk
+        only the newest window of chats not backfilled yet, and their backfill would then
+        fetch nothing older (the desk already holds their newest message).
+        """
         minutes = self.state.config.telegram.reconcile_minutes
         if minutes <= 0:
             return
+        await self.state.synced.wait()
         while not self.state.stopping:
             await asyncio.sleep(minutes * 60)  # the event loop's clock, not the injected sleep
             await self.state.online.wait()

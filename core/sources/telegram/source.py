@@ -190,7 +190,10 @@ class TelegramSource:
             await reconciling.run_round()
 
         async def probe() -> Any:
-            return await state.client(functions.updates.GetStateRequest())
+            result = await state.client(functions.updates.GetStateRequest())
+            if state.first_pts is None:  # before the start-up sync fetched anything
+                state.first_pts = getattr(result, "pts", None)
+            return result
 
         self.supervisor = ConnectionSupervisor(
             state,

@@ -100,6 +100,14 @@ class SourceState:
     last_history: float = float("-inf")
     last_activity: float = float("-inf")
     """Monotonic time of the last update received or request answered (for the watchdog)."""
+    flood_until: dict[str, float] = field(default_factory=dict)
+    """Per request kind, the monotonic time its last FloodWait ends (Telegram counts per method)."""
+    vouched: dict[int, int] = field(default_factory=dict)
+    """Channel → the pts at which the start-up sync left the desk matching Telegram."""
+    first_pts: int | None = None
+    """The account pts of the first round trip, before the start-up sync fetched anything."""
+    vouched_account_pts: int | None = None
+    """The account pts at which the start-up sync left every other chat matching Telegram."""
 
     @property
     def self_id(self) -> int | None:
@@ -140,21 +148,36 @@ class SourceState:
             return True
         return any(str(entry) == str(SERVICE_NOTIFICATIONS) for entry in self.config.chats.include)
 
-    async def call(self, request: Any, what: str, *, wait_network: bool = True) -> Any:
+    async def call(
+        self, request: Any, what: str, *, wait_network: bool = True, paced: bool = False
+    ) -> Any:
         """Invoke a request; wait out FloodWaits visibly and (optionally) network loss, then retry.
 
-        The very same request object is sent again, so paging resumes at the same offset.
+        The very same request object is sent again, so paging resumes at the same offset. A
+        FloodWait another task met on the same method is waited out first (Telegram counts
+        per method), and `paced` requests take a `pace` slot before every try, so tasks that
+        waited together do not all ask again at the same moment.
         """
         from telethon import errors
 
         failures = 0
+        kind = type(request).__name__
+        slept_until = 0.0
         while True:
+            if paced:
+                await self.pace()
+            until = self.flood_until.get(kind, 0.0)
+            if until > slept_until and until > self.monotonic():
+                slept_until = until
+                await self.sleep(until - self.monotonic())
+                continue
             try:
                 result = await guarded(asyncio.wait_for(self.client(request), self.request_timeout))
                 self.touch()
                 return result
             except (errors.FloodWaitError, errors.FloodPremiumWaitError) as exc:
                 seconds = max(1, int(exc.seconds))
+                slept_until = self.flood_until[kind] = self.monotonic() + seconds
                 self.emit(FloodWait(seconds, self.now() + seconds, what))
                 log.info("flood wait of %d s during %s", seconds, what)
                 await self.sleep(seconds)
@@ -167,11 +190,13 @@ class SourceState:
                 await self.online.wait()
 
     async def pace(self) -> None:
-        """Keep history requests at least `history_interval` seconds apart."""
-        wait = self.last_history + self.history_interval - self.monotonic()
-        if wait > 0:
-            await self.sleep(wait)
-        self.last_history = self.monotonic()
+        """Keep history requests at least `history_interval` seconds apart, also when several
+        tasks ask at once (each takes the next free slot before it sleeps)."""
+        now = self.monotonic()
+        slot = max(now, self.last_history + self.history_interval)
+        self.last_history = slot
+        if slot > now:
+            await self.sleep(slot - now)
 
     async def peer(self, chat_id: int) -> Any:
         """The InputPeer of a chat (from the dialog list, else the session's entity cache)."""
