@@ -1,0 +1,91 @@
+"""When the Telegram source is catching up: `CatchingUp` marks around what was missed while away.
+
+Telethon fetches what was missed by itself (getDifference, in slices, and getChannelDifference
+per channel) and hands it to the update handler like live updates; it never says when that is
+over. A new message dated well before it arrived can only come from such a catch-up, so the
+first one opens the catch-up (`CatchingUp(active=True)`). The repairs that follow a reconnect or
+the start-up (gap fill, backfill, the reconcile round, which also fetch what a
+`channelDifferenceTooLong` left out) hold it open. It ends (`CatchingUp(active=False)`) once no
+repair runs and no late message arrived for `QUIET_SECONDS` of the event loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telethon.tl import types
+
+from ...desk.events import CatchingUp
+from .state import SourceState
+
+LATE_SECONDS = 120
+"""A new message this much older than its arrival was missed while away (clocks may differ)."""
+QUIET_SECONDS = 2.0
+"""A catch-up is over when no late message arrived for this long and no repair runs."""
+
+_NEW = types.UpdateNewMessage | types.UpdateNewChannelMessage
+_SHORT = types.UpdateShortMessage | types.UpdateShortChatMessage
+
+
+def message_date(update: Any) -> int | None:
+    """The Unix date of the new message an update carries, or None."""
+    if isinstance(update, _NEW):
+        date = getattr(update.message, "date", None)
+        return int(date.timestamp()) if date is not None else None
+    if isinstance(update, _SHORT):
+        return int(update.date.timestamp())
+    return None
+
+
+class CatchUpMarks:
+    """Emits the `CatchingUp` marks of the source (see the module docstring)."""
+
+    def __init__(self, state: SourceState) -> None:
+        """Marks for the source's shared state; nothing is open yet."""
+        self.state = state
+        self.active = False
+        self.opened = 0
+        """How many catch-ups were opened since start."""
+        self._repairs = 0
+        self._last_late = float("-inf")
+        self._closer: asyncio.Task[Any] | None = None
+
+    async def on_update(self, update: Any) -> None:
+        """Telethon's raw update handler (registered before the one that turns updates into events)."""
+        self.note_update(update)
+
+    def note_update(self, update: Any) -> None:
+        """A raw update arrived: a late new message opens (or prolongs) the catch-up."""
+        date = message_date(update)
+        if date is None or self.state.now() - date < LATE_SECONDS:
+            return
+        self._last_late = asyncio.get_running_loop().time()
+        if not self.active:
+            self.active = True
+            self.opened += 1
+            self.state.emit(CatchingUp(active=True))
+        if self._closer is None or self._closer.done():
+            self._closer = self.state.spawn(self._close_when_quiet(), "catch-up")
+
+    @contextlib.asynccontextmanager
+    async def repairing(self) -> AsyncIterator[None]:
+        """Hold a catch-up open while a repair fetches what the updates did not bring."""
+        self._repairs += 1
+        try:
+            yield
+        finally:
+            self._repairs -= 1
+
+    async def _close_when_quiet(self) -> None:
+        """End the catch-up once no repair runs and no late message came for a while."""
+        loop = asyncio.get_running_loop()
+        while self.active:
+            wait = self._last_late + QUIET_SECONDS - loop.time()
+            if wait > 0 or self._repairs:
+                await asyncio.sleep(max(wait, QUIET_SECONDS / 4))
+                continue
+            self.active = False
+            self.state.emit(CatchingUp(active=False))
