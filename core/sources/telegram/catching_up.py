@@ -3,10 +3,12 @@
 Telethon fetches what was missed by itself (getDifference, in slices, and getChannelDifference
 per channel) and hands it to the update handler like live updates; it never says when that is
 over. A new message dated well before it arrived can only come from such a catch-up, so the
-first one opens the catch-up (`CatchingUp(active=True)`). The repairs that follow a reconnect or
-the start-up (gap fill, backfill, the reconcile round, which also fetch what a
-`channelDifferenceTooLong` left out) hold it open. It ends (`CatchingUp(active=False)`) once no
-repair runs and no late message arrived for `QUIET_SECONDS` of the event loop's clock.
+first one opens the catch-up (`CatchingUp(active=True)`). The repairs that follow a reconnect
+(gap fill and the reconcile round, which also fetch what a `channelDifferenceTooLong` left out)
+open it too when they bring a late message, and hold it open while they run, as the start-up
+sync does (whose backfill alone never opens one: a first sync is no catch-up). It ends
+(`CatchingUp(active=False)`) once no repair runs and no late message arrived for
+`QUIET_SECONDS` of the event loop's clock.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from telethon.tl import types
 
-from ...desk.events import CatchingUp
+from ...desk.events import CatchingUp, Event, NewMessage
 from .state import SourceState
 
 LATE_SECONDS = 120
@@ -50,8 +52,10 @@ class CatchUpMarks:
         self.opened = 0
         """How many catch-ups were opened since start."""
         self._repairs = 0
+        self._opening_repairs = 0
         self._last_late = float("-inf")
         self._closer: asyncio.Task[Any] | None = None
+        state.before_emit = self.note_event
 
     async def on_update(self, update: Any) -> None:
         """Telethon's raw update handler (registered before the one that turns updates into events)."""
@@ -60,8 +64,20 @@ class CatchUpMarks:
     def note_update(self, update: Any) -> None:
         """A raw update arrived: a late new message opens (or prolongs) the catch-up."""
         date = message_date(update)
-        if date is None or self.state.now() - date < LATE_SECONDS:
-            return
+        if date is not None and self.state.now() - date >= LATE_SECONDS:
+            self._late()
+
+    def note_event(self, event: Event) -> None:
+        """An event goes to the desk: a late message a reconnect's repair found opens a catch-up."""
+        if (
+            self._opening_repairs
+            and isinstance(event, NewMessage)
+            and self.state.now() - event.message.date >= LATE_SECONDS
+        ):
+            self._late()
+
+    def _late(self) -> None:
+        """A late message arrived: open the catch-up (marked before the message) or prolong it."""
         self._last_late = asyncio.get_running_loop().time()
         if not self.active:
             self.active = True
@@ -71,13 +87,16 @@ class CatchUpMarks:
             self._closer = self.state.spawn(self._close_when_quiet(), "catch-up")
 
     @contextlib.asynccontextmanager
-    async def repairing(self) -> AsyncIterator[None]:
-        """Hold a catch-up open while a repair fetches what the updates did not bring."""
+    async def repairing(self, *, opens: bool = False) -> AsyncIterator[None]:
+        """Hold a catch-up open while a repair fetches what the updates did not bring; with
+        `opens`, a late message the repair finds opens one."""
         self._repairs += 1
+        self._opening_repairs += opens
         try:
             yield
         finally:
             self._repairs -= 1
+            self._opening_repairs -= opens
 
     async def _close_when_quiet(self) -> None:
         """End the catch-up once no repair runs and no late message came for a while."""

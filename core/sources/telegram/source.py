@@ -193,7 +193,7 @@ class TelegramSource:
         state.client.add_event_handler(reconciling.note_update)
 
         async def after_reconnect() -> None:
-            async with marks.repairing():
+            async with marks.repairing(opens=True):
                 await history.after_reconnect()
                 await reconciling.run_round()
 

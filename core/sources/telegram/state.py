@@ -100,6 +100,8 @@ class SourceState:
     last_history: float = float("-inf")
     last_activity: float = float("-inf")
     """Monotonic time of the last update received or request answered (for the watchdog)."""
+    before_emit: Callable[[Event], None] | None = None
+    """Sees every event before the desk does (core/sources/telegram/catching_up.py)."""
 
     @property
     def self_id(self) -> int | None:
@@ -107,7 +109,9 @@ class SourceState:
         return self.me.id if self.me is not None else None
 
     def emit(self, event: Event) -> None:
-        """Queue one event for the desk."""
+        """Queue one event for the desk (after `before_emit` has seen it)."""
+        if self.before_emit is not None:
+            self.before_emit(event)
         self.queue.put_nowait(event)
 
     def now(self) -> int:
