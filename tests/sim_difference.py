@@ -57,6 +57,9 @@ class DifferenceSim(SimTelegram):
         """`slice_size`: the pts one DifferenceSlice covers at most."""
         super().__init__(*args, **kwargs)
         self.slice_size = slice_size
+        self.round_trip = 0.1
+        self.catch_up_seconds = 0.0  # Telethon's update loop asks as soon as it is connected
+        """Seconds each difference request takes (the desk works between them)."""
         self.too_long: set[int] = set()
         """Channels (marked ids) answered with ChannelDifferenceTooLong."""
         self.served: list[str] = []
@@ -105,6 +108,7 @@ class DifferenceSim(SimTelegram):
             if not (self.connected and self.updates_alive):
                 break
             request = box.get_difference()
+            await asyncio.sleep(self.round_trip)
             if request is not None:
                 answer = self._serve_difference(request)
                 updates, users, chats = box.apply_difference(answer, cache)

@@ -13,6 +13,7 @@ after every change the desk delivers:
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from tgtriage.core.system.paths import Paths
 
 from tests.fake_tl import channel, group, user
 from tests.sim_difference import DifferenceSim
-from tests.sim_telegram import EPOCH
+from tests.sim_telegram import EPOCH, Faults
 from tests.virtual_time import run_on_virtual_time
 from tgtriage.cli.telegram import hint_source
 
@@ -41,6 +42,8 @@ ALICE = user(501, "Alice", "Customer")
 BOB = user(502, "Bob", "Buyer")
 TESS = user(600, "Tess", "Teammate")
 NIGHT = 8 * 3600
+ROUND_TRIP = 0.1
+"""Seconds every request to the simulated Telegram takes after the start-up."""
 TOO_LONG = (0, 1)
 """Indexes of the channels whose catch-up is a channelDifferenceTooLong."""
 
@@ -49,7 +52,7 @@ Post = tuple[int, int, str]
 
 nights = st.lists(
     st.tuples(
-        st.integers(0, NIGHT - 1),
+        st.integers(0, NIGHT - 600),  # a message of the last minutes arrives live, not late
         st.integers(0, 9),
         st.sampled_from(["customer", "customer", "teammate", "phone"]),
     ),
@@ -141,6 +144,7 @@ async def overnight(night: list[Post], folder: Path, slice_size: int) -> Outcome
             outcome.alerts += [(a.chat_id, a.kind, a.level, now) for a in watcher.check(now)]
 
         inbox.subscribe(look)
+        sim.faults = Faults(delay=1.0, delay_seconds=ROUND_TRIP)  # every request takes a while
         sim.cut()
         started = loop.time()
         for second, index, who in sorted(night):
@@ -237,7 +241,7 @@ def test_a_night_in_slices_with_too_long_channels_ends_right_and_quiet() -> None
 
 
 @settings(
-    max_examples=6,
+    max_examples=int(os.environ.get("CATCH_UP_NIGHTS", "5")),
     deadline=None,
     derandomize=True,
     database=None,
