@@ -5,8 +5,8 @@ replay of the missed updates but what a real server and Telethon 1.x do together
 `telethon._updates.MessageBox`, loaded with the pts the client had seen, is handed an
 `UpdatesTooLong` and asks `updates.GetDifference`; the sim answers from the updates missed
 while away with `updates.DifferenceSlice`s of `slice_size` pts (each with its intermediate
-state) and a final `updates.Difference`, announcing each channel that missed something with
-`UpdateChannelTooLong`; the box then asks `updates.GetChannelDifference` per channel, answered
+state) and a final `updates.Difference`, with each channel's missed updates inline when there
+are few (`inline_channel_updates`), else announced by `UpdateChannelTooLong`; the box then asks `updates.GetChannelDifference` per channel, answered
 in pages of the request's limit, or with `updates.ChannelDifferenceTooLong` for the channels in
 `too_long` (the box then drops what that channel missed, as Telethon does). What the box
 returns reaches the client's handlers in order, with the entities attached like Telethon's
@@ -59,6 +59,8 @@ class DifferenceSim(SimTelegram):
         self.slice_size = slice_size
         self.round_trip = 0.1
         self.catch_up_seconds = 0.0  # Telethon's update loop asks as soon as it is connected
+        self.inline_channel_updates = 0
+        """A channel with at most this many missed updates has them inline in the difference."""
         """Seconds each difference request takes (the desk works between them)."""
         self.too_long: set[int] = set()
         """Channels (marked ids) answered with ChannelDifferenceTooLong."""
@@ -179,12 +181,7 @@ class DifferenceSim(SimTelegram):
         others = [u for u in taken if not isinstance(u, types.UpdateNewMessage)]
         if not self._channels_announced:
             self._channels_announced = True
-            others += [
-                types.UpdateChannelTooLong(
-                    channel_id=utils.resolve_id(c)[0], pts=self.channel_pts[c]
-                )
-                for c in self._channel_logs
-            ]
+            others += self._channel_news()
         date = when(self.now())
         if len(taken) < len(pending):
             top = _pts(taken[-1])[0] if taken else request.pts + self.slice_size  # type: ignore[index]
@@ -208,6 +205,19 @@ class DifferenceSim(SimTelegram):
                 pts=self.account_pts, qts=0, date=date, seq=0, unread_count=0
             ),
         )
+
+    def _channel_news(self) -> list[Any]:
+        """What a difference says of the channels: a few updates inline, else UpdateChannelTooLong
+        (the client then asks GetChannelDifference)."""
+        news: list[Any] = []
+        for chat_id, log in self._channel_logs.items():
+            if len(log) <= self.inline_channel_updates and chat_id not in self.too_long:
+                news += log
+                log.clear()
+            else:
+                channel_id = utils.resolve_id(chat_id)[0]
+                news.append(types.UpdateChannelTooLong(channel_id, pts=self.channel_pts[chat_id]))
+        return news
 
     def _serve_channel_difference(self, request: Any) -> Any:
         """GetChannelDifference: a page of the channel's missed updates, or TooLong."""

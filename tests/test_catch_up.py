@@ -64,6 +64,7 @@ nights = st.lists(
 def world(slice_size: int) -> tuple[DifferenceSim, list[int]]:
     """Eight support channels, a basic group and a private chat; nobody waits at first."""
     sim = DifferenceSim(seed=1, slice_size=slice_size)
+    sim.inline_channel_updates = 2  # a channel with one or two news: inline in the difference
     for person in (ALICE, BOB, TESS):
         sim.add_user(person)
     chats = [sim.add_chat(channel(70 + i, f"Shop {i} Support")) for i in range(8)]
