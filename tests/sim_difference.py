@@ -69,6 +69,8 @@ class DifferenceSim(SimTelegram):
         self._account_log: list[Any] = []
         self._channel_logs: dict[int, list[Any]] = {}
         self._channels_announced = False
+        self._people: tuple[list[Any], list[Any]] | None = None
+        self._attached: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ the catch-up
 
@@ -94,16 +96,12 @@ class DifferenceSim(SimTelegram):
 
     async def get_difference(self) -> None:
         """Telethon's update loop over what was missed: difference first, then channels."""
-        box, cache = self._load_box()
+        self._people = None
+        users, chats = self._people = self._everyone()  # the same for the whole catch-up
+        self._attached = {utils.get_peer_id(e): e for e in (*users, *chats)}
+        account, channels = await self._file_missed()
+        box, cache = self._load_box(account, channels)
         self._channels_announced = False
-        with_pts = [u for u in self.missed if _pts(u) is not None]
-        self.missed = [u for u in self.missed if _pts(u) is None]  # typing etc.: gone
-        for update in with_pts:
-            channel = _channel_of(update)
-            if channel is None:
-                self._account_log.append(update)
-            else:
-                self._channel_logs.setdefault(channel, []).append(update)
         with contextlib.suppress(GapError):  # an UpdatesTooLong always is one
             box.process_updates(types.UpdatesTooLong(), cache, [])
         for _ in range(100_000):  # a catch-up that never ends is a bug of the sim or the box
@@ -113,26 +111,31 @@ class DifferenceSim(SimTelegram):
             await asyncio.sleep(self.round_trip)
             if request is not None:
                 answer = self._serve_difference(request)
-                updates, users, chats = box.apply_difference(answer, cache)
+                updates, _, _ = box.apply_difference(answer, cache)
             else:
                 request = box.get_channel_difference(cache)
                 if request is None:
                     break
                 answer = self._serve_channel_difference(request)
-                updates, users, chats = box.apply_channel_difference(request, answer, cache)
+                updates, _, _ = box.apply_channel_difference(request, answer, cache)
             self.requests.append(request)
             self.served.append(type(answer).__name__)
-            await self._dispatch(updates, [*users, *chats])
+            await self._dispatch(updates)
         else:
             raise AssertionError(f"the catch-up did not end: {self.served[-5:]}")
         self._account_log.clear()
         self._channel_logs.clear()
+        self._people = None
 
-    def _load_box(self) -> tuple[MessageBox, EntityCache]:
-        """A MessageBox holding the pts the client had seen before the missed updates."""
+    async def _file_missed(self) -> tuple[int, dict[int, int]]:
+        """Sort the missed updates into the account's and each channel's log (typing and the
+        like are gone); return the pts the client had seen of each before them."""
         account = self.account_pts
         channels: dict[int, int] = {}
-        for update in self.missed:
+        missed, self.missed = self.missed, []
+        for count, update in enumerate(missed, 1):
+            if count % 2000 == 0:
+                await asyncio.sleep(0)  # the server's work: the desk paints meanwhile
             info = _pts(update)
             if info is None:
                 continue
@@ -140,8 +143,14 @@ class DifferenceSim(SimTelegram):
             channel = _channel_of(update)
             if channel is None:
                 account = min(account, before)
+                self._account_log.append(update)
             else:
                 channels[channel] = min(channels.get(channel, before), before)
+                self._channel_logs.setdefault(channel, []).append(update)
+        return account, channels
+
+    def _load_box(self, account: int, channels: dict[int, int]) -> tuple[MessageBox, EntityCache]:
+        """A MessageBox holding the pts the client had seen before the missed updates."""
         box = MessageBox(logging.getLogger("tests.sim_difference"))
         box.load(  # what Telethon reads back from its session file
             SessionState(self.me.id, 2, False, account, 0, self.now(), 0, 0),
@@ -155,15 +164,16 @@ class DifferenceSim(SimTelegram):
 
     def _everyone(self) -> tuple[list[Any], list[Any]]:
         """Every user and chat the sim knows (a difference names the ones it mentions)."""
+        if self._people is not None:
+            return self._people
         users = [e for e in self.entities.values() if isinstance(e, types.User)]
         chats = [e for e in self.entities.values() if not isinstance(e, types.User)]
         return users, chats
 
-    async def _dispatch(self, updates: list[Any], entities: list[Any]) -> None:
+    async def _dispatch(self, updates: list[Any]) -> None:
         """Hand a slice's updates to the handlers in order (Telethon's sequential dispatch)."""
-        attached = {utils.get_peer_id(e): e for e in entities}
         for update in updates:
-            update._entities = attached
+            update._entities = self._attached
             for handler in list(self.handlers):
                 await handler(update)
             self.delivered += 1

@@ -28,6 +28,9 @@ LATE_SECONDS = 120
 QUIET_SECONDS = 2.0
 """A catch-up is over when no late message arrived for this long and no repair runs."""
 
+YIELD_EVERY = 50
+"""Updates handled between two returns to the event loop while catching up."""
+
 _NEW = types.UpdateNewMessage | types.UpdateNewChannelMessage
 _SHORT = types.UpdateShortMessage | types.UpdateShortChatMessage
 
@@ -52,14 +55,22 @@ class CatchUpMarks:
         self.opened = 0
         """How many catch-ups were opened since start."""
         self._repairs = 0
+        self._handled = 0
         self._opening_repairs = 0
         self._last_late = float("-inf")
         self._closer: asyncio.Task[Any] | None = None
         state.before_emit = self.note_event
 
     async def on_update(self, update: Any) -> None:
-        """Telethon's raw update handler (registered before the one that turns updates into events)."""
+        """Telethon's raw update handler (registered before the one that turns updates into events).
+
+        Telethon hands a whole difference slice to the handlers without returning to the event
+        loop; during a catch-up this yields to it every `YIELD_EVERY` updates, so the screen
+        paints while thousands of updates are converted."""
         self.note_update(update)
+        self._handled += 1
+        if self.active and self._handled % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
 
     def note_update(self, update: Any) -> None:
         """A raw update arrived: a late new message opens (or prolongs) the catch-up."""
