@@ -33,7 +33,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests/ (the simulated Telegram) lives beside bench/
 
-from tgtriage.cli.telegram import hint_source  # noqa: E402
 from tgtriage.core.desk.inbox import Inbox  # noqa: E402
 from tgtriage.core.desk.models import ChatTriage  # noqa: E402
 from tgtriage.core.rules import triage  # noqa: E402
@@ -51,6 +50,7 @@ from bench.rows import Row  # noqa: E402
 from tests.fake_tl import channel, group, user  # noqa: E402
 from tests.sim_difference import DifferenceSim  # noqa: E402
 from tests.sim_telegram import Faults  # noqa: E402
+from tgtriage.cli.telegram import hint_source  # noqa: E402
 
 NIGHT = 8 * 3600
 ROUND_TRIP = 0.05
@@ -79,10 +79,10 @@ class NightSim(DifferenceSim):
             self.connected_at = time.perf_counter()
 
 
-def world(chats: int, seed: int) -> tuple[NightSim, list[int], list[Any]]:
+def world(chats: int, seed: int, round_trip: float) -> tuple[NightSim, list[int], list[Any]]:
     """Support channels (most), basic groups and private chats; nobody waits at first."""
     sim = NightSim(seed=seed, slice_size=1000)
-    sim.round_trip = ROUND_TRIP
+    sim.round_trip = round_trip
     sim.inline_channel_updates = 10
     customers = [user(10_000 + i, f"Customer {i}", "") for i in range(chats)]
     for person in (*customers, TESS):
@@ -126,19 +126,27 @@ def truth_waits(sim: NightSim, chats: list[int]) -> dict[int, int | None]:
     rule = triage.StaffRule(me_id=sim.me.id, staff_ids=frozenset({TESS.id}))
     waits: dict[int, int | None] = {}
     for chat in chats:
-        messages = [conv.convert_message(m, sim.entities, self_id=sim.me.id) for m in sim.truth(chat)]
+        messages = [
+            conv.convert_message(m, sim.entities, self_id=sim.me.id) for m in sim.truth(chat)
+        ]
         waits[chat] = triage.derive(ChatTriage(chat_id=chat), messages, rule).waiting_since
     return waits
 
 
 async def run(
-    chats: int, updates: int, too_long: int, folder: Path, seed: int = 5, phases: bool = False
+    chats: int,
+    updates: int,
+    too_long: int,
+    folder: Path,
+    seed: int = 5,
+    phases: bool = False,
+    round_trip: float = ROUND_TRIP,
 ) -> dict[str, Any]:
     """Sync the desk, take the network away for the night, bring it back, measure the catch-up."""
     rng = random.Random(seed)
     if phases:
         instrument_catch_up()
-    sim, ids, customers = world(chats, seed)
+    sim, ids, customers = world(chats, seed, round_trip)
     sim.too_long = {c for c in ids if c < -1_000_000_000_000}
     sim.too_long = set(sorted(sim.too_long)[:too_long])
     config = Config.model_validate(
@@ -163,7 +171,12 @@ async def run(
         return inbox
 
     app = MeasuredDesk(factory, source_label="telegram")
-    result: dict[str, Any] = {"chats": chats, "updates": updates, "too_long": too_long}
+    result: dict[str, Any] = {
+        "chats": chats,
+        "updates": updates,
+        "too_long": too_long,
+        "round_trip_s": round_trip,
+    }
     try:
         async with app.run_test(size=SIZE):
             await wait_for(lambda: app.ready and any(p.ready for p in app.paints), limit=30)
@@ -175,7 +188,7 @@ async def run(
             inbox = app.inbox
             marks = source.catch_up_marks
             assert marks is not None
-            sim.faults = Faults(delay=1.0, delay_seconds=ROUND_TRIP)  # every request, not only
+            sim.faults = Faults(delay=1.0, delay_seconds=round_trip)  # every request, not only
             sim.cut()  # the differences, takes a round trip from now on
             built = time.perf_counter()
             play_night(sim, ids, customers, updates, rng)
@@ -269,13 +282,12 @@ async def run(
 
 def instrument_catch_up() -> None:
     """Time the desk's steps (bench/phases.py) and the catch-up's own (diagnosis only)."""
+    from textual._compositor import Compositor
+    from textual.screen import Screen
     from tgtriage.core.desk.alert_watch import AlertWatcher
     from tgtriage.core.desk.applier import EventApplier
     from tgtriage.core.sources.telegram.reconcile import Reconciler
     from tgtriage.core.sources.telegram.updates import UpdateRouter
-
-    from textual._compositor import Compositor
-    from textual.screen import Screen
     from tgtriage.tui.app import DeskApp
     from tgtriage.tui.chat_list import ChatList
 
@@ -307,7 +319,8 @@ def rows(result: dict[str, Any]) -> list[Row]:
     """The bench rows of one catch-up run."""
     label = (
         f"overnight catch-up: {result['updates']:,} updates over {result['chats']} chats "
-        f"(slices, {result['too_long']} channelDifferenceTooLong) → applied and painted"
+        f"(slices, {result['too_long']} channelDifferenceTooLong,"
+        f" {result['round_trip_s'] * 1000:.0f} ms per request) → applied and painted"
     )
     return [
         Row(
@@ -358,12 +371,20 @@ def main() -> None:
     parser.add_argument("--too-long", type=int, default=10)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--phases", action="store_true", help="time each step (diagnosis)")
+    parser.add_argument("--round-trip", type=float, default=ROUND_TRIP, help="seconds per request")
     args = parser.parse_args()
     chats = args.chats or (100 if args.quick else 500)
     updates = args.updates or (5_000 if args.quick else 50_000)
     with tempfile.TemporaryDirectory() as folder:
         result = asyncio.run(
-            run(chats, updates, args.too_long, Path(folder), phases=args.phases)
+            run(
+                chats,
+                updates,
+                args.too_long,
+                Path(folder),
+                phases=args.phases,
+                round_trip=args.round_trip,
+            )
         )
     for row in rows(result):
         print(f"{row.metric}: {row.measured} (budget {row.budget}, {row.verdict})")
