@@ -42,6 +42,7 @@ from tgtriage.core.storage.store import Store  # noqa: E402
 from tgtriage.core.system.config import Config  # noqa: E402
 from tgtriage.core.system.paths import Paths  # noqa: E402
 
+from bench import gclog  # noqa: E402
 from bench import phases as ph  # noqa: E402
 from bench.desk_load import _stall  # noqa: E402
 from bench.desk_timing import wait_for  # noqa: E402
@@ -144,6 +145,7 @@ async def run(
 ) -> dict[str, Any]:
     """Sync the desk, take the network away for the night, bring it back, measure the catch-up."""
     rng = random.Random(seed)
+    gclog.watch()
     if phases:
         instrument_catch_up()
     sim, ids, customers = world(chats, seed, round_trip)
@@ -252,6 +254,7 @@ async def run(
                     "cpu_s": cpu,
                     "worst_stall_ms": max(window, default=0.0) * 1000,
                     "heartbeats": len(window),
+                    "gc": gclog.summary(t0, closed),
                     "differences": dict(
                         (kind, sim.served.count(kind)) for kind in sorted(set(sim.served))
                     ),
