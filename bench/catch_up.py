@@ -277,6 +277,12 @@ async def run(
                     "waiting_equal": desk == truth,
                     "missing_messages": lost,
                     "alerts_sent": len(sent),
+                    "alerts_detail": [
+                        (a.chat_id, a.kind.value, a.level, truth.get(a.chat_id)) for a in sent
+                    ]
+                    if len({a.chat_id for a in sent}) < len(sent)
+                    or any(truth.get(a.chat_id) is None for a in sent)
+                    else [],
                     "summaries": list(app._watcher.summaries) if app._watcher else [],
                     "summary_toasts": [
                         n.message for n in app._notifications if n.title == "Caught up"

@@ -70,6 +70,7 @@ class DifferenceSim(SimTelegram):
         self._channel_logs: dict[int, list[Any]] = {}
         self._channels_announced = False
         self._people: tuple[list[Any], list[Any]] | None = None
+        self._message_box: MessageBox | None = None
         self._attached: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ the catch-up
@@ -101,6 +102,7 @@ class DifferenceSim(SimTelegram):
         self._attached = {utils.get_peer_id(e): e for e in (*users, *chats)}
         account, channels = await self._file_missed()
         box, cache = self._load_box(account, channels)
+        self._message_box = box  # where TelegramClient keeps it (the source looks there)
         self._channels_announced = False
         with contextlib.suppress(GapError):  # an UpdatesTooLong always is one
             box.process_updates(types.UpdatesTooLong(), cache, [])

@@ -6,9 +6,10 @@ over. A new message dated well before it arrived can only come from such a catch
 first one opens the catch-up (`CatchingUp(active=True)`). The repairs that follow a reconnect
 (gap fill and the reconcile round, which also fetch what a `channelDifferenceTooLong` left out)
 open it too when they bring a late message, and hold it open while they run, as the start-up
-sync does (whose backfill alone never opens one: a first sync is no catch-up). It ends
-(`CatchingUp(active=False)`) once no repair runs and no late message arrived for
-`QUIET_SECONDS` of the event loop's clock.
+sync does (whose backfill alone never opens one: a first sync is no catch-up); so does
+Telethon's MessageBox while it still fetches a difference (channels can take a while to come
+up with nothing new). It ends (`CatchingUp(active=False)`) once none of these runs and no late
+message arrived for `QUIET_SECONDS` of the event loop's clock.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ LATE_SECONDS = 120
 """A new message this much older than its arrival was missed while away (clocks may differ)."""
 QUIET_SECONDS = 2.0
 """A catch-up is over when no late message arrived for this long and no repair runs."""
+LONGEST_SECONDS = 600.0
+"""A catch-up that has not ended after this long is ended anyway (something is stuck)."""
 
 YIELD_EVERY = 50
 """Updates handled between two returns to the event loop while catching up."""
@@ -58,6 +61,7 @@ class CatchUpMarks:
         self._handled = 0
         self._opening_repairs = 0
         self._last_late = float("-inf")
+        self._opened_at = 0.0
         self._closer: asyncio.Task[Any] | None = None
         state.before_emit = self.note_event
 
@@ -93,9 +97,16 @@ class CatchUpMarks:
         if not self.active:
             self.active = True
             self.opened += 1
+            self._opened_at = self._last_late
             self.state.emit(CatchingUp(active=True))
         if self._closer is None or self._closer.done():
             self._closer = self.state.spawn(self._close_when_quiet(), "catch-up")
+
+    def _telethon_fetching(self) -> bool:
+        """Whether Telethon's MessageBox still fetches a difference (its `getting_diff_for`; a
+        client without one, or a Telethon that renamed it, answers no: the quiet time decides)."""
+        box = getattr(self.state.client, "_message_box", None)
+        return bool(getattr(box, "getting_diff_for", None))
 
     @contextlib.asynccontextmanager
     async def repairing(self, *, opens: bool = False) -> AsyncIterator[None]:
@@ -114,7 +125,8 @@ class CatchUpMarks:
         loop = asyncio.get_running_loop()
         while self.active:
             wait = self._last_late + QUIET_SECONDS - loop.time()
-            if wait > 0 or self._repairs:
+            busy = self._repairs or self._telethon_fetching()
+            if (wait > 0 or busy) and loop.time() - self._opened_at < LONGEST_SECONDS:
                 await asyncio.sleep(max(wait, QUIET_SECONDS / 4))
                 continue
             self.active = False
