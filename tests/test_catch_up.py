@@ -113,10 +113,13 @@ class Outcome:
     checked_at: int = 0
 
 
-async def overnight(night: list[Post], folder: Path, slice_size: int) -> Outcome:
+async def overnight(
+    night: list[Post], folder: Path, slice_size: int, round_trip: float = ROUND_TRIP
+) -> Outcome:
     """Run the desk, take the network away for the night, heal, and let it catch up."""
     loop = asyncio.get_running_loop()
     sim, chats = world(slice_size)
+    sim.round_trip = round_trip
     sim.too_long = {chats[i] for i in TOO_LONG}
     cfg = config()
     clock = lambda: EPOCH + loop.time()  # noqa: E731
@@ -145,7 +148,7 @@ async def overnight(night: list[Post], folder: Path, slice_size: int) -> Outcome
             outcome.alerts += [(a.chat_id, a.kind, a.level, now) for a in watcher.check(now)]
 
         inbox.subscribe(look)
-        sim.faults = Faults(delay=1.0, delay_seconds=ROUND_TRIP)  # every request takes a while
+        sim.faults = Faults(delay=1.0, delay_seconds=round_trip)  # every request takes a while
         sim.cut()
         started = loop.time()
         for second, index, who in sorted(night):
@@ -188,10 +191,10 @@ async def overnight(night: list[Post], folder: Path, slice_size: int) -> Outcome
         await store.close()
 
 
-def catch_up(night: list[Post], slice_size: int = 10) -> Outcome:
+def catch_up(night: list[Post], slice_size: int = 10, round_trip: float = ROUND_TRIP) -> Outcome:
     """One night on a fresh looptime loop."""
     with tempfile.TemporaryDirectory() as folder:
-        return run_on_virtual_time(overnight(night, Path(folder), slice_size))
+        return run_on_virtual_time(overnight(night, Path(folder), slice_size, round_trip))
 
 
 def check(outcome: Outcome) -> None:
@@ -239,6 +242,15 @@ def test_a_night_in_slices_with_too_long_channels_ends_right_and_quiet() -> None
     check(outcome)
     alerted = {a[0] for a in outcome.alerts}
     assert len(alerted) == 2, "Shop 0 and Shop 3 still wait for hours; Shop 4 is fresh"
+
+
+def test_a_slow_catch_up_with_empty_channel_differences_is_one_catch_up() -> None:
+    # Every channel misses a little; at 0.7 s a request, the too-long channels' answers (no
+    # updates) take longer than the quiet time: the catch-up must still be one, not two.
+    night: list[Post] = [(600 + 60 * i, i % 8, "customer") for i in range(24)]
+    night += [(9000, 5, "phone"), (9100, 8, "customer"), (9200, 9, "customer")]
+    outcome = catch_up(night, round_trip=0.7)
+    check(outcome)
 
 
 @settings(
