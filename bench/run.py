@@ -14,7 +14,9 @@ Steps (each measured in a process of its own where the process matters):
 5. the desk over the workload (bench/desk_bench.py): key → painted for switch, slot and
    next-waiting, the template popup in the composer, a 5,000-event burst with a 5 ms heartbeat
    watching event-loop stalls, idle CPU over 10 s, peak RSS;
-6. a second desk pass with timers around each step (bench/phases.py), to say where time goes.
+6. the overnight catch-up (bench/catch_up.py): 50,000 updates over 500 chats through
+   Telethon's MessageBox against the simulated Telegram, applied and painted, worst frame;
+7. a second desk pass with timers around each step (bench/phases.py), to say where time goes.
 """
 
 from __future__ import annotations
@@ -253,6 +255,11 @@ def main() -> int:
             )
 
         rows.extend(gc_rows(desk))
+
+        print("overnight catch-up (bench/catch_up.py) …", flush=True)
+        from bench import catch_up  # the simulated Telegram (and Telethon) only for this step
+
+        rows.extend(catch_up.rows(catch_up.run_child(work, args.quick)))
 
         diag: dict[str, Any] | None = None
         if not args.no_breakdown:

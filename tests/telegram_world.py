@@ -72,12 +72,14 @@ def make(fake: FakeClient, paths: Paths, cfg: Config | None = None, **kw: Any) -
     )
 
 
-def queued(source: TelegramSource) -> list[ev.Event]:
-    """Every event emitted so far (consumed)."""
+def queued(source: TelegramSource, *, marks: bool = False) -> list[ev.Event]:
+    """Every event emitted so far (consumed); the `CatchingUp` marks only with `marks`
+    (the fake's messages are dated long before the source's clock: each opens a catch-up,
+    which tests/test_catch_up_source.py checks)."""
     out: list[ev.Event] = []
     while not source._queue.empty():
         event = source._queue.get_nowait()
-        if event is not None:
+        if event is not None and (marks or not isinstance(event, ev.CatchingUp)):
             out.append(event)
     return out
 

@@ -38,6 +38,9 @@ class DeskAlerts(DeskBase):
         alerts = self._watcher.check(now)
         for alert in alerts:
             self._alerter.send(alert, now)
+        summaries, self._watcher.summaries = self._watcher.summaries, []
+        for line in summaries:  # one line for a whole catch-up, never one per chat
+            self.notify(line, title="Caught up", severity="information", timeout=12, markup=False)
         return alerts
 
     def _toast(self, alert: Alert) -> None:

@@ -7,18 +7,24 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from ..rules import triage
-from ..rules.alerts import Alert, AlertKind, Moment, Seen, channels_for, decide
+from ..rules.alerts import Alert, AlertKind, Moment, Seen, away_summary, channels_for, decide
 from ..rules.sanitize import clean_line
 from ..system.config import Channel, Config
 from ..system.notify import DesktopNotifier, TerminalNotifier
+from .catch_up import FinishedCatchUp
 from .inbox import Inbox
 from .models import ChatTriage
 from .team_handoff import handed_to_me
 
+CATCH_UP_HOLD = 120
+"""Seconds a running catch-up holds the alerts back; one that never ends stops holding them."""
+
 
 class AlertWatcher:
     """Turns the Inbox's state into alerts: once per chat and level, never for what was
-    already so when the watcher started (the desk's start-up)."""
+    already so when the watcher started (the desk's start-up). While a source catches up
+    (core/desk/catch_up.py) nothing alerts; afterwards only the waits it brought that are still
+    open alert, at the level of their real wait, and one summary line says the rest."""
 
     def __init__(self, inbox: Inbox, started_at: int | None = None) -> None:
         """Start watching; `started_at` defaults to the Inbox's now."""
@@ -28,10 +34,15 @@ class AlertWatcher:
         self._at_start: dict[tuple[int, int, triage.Targets], triage.Level] = {}
         self._quiet: dict[int, tuple[ChatTriage, int]] = {}  # chat → (state, next check)
         self._handoffs: set[int] = set()  # the handoffs (room message ids) announced
+        self._learned: dict[int, int] = {}  # chat → a wait first heard of in a catch-up
+        self.summaries: list[str] = []
+        """Summary lines of finished catch-ups not yet shown (the desk takes them)."""
 
-    def _level_at_start(self, chat_id: int, state_since: int) -> triage.Level | None:
-        """The level a wait that began at `state_since` had when the desk started."""
-        if state_since > self.started_at:
+    def _level_at_start(self, state: ChatTriage, state_since: int) -> triage.Level | None:
+        """The level a wait that began at `state_since` had when the desk started (None for a
+        wait the desk first heard of in a catch-up: nobody saw it at start-up)."""
+        chat_id = state.chat_id
+        if state_since > self.started_at or self._learned.get(chat_id) == state.waiting_msg_id:
             return None
         targets = self.inbox.thresholds_for(chat_id)
         key = (chat_id, state_since, targets)
@@ -45,6 +56,12 @@ class AlertWatcher:
         """The alerts that became due since the last check (each one only once)."""
         inbox = self.inbox
         now = inbox.now() if now is None else now
+        catch_up = inbox.catch_up
+        if catch_up.active and now - catch_up.began_at < CATCH_UP_HOLD:
+            return []  # waits may still end within the catch-up: none alerts half-way
+        finished = catch_up.take_finished()
+        if finished is not None:
+            self._after_catch_up(finished)
         alerts: list[Alert] = []
         for chat_id, state in inbox.triage.items():
             chat = inbox.chats.get(chat_id)
@@ -57,7 +74,7 @@ class AlertWatcher:
                 continue  # the same summary, and no level or reminder moment reached yet
             level_now = None if triage.is_parked(state, now) else inbox.level(chat_id, now)
             at_start = (
-                self._level_at_start(chat_id, state.waiting_since)
+                self._level_at_start(state, state.waiting_since)
                 if state.waiting_since is not None
                 else None
             )
@@ -88,6 +105,24 @@ class AlertWatcher:
             body = f"{clean_line(team.name(handoff.giver), 60)} handed {title} to you{note}"
             alerts.append(Alert(chat_id, AlertKind.HANDOFF, 0, f"→ {title}", body))
         return alerts
+
+    def _after_catch_up(self, finished: FinishedCatchUp) -> None:
+        """Learn the waits a finished catch-up brought, and word its summary line."""
+        inbox = self.inbox
+        if len(self._learned) > 2 * len(inbox.triage) + 64:
+            self._learned.clear()
+        still_waiting = 0
+        for chat_id in finished.touched:
+            state = inbox.triage.get(chat_id)
+            if state is None or chat_id not in inbox.chats:
+                continue
+            if finished.learned_wait(state) and state.waiting_msg_id is not None:
+                self._learned[chat_id] = state.waiting_msg_id
+                self._quiet.pop(chat_id, None)
+            if state.waiting_since is not None:
+                still_waiting += 1
+        if finished.touched:
+            self.summaries.append(away_summary(len(finished.touched), still_waiting))
 
     def _next_moment(self, state: ChatTriage, now: int) -> int:
         """The first second at which the same summary could alert: its wait reaching the next

@@ -196,6 +196,12 @@ class EventApplier:
             case ev.SyncProgress():
                 inbox.sync = None if event.done else event
                 changes.status = True
+            case ev.CatchingUp(active=active):
+                await self._commit(batch)  # what arrived before the mark belongs before it
+                if active:
+                    inbox.catch_up.begin(inbox.now())
+                else:
+                    inbox.catch_up.end()
 
     async def _store_new(self, messages: list[Message], changes: Changes) -> list[Message]:
         """Store new messages; return those not stored before. When the batch cannot be
@@ -243,8 +249,11 @@ class EventApplier:
             fresh = await self._store_new(new, changes)
             fresh.sort(key=lambda m: (m.chat_id, m.id))
             inbox.windows.add(fresh)
+            catch_up = inbox.catch_up
             for message in fresh:
                 state = inbox.triage[message.chat_id]
+                if catch_up.active:
+                    catch_up.note(state)
                 if message.id > state.last_msg_id:
                     inbox.triage[message.chat_id] = triage.apply_message(
                         state, message, inbox.rule.role(message)

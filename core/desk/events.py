@@ -126,6 +126,13 @@ class SyncProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class CatchingUp:
+    """The source delivers what was missed while away (`active`), or has delivered all of it."""
+
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
 class UnreadMarked:
     """A chat was marked unread by hand, or the mark was cleared (on another device too)."""
 
@@ -147,4 +154,5 @@ Event = (
     | ConnectionState
     | FloodWait
     | SyncProgress
+    | CatchingUp
 )

@@ -25,6 +25,7 @@ from ..system.config import Config
 from . import events as ev
 from .actions import SLOTS, InboxActions
 from .applier import RECOMPUTE_WINDOW, EventApplier
+from .catch_up import CatchUp
 from .changes import Changes, Listener
 from .damage import DamagedStore
 from .events import Connection
@@ -101,6 +102,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.connection_retry_at: float | None = None  # when an offline source tries again
         self.flood_until: int | None = None
         self.sync: ev.SyncProgress | None = None
+        self.catch_up = CatchUp()  # what a source's catch-up touched (core/desk/catch_up.py)
         self.open_chat_id: int | None = None
         self._rule = triage.StaffRule(me_id=0)
         self._listeners: list[Listener] = []

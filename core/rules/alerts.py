@@ -5,7 +5,8 @@ in-development due date passes, and when a customer brings a postponed or closed
 Each fires once: per wait (the waiting message) and level, per reminder time, per reopening.
 Nothing fires for what was already so when the desk started: a wait that had reached level 2
 before start-up alerts only when it reaches level 3, and a backlog that arrives after start-up
-with old dates is silent for the levels it had reached at start-up.
+with old dates is silent for the levels it had reached at start-up, unless a source's catch-up
+brought it (core/desk/alert_watch.py: nobody saw that wait at start-up).
 """
 
 from __future__ import annotations
@@ -121,6 +122,16 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
             )
         seen = replace(seen, level=max(floor, level))
     return alerts, seen
+
+
+def away_summary(chats_with_messages: int, still_waiting: int) -> str:
+    """The one line that sums up a catch-up, e.g. 'While you were away: 212 chats got
+    messages, 37 still wait'."""
+    chats = f"{chats_with_messages} chat{'' if chats_with_messages == 1 else 's'}"
+    got = f"While you were away: {chats} got messages"
+    if not still_waiting:
+        return f"{got}, none still waits"
+    return f"{got}, {still_waiting} still wait{'s' if still_waiting == 1 else ''}"
 
 
 def in_quiet_hours(now: int, quiet: str | None, timezone: str) -> bool:

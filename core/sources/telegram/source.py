@@ -14,7 +14,9 @@ Life of a source:
    marks go out through core/sources/telegram/outgoing.py.
 4. The supervisor watches the connection; after each reconnect the watched chats (see
    `set_hints`) are checked against their history (`gap_fill`).
-5. The reconciler (core/sources/telegram/reconciling.py) compares the desk with Telegram
+5. Telethon's own catch-up (getDifference) arrives as late updates; core/sources/telegram/
+   catching_up.py frames it, with the repairs after it, by `CatchingUp` events.
+6. The reconciler (core/sources/telegram/reconciling.py) compares the desk with Telegram
    after the backfill, after each reconnect and every `[telegram] reconcile_minutes`, and
    emits what was lost as ordinary events.
 
@@ -49,6 +51,7 @@ from .login import LoginPrompt
 from .state import Hints, SourceState, guarded
 
 if TYPE_CHECKING:
+    from .catching_up import CatchUpMarks
     from .chats import ChatDirectory
     from .history import HistorySync
     from .outgoing import Outgoing
@@ -108,6 +111,7 @@ class TelegramSource:
         self._updates: UpdateRouter | None = None
         self._outgoing: Outgoing | None = None
         self.reconciling: ReconcileLoop | None = None
+        self.catch_up_marks: CatchUpMarks | None = None
 
     # ------------------------------------------------------------------ what the desk reads
 
@@ -158,6 +162,7 @@ class TelegramSource:
         """Create the shared state and the parts (this imports Telethon)."""
         from telethon.tl import functions
 
+        from .catching_up import CatchUpMarks
         from .chats import ChatDirectory
         from .history import HistorySync
         from .outgoing import Outgoing
@@ -182,12 +187,15 @@ class TelegramSource:
         self._outgoing = Outgoing(state, self._history, self._timeouts.request)
         history = self._history
         reconciling = self.reconciling = ReconcileLoop(state, history.watched)
+        marks = self.catch_up_marks = CatchUpMarks(state)
+        state.client.add_event_handler(marks.on_update)  # first: the mark precedes the messages
         state.client.add_event_handler(self._updates.on_update)
         state.client.add_event_handler(reconciling.note_update)
 
         async def after_reconnect() -> None:
-            await history.after_reconnect()
-            await reconciling.run_round()
+            async with marks.repairing(opens=True):
+                await history.after_reconnect()
+                await reconciling.run_round()
 
         async def probe() -> Any:
             result = await state.client(functions.updates.GetStateRequest())
@@ -244,8 +252,10 @@ class TelegramSource:
         """The start-up sync, then a first reconcile round."""
         assert self._history is not None and self._chats is not None
         assert self._updates is not None and self.reconciling is not None
-        await self._history.start_up(self._chats, self._updates.release_backlog)
-        await self.reconciling.run_round()
+        assert self.catch_up_marks is not None
+        async with self.catch_up_marks.repairing():
+            await self._history.start_up(self._chats, self._updates.release_backlog)
+            await self.reconciling.run_round()
 
     async def reconcile(self) -> RoundReport | None:
         """One reconcile round now (core/sources/telegram/reconciling.py); None if cut short."""

@@ -108,6 +108,8 @@ class SourceState:
     """The account pts of the first round trip, before the start-up sync fetched anything."""
     vouched_account_pts: int | None = None
     """The account pts at which the start-up sync left every other chat matching Telegram."""
+    before_emit: Callable[[Event], None] | None = None
+    """Sees every event before the desk does (core/sources/telegram/catching_up.py)."""
 
     @property
     def self_id(self) -> int | None:
@@ -115,7 +117,9 @@ class SourceState:
         return self.me.id if self.me is not None else None
 
     def emit(self, event: Event) -> None:
-        """Queue one event for the desk."""
+        """Queue one event for the desk (after `before_emit` has seen it)."""
+        if self.before_emit is not None:
+            self.before_emit(event)
         self.queue.put_nowait(event)
 
     def now(self) -> int:
