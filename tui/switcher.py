@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual import on
@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from ..core.rules import chat_match
 from .dialogs import Dialog, Done
 from .scrollbar import line_scrollbar
 from .textual_compat import HookedInput, OneLineOptionList
@@ -107,7 +108,10 @@ class Switcher(Dialog):
         if query:
             matcher = Matcher(query)
             candidates = self._candidates(query)
-            scored = [(matcher.match(self._chats[i][1]), i) for i in candidates]
+            scored = [
+                (matcher.match(self._chats[i][1]), i)
+                for i in chat_match.shortlist(query, self._lowered, candidates)
+            ]
             ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:50]
             chosen = [i for _, i in ranked]
             items = [
@@ -145,22 +149,10 @@ class Switcher(Dialog):
 
         Narrowed from the last query's candidates while it is extended letter by letter.
         """
-        letters = query.lower()  # as Textual's FuzzySearch compares
-        pool: Iterable[int] = range(len(self._chats))
+        pool: Sequence[int] | None = None
         if self._shown is not None and self._shown[0] and query.startswith(self._shown[0]):
             pool = self._shown[1]
-        lowered = self._lowered
-        found = []
-        for index in pool:
-            title = lowered[index]
-            position = 0
-            for letter in letters:
-                position = title.find(letter, position) + 1
-                if not position:
-                    break
-            else:
-                found.append(index)
-        return found
+        return chat_match.candidates(query, self._lowered, pool)
 
     @on(Input.Changed, "#switcher-input")
     def _changed(self, event: Input.Changed) -> None:

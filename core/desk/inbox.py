@@ -124,7 +124,9 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
     async def load_cached(self) -> None:
         """Fill the live state from the store alone (the fast path to the first paint).
 
-        Each chat's newest messages are read next, in the background (working set first).
+        The newest messages of the chats first in line are read next, in the background
+        (working set first, then the triage order, as many as core/desk/windows.py keeps);
+        any other chat's are read when it is shown.
         """
         store = self.store
         self.tracked_chats = Tracked({chat.id: chat for chat in await store.all_chats()})
@@ -147,7 +149,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             self._set_rule(int(me_id))
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
-        self.read_windows([*pinned, *(c for c in self.order() if c in rest)])
+        first = [*pinned, *(c for c in self.order() if c in rest)]
+        self.read_windows(first[: self.windows.chats])
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
