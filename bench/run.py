@@ -69,6 +69,11 @@ def main() -> int:
     parser.add_argument(
         "--workdir", type=Path, help="where the store goes (default: a temp folder)"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the store an earlier run built in --workdir instead of building it again",
+    )
     parser.add_argument("--presses", type=int, help="presses per key (default 60, quick 20)")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the instrumented pass")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the Markdown")
@@ -107,7 +112,10 @@ def main() -> int:
             f"building the workload: {spec.chats:,} chats, {spec.messages:,} messages, {spec.awaiting} awaiting …",
             flush=True,
         )
-        built = asyncio.run(workload.build(store, spec))
+        if args.reuse and store.exists():
+            built = asyncio.run(workload.existing(store))
+        else:
+            built = asyncio.run(workload.build(store, spec))
         rows.append(
             Row(
                 f"workload build via Store API ({built.chats:,} chats, {built.messages:,} messages, {built.awaiting} awaiting)",

@@ -383,6 +383,8 @@ async def build(path: Path, spec: Spec, *, now: int | None = None, batch: int = 
         for slot, chat_id in enumerate(slot_chats, start=1):
             await store.set_slot(slot, chat_id)
             slots[slot] = chat_id
+        await store.set_meta("bench_build_seconds", f"{time.perf_counter() - began:.1f}")
+        await store.set_meta("bench_built_at", str(now))
     finally:
         await store.close()
     return Built(
@@ -394,6 +396,25 @@ async def build(path: Path, spec: Spec, *, now: int | None = None, batch: int = 
         seconds=time.perf_counter() - began,
         now=now,
     )
+
+
+async def existing(path: Path) -> Built:
+    """What an earlier `build` left at `path` (for `bench.run --reuse`), its build time included."""
+    store = await Store.open(path)
+    try:
+        chats = await store.all_chats()
+        summaries = await store.load_triage()
+        return Built(
+            path=path,
+            chats=len(chats),
+            messages=await store.message_count(),
+            awaiting=sum(1 for s in summaries.values() if s.waiting_since is not None),
+            slots=await store.slots(),
+            seconds=float(await store.get_meta("bench_build_seconds") or "nan"),
+            now=int(await store.get_meta("bench_built_at") or "0"),
+        )
+    finally:
+        await store.close()
 
 
 def main() -> None:

@@ -161,7 +161,12 @@ class DeskNavigation(DeskBase):
         self.push_screen(StatsScreen(partial(inbox_stats, self.inbox)))
 
 
-@lru_cache(maxsize=10_000)
+@lru_cache(maxsize=1 << 16)
 def _switcher_title(title: str) -> str:
-    """A chat title made safe for the switcher, kept (1,000 of them per Ctrl+K)."""
+    """A chat title made safe for the switcher, kept (every chat's, per Ctrl+K).
+
+    Room for many more titles than a desk has chats: Ctrl+K asks for all of them in the
+    same order each time, and a least-recently-used cache one title too small for that
+    forgets each title just before it is asked for again.
+    """
     return clean_line(title, 80)

@@ -43,7 +43,8 @@ class AlertWatcher:
         inbox = self.inbox
         now = inbox.now() if now is None else now
         alerts: list[Alert] = []
-        for chat_id, state in inbox.triage.items():
+        timed = inbox.timed_chats(now)  # waiting or with a reminder: all that can alert
+        for chat_id, state in [(c, s) for c, s in inbox.triage.items() if c in timed]:
             chat = inbox.chats.get(chat_id)
             if chat is None:
                 continue

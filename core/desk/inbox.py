@@ -132,7 +132,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.tracked_chats = Tracked({chat.id: chat for chat in await store.all_chats()})
         self.tracked_triage = Tracked(await store.load_triage())
         for chat_id in self.chats:
-            self.triage.setdefault(chat_id, ChatTriage(chat_id=chat_id))
+            if chat_id not in self.triage:  # a summary is made only where none is stored
+                self.triage[chat_id] = ChatTriage(chat_id=chat_id)
         self.users = await store.users()
         self.slots = await store.slots()
         self.drafts = await store.drafts()
@@ -177,13 +178,14 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.writer.enqueue(lambda: store.set_meta("staff_ids", teammates))
         chats = self.team.pick_room(await self.source.dialogs())
         changes = Changes(order=True, status=True)
+        cached = set(self.chats)
         for chat in chats:
             self.chats[chat.id] = chat
             self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
             changes.chats.add(chat.id)
         listed = list(chats)
         self.writer.enqueue(lambda: store.upsert_chats(listed))
-        self.read_windows([chat.id for chat in listed])
+        self.read_windows([chat.id for chat in listed if chat.id not in cached])
         self.chats_loaded = True
         held, self.held = self.held, []
         for event in held:

@@ -77,8 +77,12 @@ class InboxQueries:
 
     def changes_with_time(self) -> set[int]:
         """Chats whose row can change with time alone: someone waits, a reminder, typing."""
-        facts = self.order_index.current(self.now()).facts
-        return {chat_id for chat_id, _ in facts} | set(self.typing)
+        return self.timed_chats() | set(self.typing)
+
+    def timed_chats(self, now: int | None = None) -> set[int]:
+        """Chats someone waits in or with a reminder (the kept order knows them)."""
+        facts = self.order_index.current(self.now() if now is None else now).facts
+        return {chat_id for chat_id, _ in facts}
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""
