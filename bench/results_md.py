@@ -258,6 +258,11 @@ def method_md() -> str:
         "source, because the CLI has no flag to open the desk on an existing store without a network source. The "
         "clock runs from just before exec (CLOCK_MONOTONIC in the parent) to the first frame painted after the cache "
         "has loaded. One unmeasured warm-up run first.",
+        "- **Demo and bare app** (`bench/first_paint.py`): in the same pty, taken in turns after the cold "
+        "starts: a Textual app that paints one `Label` (the floor any Textual app pays here), and the real "
+        "`tgtriage demo --fresh` command (a new user's first run) whose DeskApp records the first frame "
+        "that draws a waiting chat's row with its timer. The demo's and the cached desk's medians are "
+        "compared with the bare app's from the same run.",
         "- **RSS**: peak RSS (`VmHWM`; not `ru_maxrss`, which on Linux carries the parent's size over fork+exec) of the desk process after all of the above; **idle CPU**: process CPU time over the "
         "idle window with the desk open (chat open, composer focused, 1 s timers ticking), measured twice: the first 10 s after "
         "the keys and burst, while the composer's cursor still blinks, and the 10 s after that, when it has stopped (it stops "

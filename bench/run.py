@@ -9,7 +9,8 @@ Steps (each measured in a process of its own where the process matters):
    me_id, slots 1–10) into a real SQLite store through the Store API, in batches
    (bench/workload.py);
 2. cold start to the first interactive paint: `bench/cold_start.py` as a whole process in a
-   120×35 pty, median of 7 runs, Telethon must not be loaded;
+   120×35 pty, median of 7 runs, Telethon must not be loaded; then in turns, the first paint
+   of a bare Textual app and `tgtriage demo`'s first timers (bench/first_paint.py), issue 18;
 3. `tgtriage report` over the store (run_report, JSON to /dev/null), issue 6;
 4. the template filter over 500 templates (core.templates.match per keystroke), issue 4;
    search over the store (query, and keystroke → results painted), issue 16;
@@ -42,6 +43,7 @@ from bench.rows import FRAME_MS, Row, gc_rows, key_rows, ms, p95, table  # noqa:
 from bench.steps import (  # noqa: E402
     child_env,
     cold_start_once,
+    first_paint_once,
     machine,
     report_child,
     run_desk,
@@ -152,6 +154,11 @@ def main() -> int:
                 None,
             )
         )
+
+        print(
+            f"first paint: bare Textual app and `tgtriage demo`, × {cold_runs} each …", flush=True
+        )
+        rows.extend(first_paint_rows(work, env, cold_runs, median_cold, colds))
 
         print("report …", flush=True)
         report = run_report_bench(env, store, 3)
@@ -296,6 +303,46 @@ def main() -> int:
         if temp is not None:
             temp.cleanup()
     return 0 if all(r.ok is not False for r in rows) else 1
+
+
+def first_paint_rows(
+    work: Path, env: dict[str, str], runs: int, median_cold: float, colds: list[dict[str, Any]]
+) -> list[Row]:
+    """The bare app's and the demo's first paint, taken in turns; the demo and the cached desk
+    against the bare app (issue 18: demo ≤ 2×, cached desk ≤ 1.5×)."""
+    first_paint_once("bare", work, env)  # warm the OS file cache; not counted
+    first_paint_once("demo", work, env)
+    bare: list[dict[str, Any]] = []
+    demo: list[dict[str, Any]] = []
+    for _ in range(runs):
+        bare.append(first_paint_once("bare", work, env))
+        demo.append(first_paint_once("demo", work, env))
+    bare_s = statistics.median(b["first_interactive_paint"] for b in bare)
+    demo_s = statistics.median(d["first_interactive_paint"] for d in demo)
+    bare_cpu = statistics.median(b["cpu_s"] for b in bare)
+    demo_cpu = statistics.median(d["cpu_s"] for d in demo)
+    cold_cpu = statistics.median(c["cpu_s"] for c in colds)
+    return [
+        Row(
+            f"bare Textual app painting one label → first paint, median of {runs} processes",
+            f"{bare_s:.3f} s (CPU median {bare_cpu:.3f} s)",
+            "",
+            None,
+        ),
+        Row(
+            f"`tgtriage demo --fresh` → first frame with a waiting chat's timer, median of {runs}",
+            f"{demo_s:.3f} s = {demo_s / bare_s:.2f}× bare (CPU {demo_cpu:.3f} s = "
+            f"{demo_cpu / bare_cpu:.2f}× bare)",
+            "≤ 2× bare",
+            demo_s <= 2 * bare_s,
+        ),
+        Row(
+            "cached desk cold start (above) against the bare app",
+            f"{median_cold / bare_s:.2f}× bare (CPU {cold_cpu / bare_cpu:.2f}× bare)",
+            "≤ 1.5× bare",
+            median_cold <= 1.5 * bare_s,
+        ),
+    ]
 
 
 def work_dir(workdir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
