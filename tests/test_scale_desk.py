@@ -66,7 +66,8 @@ async def test_a_desk_larger_than_its_windows_shows_every_waiting_chat_and_opens
     waiting, chat_ids = await _big_store(path)
     clock = FakeClock()
     async with await Store.open(path, clock=clock) as store:
-        inbox = Inbox(store, ScriptedSource(clock=clock), config(), clock=clock)
+        listed = [Chat(id=c, title=f"Customer {-5000 - c} · Support") for c in chat_ids]
+        inbox = Inbox(store, ScriptedSource(listed, clock=clock), config(), clock=clock)
         await inbox.load_cached()
         await inbox.flushed()
         order = inbox.order()
@@ -74,6 +75,10 @@ async def test_a_desk_larger_than_its_windows_shows_every_waiting_chat_and_opens
         assert set(order[:WAITING]) == waiting  # every waiting chat, at the top
         assert sum(inbox.level_counts()) == WAITING
         assert inbox.windows.kept() <= MAX_CHATS  # not every chat's messages in memory
+        assert all(inbox.messages_known(c) for c in order[:WAITING])
+        await inbox.start()  # the source lists every chat again: nothing read twice or dropped
+        await inbox.flushed()
+        assert inbox.windows.kept() <= MAX_CHATS
         assert all(inbox.messages_known(c) for c in order[:WAITING])
         last = order[-1]
         assert not inbox.messages_known(last)  # read when it is shown, not at start
