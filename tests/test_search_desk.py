@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from tgtriage.core.rules.search_query import fold
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
@@ -13,6 +13,7 @@ from tgtriage.tui.search_results import ResultList
 from tgtriage.tui.search_screen import HistoryScreen, SearchScreen
 
 from tests.desk_harness import Desk, conversation_text, run_desk, type_text, wait_for
+from tests.test_store_damage_live import damage_live
 
 pytestmark = pytest.mark.usefixtures("utc_times")
 
@@ -101,3 +102,24 @@ async def test_alt_u_lists_the_customer_in_every_chat_with_their_waits(desk: Des
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(desk.app.screen, HistoryScreen), "jump")
         assert desk.app.query_one(Conversation).found_id == screen.hits[0].message.id
+
+
+async def test_a_store_damaged_under_the_search_says_so_instead_of_finding_nothing(
+    desk: Desk,
+) -> None:
+    """Damaged message pages give a red line naming the fix, not "no messages match"."""
+    async with run_desk(desk) as pilot:
+        await desk.inbox.flushed()
+        word = _a_customer_word(desk)
+        await damage_live(desk.inbox.store, ("messages", "messages_fts_data"))
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(desk.app.screen, SearchScreen), "search screen")
+        screen = desk.app.screen
+        assert isinstance(screen, SearchScreen)
+        await type_text(pilot, word)
+        line = screen.query_one("#search-status", Static)
+        await wait_for(pilot, lambda: bool(str(line.render())), "the status line")
+        status = str(line.render())
+        assert "search could not read the store" in status
+        assert "start tgtriage again" in status
+        assert desk.app.is_running  # the desk is still up

@@ -67,6 +67,19 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     return text
 
 
+def interrupted(error: sqlite3.Error) -> bool:
+    """The query was stopped on purpose (a newer keystroke, or the screen closing)."""
+    return isinstance(error, sqlite3.ProgrammingError) or "interrupt" in str(error)
+
+
+def failure_line(error: sqlite3.Error) -> str:
+    """The status line for a store the search could not read, and what to do about it."""
+    return (
+        f"search could not read the store ({clean_line(str(error), 60)}) — quit and start "
+        "tgtriage again: it checks the store and rebuilds it, keeping your marks"
+    )
+
+
 def _note(wait: Wait | None) -> str:
     """How long a message that opened a wait waited: answered, or still waiting."""
     if wait is None:
@@ -101,6 +114,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._generation = 0
         self.hits: list[Hit] = []
         self.painted = 0  # result lists painted (tests and the benchmark)
+        self.failed = ""  # why the store could not be read, once it could not
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
 
     def compose(self) -> ComposeResult:
@@ -125,7 +139,10 @@ class SearchScreen(ModalScreen[Jump | None]):
     @work(thread=True, group="search-names")
     def _refresh_names(self) -> None:
         """Chat titles and sender names for matching `from:`, `in:` and free words."""
-        self._search.refresh()
+        try:
+            self._search.refresh()
+        except sqlite3.Error as error:
+            self._report_failure(error)
 
     @on(Input.Changed, "#search-input")
     def _typed(self, event: Input.Changed) -> None:
@@ -142,8 +159,10 @@ class SearchScreen(ModalScreen[Jump | None]):
         query = parse(typed, self._now(), local)
         try:
             hits = self._search.find(query)
-        except sqlite3.Error:
-            return  # interrupted by a newer keystroke, or the screen closed
+        except sqlite3.Error as error:
+            if generation == self._generation:
+                self._report_failure(error)
+            return
         if generation != self._generation:
             return
         self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
@@ -169,6 +188,19 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.query_one("#search-status", Static).update(Text(status, "dim"))
         self.painted += 1
         self.call_after_refresh(self._log_paint, self.query_one(Input).value)
+
+    def _report_failure(self, error: sqlite3.Error) -> None:
+        """Say on the status line that the store could not be read (from a worker thread);
+        an interruption by a newer keystroke or by closing says nothing."""
+        if interrupted(error):
+            return
+        self.app.call_from_thread(self._show_failure, failure_line(error))
+
+    def _show_failure(self, line: str) -> None:
+        """Show why no results came, instead of "no messages match"."""
+        if self.is_mounted:
+            self.failed = line
+            self.query_one("#search-status", Static).update(Text(line, "bold red"))
 
     def _log_paint(self, typed: str) -> None:
         """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
@@ -239,8 +271,9 @@ class HistoryScreen(SearchScreen):
         """Read the customer's messages and waits and post them."""
         try:
             rows = self._load(self._search)
-        except sqlite3.Error:
-            return  # the screen closed
+        except sqlite3.Error as error:
+            self._report_failure(error)
+            return
         self.app.call_from_thread(self._show_history, rows)
 
     def _show_history(self, rows: list[tuple[Hit, Wait | None]]) -> None:
