@@ -72,8 +72,11 @@ class DeskNavigation(DeskBase):
         inbox = self.inbox
         titles = inbox.chats
         order = inbox.order(view=views.ALL)
-        chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
-        self.query_one(Switcher).ask(chats, self._switched, self._waited)
+        switcher = self.query_one(Switcher)
+        if not switcher.lists(order, inbox.tracked_chats.version):
+            chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
+            switcher.keep(chats, order, inbox.tracked_chats.version)
+        switcher.ask(self._switched, self._waited)
 
     def _waited(self, chat_id: int) -> str:
         """The switcher's note on a chat: how long its customer has waited."""

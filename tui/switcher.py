@@ -65,6 +65,7 @@ class Switcher(Dialog):
         self._extra: Callable[[int], str] | None = None
         self._chats: list[tuple[int, str, str]] = []
         self._lowered: list[str] = []
+        self._kept_for: tuple[int, list[int]] | None = None
         self._shown: tuple[str, list[int]] | None = None
         self._query: str | None = None
         self._listed: list[tuple[int, Content, str]] | None = None
@@ -79,18 +80,22 @@ class Switcher(Dialog):
         if self.is_open and value != self._query:
             self._fill(value)
 
-    def ask(
-        self,
-        chats: Sequence[tuple[int, str, str]],
-        done: Done,
-        extra: Callable[[int], str] | None = None,
-    ) -> None:
-        """List these chats ((id, title, note) in display order) under an empty search box and
-        open; `extra(id)`, if given, makes the note of the rows shown only (computing it for a
-        thousand chats is a millisecond)."""
-        self._extra = extra
+    def lists(self, order: list[int], version: int) -> bool:
+        """Whether the kept chats are those of this order, at this version of the chats."""
+        return self._kept_for == (version, order)
+
+    def keep(self, chats: Sequence[tuple[int, str, str]], order: list[int], version: int) -> None:
+        """Keep these chats ((id, title, note) in display order) for the next `ask`, until
+        the order or the chats change (building them anew is most of Ctrl+K at 10,000)."""
         self._chats = list(chats)
         self._lowered = [title.lower() for _, title, _ in self._chats]
+        self._kept_for = (version, list(order))
+
+    def ask(self, done: Done, extra: Callable[[int], str] | None = None) -> None:
+        """List the kept chats under an empty search box and open; `extra(id)`, if given,
+        makes the note of the rows shown only (computing it for a thousand chats is a
+        millisecond)."""
+        self._extra = extra
         self._shown = None
         self._query = None
         self.query_one("#switcher-input", Input).value = ""  # closed: not filtered on its own
