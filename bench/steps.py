@@ -52,7 +52,10 @@ def first_paint_once(which: str, work: Path, env: dict[str, str]) -> dict[str, A
     """Run bench/first_paint.py (`which`: "bare" or "demo") once in a 120×35 pty."""
     out = work / f"first-paint-{which}.json"
     args = [sys.executable, "-m", "bench.first_paint", f"--{which}", "--out", str(out)]
-    return pty_run(args, out, env)
+    # `tgtriage demo --fresh` starts its profile's store over: never the workload's store.
+    data = work / "first-paint-data"
+    data.mkdir(exist_ok=True)
+    return pty_run(args, out, dict(env, TGTRIAGE_DATA_DIR=str(data)))
 
 
 def pty_run(args: list[str], out: Path, env: dict[str, str]) -> dict[str, Any]:
