@@ -268,10 +268,15 @@ def _line_for(text: str, message: str) -> int:
     return 1
 
 
-@cache
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
 def _adapter(kind: Any) -> TypeAdapter[Any]:
     """One validator per type for the whole script (building one is most of reading a step)."""
-    return TypeAdapter(kind)
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter
 
 
 def _people(table: Any, where: str) -> dict[str, Person]:
