@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from datetime import datetime
 from pathlib import Path
@@ -79,19 +80,58 @@ def breakdown_md(diag: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+SECTION = re.compile(r"<!-- size (\S+) -->\n.*?<!-- /size \1 -->\n", re.S)
+ORDER = ("1k", "10k", "quick")
+
+
 def write_results(
     path: Path,
+    size: str,
     rows: list[Row],
     info: dict[str, str],
     started: datetime,
-    quick: bool,
     built: workload.Built,
     colds: list[dict[str, Any]],
     report: dict[str, Any],
     desk: dict[str, Any],
     diag: dict[str, Any] | None,
 ) -> None:
-    """bench/RESULTS.md: the table, the machine, the method and where the time goes."""
+    """Rewrite this size's section of bench/RESULTS.md, keeping the other sizes' sections."""
+    sections: dict[str, str] = {}
+    if path.exists():
+        for found in SECTION.finditer(path.read_text(encoding="utf-8")):
+            sections[found.group(1)] = found.group(0)
+    sections[size] = (
+        f"<!-- size {size} -->\n"
+        + section_md(size, rows, info, started, built, colds, report, desk, diag)
+        + f"\n<!-- /size {size} -->\n"
+    )
+    kept = [sections[name] for name in ORDER if name in sections]
+    text = "\n".join([HEADER, *kept, method_md(), ""])
+    path.write_text(text, encoding="utf-8")
+
+
+HEADER = """# tgtriage benchmark results
+
+Two workloads, each measured by its own run and kept in its own section:
+`python -m bench.run` (1k: 1,000 chats, 200,000 messages, 100 awaiting — DESIGN §8) and
+`python -m bench.run --size 10k` (10,000 chats, 2,000,000 messages, 1,000 awaiting — the size of a
+large support organisation). A run rewrites its own section and leaves the other as it was.
+"""
+
+
+def section_md(
+    size: str,
+    rows: list[Row],
+    info: dict[str, str],
+    started: datetime,
+    built: workload.Built,
+    colds: list[dict[str, Any]],
+    report: dict[str, Any],
+    desk: dict[str, Any],
+    diag: dict[str, Any] | None,
+) -> str:
+    """One workload's section: the table, the machine, the cold-start steps, where time goes."""
     cold = sorted(colds, key=lambda c: c["first_interactive_paint"])[len(colds) // 2]
     marks = cold["marks"]
     steps = [
@@ -104,19 +144,22 @@ def write_results(
         ),
         ("store opened", marks.get("store_open", 0)),
         ("app started, `Inbox.load_cached()` called", marks.get("factory_called", 0)),
-        ("cache loaded (1,000 chats, triage, users, slots)", marks.get("cache_loaded", 0)),
+        (
+            f"cache loaded ({built.chats:,} chats, triage, users, slots)",
+            marks.get("cache_loaded", 0),
+        ),
         ("first interactive frame painted", cold["first_interactive_paint"]),
     ]
     lines = [
-        "# tgtriage benchmark results",
+        f"## Workload {size}: {built.chats:,} chats, {built.messages:,} messages, {built.awaiting:,} awaiting",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m bench.run{' --quick' if quick else ''}`"
-        + (" — **quick workload, not the budget's**" if quick else "")
-        + f". Workload: {built.chats:,} chats, {built.messages:,} messages, {built.awaiting} awaiting (DESIGN §8).",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `python -m bench.run {_flag(size)}`"
+        + (" — **quick workload, not the budget's**" if size == "quick" else "")
+        + ".",
         "",
         table(rows),
         "",
-        "## Machine",
+        "### Machine",
         "",
         *[f"- {k}: {v}" for k, v in info.items()],
         "",
@@ -125,11 +168,65 @@ def write_results(
         "within minutes), so figures move by up to ±50 % between runs: borderline verdicts (cold start, report) "
         "can flip; verdicts missed by several times (key → painted) do not. Use the CPU figures to compare runs.",
         "",
+        "### Cold start, step by step (median run, seconds from exec)",
+        "",
+        "| step | at |",
+        "|---|---|",
+        *[f"| {label} | {at:.3f} s |" for label, at in steps],
+        "",
+    ]
+    if diag is not None:
+        lines += [
+            "### Where the time goes",
+            "",
+            "From a second desk pass with wall-clock timers around the desk's and Textual's steps "
+            "(`bench/phases.py`; these figures carry a little timer overhead). An async step's time includes "
+            "waiting for the event loop while other work (a repaint) runs.",
+            breakdown_md(diag),
+            "",
+        ]
+    full = desk.get("gc_full") or []
+    if full:
+        pauses = sorted(c["ms"] for c in full)
+        lines += [
+            "### Garbage collection (the desk's policy, core/system/gc_policy.py)",
+            "",
+            "No collections while the desk loads; the start-up heap (~90k objects) is frozen after "
+            "the first frame; a middle or full collection that the next allocations would set off is "
+            "run right after a frame is painted, and a full collection freezes what survives it, so "
+            "the next one walks only what is new. Full collections in the measured session "
+            f"({len(full)}; seconds into the session: pause): "
+            + ", ".join(f"{c['at_s']:.0f} s: {c['ms']:.0f} ms" for c in full)
+            + f". Median {statistics.median(pauses):.0f} ms, longest {pauses[-1]:.0f} ms.",
+            "",
+        ]
+    lines += [
+        "### Raw figures",
+        "",
+        "- cold start runs (s): " + ", ".join(f"{c['first_interactive_paint']:.3f}" for c in colds),
+        "- report runs (s): " + ", ".join(f"{t:.2f}" for t in report["runs"]),
+        f"- desk mount (cache → first paint inside the bench process): {desk['mount_s']:.3f} s; RSS after mount {desk['rss_after_mount_mb']:.0f} MB",
+        f"- burst: {json.dumps({k: v for k, v in desk['burst'].items() if k not in ('phases', 'phase_max')})}",
+        f"- idle: {json.dumps({k: v for k, v in desk['idle'].items() if k != 'phases'})}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _flag(size: str) -> str:
+    """The command-line flag that measures this workload."""
+    return "--quick" if size == "quick" else f"--size {size}"
+
+
+def method_md() -> str:
+    """How each figure is measured (the same for both workloads)."""
+    lines = [
         "## Method",
         "",
         "- **Workload** (`bench/workload.py`): written through `Store.upsert_chats/add_messages/upsert_users/"
-        "save_triage/set_slot/set_meta` in batches of 20,000 messages into a real SQLite file in a temp folder. "
-        "Chat sizes are skewed (a few chats with thousands of messages, most with tens); 100 chats end with "
+        "save_triage/set_slot/set_meta` in batches of 20,000 messages (one transaction each; `synchronous = OFF` and a 256 MB page "
+        "cache for the build only) into a real SQLite file in a temp folder. "
+        "Chat sizes are skewed (a few chats with thousands of messages, most with tens); 10 % of the chats end with "
         "1–3 customer messages, the wait opening 0–3 h before now; triage summaries are derived by replaying each "
         "chat through `core.triage.derive` (= `apply_message` per message), as the Inbox does; `me_id` and the two "
         "teammates are in `meta`; slots 1–10 hold five waiting and five quiet chats.",
@@ -142,7 +239,7 @@ def write_results(
         "that redraws the conversation pane *and* shows the chat the key opens. 'Settled' is the last frame that "
         "redrew the conversation because of the key. Presses are spaced by a random 0–17 ms after everything "
         "settled, so they sample every phase of Textual's 60 Hz refresh. Switch = Enter in the Ctrl+K switcher after "
-        "typing part of a title (random chats of all 1,000); slot = Alt+1…Alt+0 round and round; next waiting = "
+        "typing part of a title (random chats of all of them); slot = Alt+1…Alt+0 round and round; next waiting = "
         "Ctrl+N, then (untimed) the chat is marked handled so the next press opens another chat, as in real work.",
         "- **CPU** next to a wall-clock figure: the process's CPU time (all threads) over the same interval — "
         "the work itself, without the time the process waited for a core. On a shared machine the wall-clock "
@@ -161,6 +258,11 @@ def write_results(
         "source, because the CLI has no flag to open the desk on an existing store without a network source. The "
         "clock runs from just before exec (CLOCK_MONOTONIC in the parent) to the first frame painted after the cache "
         "has loaded. One unmeasured warm-up run first.",
+        "- **Demo and bare app** (`bench/first_paint.py`): in the same pty, taken in turns after the cold "
+        "starts: a Textual app that paints one `Label` (the floor any Textual app pays here), and the real "
+        "`tgtriage demo --fresh` command (a new user's first run) whose DeskApp records the first frame "
+        "that draws a waiting chat's row with its timer. The demo's and the cached desk's medians are "
+        "compared with the bare app's from the same run.",
         "- **RSS**: peak RSS (`VmHWM`; not `ru_maxrss`, which on Linux carries the parent's size over fork+exec) of the desk process after all of the above; **idle CPU**: process CPU time over the "
         "idle window with the desk open (chat open, composer focused, 1 s timers ticking), measured twice: the first 10 s after "
         "the keys and burst, while the composer's cursor still blinks, and the 10 s after that, when it has stopped (it stops "
@@ -176,46 +278,5 @@ def write_results(
         "when — equals what `core/rules/triage.py` derives from every message the sim holds; requests by type; "
         "FloodWaits met; wall and CPU time of the whole simulated run.",
         "",
-        "## Cold start, step by step (median run, seconds from exec)",
-        "",
-        "| step | at |",
-        "|---|---|",
-        *[f"| {label} | {at:.3f} s |" for label, at in steps],
-        "",
     ]
-    if diag is not None:
-        lines += [
-            "## Where the time goes",
-            "",
-            "From a second desk pass with wall-clock timers around the desk's and Textual's steps "
-            "(`bench/phases.py`; these figures carry a little timer overhead). An async step's time includes "
-            "waiting for the event loop while other work (a repaint) runs.",
-            breakdown_md(diag),
-            "",
-        ]
-    full = desk.get("gc_full") or []
-    if full:
-        pauses = sorted(c["ms"] for c in full)
-        lines += [
-            "## Garbage collection (the desk's policy, core/system/gc_policy.py)",
-            "",
-            "No collections while the desk loads; the start-up heap (~90k objects) is frozen after "
-            "the first frame; a middle or full collection that the next allocations would set off is "
-            "run right after a frame is painted, and a full collection freezes what survives it, so "
-            "the next one walks only what is new. Full collections in the measured session "
-            f"({len(full)}; seconds into the session: pause): "
-            + ", ".join(f"{c['at_s']:.0f} s: {c['ms']:.0f} ms" for c in full)
-            + f". Median {statistics.median(pauses):.0f} ms, longest {pauses[-1]:.0f} ms.",
-            "",
-        ]
-    lines += [
-        "## Raw figures",
-        "",
-        "- cold start runs (s): " + ", ".join(f"{c['first_interactive_paint']:.3f}" for c in colds),
-        "- report runs (s): " + ", ".join(f"{t:.2f}" for t in report["runs"]),
-        f"- desk mount (cache → first paint inside the bench process): {desk['mount_s']:.3f} s; RSS after mount {desk['rss_after_mount_mb']:.0f} MB",
-        f"- burst: {json.dumps({k: v for k, v in desk['burst'].items() if k not in ('phases', 'phase_max')})}",
-        f"- idle: {json.dumps({k: v for k, v in desk['idle'].items() if k != 'phases'})}",
-        "",
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    return "\n".join(lines)

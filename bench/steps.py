@@ -42,12 +42,27 @@ def child_env(work: Path, config: Path) -> dict[str, str]:
 def cold_start_once(store: Path, env: dict[str, str], headless: bool = False) -> dict[str, Any]:
     """Run bench/cold_start.py once in a 120×35 pty; times are seconds from exec."""
     out = store.parent.parent / "cold.json"
-    out.unlink(missing_ok=True)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
     args = [sys.executable, "-m", "bench.cold_start", "--store", str(store), "--out", str(out)]
     if headless:
         args.append("--headless")
+    return pty_run(args, out, env)
+
+
+def first_paint_once(which: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run bench/first_paint.py (`which`: "bare" or "demo") once in a 120×35 pty."""
+    out = work / f"first-paint-{which}.json"
+    args = [sys.executable, "-m", "bench.first_paint", f"--{which}", "--out", str(out)]
+    # `tgtriage demo --fresh` starts its profile's store over: never the workload's store.
+    data = work / "first-paint-data"
+    data.mkdir(exist_ok=True)
+    return pty_run(args, out, dict(env, TGTRIAGE_DATA_DIR=str(data)))
+
+
+def pty_run(args: list[str], out: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run a child that writes its JSON to `out` in a 120×35 pty; its times become seconds from exec."""
+    out.unlink(missing_ok=True)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
     pty_env = dict(env, TERM="xterm-256color", COLUMNS="120", LINES="35")
     sink = bytearray()
 
@@ -88,7 +103,7 @@ def cold_start_once(store: Path, env: dict[str, str], headless: bool = False) ->
         tail = sink[-1500:].decode("utf-8", "replace")
         raise RuntimeError(f"cold start run failed (exit {code}): {tail}")
     data = json.loads(out.read_text(encoding="utf-8"))
-    marks = {k: v - began for k, v in data.pop("marks").items()}
+    marks = {k: v - began for k, v in data.pop("marks", {}).items()}
     for key in ("first_interactive_paint", "first_paint", "script_started", "imports_done"):
         if data.get(key) is not None:
             data[key] -= began

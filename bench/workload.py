@@ -204,6 +204,15 @@ class Spec:
         """A small workload for trying the benchmark out (not the budget's workload)."""
         return cls(chats=200, messages=20_000, awaiting=40)
 
+    @classmethod
+    def sized(cls, size: str) -> Spec:
+        """The budget's workload ("1k") or ten times it ("10k": a large support organisation)."""
+        if size == "10k":
+            return cls(chats=10_000, messages=2_000_000, awaiting=1_000)
+        if size == "1k":
+            return cls()
+        raise ValueError(f"unknown workload size {size!r} (1k or 10k)")
+
 
 @dataclass(frozen=True)
 class Built:
@@ -313,6 +322,13 @@ def _messages(
     return out
 
 
+async def _build_pragmas(store: Store) -> None:
+    """Trade durability for speed while the workload is written (a crash just means rebuilding)."""
+    db = store._db  # the bench's own store: no other writer, closed right after the build
+    await db.execute("PRAGMA synchronous = OFF")
+    await db.execute("PRAGMA cache_size = -262144")  # 256 MB while building; gone on close
+
+
 def _summary(chat_id: int, messages: list[Message], rule: triage.StaffRule) -> ChatTriage:
     """The chat's triage summary: read up to the last staff message, then replayed."""
     read = max((m.id for m in messages if rule.role(m) is triage.Role.STAFF), default=0)
@@ -330,6 +346,7 @@ async def build(path: Path, spec: Spec, *, now: int | None = None, batch: int = 
     sizes = _sizes(spec, rng)
     awaiting = set(rng.sample(range(spec.chats), spec.awaiting))
     store = await Store.open(path)
+    await _build_pragmas(store)
     try:
         chats: list[Chat] = []
         users: dict[int, User] = {u.id: u for u in (ME, *TEAMMATES)}
@@ -366,6 +383,8 @@ async def build(path: Path, spec: Spec, *, now: int | None = None, batch: int = 
         for slot, chat_id in enumerate(slot_chats, start=1):
             await store.set_slot(slot, chat_id)
             slots[slot] = chat_id
+        await store.set_meta("bench_build_seconds", f"{time.perf_counter() - began:.1f}")
+        await store.set_meta("bench_built_at", str(now))
     finally:
         await store.close()
     return Built(
@@ -377,6 +396,25 @@ async def build(path: Path, spec: Spec, *, now: int | None = None, batch: int = 
         seconds=time.perf_counter() - began,
         now=now,
     )
+
+
+async def existing(path: Path) -> Built:
+    """What an earlier `build` left at `path` (for `bench.run --reuse`), its build time included."""
+    store = await Store.open(path)
+    try:
+        chats = await store.all_chats()
+        summaries = await store.load_triage()
+        return Built(
+            path=path,
+            chats=len(chats),
+            messages=await store.message_count(),
+            awaiting=sum(1 for s in summaries.values() if s.waiting_since is not None),
+            slots=await store.slots(),
+            seconds=float(await store.get_meta("bench_build_seconds") or "nan"),
+            now=int(await store.get_meta("bench_built_at") or "0"),
+        )
+    finally:
+        await store.close()
 
 
 def main() -> None:

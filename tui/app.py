@@ -136,6 +136,9 @@ class DeskApp(
                 timeout=15,
             )
             return
+        # What the source's start built (its chat list, a big desk's thousands of chats) lives
+        # on too: out of the collector's walks, like the start-up heap (core/system/gc_policy.py).
+        self.collector.freeze_startup_heap()
         self.source_started()
 
     def source_started(self) -> None:

@@ -72,8 +72,11 @@ class DeskNavigation(DeskBase):
         inbox = self.inbox
         titles = inbox.chats
         order = inbox.order(view=views.ALL)
-        chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
-        self.query_one(Switcher).ask(chats, self._switched, self._waited)
+        switcher = self.query_one(Switcher)
+        if not switcher.lists(order, inbox.tracked_chats.version):
+            chats = [(chat_id, _switcher_title(titles[chat_id].title), "") for chat_id in order]
+            switcher.keep(chats, order, inbox.tracked_chats.version)
+        switcher.ask(self._switched, self._waited)
 
     def _waited(self, chat_id: int) -> str:
         """The switcher's note on a chat: how long its customer has waited."""
@@ -161,7 +164,12 @@ class DeskNavigation(DeskBase):
         self.push_screen(StatsScreen(partial(inbox_stats, self.inbox)))
 
 
-@lru_cache(maxsize=10_000)
+@lru_cache(maxsize=1 << 16)
 def _switcher_title(title: str) -> str:
-    """A chat title made safe for the switcher, kept (1,000 of them per Ctrl+K)."""
+    """A chat title made safe for the switcher, kept (every chat's, per Ctrl+K).
+
+    Room for many more titles than a desk has chats: Ctrl+K asks for all of them in the
+    same order each time, and a least-recently-used cache one title too small for that
+    forgets each title just before it is asked for again.
+    """
     return clean_line(title, 80)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual import on
@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from ..core.rules import chat_match
 from .dialogs import Dialog, Done
 from .scrollbar import line_scrollbar
 from .textual_compat import HookedInput, OneLineOptionList
@@ -64,6 +65,7 @@ class Switcher(Dialog):
         self._extra: Callable[[int], str] | None = None
         self._chats: list[tuple[int, str, str]] = []
         self._lowered: list[str] = []
+        self._kept_for: tuple[int, list[int]] | None = None
         self._shown: tuple[str, list[int]] | None = None
         self._query: str | None = None
         self._listed: list[tuple[int, Content, str]] | None = None
@@ -78,18 +80,22 @@ class Switcher(Dialog):
         if self.is_open and value != self._query:
             self._fill(value)
 
-    def ask(
-        self,
-        chats: Sequence[tuple[int, str, str]],
-        done: Done,
-        extra: Callable[[int], str] | None = None,
-    ) -> None:
-        """List these chats ((id, title, note) in display order) under an empty search box and
-        open; `extra(id)`, if given, makes the note of the rows shown only (computing it for a
-        thousand chats is a millisecond)."""
-        self._extra = extra
+    def lists(self, order: list[int], version: int) -> bool:
+        """Whether the kept chats are those of this order, at this version of the chats."""
+        return self._kept_for == (version, order)
+
+    def keep(self, chats: Sequence[tuple[int, str, str]], order: list[int], version: int) -> None:
+        """Keep these chats ((id, title, note) in display order) for the next `ask`, until
+        the order or the chats change (building them anew is most of Ctrl+K at 10,000)."""
         self._chats = list(chats)
         self._lowered = [title.lower() for _, title, _ in self._chats]
+        self._kept_for = (version, list(order))
+
+    def ask(self, done: Done, extra: Callable[[int], str] | None = None) -> None:
+        """List the kept chats under an empty search box and open; `extra(id)`, if given,
+        makes the note of the rows shown only (computing it for a thousand chats is a
+        millisecond)."""
+        self._extra = extra
         self._shown = None
         self._query = None
         self.query_one("#switcher-input", Input).value = ""  # closed: not filtered on its own
@@ -107,7 +113,10 @@ class Switcher(Dialog):
         if query:
             matcher = Matcher(query)
             candidates = self._candidates(query)
-            scored = [(matcher.match(self._chats[i][1]), i) for i in candidates]
+            scored = [
+                (matcher.match(self._chats[i][1]), i)
+                for i in chat_match.shortlist(query, self._lowered, candidates)
+            ]
             ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])[:50]
             chosen = [i for _, i in ranked]
             items = [
@@ -145,22 +154,10 @@ class Switcher(Dialog):
 
         Narrowed from the last query's candidates while it is extended letter by letter.
         """
-        letters = query.lower()  # as Textual's FuzzySearch compares
-        pool: Iterable[int] = range(len(self._chats))
+        pool: Sequence[int] | None = None
         if self._shown is not None and self._shown[0] and query.startswith(self._shown[0]):
             pool = self._shown[1]
-        lowered = self._lowered
-        found = []
-        for index in pool:
-            title = lowered[index]
-            position = 0
-            for letter in letters:
-                position = title.find(letter, position) + 1
-                if not position:
-                    break
-            else:
-                found.append(index)
-        return found
+        return chat_match.candidates(query, self._lowered, pool)
 
     @on(Input.Changed, "#switcher-input")
     def _changed(self, event: Input.Changed) -> None:

@@ -63,7 +63,8 @@ class AlertWatcher:
         if finished is not None:
             self._after_catch_up(finished)
         alerts: list[Alert] = []
-        for chat_id, state in inbox.triage.items():
+        timed = inbox.timed_chats(now)  # waiting or with a reminder: all that can alert
+        for chat_id, state in [(c, s) for c, s in inbox.triage.items() if c in timed]:
             chat = inbox.chats.get(chat_id)
             if chat is None:
                 continue

@@ -126,13 +126,16 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
     async def load_cached(self) -> None:
         """Fill the live state from the store alone (the fast path to the first paint).
 
-        Each chat's newest messages are read next, in the background (working set first).
+        The newest messages of the chats first in line are read next, in the background
+        (working set first, then the triage order, as many as core/desk/windows.py keeps);
+        any other chat's are read when it is shown.
         """
         store = self.store
         self.tracked_chats = Tracked({chat.id: chat for chat in await store.all_chats()})
         self.tracked_triage = Tracked(await store.load_triage())
         for chat_id in self.chats:
-            self.triage.setdefault(chat_id, ChatTriage(chat_id=chat_id))
+            if chat_id not in self.triage:  # a summary is made only where none is stored
+                self.triage[chat_id] = ChatTriage(chat_id=chat_id)
         self.users = await store.users()
         self.slots = await store.slots()
         self.drafts = await store.drafts()
@@ -150,7 +153,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             self._set_rule(int(me_id))
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
-        self.read_windows([*pinned, *(c for c in self.order() if c in rest)])
+        first = [*pinned, *(c for c in self.order() if c in rest)]
+        self.read_windows(first[: self.windows.chats])
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
@@ -177,13 +181,14 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.writer.enqueue(lambda: store.set_meta("staff_ids", teammates))
         chats = self.team.pick_room(await self.source.dialogs())
         changes = Changes(order=True, status=True)
+        cached = set(self.chats)
         for chat in chats:
             self.chats[chat.id] = chat
             self.triage.setdefault(chat.id, ChatTriage(chat_id=chat.id))
             changes.chats.add(chat.id)
         listed = list(chats)
         self.writer.enqueue(lambda: store.upsert_chats(listed))
-        self.read_windows([chat.id for chat in listed])
+        self.read_windows([chat.id for chat in listed if chat.id not in cached])
         self.chats_loaded = True
         held, self.held = self.held, []
         for event in held:

@@ -2,8 +2,10 @@
 
 Sorting 1,000 chats every second is most of an idle desk's work, yet time alone moves a chat
 only when its level changes, its postponement runs out or a reminder comes due. So the order
-is kept until a chat or summary changes, or one of those facts does; a few changed summaries
-are re-placed one by one instead of sorting anew.
+is kept until a chat or summary changes, or one of those facts does; changed summaries are
+re-placed instead of sorting anew: a few one by one (bisect), more in one pass that drops them
+and merges their new keys back in (a sort of an already sorted list, done in C), which at
+10,000 chats costs a tenth of computing every chat's key again.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from .models import Chat, ChatTriage
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-PATCH_AT_MOST = 16  # changed summaries re-placed one by one; more, and the order is sorted anew
+PATCH_AT_MOST = 4_096  # changed summaries re-placed; more, and the order is sorted anew
+ONE_BY_ONE = 16  # changed summaries re-placed one by one; more, in one pass
 _MANY = object()  # in a Tracked change log: a change of more than one key at once
-_LOG_KEEP = 256  # changes a Tracked remembers by key
+_LOG_KEEP = PATCH_AT_MOST  # changes a Tracked remembers by key
 
 TimeFact = tuple[bool, bool, Level | None]
 """What of a chat's place can change with time alone: parked, reminder due, level."""
@@ -236,6 +239,9 @@ class OrderIndex:
 
     def _replace(self, kept: KeptOrder, moved: list[int], now: int) -> None:
         """Take the `moved` chats out of the order and put back those still known by key."""
+        if len(moved) > ONE_BY_ONE:
+            self._merge(kept, set(moved), now)
+            return
         ids, keys = kept.ids, kept.keys
         for chat_id in moved:
             if chat_id in ids:
@@ -250,6 +256,20 @@ class OrderIndex:
                 index = bisect_left(keys, key)
                 ids.insert(index, chat_id)
                 keys.insert(index, key)
+
+    def _merge(self, kept: KeptOrder, moved: set[int], now: int) -> None:
+        """Re-place many chats in one pass: drop them, then sort their new keys in."""
+        state = self._state
+        chats, states = state.tracked_chats, state.tracked_triage
+        keys = [key for key in kept.keys if key[3] not in moved]
+        keys.extend(
+            triage.order_key(states[chat_id], now, state.configured_targets, state.elapsed)
+            for chat_id in moved
+            if chat_id in states and chat_id in chats
+        )
+        keys.sort()  # the kept part is sorted already: Timsort merges the new keys in
+        kept.keys[:] = keys
+        kept.ids[:] = [key[3] for key in keys]
 
     def _next_fact_change(self, facts: tuple[tuple[int, TimeFact], ...], now: int) -> int:
         """The first second at which a time fact may change (now + 1 when unknown).

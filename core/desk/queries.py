@@ -80,8 +80,12 @@ class InboxQueries:
         """Chats whose row can change with time alone: someone waits, a reminder, typing, a
         teammate's claim lapsing or presence going stale."""
         now = self.now()
-        facts = self.order_index.current(now).facts
-        return {chat_id for chat_id, _ in facts} | set(self.typing) | self.team.timed(now)
+        return self.timed_chats(now) | set(self.typing) | self.team.timed(now)
+
+    def timed_chats(self, now: int | None = None) -> set[int]:
+        """Chats someone waits in or with a reminder (the kept order knows them)."""
+        facts = self.order_index.current(self.now() if now is None else now).facts
+        return {chat_id for chat_id, _ in facts}
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""

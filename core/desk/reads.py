@@ -67,7 +67,7 @@ class InboxReads(InboxQueries):
         window read after it sees it in the store.
         """
         store, size = self.store, self.windows.size
-        wanted = self.windows.missing(chat_ids)
+        wanted = self.windows.missing(chat_ids)[: self.windows.chats]  # the first, if too many
         for start in range(0, len(wanted), _WINDOW_READ):
             part = wanted[start : start + _WINDOW_READ]
 

@@ -1,7 +1,9 @@
-"""The newest messages of every chat, kept in memory so a key paints a chat without the store.
+"""The newest messages of the chats in use, kept in memory so a key paints a chat without the store.
 
 They are kept as the store's rows (a third of a Message's room: 1,000 chats of 50 messages are
-about 20 MB) and turned into Messages only when a chat is shown.
+about 20 MB) and turned into Messages only when a chat is shown. At most `MAX_CHATS` chats keep
+a window: past that, the one used longest ago is dropped (and read again when it is shown), so
+a desk of 10,000 chats holds no more than one of 1,000.
 """
 
 from __future__ import annotations
@@ -13,25 +15,35 @@ from ..storage.rows import MessageRow, message_from_row, message_params
 from .models import Message
 
 WINDOW = 50  # messages kept per chat: what a freshly opened conversation shows
+MAX_CHATS = 1_000  # chats whose windows are kept at once (the least recently used go first)
 _ID = 1  # a row's message id column
 
 
 class MessageWindows:
-    """Per chat, its newest `size` messages, oldest first, once they have been read."""
+    """Per chat, its newest `size` messages, oldest first, once they have been read; at most
+    `chats` windows, the least recently filled or shown dropped first."""
 
-    def __init__(self, size: int = WINDOW) -> None:
+    def __init__(self, size: int = WINDOW, chats: int = MAX_CHATS) -> None:
         """No chat's window is known yet."""
         self.size = size
-        self._windows: dict[int, list[MessageRow]] = {}
+        self.chats = chats
+        self._windows: dict[int, list[MessageRow]] = {}  # least recently used first
         self._whole: set[int] = set()  # chats whose window holds every stored message
 
     def fill(self, chat_id: int, newest: list[MessageRow]) -> None:
         """Set a chat's window from the store's newest rows (oldest first, up to `size`)."""
+        self._windows.pop(chat_id, None)
         self._windows[chat_id] = list(newest[-self.size :])
         if len(newest) < self.size:
             self._whole.add(chat_id)
         else:
             self._whole.discard(chat_id)
+        while len(self._windows) > self.chats:
+            self.forget(next(iter(self._windows)))
+
+    def kept(self) -> int:
+        """How many chats have a window in memory."""
+        return len(self._windows)
 
     def known(self, chat_id: int) -> bool:
         """Whether the chat's window has been read."""
@@ -39,7 +51,10 @@ class MessageWindows:
 
     def recent(self, chat_id: int, limit: int) -> list[Message]:
         """Up to `limit` of the chat's newest messages, oldest first (empty when unknown)."""
-        window = self._windows.get(chat_id, [])
+        window = self._windows.pop(chat_id, None)
+        if window is None:
+            return []
+        self._windows[chat_id] = window  # shown: the most recently used
         return [message_from_row(row) for row in window[-limit:]] if limit > 0 else []
 
     def has_older(self, chat_id: int, shown: int) -> bool:

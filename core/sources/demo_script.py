@@ -268,11 +268,22 @@ def _line_for(text: str, message: str) -> int:
     return 1
 
 
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """One validator per type for the whole script (building one is most of reading a step)."""
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter
+
+
 def _people(table: Any, where: str) -> dict[str, Person]:
     """A `[staff]` or `[customers]` table: key → Person."""
     if not isinstance(table, dict):
         raise ValueError(f"[{where}] must be a table of people")
-    adapter = TypeAdapter(Person)
+    adapter = _adapter(Person)
     return {key: adapter.validate_python({"key": key, **value}) for key, value in table.items()}
 
 
@@ -284,7 +295,7 @@ def _step(raw: Any, where: str) -> Step:
     cls, field_name = _STEP_KINDS[kinds[0]]
     values = dict(raw)
     values[field_name] = values.pop(kinds[0])
-    return TypeAdapter(cls).validate_python(values)
+    return _adapter(cls).validate_python(values)
 
 
 def _scenario(raw: dict[str, Any], customers: dict[str, Person]) -> Scenario:
@@ -296,7 +307,7 @@ def _scenario(raw: dict[str, Any], customers: dict[str, Person]) -> Scenario:
         if key not in customers:
             raise ValueError(f"{name}: customer {key!r} is not in [customers]; add it there")
         people.append(customers[key])
-    past = TypeAdapter(tuple[Past, ...]).validate_python(values.pop("past", ()))
+    past = _adapter(tuple[Past, ...]).validate_python(values.pop("past", ()))
     live = tuple(_step(s, f"{name} live[{i}]") for i, s in enumerate(values.pop("live", ())))
     if values.get("patience") == "never":
         values["patience"] = None
@@ -313,7 +324,7 @@ def _script(data: dict[str, Any]) -> Script:
     if "me" not in staff:
         raise ValueError("[staff] needs `me`, the engineer")
     customers = _people(data.get("customers", {}), "customers")
-    lines = TypeAdapter(dict[str, tuple[str, ...]])
+    lines = _adapter(dict[str, tuple[str, ...]])
     threads = {
         lang: tuple(tuple((line["who"], line["text"]) for line in t["lines"]) for t in entries)
         for lang, entries in data.get("older_threads", {}).items()
@@ -336,7 +347,7 @@ def _script(data: dict[str, Any]) -> Script:
         closers=lines.validate_python(data.get("closers", {})),
         older_threads=threads,
         ambient=ambient,
-        team=TypeAdapter(TeamScript | None).validate_python(data.get("team")),
+        team=_adapter(TeamScript | None).validate_python(data.get("team")),
     )
 
 

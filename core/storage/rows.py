@@ -150,6 +150,8 @@ def report_row_factory(_cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> ReportR
 
 def _topics(raw: str) -> tuple[tuple[int, str], ...]:
     """Forum topics as stored: JSON [[topic id, title], …]."""
+    if raw == "[]":  # most chats: no forum, nothing to decode
+        return ()
     return tuple((int(t[0]), str(t[1])) for t in json.loads(raw))
 
 
@@ -178,7 +180,7 @@ def _trusted_chat(row: Sequence[Any]) -> Chat:
         "title": title,
         "kind": kind,
         "username": username,
-        "folder_ids": tuple(json.loads(folder_ids)),
+        "folder_ids": () if folder_ids == "[]" else tuple(json.loads(folder_ids)),
         "topics": _topics(topics),
     }
     _setattr(chat, "__dict__", values)

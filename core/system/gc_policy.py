@@ -60,11 +60,13 @@ class DeskCollector:
         gc.disable()
 
     def freeze_startup_heap(self) -> None:
-        """After the first frame: collect once, then move every live object out of the
-        collector's generations (a full collection would otherwise walk them all, a frozen
-        screen in the middle of a key press); what dies among them is still freed by
-        reference counting."""
-        gc.collect()
+        """After the first frame: move every live object out of the collector's generations
+        (a full collection would otherwise walk them all, a frozen screen in the middle of a
+        key press); what dies among them is still freed by reference counting.
+
+        No collection first: walking the whole start-up heap would delay what the next
+        frame shows (a demo's first timers); the few cycles left over from start-up wait for
+        the first thorough tidy-up (`when_idle`)."""
         gc.freeze()
         gc.enable()
 
