@@ -111,7 +111,7 @@ async def test_a_store_damaged_under_the_search_says_so_instead_of_finding_nothi
     async with run_desk(desk) as pilot:
         await desk.inbox.flushed()
         word = _a_customer_word(desk)
-        await damage_live(desk.inbox.store, ("messages", "messages_fts_data"))
+        await damage_live(desk.inbox, ("messages", "messages_fts_data"))
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(desk.app.screen, SearchScreen), "search screen")
         screen = desk.app.screen

@@ -47,21 +47,28 @@ def damage_tables(path: Path, tables: tuple[str, ...]) -> int:
     return len(pages)
 
 
-async def damage_live(store: Store, tables: tuple[str, ...]) -> None:
-    """Damage the running desk's store file under it (its writes checkpointed into the file)."""
-    db = store._db
-    await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+async def damage_live(inbox: Inbox, tables: tuple[str, ...]) -> None:
+    """Damage the running desk's store file under it, in the writer's turn: its writes are
+    checkpointed into the file first, and none lands between that and the damage (a write in
+    between would put fresh copies of the pages in the WAL, and the desk would never see the
+    damage)."""
+    store = inbox.store
+
+    async def checkpoint_and_damage() -> None:
+        busy, _, _ = (await store._db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))[0]
+        assert busy == 0, "the checkpoint could not copy every page into the file"
+        await asyncio.to_thread(damage_and_touch)
 
     def damage_and_touch() -> None:
         damage_tables(store.path, tables)
         other = sqlite3.connect(store.path, isolation_level=None, timeout=30)
         try:  # another writer: the desk's connection drops its page cache and reads the
-            # damaged pages from the file (on a thread, so the desk can finish a write it began)
+            # damaged pages from the file
             other.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('test-touch', '1')")
         finally:
             other.close()
 
-    await asyncio.to_thread(damage_and_touch)
+    await inbox.writer.call(checkpoint_and_damage)
 
 
 def memory_marks_file(path: Path) -> dict[str, Any]:
@@ -89,7 +96,9 @@ async def until(predicate: Any, what: str, tries: int = 400) -> None:
 
 async def start_desk(path: Path, store: Store) -> Inbox:
     """The desk's live state over `store` and the demo source, started and settled."""
-    inbox = Inbox(store, DemoSource(seed=3, speed=50.0), Config(undo_send_seconds=0))
+    # Story time at its own pace: the damage and each action make their own writes, and a
+    # faster story would reopen the closed chat on a slow machine.
+    inbox = Inbox(store, DemoSource(seed=3, speed=1.0), Config(undo_send_seconds=0))
     await inbox.load_cached()
     await inbox.start()
     await inbox.flushed()
@@ -125,7 +134,7 @@ async def test_damage_at_run_time_saves_the_marks_from_memory_and_a_restart_rebu
     await inbox.set_in_development(parked, "BUG-77")  # set just before the damage
     await inbox.flushed()
 
-    await damage_live(store, tables)
+    await damage_live(inbox, tables)
     if action == "status":
         await inbox.postpone(parked, inbox.now() + 3600)
         await inbox.set_in_development(parked, "BUG-77")
@@ -195,7 +204,7 @@ async def test_the_desk_paging_a_damaged_history_stays_up_and_says_so_in_one_lin
         await inbox.flushed()
         store = desk.stores[0]
 
-        await damage_live(store, ("messages", "messages_chat_date", "sqlite_autoindex_messages_1"))
+        await damage_live(inbox, ("messages", "messages_chat_date", "sqlite_autoindex_messages_1"))
         oldest = min(m.id for m in inbox.windows.recent(chat_id, 1000))
         app.query_one(Conversation).post_message(Conversation.NeedOlder(chat_id, oldest))
         await wait_for(pilot, lambda: DAMAGED_LINE in status_line(app), "the damage line")
