@@ -154,10 +154,14 @@ class DeskStatus(DeskBase):
         if item is None:
             self.notify("Nothing to take back: no reply is waiting to leave.", timeout=3)
             return
+        target = self.inbox.chosen_reply_target(item)
+        if target is not None:  # it answered a message: sent again, it answers it still
+            self.reply_targets.setdefault(item.chat_id, target)
         if self.inbox.open_chat_id != item.chat_id:
             await self.open_chat(item.chat_id)
         else:
             self._reload_draft(item.chat_id)
+            self._show_reply_quote(item.chat_id)
             self.query_one(Composer).focus()
         self.notify("Not sent — the reply is back in the composer.", timeout=3)
 
