@@ -107,6 +107,7 @@ MESSAGE_ACTIONS: tuple[Action, ...] = (
         "app.message_react",
         "React to it with an emoji from a short list (its digit)",
         "Message mode",
+        show=True,
         priority=False,
         key_display="+",
     ),
