@@ -32,7 +32,15 @@ async def test_the_footer_shows_message_modes_keys_while_it_is_on(
         await pilot.press("up")
         await settle(pilot)
         shown = footer(app)
-        for key in ("R Reply", "C Copy", "E Edit", "D / Del Delete", "+ React", "Esc Back"):
+        for key in (
+            "R Reply",
+            "C Copy",
+            "E Edit",
+            "D / Del Delete",
+            "+ React",
+            "O Open",
+            "Esc Back",
+        ):
             assert key in shown, (key, shown)
         assert shown.rstrip().endswith("F1 Help"), "help stays in sight"
         assert len(shown.rstrip()) <= size[0]

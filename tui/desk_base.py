@@ -10,6 +10,7 @@ from rich.text import Text
 
 from ..core.desk.alert_watch import Alerter, AlertWatcher
 from ..core.desk.inbox import Inbox
+from ..core.desk.models import Message
 from ..core.desk.replies import Replies
 from ..core.rules.postpone import parse_postpone
 from ..core.system.gc_policy import DeskCollector
@@ -192,6 +193,14 @@ class DeskBase(HookedApp[int]):
 
     async def _save_edit(self, text: str) -> bool:
         """Save the composer's text as the edited message (tui/desk_messages.py)."""
+        raise NotImplementedError
+
+    def _download_or_say(self, message: Message) -> None:
+        """Download a message's file and open it, or say why not (tui/desk_status.py)."""
+        raise NotImplementedError
+
+    def _open_ticket(self, ref: str) -> None:
+        """Open a ticket in the browser, or show its URL (tui/desk_workflow.py)."""
         raise NotImplementedError
 
     def _end_edit(self) -> None:

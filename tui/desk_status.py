@@ -179,11 +179,7 @@ class DeskStatus(DeskBase):
         if chat_id is None:
             self.notify("Open a chat first.", timeout=3)
             return
-        if not self.inbox.can_download():
-            self.notify(
-                f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
-                timeout=4,
-            )
+        if not self._can_download_or_say():
             return
         found = media_messages(self.query_one(Conversation).messages)
         if not found:
@@ -206,6 +202,21 @@ class DeskStatus(DeskBase):
             choices,
             partial(self._download_chosen, by_id),
         )
+
+    def _can_download_or_say(self) -> bool:
+        """Whether the source downloads files; if not, the desk says so."""
+        if self.inbox.can_download():
+            return True
+        self.notify(
+            f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
+            timeout=4,
+        )
+        return False
+
+    def _download_or_say(self, message: Message) -> None:
+        """Download a message's file and open it (O in message mode), or say why not."""
+        if self._can_download_or_say():
+            self._download(message)
 
     def _download_chosen(self, by_id: dict[str, Message], value: str | None) -> None:
         if value in by_id:

@@ -419,6 +419,7 @@ SHORT_LABELS: dict[str, str] = {
     "msg_edit": "Edit",
     "msg_delete": "Delete",
     "msg_react": "React",
+    "msg_open": "Open",
     "msg_leave": "Back",
 }
 

@@ -112,6 +112,16 @@ MESSAGE_ACTIONS: tuple[Action, ...] = (
         key_display="+",
     ),
     Action(
+        "msg_open",
+        "o",
+        "app.message_open",
+        "Open its photo or file (downloaded first) or the ticket it mentions",
+        "Message mode",
+        show=True,
+        priority=False,
+        key_display="O",
+    ),
+    Action(
         "msg_leave",
         "escape",
         "app.message_leave",
