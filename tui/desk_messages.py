@@ -88,13 +88,13 @@ class DeskMessages(DeskBase):
         self.query_one(Composer).focus()
 
     def action_message_copy(self) -> None:
-        """C: the selected message's text to the clipboard, escapes stripped (OSC 52)."""
+        """C: the selected message's text to the clipboard, escapes stripped (OSC 52, and
+        wl-copy / xclip / xsel where a display exists)."""
         message = self._selected(mc.MessageAct.COPY)
         if message is None:
             return
         text = clean_text(message.text)
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters.", timeout=3)
+        self.copy_text(text, f"Copied {len(text)} characters")
 
     def action_message_edit(self) -> None:
         """E: the composer loads our selected message; Enter saves it through the source."""
