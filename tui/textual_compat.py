@@ -47,6 +47,7 @@ __all__ = [
     "HookedTextArea",
     "OneLineOptionList",
     "QuietFocusScreen",
+    "QuietInput",
     "apply",
     "attach_vertical_scrollbar",
     "below_strips",
@@ -380,6 +381,21 @@ class HookedInput(Input):
 
     def value_now(self, value: str) -> None:
         """The value changed (subclasses act on it in the same frame)."""
+
+
+class QuietInput(HookedInput):
+    """A HookedInput of fixed size whose typing lays out nothing but itself.
+
+    `Input._watch_value` sets `virtual_size` (a layout reactive) to the text's width on every
+    keystroke, so each key laid out the whole screen (and a modal's background). Set quietly
+    first (`set_virtual_size_quietly`), the reactive sees no change and only the field redraws.
+    """
+
+    def _watch_value(self, value: str) -> None:
+        """`HookedInput._watch_value` after sizing the field's text without a layout."""
+        if self.container_size and not self.styles.auto_dimensions:
+            set_virtual_size_quietly(self, Size(self.content_width, 1))
+        super()._watch_value(value)
 
 
 class QuietFocusScreen(Screen[_Result]):
