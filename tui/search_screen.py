@@ -27,6 +27,11 @@ BODY_READ = 2000  # characters of a body looked at for the snippet and its highl
 HIGHLIGHT = "bold reverse"
 
 
+def _interrupted(error: sqlite3.Error) -> bool:
+    """Whether a query stopped because `MessageSearch.interrupt` was called."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
+
+
 def _when(date: int) -> str:
     """A message's local date and time."""
     return datetime.fromtimestamp(date).strftime("%Y-%m-%d %H:%M")
@@ -112,6 +117,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._generation = 0
         self.hits: list[Hit] = []
         self.painted = 0  # result lists painted (tests and the benchmark)
+        self.interrupted = 0  # queries interrupted (and run again if still the newest)
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
 
     def compose(self) -> ComposeResult:
@@ -135,8 +141,16 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     @work(thread=True, group="search-names")
     def _refresh_names(self) -> None:
-        """Chat titles and sender names for matching `from:`, `in:` and free words."""
-        self._search.refresh()
+        """Chat titles and sender names for matching `from:`, `in:` and free words; read again
+        when a keystroke's interrupt (meant for a query) stopped the reading."""
+        while self.is_attached:
+            try:
+                self._search.refresh()
+                return
+            except sqlite3.OperationalError as error:
+                if not _interrupted(error):
+                    raise
+                self.interrupted += 1
 
     def typed(self, value: str) -> None:
         """Start a query for the new text at once (not after the keystroke's own frame); the
@@ -151,11 +165,17 @@ class SearchScreen(ModalScreen[Jump | None]):
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         query = parse(typed, self._now(), local)
-        try:
-            hits = self._search.find(query)
-        except sqlite3.Error:
-            return  # interrupted by a newer keystroke, or the screen closed
-        if generation != self._generation:
+        hits = None
+        while hits is None and generation == self._generation:
+            try:
+                hits = self._search.find(query)
+            except sqlite3.Error as error:
+                # Interrupted: by a newer keystroke (which runs its own query), or on behalf of
+                # an older query that was still finishing — then this one is still wanted.
+                if not (_interrupted(error) and self.is_attached):
+                    return  # the screen closed, or the store cannot answer
+                self.interrupted += 1
+        if hits is None or generation != self._generation:
             return
         self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
 
