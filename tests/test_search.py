@@ -323,3 +323,32 @@ def test_a_store_from_before_search_gains_its_indexes_and_keeps_its_messages(
         assert ids(search, "hi") == [1]
     finally:
         search.close()
+
+
+def test_a_newer_query_runs_to_its_end_though_the_older_one_was_still_reading(
+    search: MessageSearch,
+) -> None:
+    """A keystroke interrupts the query of the keystroke before; the new query must not die in
+    its place while the old one sits between two fetches (its results would never show)."""
+    older = search._db.execute("SELECT seq FROM messages ORDER BY seq")  # the older walk
+    older.fetchone()  # it is between two fetches: its statement is still running
+    search.interrupt()  # the next keystroke stops it …
+    assert ids(search, "restore") == ids(search, "restore") != []  # … and its own query runs
+    older.close()
+
+
+def test_interrupt_stops_the_running_query_only(search: MessageSearch) -> None:
+    """Interrupting with no query running changes nothing; a running query stops."""
+    search.interrupt()
+    assert ids(search, "restore") != []
+    stop_after_first_fetch = search._tested
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        search.interrupt()  # as a keystroke on the UI thread would, mid-query
+        return stop_after_first_fetch(*args, **kwargs)  # type: ignore[arg-type]
+
+    search._tested = interrupted  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError):
+        search.find(parse("restore", NOW, UTC))
+    search._tested = stop_after_first_fetch  # type: ignore[method-assign]
+    assert ids(search, "restore") != []

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from textual.widgets import Input
-from tgtriage.core.rules.search_query import Hit, SearchQuery, fold
-from tgtriage.core.storage.search import MessageSearch
+from textual.widgets import Input, Static
+from tgtriage.core.rules.search_query import fold
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
 from tgtriage.tui.search_results import ResultList
 from tgtriage.tui.search_screen import HistoryScreen, SearchScreen
 
 from tests.desk_harness import Desk, conversation_text, run_desk, type_text, wait_for
+from tests.test_store_damage_live import damage_live
 
 pytestmark = pytest.mark.usefixtures("utc_times")
 
@@ -105,6 +104,27 @@ async def test_alt_u_lists_the_customer_in_every_chat_with_their_waits(desk: Des
         assert desk.app.query_one(Conversation).found_id == screen.hits[0].message.id
 
 
+async def test_a_store_damaged_under_the_search_says_so_instead_of_finding_nothing(
+    desk: Desk,
+) -> None:
+    """Damaged message pages give a red line naming the fix, not "no messages match"."""
+    async with run_desk(desk) as pilot:
+        await desk.inbox.flushed()
+        word = _a_customer_word(desk)
+        await damage_live(desk.inbox.store, ("messages", "messages_fts_data"))
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(desk.app.screen, SearchScreen), "search screen")
+        screen = desk.app.screen
+        assert isinstance(screen, SearchScreen)
+        await type_text(pilot, word)
+        line = screen.query_one("#search-status", Static)
+        await wait_for(pilot, lambda: bool(str(line.render())), "the status line")
+        status = str(line.render())
+        assert "search could not read the store" in status
+        assert "start tgtriage again" in status
+        assert desk.app.is_running  # the desk is still up
+
+
 async def test_typing_a_search_lays_out_nothing_and_paints_each_keystrokes_results(
     desk: Desk,
 ) -> None:
@@ -140,55 +160,3 @@ async def test_typing_a_search_lays_out_nothing_and_paints_each_keystrokes_resul
             )
         assert screen.hits, "the last search found messages"
         assert layouts == [], "no layout while typing"
-
-
-class InterruptedOnce(MessageSearch):
-    """The store's search, whose name reading and first query are each interrupted once by
-    SQLite (sqlite3_interrupt while a statement runs), as a keystroke meant for an older
-    query interrupts whatever the connection is reading."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.pending = {"refresh", "find"}
-
-    def _interrupt_once(self, what: str) -> None:
-        """Interrupt the next statement, once per `what`."""
-        if what in self.pending:
-            self.pending.discard(what)
-            running = self._db.execute("SELECT seq FROM messages")
-            running.fetchone()  # a statement in flight, as another thread's query would be
-            self.interrupt()
-            self._next_closes = running
-
-    def refresh(self) -> None:
-        """Read names (interrupted the first time)."""
-        self._interrupt_once("refresh")
-        try:
-            super().refresh()
-        finally:
-            self._next_closes.close()
-
-    def find(self, query: SearchQuery, limit: int = 50) -> list[Hit]:
-        """Search (interrupted the first time)."""
-        self._interrupt_once("find")
-        try:
-            return super().find(query, limit)
-        finally:
-            self._next_closes.close()
-
-
-async def test_an_interrupt_meant_for_an_older_query_never_loses_the_newest(desk: Desk) -> None:
-    """The names being read, or the newest keystroke's query, stopped by an interrupt meant for
-    an older query: read again, and the results still come (the screen does not fail)."""
-    async with run_desk(desk) as pilot:
-        await desk.inbox.flushed()
-        word = _a_customer_word(desk)
-        search = InterruptedOnce(desk.db_path)
-        screen = SearchScreen(search)
-        await desk.app.push_screen(screen)
-        await wait_for(pilot, lambda: "refresh" not in search.pending, "names read")
-        await type_text(pilot, word)
-        await wait_for(pilot, lambda: any(p == word for p, _ in screen.paint_log), "results")
-        assert screen.hits and "find" not in search.pending
-        assert screen.interrupted == 2, "each interrupted reading was done again"
-        assert isinstance(desk.app.screen, SearchScreen), "the screen is still up"

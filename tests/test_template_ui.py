@@ -2,146 +2,34 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from textual import events
-from textual.keys import _character_to_key
-from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
-from textual.widgets._toast import Toast
 from tgtriage.core.desk.events import NewMessage
 from tgtriage.core.desk.models import Message, User
 from tgtriage.core.templates import Template, starter_dir
-from tgtriage.tui.app import DeskApp
-from tgtriage.tui.template_views import TemplatePicker, TemplatePopup
+from tgtriage.tui.template_views import TemplatePicker
 
 from tests.desk_harness import (
-    Desk,
-    chat_id_by_title,
     composer,
     make_desk,
-    ready,
-    settle,
     wait_for,
 )
-
-SIZE = (120, 35)
-GREET_ISSUE_EN = (
-    "Hi {name}! This is Alex. Thanks for writing in about ‹issue›; I'm looking into it now "
-    "and will get back to you shortly."
+from tests.template_desk import (
+    GREET_ISSUE_EN,
+    RAJ_ID,
+    open_longest_waiting,
+    open_titled,
+    popup,
+    press,
+    running,
+    selected_text,
+    sent_texts,
+    shown,
+    toasts,
+    type_text,
+    wait_sent,
 )
-RAJ_ID = 6100000002  # Dana's colleague in the Acme chat of the demo
-
-
-@asynccontextmanager
-async def running(desk: Desk, *, notifications: bool = False) -> AsyncIterator[Pilot[int]]:
-    """Run the desk at 120×35 until the demo's chats are on screen; close its store after."""
-    try:
-        async with desk.app.run_test(size=SIZE, notifications=notifications) as pilot:
-            await ready(pilot)
-            yield pilot
-    finally:
-        await desk.close()
-
-
-async def type_text(pilot: Pilot[int], text: str) -> None:
-    """Type `text` key by key, as a terminal delivers it (one key event per character)."""
-    for char in text:
-        key = char if char.isalnum() else _character_to_key(char)
-        pilot.app.post_message(events.Key(key, char))
-    await settle(pilot, rounds=2)
-
-
-async def press(pilot: Pilot[int], *keys: str) -> None:
-    """Press keys and let the app react."""
-    await pilot.press(*keys)
-    await settle(pilot, rounds=2)
-
-
-async def open_longest_waiting(pilot: Pilot[int]) -> int:
-    """Ctrl+N: open the chat that has waited longest (the demo's Globex, Lena waiting)."""
-    await press(pilot, "ctrl+n")
-    app = pilot.app
-    assert isinstance(app, DeskApp)
-    chat_id = app.inbox.open_chat_id
-    assert chat_id is not None
-    return chat_id
-
-
-async def open_titled(pilot: Pilot[int], part: str) -> int:
-    """Open the chat whose title contains `part`, with the composer focused."""
-    app = pilot.app
-    assert isinstance(app, DeskApp)
-    chat_id = chat_id_by_title(app, part)
-    await app.open_chat(chat_id)
-    await settle(pilot, rounds=2)
-    return chat_id
-
-
-def popup(app: DeskApp) -> TemplatePopup:
-    """The `/word` popup above the composer."""
-    return app.query_one(TemplatePopup)
-
-
-def shown(app: DeskApp) -> list[tuple[str, str | None]]:
-    """(key, lang) of the templates the popup shows; empty when it is hidden."""
-    box = popup(app)
-    if not box.display:
-        return []
-    return [(t.key, t.lang) for t in box.templates]
-
-
-def selected_text(app: DeskApp) -> str:
-    """The composer's selected text (a template field after insertion or Tab)."""
-    return composer(app).selected_text
-
-
-def toasts(app: DeskApp) -> list[str]:
-    """The messages of the notifications currently shown."""
-    return [str(n.message) for n in app._notifications]
-
-
-def drawn_toasts(app: DeskApp) -> list[str]:
-    """What the toasts on screen draw (title and message, as the terminal would show them)."""
-    return [toast.render().plain for toast in app.screen.query(Toast)]
-
-
-async def sent_texts(app: DeskApp, chat_id: int) -> list[str]:
-    """Texts of our replies in the chat: confirmed ones and those still in the outbox."""
-    messages = await app.inbox.store.messages(chat_id, limit=50)
-    return [m.text for m in messages if m.out] + [
-        item.text for item in app.inbox.outbox.get(chat_id, [])
-    ]
-
-
-async def wait_sent(pilot: Pilot[int], chat_id: int, text: str) -> None:
-    """Wait until `text` was sent to the chat (it left the composer and reached the store)."""
-    app = pilot.app
-    assert isinstance(app, DeskApp)
-    for _ in range(200):
-        if text in await sent_texts(app, chat_id):
-            return
-        await settle(pilot, rounds=1)
-    raise AssertionError(f"{text!r} was never sent; sent: {await sent_texts(app, chat_id)}")
-
-
-def write_templates(folder: Path, name: str, content: str) -> Path:
-    """Write one template file into a templates folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    part = path.with_suffix(".part")  # not *.toml: a watcher never sees half a file
-    part.write_text(content, encoding="utf-8")
-    part.replace(path)
-    return path
-
-
-def templates_dir(tmp_path: Path) -> Path:
-    """The templates folder of the desk's config dir (as make_desk lays it out)."""
-    return tmp_path / "config" / "templates"
-
 
 # ----------------------------------------------------------------- the popup
 
@@ -442,102 +330,6 @@ async def test_usage_is_stored_and_a_used_template_ranks_first_next_time(tmp_pat
         await open_titled(pilot, "Northwind")
         await type_text(pilot, "/gre")
         assert shown(app)[0] == ("greet-issue", "en")
-
-
-# ----------------------------------------------------------------- reload and bad files
-
-NEW_TEMPLATE = """
-[[template]]
-key = "refund"
-title = "Refund policy"
-category = "Billing"
-lang = "en"
-body = "Hi {{ customer.first_name }}, refunds go back to the card within {{ input.days }} days."
-"""
-
-BROKEN = """[[template]]
-key = "oops"
-title = "Broken
-category = "x"
-body = "never loads"
-"""
-
-
-async def test_new_template_file_appears_without_losing_the_text(tmp_path: Path) -> None:
-    folder = templates_dir(tmp_path)
-    shutil.copytree(starter_dir(), folder)  # as `tgtriage templates init` would
-    desk = make_desk(tmp_path)
-    desk.app.tick_seconds = 0.05
-    async with running(desk, notifications=True) as pilot:
-        app = desk.app
-        await open_longest_waiting(pilot)
-        await type_text(pilot, "Thanks! /refu")
-        assert ("refund", "en") not in shown(app)
-        write_templates(folder, "billing.toml", NEW_TEMPLATE)
-        await wait_for(pilot, lambda: app.replies.library.get("refund") is not None, "reload")
-        assert any("Templates reloaded" in t for t in toasts(app))
-        assert composer(app).text == "Thanks! /refu"
-        await type_text(pilot, "nd")  # the whole key: Enter takes the template
-        assert shown(app)[0] == ("refund", "en")
-        await press(pilot, "enter")
-        assert composer(app).text == (
-            "Thanks! Hi Lena, refunds go back to the card within ‹days› days."
-        )
-        assert selected_text(app) == "‹days›"
-
-
-async def test_reload_key_picks_up_a_templates_folder_made_while_running(tmp_path: Path) -> None:
-    desk = make_desk(tmp_path)  # its tick is an hour: only the key can reload
-    async with running(desk, notifications=True) as pilot:
-        app = desk.app
-        await open_longest_waiting(pilot)
-        await type_text(pilot, "draft ")
-        assert app.replies.library.get("greet") is not None, "no folder yet: the starter set"
-        write_templates(templates_dir(tmp_path), "billing.toml", NEW_TEMPLATE)
-        await press(pilot, "alt+t")
-        assert app.replies.library.get("refund") is not None
-        assert app.replies.library.get("greet") is None, "the folder replaces the starter set"
-        assert any("Templates reloaded" in t for t in toasts(app))
-        assert composer(app).text == "draft "
-        assert app.focused is composer(app)
-
-
-async def test_broken_file_warns_with_file_and_line_and_the_rest_load(tmp_path: Path) -> None:
-    folder = templates_dir(tmp_path)
-    write_templates(folder, "billing.toml", NEW_TEMPLATE)
-    write_templates(folder, "broken[v2].toml", BROKEN)
-    desk = make_desk(tmp_path)
-    async with running(desk, notifications=True) as pilot:
-        app = desk.app
-        where = f"{folder / 'broken[v2].toml'}:3: not valid TOML"
-        await wait_for(pilot, lambda: any(where in t for t in drawn_toasts(app)), "the warning")
-        warning = next(n for n in app._notifications if where in str(n.message))
-        assert warning.severity == "warning"
-        await open_longest_waiting(pilot)
-        await type_text(pilot, "/ref")
-        assert shown(app) == [("refund", "en")], "the good file still loads"
-        await type_text(pilot, " /oop")
-        assert ("oops", None) not in shown(app)
-
-
-async def test_file_broken_while_running_warns_and_keeps_the_rest(tmp_path: Path) -> None:
-    folder = templates_dir(tmp_path)
-    write_templates(folder, "billing.toml", NEW_TEMPLATE)
-    desk = make_desk(tmp_path)
-    desk.app.tick_seconds = 0.05
-    async with running(desk, notifications=True) as pilot:
-        app = desk.app
-        await open_longest_waiting(pilot)
-        bad = NEW_TEMPLATE.replace("refund", "refund2").replace(
-            "{{ customer.first_name }}", "{{ customer.nickname }}"
-        )
-        write_templates(folder, "more.toml", bad)
-        await wait_for(pilot, lambda: any("more.toml:" in t for t in toasts(app)), "a warning")
-        message = next(t for t in toasts(app) if "more.toml:" in t)
-        assert message.startswith(f"{folder / 'more.toml'}:7: unknown variable 'customer.nickname'")
-        assert app.replies.library.get("refund") is not None
-        await type_text(pilot, "/refu")
-        assert shown(app) == [("refund", "en")]
 
 
 async def test_enter_sends_a_typed_command_that_is_no_template_key(tmp_path: Path) -> None:

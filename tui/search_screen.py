@@ -27,11 +27,6 @@ BODY_READ = 2000  # characters of a body looked at for the snippet and its highl
 HIGHLIGHT = "bold reverse"
 
 
-def _interrupted(error: sqlite3.Error) -> bool:
-    """Whether a query stopped because `MessageSearch.interrupt` was called."""
-    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT
-
-
 def _when(date: int) -> str:
     """A message's local date and time."""
     return datetime.fromtimestamp(date).strftime("%Y-%m-%d %H:%M")
@@ -71,6 +66,19 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
             line.stylize(HIGHLIGHT, begin + offset, end + offset)
     text.append_text(line)
     return text
+
+
+def interrupted(error: sqlite3.Error) -> bool:
+    """The query was stopped on purpose (a newer keystroke, or the screen closing)."""
+    return isinstance(error, sqlite3.ProgrammingError) or "interrupt" in str(error)
+
+
+def failure_line(error: sqlite3.Error) -> str:
+    """The status line for a store the search could not read, and what to do about it."""
+    return (
+        f"search could not read the store ({clean_line(str(error), 60)}) — quit and start "
+        "tgtriage again: it checks the store and rebuilds it, keeping your marks"
+    )
 
 
 def _note(wait: Wait | None) -> str:
@@ -117,7 +125,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._generation = 0
         self.hits: list[Hit] = []
         self.painted = 0  # result lists painted (tests and the benchmark)
-        self.interrupted = 0  # queries interrupted (and run again if still the newest)
+        self.failed = ""  # why the store could not be read, once it could not
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
 
     def compose(self) -> ComposeResult:
@@ -141,16 +149,11 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     @work(thread=True, group="search-names")
     def _refresh_names(self) -> None:
-        """Chat titles and sender names for matching `from:`, `in:` and free words; read again
-        when a keystroke's interrupt (meant for a query) stopped the reading."""
-        while self.is_attached:
-            try:
-                self._search.refresh()
-                return
-            except sqlite3.OperationalError as error:
-                if not _interrupted(error):
-                    raise
-                self.interrupted += 1
+        """Chat titles and sender names for matching `from:`, `in:` and free words."""
+        try:
+            self._search.refresh()
+        except sqlite3.Error as error:
+            self._report_failure(error)
 
     def typed(self, value: str) -> None:
         """Start a query for the new text at once (not after the keystroke's own frame); the
@@ -165,17 +168,13 @@ class SearchScreen(ModalScreen[Jump | None]):
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         query = parse(typed, self._now(), local)
-        hits = None
-        while hits is None and generation == self._generation:
-            try:
-                hits = self._search.find(query)
-            except sqlite3.Error as error:
-                # Interrupted: by a newer keystroke (which runs its own query), or on behalf of
-                # an older query that was still finishing — then this one is still wanted.
-                if not (_interrupted(error) and self.is_attached):
-                    return  # the screen closed, or the store cannot answer
-                self.interrupted += 1
-        if hits is None or generation != self._generation:
+        try:
+            hits = self._search.find(query)
+        except sqlite3.Error as error:
+            if generation == self._generation:
+                self._report_failure(error)
+            return
+        if generation != self._generation:
             return
         self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
 
@@ -201,6 +200,19 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
         self.painted += 1
         self.call_after_refresh(self._log_paint, self.query_one(SearchInput).value)
+
+    def _report_failure(self, error: sqlite3.Error) -> None:
+        """Say on the status line that the store could not be read (from a worker thread);
+        an interruption by a newer keystroke or by closing says nothing."""
+        if interrupted(error):
+            return
+        self.app.call_from_thread(self._show_failure, failure_line(error))
+
+    def _show_failure(self, line: str) -> None:
+        """Show why no results came, instead of "no messages match"."""
+        if self.is_mounted:
+            self.failed = line
+            self.query_one("#search-status", Static).update(Text(line, "bold red"))
 
     def _log_paint(self, typed: str) -> None:
         """Note when the results of `typed` reached the screen (bench/search_bench.py)."""
@@ -271,8 +283,9 @@ class HistoryScreen(SearchScreen):
         """Read the customer's messages and waits and post them."""
         try:
             rows = self._load(self._search)
-        except sqlite3.Error:
-            return  # the screen closed
+        except sqlite3.Error as error:
+            self._report_failure(error)
+            return
         self.app.call_from_thread(self._show_history, rows)
 
     def _show_history(self, rows: list[tuple[Hit, Wait | None]]) -> None:

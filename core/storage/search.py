@@ -2,14 +2,20 @@
 
 Free words match a message's body through the FTS5 index (core/storage/schema.py), its sender's
 name or its chat's title; `from:`, `in:` and dates filter. The connection is opened read-only
-(`mode=ro`) so it works beside a running desk, and `interrupt()` stops a query another thread
+(`mode=ro`) so it works beside a running desk, and `interrupt()` stops the query another thread
 runs (a newer keystroke cancels the older search).
+
+Queries run one at a time (a lock), and `interrupt()` stops only the query running when it is
+called, through a progress handler: SQLite's own `interrupt()` would also fail every statement
+started before the older one finished, so the newest keystroke's query could die in its place
+and its results never show.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -42,6 +48,8 @@ _SET = 25_000
 # ("re": restore, renew, record…) costs the index more than the walk when they are common.
 _SHORT_PREFIX = 3
 _SET_STEP = 2_000
+# SQLite virtual-machine steps between two looks at `interrupt()`.
+_STOP_CHECK_STEPS = 1000
 # What a walk reads of each message to test it (the page's rows are read whole afterwards).
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
@@ -121,6 +129,10 @@ class MessageSearch:
             check_same_thread=False,
         )
         self._db.execute("PRAGMA busy_timeout = 1000")
+        self._lock = threading.RLock()  # one query at a time
+        self._running = False  # a query is running: `interrupt()` stops it
+        self._stop = False  # the running query was interrupted
+        self._db.set_progress_handler(self._stopped, _STOP_CHECK_STEPS)
         self._titles: dict[int, str] = {}
         self._names: dict[int, str] = {}
         self._chat_index = _WordIndex(())
@@ -128,15 +140,33 @@ class MessageSearch:
         self._loaded = False
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Stop the running query and close the connection."""
+        self.interrupt()
+        with self._lock:
+            self._db.close()
 
     def interrupt(self) -> None:
-        """Stop the query running on another thread (it raises sqlite3.OperationalError)."""
-        self._db.interrupt()
+        """Stop the query running on another thread now (it raises sqlite3.OperationalError);
+        a query started afterwards runs to its end."""
+        self._stop = self._running
+
+    def _check_stop(self, rows: sqlite3.Cursor) -> None:
+        """Raise as SQLite does if the query was interrupted between two fetches."""
+        if self._stop:
+            rows.close()
+            raise sqlite3.OperationalError("interrupted")
+
+    def _stopped(self) -> int:
+        """SQLite's progress handler: non-zero aborts the running statement."""
+        return 1 if self._stop else 0
 
     def refresh(self) -> None:
         """Read chat titles and every sender's names (once per search screen opening)."""
+        with self._lock:
+            self._read_names()
+
+    def _read_names(self) -> None:
+        """`refresh()` under the lock."""
         self._titles = dict(self._db.execute("SELECT id, title FROM chats").fetchall())
         self._chat_index = _WordIndex((cid, words_of(t)) for cid, t in self._titles.items())
         names: dict[int, str] = {}
@@ -194,7 +224,18 @@ class MessageSearch:
         """
         if query.empty:
             return []
-        self._ensure()
+        with self._lock:
+            self._ensure()
+            self._stop = False
+            self._running = True
+            try:
+                return self._find(query, limit)
+            finally:
+                self._running = False
+                self._stop = False
+
+    def _find(self, query: SearchQuery, limit: int) -> list[Hit]:
+        """`find()` under the lock."""
         where, params = self._filters(query)
         test = self._row_test(query)
         small = self._narrow_filters(query)
@@ -244,7 +285,11 @@ class MessageSearch:
             params,
         )
         kept: list[int] = []
-        while len(kept) < limit and (batch := walk.fetchmany(_SET_STEP)):
+        while len(kept) < limit:
+            self._check_stop(walk)
+            batch = walk.fetchmany(_SET_STEP)
+            if not batch:
+                break
             kept += [row[0] for row in batch if row[0] in seqs][: limit - len(kept)]
         walk.close()
         return self._page(kept)
@@ -286,6 +331,7 @@ class MessageSearch:
         kept: list[int] = []
         read = 0
         while len(kept) < limit and (most is None or read < most):
+            self._check_stop(rows)
             batch = rows.fetchmany(_WALK_STEP)
             if not batch:
                 break
@@ -342,13 +388,14 @@ class MessageSearch:
 
     def history(self, sender_id: int, limit: int = 200) -> list[Hit]:
         """Everything `sender_id` wrote in every stored chat, newest first (at most `limit`)."""
-        self._ensure()
-        rows = self._db.execute(
-            f"SELECT {MESSAGE_COLS_M} FROM messages AS m INDEXED BY messages_sender_date "
-            "WHERE m.sender_id = ? AND m.service = 0 ORDER BY m.date DESC, m.id DESC LIMIT ?",
-            (sender_id, limit),
-        ).fetchall()
-        return self._hits(rows)
+        with self._lock:
+            self._ensure()
+            rows = self._db.execute(
+                f"SELECT {MESSAGE_COLS_M} FROM messages AS m INDEXED BY messages_sender_date "
+                "WHERE m.sender_id = ? AND m.service = 0 ORDER BY m.date DESC, m.id DESC LIMIT ?",
+                (sender_id, limit),
+            ).fetchall()
+            return self._hits(rows)
 
     def around(
         self, chat_id: int, message_id: int, before: int = 20, limit: int = 400
@@ -383,15 +430,16 @@ class MessageSearch:
         self, sender_id: int, staff: ReportStaff, now: int, limit: int = 200
     ) -> list[tuple[Hit, tuple[int, bool] | None]]:
         """`history()` with, for each message that opened a wait, (seconds, answered)."""
-        hits = self.history(sender_id, limit)
-        rows = self.chat_rows({hit.message.chat_id for hit in hits})
+        with self._lock:
+            hits = self.history(sender_id, limit)
+            rows = self.chat_rows({hit.message.chat_id for hit in hits})
         waits = customer_waits(rows, staff, now)
         return [(hit, waits.get((hit.message.chat_id, hit.message.id))) for hit in hits]
 
     def _ensure(self) -> None:
         """Load titles and names on first use."""
         if not self._loaded:
-            self.refresh()
+            self._read_names()
 
     def _hits(self, rows: Sequence[MessageRow]) -> list[Hit]:
         """Rows as hits named by chat title and sender."""
