@@ -21,6 +21,7 @@ from tests.desk_harness import (
     settle,
     wait_for,
 )
+from tests.terminal_copy import Terminal, cells, differences
 
 pytestmark = pytest.mark.usefixtures("utc_times")  # times on screen in UTC
 
@@ -186,3 +187,63 @@ async def test_the_startup_heap_is_frozen_while_the_desk_runs(tmp_path: Path) ->
     assert gc.get_freeze_count() == 0
     assert gc.isenabled() and gc.get_threshold() == thresholds
     assert isinstance(desk.app, DeskApp)
+
+
+async def test_the_terminal_shows_the_desk_after_dialogs_switcher_and_slots(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        terminal = Terminal()
+        original = app._display
+
+        def copy(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                terminal.apply(renderable)
+
+        app._display = copy  # type: ignore[method-assign]
+        app.screen.refresh()  # one full frame to start the copy from
+        await settle(pilot)
+        for keys in (("ctrl+n",), ("ctrl+k", "o"), ("enter",), ("alt+p",), ("escape",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            width, height = app.size
+            full = app.screen._compositor.render_strips()
+            assert not differences(terminal.lines(width, height), cells(full, width)), (
+                f"after {keys}"
+            )
+
+
+async def test_enter_in_the_switcher_paints_the_whole_conversation_in_one_frame(
+    tmp_path: Path,
+) -> None:
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        terminal = Terminal()
+        region = app.query_one(Conversation).region
+        painted: list[list[list[Any]]] = []  # the conversation's cells after each frame
+        original = app._display
+
+        def copy(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                terminal.apply(renderable)
+                rows = terminal.lines(region.right, region.bottom)[region.y :]
+                painted.append([row[region.x :] for row in rows])
+
+        app._display = copy  # type: ignore[method-assign]
+        app.screen.refresh()
+        await settle(pilot)
+        for letter in "aio":
+            await pilot.press("ctrl+k", letter)
+            await settle(pilot)
+            painted.clear()
+            await pilot.press("enter")
+            await settle(pilot)
+            changed = [
+                frame
+                for before, frame in zip([None, *painted], painted, strict=False)
+                if frame != before
+            ]
+            assert len(changed) == 1, f"{len(changed)} frames drew the conversation"

@@ -76,7 +76,7 @@ def test_the_parser_reads_what_this_test_sends() -> None:
     """The table above matches Textual: a plain Alt+letter and the known remappings."""
     assert parsed("\x1bh") == ["alt+h"]
     assert parsed("\x1bf") == ["ctrl+right"]  # Alt+F is lost: never bind it alone
-    assert parsed("\x1b1") == ["alt+1"]  # tui/textual_compat.py: ESC+digit is Alt+digit
+    assert parsed("\x1b1") == ["alt+1"]  # tui/textual_compat/: ESC+digit is Alt+digit
     assert parsed("£•™") == ["pound_sign", "bullet", "trade_mark_sign"]  # typed: text
     assert parsed(NAMED["shift+f3"]) == []  # a cursor position report, not a key
 

@@ -21,6 +21,7 @@ from tgtriage.core.team.codec import (
     encode,
     machine_line,
 )
+from tgtriage.core.team.room import Delivery, delivery, human_line
 
 from tests.fake_telethon import FakeClient, channel, user
 
@@ -131,3 +132,19 @@ def test_a_long_note_is_cut_to_fit_one_message() -> None:
     assert len(text) <= 4096
     decoded = decode(text)
     assert decoded is not None and len(decoded.text.encode()) <= MAX_NOTE
+
+
+def test_a_handoff_line_mentions_its_taker_by_utf16_span_and_other_events_go_silently() -> None:
+    event = TeamEvent(Kind.HANDOFF, -1001, text="over to you", to=42)
+    text = encode(event, human_line(event, "🚀 Rocket Co", "https://t.me/c/1/1", "Zoë 🦄 Kim"))
+    how = delivery(text)
+    assert how is not None and not how.silent and how.mention is not None
+    offset, length, user = how.mention
+    units = text.encode("utf-16-le")
+    assert units[2 * offset : 2 * (offset + length)].decode("utf-16-le") == "Zoë 🦄 Kim"
+    assert user == 42
+    (link,) = how.links
+    assert units[2 * link[0] : 2 * (link[0] + link[1])].decode("utf-16-le") == "https://t.me/c/1/1"
+    claim = TeamEvent(Kind.CLAIM, -1001)
+    assert delivery(encode(claim, human_line(claim, "Rocket"))) == Delivery(silent=True)
+    assert delivery("hello, no team event here") is None

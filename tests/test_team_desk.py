@@ -12,8 +12,10 @@ from tgtriage.tui.app import DeskApp
 from tests.desk_harness import (
     Desk,
     chat_id_by_title,
+    header,
     row_text,
     run_desk,
+    screen_text,
     settle,
     type_text,
     wait_for,
@@ -180,6 +182,34 @@ async def test_a_teammates_note_status_and_tags_show_on_this_desk(desk: Desk) ->
         assert (state.status.value, state.ticket) == ("in_development", "OPS-12")
         notes = [(n.author, n.text) for n in inbox.notes[chat]]
         assert ("Priya Shah (team)", "Their DNS moved to Cloudflare yesterday") in notes
+        await app.open_chat(chat)
+        await settle(pilot)
+        assert "ticket OPS-12  set by Priya Shah" in header(app)
+        assert "#dns (by Priya Shah)" in header(app)
+
+
+async def test_a_status_set_here_says_no_set_by_and_a_hostile_name_stays_literal(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        chat = chat_id_by_title(app, "Initech")
+        room = desk.source.room
+        assert room is not None
+        evil = User(id=1666, first_name="[b]Eve[/b]\x1b[31m", last_name="$(rm)")
+        for event in (
+            TeamEvent(Kind.TAGS, chat, tags=("x",)),
+            TeamEvent(Kind.STATUS, chat, status=TeamStatus.IN_DEVELOPMENT, ticket="OPS-1"),
+        ):
+            inbox.submit(ev.NewMessage(room.append(evil, encode(event, "x")), evil))
+        await wait_for(pilot, lambda: inbox.tags.get(chat) == {"x"}, "Eve's tags")
+        await app.open_chat(chat)
+        await settle(pilot)
+        assert "#x (by [b]Eve[/b] $(rm))" in header(app)  # markup literal, the escape gone
+        assert "set by [b]Eve[/b] $(rm)" in header(app)
+        await pilot.press("alt+c")  # this engineer closes it: nobody else to name
+        await wait_for(pilot, lambda: "[closed]" in header(app), "closed here")
+        assert "set by" not in header(app)
 
 
 async def test_alt_shift_a_hands_the_chat_to_a_teammate_with_the_composers_text(
@@ -227,3 +257,35 @@ async def test_presence_is_one_message_edited_in_place_and_a_teammates_shows_on_
         desk.clock.advance(61)
         await settle(pilot)
         assert "👀" not in row_text(app, initech), "presence fades when it is not renewed"
+
+
+def painted_row(app: DeskApp, title: str) -> str:
+    """The list row of `title` as the terminal shows it now."""
+    return next(line.split("▕")[0] for line in screen_text(app).splitlines() if title in line)
+
+
+async def test_a_quiet_claim_leaves_the_row_by_the_clock_without_a_room_message(
+    desk: Desk,
+) -> None:
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        chat = next(c for c in inbox.order() if c not in inbox.changes_with_time())
+        title = inbox.chats[chat].title[:12]  # a chat whose row time alone does not change
+        room = desk.source.room
+        assert room is not None
+        quiet = int(inbox.config.team.claim_quiet_minutes * 60)
+        claim = room.append(PRIYA, encode(TeamEvent(Kind.CLAIM, chat), "✋"))
+        claim = claim.model_copy(update={"date": int(desk.clock()) - quiet + 3})  # long ago
+        room.messages[-1] = claim
+        inbox.submit(ev.NewMessage(claim, PRIYA))
+        await wait_for(pilot, lambda: "✋ Priya" in painted_row(app, title), "Priya's claim")
+        held = claim.date + quiet - int(desk.clock())
+        desk.clock.advance(held)  # the last second of the claim
+        app._tick()
+        await pilot.pause()
+        assert "✋ Priya" in painted_row(app, title)
+        desk.clock.advance(1)  # Priya has been quiet on Initech for the whole quiet time
+        app._tick()
+        await pilot.pause()
+        assert "✋" not in painted_row(app, title), "the timer took the lapsed claim off"
+        assert [e for _, e in room_events(desk) if e.chat == chat] == [TeamEvent(Kind.CLAIM, chat)]

@@ -54,6 +54,7 @@ class SharedRoom:
     def __init__(self) -> None:
         self.sims: list[RoomSim] = []
         self.mirroring = False
+        self.members: list[Any] = [PRIYA, ALEX, SAM]  # whom Telegram lists as the room's members
 
     def post(self, text: str, sender: Any) -> None:
         """Someone without a desk (a phone) writes in the room."""
@@ -87,6 +88,14 @@ class RoomSim(SimTelegram):
         finally:
             self.room.mirroring = False
         return msg
+
+    def _serve_GetParticipantsRequest(self, request: Any) -> Any:
+        """The room's members, a page at a time (as channels.getParticipants)."""
+        users = self.room.members[request.offset : request.offset + request.limit]
+        participants = [types.ChannelParticipant(user_id=u.id, date=None) for u in users]
+        return types.channels.ChannelParticipants(
+            count=len(self.room.members), participants=participants, chats=[], users=users
+        )
 
     def _serve_EditMessageRequest(self, request: Any) -> Any:
         """An edit of our own room message (presence), mirrored to the other accounts."""

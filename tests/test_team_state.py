@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tgtriage.core.team.codec import Kind, TeamEvent, TeamStatus
-from tgtriage.core.team.state import LostClaim, RoomLog, RoomMessage, fold
+from tgtriage.core.team.state import LostClaim, RoomLog, RoomMessage, fold, lapse_at
 
 QUIET = 900
 CHAT = -1_000_000_000_501
@@ -47,6 +47,23 @@ def test_a_quiet_claim_lapses_and_activity_keeps_it() -> None:
         [msg(1, PRIYA, Kind.CLAIM, date=0), msg(3, ALEX, Kind.CLAIM, date=QUIET + 5)], QUIET
     )
     assert state.holder(CHAT, QUIET + 5).owner == ALEX  # type: ignore[union-attr]
+
+
+def test_a_claim_lapses_at_one_moment_from_room_dates_whatever_the_desk() -> None:
+    """The lapse moment is the owner's latest event on the chat plus the quiet time: the same
+    on every desk however the messages arrived, and it is among the moments a timer waits for."""
+    messages = [
+        msg(1, PRIYA, Kind.CLAIM, date=100),
+        msg(2, PRIYA, Kind.PRESENCE, date=400),
+        msg(3, PRIYA, Kind.NOTE, date=300, text="x", chat=CHAT - 1),  # another chat
+    ]
+    one, other = fold(messages, QUIET), fold(list(reversed(messages)), QUIET)
+    claim = one.claims[CHAT]
+    assert lapse_at(claim, QUIET) == lapse_at(other.claims[CHAT], QUIET) == 400 + QUIET + 1
+    assert one.holder(CHAT, 400 + QUIET) is not None
+    assert one.holder(CHAT, 400 + QUIET + 1) is None
+    assert (400 + QUIET + 1, CHAT) in one.moments(fresh=60)
+    assert (400 + 60 + 1, CHAT) in one.moments(fresh=60)  # Priya's presence going stale
 
 
 def test_closing_ends_a_claim_and_a_handoff_passes_it() -> None:

@@ -10,7 +10,7 @@ from ..core.system.keys import key_problems
 from .key_action import Action
 from .message_keys import MESSAGE_ACTIONS
 
-# Alt+1 … Alt+0. A terminal sends ESC+digit, which tui/textual_compat.py reads as these keys
+# Alt+1 … Alt+0. A terminal sends ESC+digit, which tui/textual_compat/ reads as these keys
 # (Textual alone reads it as the characters ¡ ™ £ ¢ ∞ § ¶ • ª º, which must stay typeable text).
 ALT_DIGIT_KEYS: dict[int, str] = {slot: f"alt+{slot % 10}" for slot in range(1, 11)}
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.style import Style
-from textual.scroll_view import ScrollView
+
+from .textual_compat import SelfSizedScrollView
 
 
-class LineScrollView(ScrollView):
+class LineScrollView(SelfSizedScrollView):
     """A ScrollView that keeps its own rich style (computing it walks every ancestor)."""
 
     _base_style: Style | None = None

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from ..core.desk.events import Connection
 from ..core.desk.inbox import Inbox
 from ..core.desk.models import ChatTriage, Status
+from ..core.desk.team_apply import set_by
 from ..core.rules import triage
 from ..core.rules.alerts import in_quiet_hours
 from ..core.rules.business_hours import is_business_time, next_business_start
@@ -68,6 +69,9 @@ def header_text(inbox: Inbox, chat_id: int | None) -> Text:
     text.append_text(_status_part(state, status, now))
     if state.ticket:
         text.append(f"  ticket {clean_line(state.ticket, 20)}", "bold magenta")
+    status_by, _ = set_by(inbox, inbox.team, chat_id)
+    if status_by:
+        text.append(f"  set by {clean_line(status_by, 24)}", "dim")
     if state.reopened:
         text.append("  ↺ reopened", "bold yellow")
     waited = inbox.wait(chat_id, now)
@@ -110,7 +114,9 @@ def _details(inbox: Inbox, chat_id: int, state: ChatTriage, now: int) -> Text:
         parts.append((f"due {_when(state.due)}", "magenta"))
     tags = inbox.tags.get(chat_id)
     if tags:
-        parts.append((" ".join(f"#{clean_line(t, 20)}" for t in sorted(tags)), "cyan"))
+        _, tags_by = set_by(inbox, inbox.team, chat_id)
+        by = f" (by {clean_line(tags_by, 24)})" if tags_by else ""
+        parts.append((" ".join(f"#{clean_line(t, 20)}" for t in sorted(tags)) + by, "cyan"))
     if state.levels_override is not None:
         parts.append((f"targets {format_targets(state.levels_override)}", "bold"))
     elif inbox.configured_targets(chat_id) != inbox.thresholds:

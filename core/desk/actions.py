@@ -15,6 +15,7 @@ from ..rules import forum, triage, views, working_set
 from ..sources.base import ChatSource
 from ..storage.store import Store
 from ..team.codec import TeamStatus
+from . import team_handoff
 from .changes import Changes
 from .kept import KeptReplies, KeptReply
 from .models import ChatTriage, Message, Note, OutboxItem
@@ -66,7 +67,7 @@ class InboxActions(InboxQueries):
         if chat_id not in self.chats:
             return None
         self.open_chat_id = chat_id
-        changes = Changes(chats={chat_id})
+        changes = Changes(chats={chat_id}, order=team_handoff.opened(self.team, chat_id))
         if join:
             self.join_working_set(chat_id, changes)
         if self.config.telegram.mark_read == "on_open":

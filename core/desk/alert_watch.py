@@ -7,11 +7,13 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from ..rules import triage
-from ..rules.alerts import Alert, Moment, Seen, channels_for, decide
+from ..rules.alerts import Alert, AlertKind, Moment, Seen, channels_for, decide
+from ..rules.sanitize import clean_line
 from ..system.config import Channel, Config
 from ..system.notify import DesktopNotifier, TerminalNotifier
 from .inbox import Inbox
 from .models import ChatTriage
+from .team_handoff import handed_to_me
 
 
 class AlertWatcher:
@@ -25,6 +27,7 @@ class AlertWatcher:
         self._seen: dict[int, Seen] = {}
         self._at_start: dict[tuple[int, int, triage.Targets], triage.Level] = {}
         self._quiet: dict[int, tuple[ChatTriage, int]] = {}  # chat → (state, next check)
+        self._handoffs: set[int] = set()  # the handoffs (room message ids) announced
 
     def _level_at_start(self, chat_id: int, state_since: int) -> triage.Level | None:
         """The level a wait that began at `state_since` had when the desk started."""
@@ -63,10 +66,27 @@ class AlertWatcher:
             self._seen[chat_id] = seen
             alerts.extend(found)
             self._quiet[chat_id] = (state, self._next_moment(state, now))
+        alerts.extend(self._handoff_alerts())
         if len(self._at_start) > 4096:
             self._at_start.clear()
         if len(self._quiet) > 2 * len(inbox.triage) + 64:
             self._quiet.clear()
+        return alerts
+
+    def _handoff_alerts(self) -> list[Alert]:
+        """One alert for each chat a teammate handed to this engineer since the watch began."""
+        team = self.inbox.team
+        alerts = []
+        for chat_id in handed_to_me(team):
+            handoff = team.state.handoffs[chat_id]
+            if handoff.msg_id in self._handoffs or handoff.date < self.started_at:
+                continue
+            self._handoffs.add(handoff.msg_id)
+            chat = self.inbox.chats.get(chat_id)
+            title = clean_line(chat.title if chat else str(chat_id), 80)
+            note = f": {clean_line(handoff.note, 200)}" if handoff.note else ""
+            body = f"{clean_line(team.name(handoff.giver), 60)} handed {title} to you{note}"
+            alerts.append(Alert(chat_id, AlertKind.HANDOFF, 0, f"→ {title}", body))
         return alerts
 
     def _next_moment(self, state: ChatTriage, now: int) -> int:

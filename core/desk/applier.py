@@ -187,6 +187,8 @@ class EventApplier:
                     inbox.flood_until = None
                     if inbox.running:
                         inbox.spawn(inbox.outgoing.resume())
+                        inbox.spawn(inbox.team.refresh_members())
+                        inbox.spawn(inbox.team.line.flush())
                 changes.status = True
             case ev.FloodWait(until=until):
                 inbox.flood_until = until

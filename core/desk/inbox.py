@@ -142,6 +142,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             states={OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED}
         )
         self.outgoing.load(unsent, await store.next_outbox_id())
+        self.team.roster.load(await store.get_meta(self.team.cache_key()))
         me_id = await store.get_meta("me_id")
         if me_id:
             self._set_rule(int(me_id))

@@ -11,6 +11,7 @@ from ..system.config import Config
 from .models import Chat, ChatTriage, Message, Status, User
 from .order import OrderIndex, Tracked
 from .team import TeamDesk
+from .team_handoff import first_handed
 from .windows import MessageWindows
 
 
@@ -71,14 +72,16 @@ class InboxQueries:
         now = self.now() if now is None else now
         view = self.view if view is None else view
         if view.kind is views.ViewKind.ALL:
-            return list(self.order_index.current(now).ids)
+            return first_handed(self.team, list(self.order_index.current(now).ids))
         states = [self.triage[c] for c in self.chats if c in self.triage]
-        return views.order(view, states, self.view_facts(now))
+        return first_handed(self.team, views.order(view, states, self.view_facts(now)))
 
     def changes_with_time(self) -> set[int]:
-        """Chats whose row can change with time alone: someone waits, a reminder, typing."""
-        facts = self.order_index.current(self.now()).facts
-        return {chat_id for chat_id, _ in facts} | set(self.typing)
+        """Chats whose row can change with time alone: someone waits, a reminder, typing, a
+        teammate's claim lapsing or presence going stale."""
+        now = self.now()
+        facts = self.order_index.current(now).facts
+        return {chat_id for chat_id, _ in facts} | set(self.typing) | self.team.timed(now)
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""

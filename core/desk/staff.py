@@ -44,8 +44,8 @@ class InboxStaff(InboxQueries):
         )
 
     def team_members_changed(self) -> None:
-        """A new member spoke in the team room: members count as staff, so every chat's
-        waiting state is derived again (once for a burst of new members)."""
+        """The team room's members changed (listed, or a new one spoke): members are staff, so
+        every chat's waiting state is derived again (once for a burst of changes)."""
         self._set_rule(self._rule.me_id)
         if not self._retriage_due:
             self._retriage_due = True

@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..sources.base import Dialogs, EditsMessages, SendError
-from ..team.codec import Kind, TeamEvent, TeamStatus, chat_link, decode, encode
-from ..team.room import human_line, is_room, room_problem
+from ..sources.base import Dialogs, ListsMembers
+from ..team.codec import Kind, decode
+from ..team.room import is_room, room_problem
 from ..team.state import Claim, RoomLog, RoomMessage, TeamState
 from . import events as ev
 from .changes import Changes
-from .models import Chat, Message, OutboxItem
+from .models import Chat, Message
 from .team_apply import apply_teammates
+from .team_members import CACHE_KEY, RoomMembers
+from .team_posting import TeamPosting
+from .team_presence import PresenceLine
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -28,9 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ROOM_ONLY = (ev.ReadUpTo, ev.Typing, ev.ReactionChanged, ev.HistoryCut)
+MEMBERS_EVERY = 600  # seconds between two member lists after reconnects (joins ask at once)
 
 
-class TeamDesk:
+class TeamDesk(TeamPosting):
     """The team room of one desk: its chat, its folded state and the events this desk posts."""
 
     def __init__(self, inbox: Inbox) -> None:
@@ -45,21 +49,48 @@ class TeamDesk:
         setting = self.setting
         self.room_id: int | None = int(setting) if setting and _numeric(setting) else None
         self.log = RoomLog(int(team.claim_quiet_minutes * 60))
-        self.members: set[int] = set()
-        self.names: dict[int, str] = {}
+        self.roster = RoomMembers()
+        self._listing = False
         self.problem: str | None = None
         self._since = 0  # lost races older than this start are not announced again
         self._announced: set[int] = set()
         self._warned: set[tuple[int, int]] = set()
         self.seen: dict[int, int | None] = {}  # room message id → edit date (for the reconciler)
-        self.presence_id: int | None = None  # this engineer's presence message in the room
-        self._presence_at: int | None = None
+        self.line = PresenceLine(self)  # this engineer's presence message in the room
         self.applied: dict[int, tuple[int, int]] = {}  # chat → (date, who) of the status applied
+        self.opened_handoffs: dict[int, int] = {}  # chat → the handoff (msg id) opened here
+        self._timed_at = 0  # the last `timed` look, and the next moment a marker changes
+        self._timed_next = 0
 
     @property
     def state(self) -> TeamState:
         """The folded team state."""
         return self.log.state
+
+    @property
+    def members(self) -> frozenset[int]:
+        """The room's members (listed by Telegram, or seen writing there): all are staff."""
+        return self.roster.ids
+
+    @property
+    def names(self) -> dict[int, str]:
+        """Teammates' names as the room shows them."""
+        return self.roster.names
+
+    @property
+    def inbox(self) -> Inbox:
+        """The desk this team room belongs to."""
+        return self._inbox
+
+    @property
+    def presence_id(self) -> int | None:
+        """This engineer's presence message in the room, once known."""
+        return self.line.message_id
+
+    @property
+    def me_id(self) -> int | None:
+        """This desk's account id, once known."""
+        return self._inbox.me.id if self._inbox.me is not None else None
 
     @property
     def active(self) -> bool:
@@ -107,6 +138,8 @@ class TeamDesk:
                 if message.chat_id != self.room_id or self.room_id is None:
                     return False
                 self.seen[message.id] = message.edit_date
+                if message.service:  # someone joined or left: ask who is in the room now
+                    self._inbox.spawn(self.refresh_members(force=True))
                 self.fold(message)
                 return True
             case _ if isinstance(event, _ROOM_ONLY):
@@ -119,22 +152,20 @@ class TeamDesk:
         if message.sender_id is None or message.service or self.problem:
             return
         sender = message.sender_id
-        if message.sender_name:
-            self.names[sender] = message.sender_name
-        if sender not in self.members:
-            self.members.add(sender)
+        if self.roster.spoke(sender, message.sender_name or ""):
             self._inbox.team_members_changed()
         event = decode(message.text)
         if event is None:
             return
         me = self._inbox.me
         if event.kind is Kind.PRESENCE and me is not None and sender == me.id:
-            self.presence_id = max(self.presence_id or 0, message.id)
+            self.line.known(message.id)
         date = message.date
         if event.kind is Kind.PRESENCE and message.edit_date:
             date = max(date, message.edit_date)
         if not self.log.add(RoomMessage(message.id, sender, date, event)):
             return
+        self._timed_next = 0  # claims or presence changed: look for their moments again
         self._inbox.emit(Changes(chats={event.chat}, order=True, status=True))
         if event.chat in self._inbox.chats:
             apply_teammates(self._inbox, self, event.chat, me.id if me else None)
@@ -160,6 +191,7 @@ class TeamDesk:
         self._since = inbox.now()
         if not self.active:
             return
+        await self.refresh_members(force=True)
         team = inbox.config.team
         oldest = inbox.now() - int(team.catch_up_hours * 3600)
         try:
@@ -170,6 +202,36 @@ class TeamDesk:
         for message in messages:
             if message.date >= oldest:
                 self.fold(message)
+
+    def cache_key(self) -> str:
+        """The store key of this room's member list (a different room has its own)."""
+        return f"{CACHE_KEY}:{self.setting}"
+
+    async def refresh_members(self, *, force: bool = False) -> None:
+        """Ask the source who is in the room (at start, on a join or leave, and after a
+        reconnect at most every MEMBERS_EVERY seconds); the list is kept in the store."""
+        inbox, source = self._inbox, self._inbox.source
+        now = inbox.now()
+        listed_at = self.roster.listed_at
+        recent = listed_at is not None and now - listed_at < MEMBERS_EVERY
+        if not self.active or not isinstance(source, ListsMembers) or self._listing:
+            return
+        if recent and not force:
+            return
+        self._listing = True
+        try:
+            users = await source.members(self.room_id)  # type: ignore[arg-type]
+        except Exception as exc:
+            log.info("team room members unavailable: %r", exc)
+            return
+        finally:
+            self._listing = False
+        if not users:  # the room is unknown here for now: keep whom we knew (it has us, at least)
+            return
+        if self.roster.listed_as(users, now):
+            store, key, cached = inbox.store, self.cache_key(), self.roster.cached()
+            inbox.writer.enqueue(lambda: store.set_meta(key, cached))
+            inbox.team_members_changed()
 
     # ------------------------------------------------------------------ reading
 
@@ -217,6 +279,18 @@ class TeamDesk:
             parts.append("👀 " + ",".join(self.short_name(w) for w in seen))
         return " ".join(parts)
 
+    def timed(self, now: int) -> set[int]:
+        """Chats whose team marker changed with time alone since the last look (a claim
+        lapsed, a presence went stale): the rows a timer repaints without any room message."""
+        if not self.active or now < self._timed_next:
+            return set()
+        fresh = int(self._inbox.config.team.presence_seconds * 2)
+        moments = self.state.moments(fresh)
+        due = {chat for at, chat in moments if self._timed_at < at <= now}
+        self._timed_at = now
+        self._timed_next = min((at for at, _ in moments if at > now), default=2**62)
+        return due
+
     def typing_warning(self, chat_id: int) -> str | None:
         """The one warning line for typing in a chat a teammate holds (once per claim)."""
         claim = self.held_by_other(chat_id)
@@ -232,103 +306,6 @@ class TeamDesk:
         """A chat's title for messages and notices."""
         chat = self._inbox.chats.get(chat_id)
         return chat.title if chat else str(chat_id)
-
-    # ------------------------------------------------------------------ posting
-
-    def _text(self, event: TeamEvent) -> str:
-        """The room message of a team event: the human line, then the machine line."""
-        chat = self._inbox.chats.get(event.chat)
-        link = chat_link(event.chat, chat.username if chat else None)
-        taker = self.name(event.to) if event.to is not None else ""
-        return encode(event, human_line(event, self._title(event.chat), link, taker))
-
-    async def post(self, event: TeamEvent) -> OutboxItem | None:
-        """Send one team event to the room through the outbox (None without a usable room)."""
-        if not self.active:
-            return None
-        return await self._inbox.outgoing.add(self.room_id, self._text(event), None)  # type: ignore[arg-type]
-
-    def typing(self, chat_id: int) -> None:
-        """The engineer is writing in `chat_id`: tell the team, at most once per
-        `[team] presence_seconds` (core/desk/team.py `presence`)."""
-        now = self._inbox.now()
-        every = self._inbox.config.team.presence_seconds
-        if not self.active or (self._presence_at is not None and now - self._presence_at < every):
-            return
-        self._presence_at = now
-        self._inbox.spawn(self.presence(chat_id))
-
-    async def presence(self, chat_id: int) -> None:
-        """Keep this engineer's one presence message up to date: edited in place (silent), or
-        posted once through the outbox when there is none yet (or it cannot be edited)."""
-        event = TeamEvent(Kind.PRESENCE, chat_id)
-        source = self._inbox.source
-        if self.presence_id is None or not isinstance(source, EditsMessages):
-            if not any(True for _ in self._inbox.outbox.get(self.room_id or 0, [])):
-                await self.post(event)
-            return
-        try:
-            edited = await source.edit(self.room_id, self.presence_id, self._text(event))  # type: ignore[arg-type]
-        except SendError as exc:
-            log.info("presence not edited: %s", exc)
-            if exc.permanent:
-                self.presence_id = None  # gone or too old to edit: the next one is a new message
-            return
-        except (TimeoutError, OSError, ConnectionError) as exc:
-            log.info("presence not edited: %r", exc)
-            return
-        self.fold(edited)
-
-    async def claim(self, chat_id: int) -> OutboxItem | None:
-        """Take a chat (unless this desk holds it already)."""
-        claim = self.holder(chat_id)
-        me = self._inbox.me
-        if claim is not None and me is not None and claim.owner == me.id:
-            return None
-        return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-
-    async def replied(self, chat_id: int) -> OutboxItem | None:
-        """A reply went out: an unclaimed chat becomes ours; our own claim is renewed when more
-        than half its quiet time has passed (one room message per half quiet time at most)."""
-        if not self.active:
-            return None
-        claim = self.holder(chat_id)
-        me = self._inbox.me
-        if claim is None:
-            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-        mine = me is not None and claim.owner == me.id
-        if mine and self._inbox.now() - claim.active > self.log.quiet // 2:
-            return await self.post(TeamEvent(Kind.CLAIM, chat_id))
-        return None
-
-    async def release(self, chat_id: int) -> OutboxItem | None:
-        """Let go of a chat this desk holds."""
-        return await self.post(TeamEvent(Kind.RELEASE, chat_id))
-
-    async def hand_off(self, chat_id: int, to: int, note: str = "") -> OutboxItem | None:
-        """Hand a chat to a teammate, with an optional note."""
-        return await self.post(TeamEvent(Kind.HANDOFF, chat_id, text=note, to=to))
-
-    async def share_note(self, chat_id: int, text: str) -> OutboxItem | None:
-        """Share a note about a chat with the team."""
-        return await self.post(TeamEvent(Kind.NOTE, chat_id, text=text))
-
-    async def share_tags(self, chat_id: int, tags: set[str]) -> OutboxItem | None:
-        """Tell the team a chat's tags."""
-        return await self.post(TeamEvent(Kind.TAGS, chat_id, tags=tuple(sorted(tags))))
-
-    async def share_status(
-        self,
-        chat_id: int,
-        status: TeamStatus,
-        *,
-        until: int | None = None,
-        ticket: str | None = None,
-        due: int | None = None,
-    ) -> OutboxItem | None:
-        """Tell the team a chat's new status."""
-        event = TeamEvent(Kind.STATUS, chat_id, status=status, until=until, ticket=ticket, due=due)
-        return await self.post(event)
 
 
 def _numeric(room: int | str | None) -> bool:

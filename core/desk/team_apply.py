@@ -16,7 +16,7 @@ from ..rules import triage
 from ..team.codec import TeamStatus
 from ..team.state import SharedNote, SharedStatus
 from .changes import Changes
-from .models import ChatTriage, Note
+from .models import ChatTriage, Note, Status
 
 if TYPE_CHECKING:
     from .inbox import Inbox
@@ -64,6 +64,29 @@ def apply_teammates(inbox: Inbox, team: TeamDesk, chat_id: int, me: int | None) 
         changes.order = changes.status = True
     _apply_notes(inbox, team, chat_id, me)
     inbox.emit(changes)
+
+
+_SHOWN = {
+    TeamStatus.CLOSED: Status.CLOSED,
+    TeamStatus.POSTPONED: Status.POSTPONED,
+    TeamStatus.IN_DEVELOPMENT: Status.IN_DEVELOPMENT,
+}
+
+
+def set_by(inbox: Inbox, team: TeamDesk, chat_id: int) -> tuple[str | None, str | None]:
+    """Which teammate set the status (with its ticket and due date) and the tags this desk
+    shows for a chat: their names, or None where this engineer (or nobody) set them."""
+    me = inbox.me.id if inbox.me else None
+    status_by = tags_by = None
+    status, local = team.state.statuses.get(chat_id), inbox.triage.get(chat_id)
+    if status is not None and local is not None and status.set_by != me:
+        applied = team.applied.get(chat_id) == (status.date, status.set_by)
+        if applied and _SHOWN.get(status.status) is local.status:
+            status_by = team.name(status.set_by)
+    tags = team.state.tags.get(chat_id)
+    if tags is not None and tags[1] != me and tags[0] and set(tags[0]) == inbox.tags.get(chat_id):
+        tags_by = team.name(tags[1])
+    return status_by, tags_by
 
 
 def _apply_notes(inbox: Inbox, team: TeamDesk, chat_id: int, me: int | None) -> None:

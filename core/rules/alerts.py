@@ -31,6 +31,7 @@ class AlertKind(StrEnum):
     POSTPONED = "postponed"
     DUE = "due"
     REOPENED = "reopened"
+    HANDOFF = "handoff"
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,15 @@ class EditsMessages(Protocol):
 
 
 @runtime_checkable
+class ListsMembers(Protocol):
+    """A source that can list a group's members (the team room's, who all count as staff)."""
+
+    async def members(self, chat_id: int) -> list[User]:
+        """The human members of group `chat_id` (raises on network errors and refusals)."""
+        ...
+
+
+@runtime_checkable
 class DeletesMessages(Protocol):
     """A source that can delete our own messages for everyone where Telegram allows it."""
 

@@ -101,9 +101,16 @@ class TeamState:
     def holder(self, chat: int, now: int) -> Claim | None:
         """The claim on `chat` still held at `now` (quiet claims have lapsed)."""
         claim = self.claims.get(chat)
-        if claim is None or now - claim.active > self.quiet:
+        if claim is None or now >= lapse_at(claim, self.quiet):
             return None
         return claim
+
+    def moments(self, fresh: int) -> list[tuple[int, int]]:
+        """When each chat's team marker changes with time alone: (moment, chat) for every
+        claim's lapse and every presence going stale after `fresh` seconds."""
+        found = [(lapse_at(claim, self.quiet), chat) for chat, claim in self.claims.items()]
+        found += [(at + fresh + 1, chat) for chat, at in self.presence.values()]
+        return found
 
     def present(self, chat: int, now: int, fresh: int) -> list[int]:
         """Who has shown presence on `chat` within `fresh` seconds of `now`."""
@@ -123,6 +130,12 @@ class TeamState:
             tuple(self.lost),
             self.last_id,
         )
+
+
+def lapse_at(claim: Claim, quiet: int) -> int:
+    """The first second at which a claim has lapsed: `quiet` seconds after its owner's latest
+    event on the chat in the room. Room message dates only, so every desk agrees on it."""
+    return claim.active + quiet + 1
 
 
 def _touch(state: TeamState, message: RoomMessage) -> None:

@@ -15,12 +15,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from telethon import errors
+from telethon import errors, utils
 from telethon.tl import functions, types
 
 from ...desk.events import NewMessage
 from ...desk.models import Message
 from ...rules.sanitize import clean_line
+from ...team.room import delivery, is_room
 from ..base import SendError
 from . import convert as conv
 from .history import HistorySync
@@ -151,6 +152,7 @@ class Outgoing:
         chat = state.selected.get(chat_id)
         forum = chat is not None and chat.kind == "forum"
         topic = await self._topic_of(chat_id, reply_to) if forum else None
+        room = chat is not None and is_room(chat, state.config.team.room)
         last: Message | None = None
         for index, part in enumerate(parts):
             rid = part_random_id(random_id, index)
@@ -161,6 +163,7 @@ class Outgoing:
                 random_id=rid,
                 reply_to=reply_header(answer_to, topic),
                 no_webpage=False,
+                **(await self._room_options(part) if room else {}),
             )
             try:
                 result = await self._invoke(request)
@@ -196,6 +199,28 @@ class Outgoing:
             last = message
         assert last is not None
         return last
+
+    async def _room_options(self, text: str) -> dict[str, Any]:
+        """A team room message's send options (core/team/room.py `delivery`): silent, or the
+        mention of a handoff's taker, so Telegram alerts them; links stay links."""
+        how = delivery(text)
+        if how is None:
+            return {}
+        entities: list[Any] = [
+            types.MessageEntityUrl(offset=offset, length=length) for offset, length in how.links
+        ]
+        if how.mention is not None:
+            offset, length, user_id = how.mention
+            try:
+                user = await guarded(self.state.client.get_input_entity(user_id))
+                entities.append(
+                    types.InputMessageEntityMentionName(
+                        offset=offset, length=length, user_id=utils.get_input_user(user)
+                    )
+                )
+            except Exception as exc:  # not resolvable here: the name stays plain text
+                log.info("handoff mention left out: %r", exc)
+        return {"silent": how.silent, "entities": entities or None}
 
     async def mark_read(self, chat_id: int, upto: int) -> None:
         """Mark the chat read in Telegram up to message `upto` (failures are only logged)."""

@@ -312,6 +312,12 @@ class TelegramSource:
         """Download a message's media into `dest_dir` under a safe, unique name; return the path."""
         return await self._parts()[2].download_media(chat_id, message_id, dest_dir)
 
+    async def members(self, chat_id: int) -> list[User]:
+        """The human members of a group (see core/sources/base.py `ListsMembers`)."""
+        from .members import list_members
+
+        return await list_members(self._parts()[0], chat_id)
+
     async def wait_synced(self) -> None:
         """Wait until the start-up sync (chat list and history backfill) has finished."""
         if self._state is None:

@@ -1,277 +1,30 @@
-"""Every touch of Textual's and Rich's private members, fenced in one module.
-
-textual==8.2.8 and rich==15.0.0 are pinned exactly in pyproject.toml; tests/test_textual_compat.py
-checks that each member used here still exists with the signature relied on, and that each
-work-around still does its job. The rest of tui/ reaches Textual's internals only through the
-functions and base classes below (each names the Textual behaviour it works around).
-"""
+"""Base classes that reach Textual's private methods, each as a public hook or a fix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from rich._wrap import divide_line as _rich_divide_line
-from rich.cells import _is_single_cell_widths
 from rich.segment import Segment
 from textual import events
-from textual._compositor import Compositor
-from textual._styles_cache import StylesCache
-from textual._xterm_parser import XTermParser
 from textual.app import App
 from textual.content import Content
-from textual.document._document import Document, EditResult
+from textual.document._document import Document
 from textual.document._edit import Edit
-from textual.geometry import Offset, Region, Size, Spacing
+from textual.geometry import Offset, Size, Spacing
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.scrollbar import ScrollBar
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, TextArea
-from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap
 
-__all__ = [
-    "Document",
-    "Edit",
-    "EditResult",
-    "FooterKey",
-    "HookedApp",
-    "HookedInput",
-    "HookedTextArea",
-    "OneLineOptionList",
-    "QuietFocusScreen",
-    "QuietInput",
-    "apply",
-    "attach_vertical_scrollbar",
-    "below_strips",
-    "bindings_ready",
-    "clear_dirty",
-    "divide_line",
-    "input_suggestion",
-    "is_dirty",
-    "line_filters",
-    "prune_dead_watchers",
-    "set_virtual_size_quietly",
-    "single_cell_widths",
-]
-
 _Result = TypeVar("_Result")
-ESC_DIGITS = {f"\x1b{digit}": f"alt+{digit}" for digit in "0123456789"}
-
-
-def apply() -> None:
-    """Install the module-level work-arounds (idempotent)."""
-    _fix_styles_cache_inner_outer()
-    _render_only_the_updated_lines()
-    _esc_digit_is_alt_digit()  # also: an Alt key is never a typed character
-
-
-# ----------------------------------------------------------------- monkeypatches
-
-
-def _fix_styles_cache_inner_outer() -> None:
-    """Stop `StylesCache.get_inner_outer`'s cache from keeping dead widgets' lines alive.
-
-    Textual decorates the method with `lru_cache` without `@classmethod`, so every widget's
-    StylesCache (holding that widget's rendered lines) is part of a cache key: up to 1,024 of
-    them stay alive after their widgets are gone, and the garbage collector walks them all.
-    The same cache keyed on the two colours only.
-    """
-    current = StylesCache.get_inner_outer
-    if getattr(current, "_tgtriage_fixed", False):
-        return
-    compute = getattr(current, "__wrapped__", None)
-    if compute is None:  # a Textual without the bug
-        return
-
-    @lru_cache(1024)
-    def inner_outer(base_background: Any, background: Any) -> Any:
-        """The (inner, outer) styles for two colours."""
-        return compute(StylesCache, base_background, background)
-
-    def get_inner_outer(self: StylesCache, base_background: Any, background: Any) -> Any:
-        """Inner and outer background styles, cached by colour only."""
-        return inner_outer(base_background, background)
-
-    get_inner_outer._tgtriage_fixed = True  # type: ignore[attr-defined]
-    StylesCache.get_inner_outer = get_inner_outer  # type: ignore[method-assign, assignment]
-
-
-def _render_only_the_updated_lines() -> None:
-    """Make a partial screen update render only the lines it updates.
-
-    `Compositor._get_renders(crop)` picks the widgets that overlap the updated region, then
-    asks each of them for *all* its lines; `_render_chops` throws away the ones outside the
-    update. A cursor blink (one line) re-ran the style pipeline for every line of the composer
-    and of each container behind it. The same renders, cut to the lines of the crop: the chops
-    built from them are the same, line for line.
-    """
-    if getattr(Compositor._get_renders, "_tgtriage_fixed", False):
-        return
-
-    def _get_renders(
-        self: Compositor, crop: Region | None = None
-    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        """Rendered widgets in the composition, only the lines within `crop`."""
-        if not crop:
-            yield from original(self, crop)
-            return
-        overlaps = crop.overlaps
-        top, bottom = crop.y, crop.bottom
-        for widget, (region, clip) in list(self.visible_widgets.items()):
-            if not overlaps(clip):
-                continue
-            x, y, width, height = region.intersection(clip)
-            first, last = max(y, top), min(y + height, bottom)
-            if not width or last <= first:
-                continue
-            lines = widget.render_lines(Region(x - region.x, first - region.y, width, last - first))
-            yield Region(x, first, width, last - first), clip, lines
-
-    original = Compositor._get_renders
-    _get_renders._tgtriage_fixed = True  # type: ignore[attr-defined]
-    Compositor._get_renders = _get_renders  # type: ignore[method-assign]
-
-
-def _esc_digit_is_alt_digit() -> None:
-    """Read ESC+digit from the terminal as the Alt+digit key, never as a typed character.
-
-    Textual's ANSI table (`_ansi_sequences.py`, for WezTerm on macOS) maps ESC+1 … ESC+0 to the
-    characters ¡ ™ £ ¢ ∞ § ¶ • ª º — exactly what tmux, xterm and most Linux terminals send for
-    Alt+1 … Alt+0. The desk then had to treat those characters as slot keys, so typing `£9` in
-    a reply switched chats. Parsed here as `alt+N` (no character): the typed £ stays text.
-    Every other ESC+character is Alt+character with no character either, so no Input types it.
-    """
-    current = XTermParser._sequence_to_key_events
-    if getattr(current, "_tgtriage_fixed", False):
-        return
-
-    def _sequence_to_key_events(
-        self: XTermParser, sequence: str, alt: bool = False
-    ) -> Iterable[events.Key]:
-        """ESC+digit as Alt+digit; everything else as Textual reads it."""
-        name = ESC_DIGITS.get(sequence)
-        if name is None and alt and sequence.isdigit() and len(sequence) == 1:
-            name = f"alt+{sequence}"  # an ESC+digit Textual re-issues after a lone ESC
-        if name is not None:
-            return [events.Key(name, None)]
-        if not alt:
-            return current(self, sequence, alt)
-        # ESC+letter is Alt+letter: a key, never text (an Input in a dialog typed the `n` of
-        # Alt+N, which Textual sends as Key("alt+n", "n")).
-        return [
-            events.Key(key.key, None) if key.key.startswith("alt+") else key
-            for key in current(self, sequence, alt)
-        ]
-
-    _sequence_to_key_events._tgtriage_fixed = True  # type: ignore[attr-defined]
-    XTermParser._sequence_to_key_events = _sequence_to_key_events  # type: ignore[method-assign]
-
-
-# ----------------------------------------------------------------- private attributes, read
-
-
-def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
-    """Rich's own line breaking (`rich._wrap.divide_line`), for lines that are not one-cell."""
-    return _rich_divide_line(text, width, fold=fold)
-
-
-def single_cell_widths(text: str) -> bool:
-    """Whether Rich measures every character of `text` as one cell (`rich.cells`' fast test)."""
-    return _is_single_cell_widths(text)
-
-
-def is_dirty(widget: Widget) -> bool:
-    """Whether the widget was marked for repaint since its lines were built.
-
-    Textual keeps the regions to repaint in `Widget._dirty_regions`; a widget that builds all
-    its lines once per change reads and clears them itself (`clear_dirty`).
-    """
-    return bool(widget._dirty_regions)
-
-
-def clear_dirty(widget: Widget) -> None:
-    """Forget the regions marked for repaint (the widget has built its lines afresh)."""
-    widget._dirty_regions.clear()
-
-
-def below_strips(screen: Screen[Any], size: Size) -> list[Strip] | None:
-    """The lines of the screen under `screen` as last composed, or None when there is none.
-
-    Textual's modal background renders the screen below through a Rich console each frame;
-    the compositor of that screen already holds its lines (`Screen._compositor`).
-    """
-    stack = screen.app.screen_stack
-    if len(stack) < 2 or stack[-1] is not screen:
-        return None
-    return stack[-2]._compositor.render_strips(size)
-
-
-def line_filters(app: App[Any]) -> list[Any]:
-    """The app's line filters (NO_COLOR's Monochrome among them), kept in `App._filters`."""
-    return app._filters
-
-
-def input_suggestion(field: Input) -> str:
-    """The completion an Input shows after its cursor (`Input._suggestion`)."""
-    return field._suggestion
-
-
-def attach_vertical_scrollbar(widget: Widget, make: Callable[[], ScrollBar]) -> ScrollBar:
-    """`Widget.vertical_scrollbar` with a bar of our own class, started as Textual starts its own.
-
-    Textual creates the bar lazily in that property (`_vertical_scrollbar`) and starts it with
-    `App._start_widget`; there is no public way to supply a different ScrollBar.
-    """
-    if widget._vertical_scrollbar is None:
-        bar = make()
-        bar.display = False
-        widget._vertical_scrollbar = bar
-        widget.app._start_widget(widget, bar)
-    return widget._vertical_scrollbar
-
-
-def set_virtual_size_quietly(widget: Widget, size: Size) -> None:
-    """Set a scrolling widget's virtual size without a layout of the whole screen.
-
-    `virtual_size` is a layout reactive: setting it reflows every widget on the screen. Only
-    the widget and its scrollbars change, so they are updated directly (`_scroll_update`).
-    """
-    widget.set_reactive(Widget.virtual_size, size)
-    widget._scroll_update(size)
-
-
-def bindings_ready(widget: Widget) -> bool:
-    """Whether a Footer has read the screen's bindings yet (`Footer._bindings_ready`)."""
-    return bool(getattr(widget, "_bindings_ready", False))
-
-
-def prune_dead_watchers(node: Widget) -> None:
-    """Drop the reactive watchers that removed widgets registered on `node`.
-
-    `data_bind` registers a watcher per bound child in the node's `__watchers` dict; Textual
-    drops them only when that reactive next changes, so a Footer that recomposes its keys on
-    every focus change kept every old key widget alive.
-    """
-    watchers = getattr(node, "__watchers", None)
-    if not isinstance(watchers, dict):
-        return
-    for entries in watchers.values():
-        entries[:] = [
-            (owner, callback)
-            for owner, callback in entries
-            if owner is node or (owner.is_attached and not getattr(owner, "_closing", False))
-        ]
-
-
-# ----------------------------------------------------------------- private methods, as hooks
 
 
 class HookedApp(App[_Result]):
@@ -388,18 +141,21 @@ class QuietInput(HookedInput):
 
     `Input._watch_value` sets `virtual_size` (a layout reactive) to the text's width on every
     keystroke, so each key laid out the whole screen (and a modal's background). Set quietly
-    first (`set_virtual_size_quietly`), the reactive sees no change and only the field redraws.
+    first (as `set_virtual_size_quietly` does), the reactive sees no change and only the field redraws.
     """
 
     def _watch_value(self, value: str) -> None:
         """`HookedInput._watch_value` after sizing the field's text without a layout."""
         if self.container_size and not self.styles.auto_dimensions:
-            set_virtual_size_quietly(self, Size(self.content_width, 1))
+            size = Size(self.content_width, 1)
+            self.set_reactive(Widget.virtual_size, size)  # as `set_virtual_size_quietly`
+            self._scroll_update(size)
         super()._watch_value(value)
 
 
 class QuietFocusScreen(Screen[_Result]):
-    """A screen that does not repaint all of itself when the focus moves.
+    """A screen whose frame holds every repaint asked for before it, and that does not repaint
+    all of itself when the focus moves.
 
     `Screen.focused` is a reactive with `repaint=True`: every focus change marks the whole
     screen dirty, so opening a dialog over the desk (which focuses its field) and closing it
@@ -408,6 +164,42 @@ class QuietFocusScreen(Screen[_Result]):
     """
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def _compositor_refresh(self) -> None:
+        """Paint a frame with every widget that has asked for a repaint by now.
+
+        A widget's `refresh()` reaches the screen only when that widget's own message queue
+        next idles (`Widget._check_refresh` posts `Update`), often after the frame the key's
+        other changes went into: the switcher closing over a chat just opened painted the
+        conversation under the box in one frame and the rest of it (and its scrollbar, resized
+        by the layout of that same frame) in the next. The regions each widget marked
+        (`Widget._repaint_regions`) are taken here, right before the frame is rendered; the
+        late `Update` then finds nothing left to paint.
+        """
+        if self is self.app.screen:
+            pending = {
+                widget for widget in self._compositor.visible_widgets if widget._repaint_regions
+            }
+            if pending:
+                self._compositor.update_widgets(pending)
+        super()._compositor_refresh()
+
+
+class SelfSizedScrollView(ScrollView):
+    """A ScrollView that sets its own virtual size, and is not re-measured by every layout.
+
+    A layout hands each widget the virtual size it works out for it (for a ScrollView, its
+    region); `ScrollView._size_updated` compares that with the widget's own and, as they
+    differ, updates and repaints its scrollbars on every layout of the screen — opening and
+    closing a dialog redrew the list's and the conversation's scrollbars. This widget's
+    virtual size is its own (`set_virtual_size_quietly`), so the layout's is ignored.
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        """Textual's size update, with the widget's own virtual size."""
+        return super()._size_updated(size, self.virtual_size, container_size, layout)
 
 
 class OneLineOptionList(OptionList):
@@ -420,6 +212,20 @@ class OneLineOptionList(OptionList):
     """
 
     _geometry: tuple[Size, int, Spacing] | None = None
+    _cached_width: int | None = None
+
+    def _on_resize(self, event: events.Resize | None = None) -> None:
+        """Keep the drawn options unless the width they are drawn at changed.
+
+        `OptionList._on_resize` clears its caches on every Resize, and Textual sends one when
+        only the scroll extent changed: each refill with another number of options (a
+        keystroke in the switcher, Ctrl+K after a search) redrew the whole list a frame later.
+        Textual runs the handler of each class up the MRO until one prevents the default.
+        """
+        width = self.scrollable_content_region.width  # less a scrollbar, when one shows
+        if width == self._cached_width and event is not None:
+            event.prevent_default()  # OptionList's handler would clear the caches
+        self._cached_width = width
 
     def notify_style_update(self) -> None:
         """CSS changed: padding may have."""
