@@ -216,7 +216,8 @@ def main() -> int:
             Row(
                 f"search query (MessageSearch.find, {built.messages:,} messages), per keystroke p95 "
                 f"(n={len(found['query'])}, {found['searches']} searches)",
-                f"{ms(qp95)} (p50 {ms(statistics.median(found['query']))}, max {ms(max(found['query']))})",
+                f"{ms(qp95)} (p50 {ms(statistics.median(found['query']))}, max {ms(max(found['query']))}; "
+                f"CPU p95 {ms(p95(found['query_cpu']))})",
                 "≤ 10 ms",
                 qp95 * 1000 <= 10,
             )
@@ -224,7 +225,8 @@ def main() -> int:
         rows.append(
             Row(
                 f"search: keystroke → results painted, p95 (n={len(found['paint'])})",
-                f"{ms(pp95)} (p50 {ms(statistics.median(found['paint']))}, max {ms(max(found['paint']))})",
+                f"{ms(pp95)} (p50 {ms(statistics.median(found['paint']))}, max {ms(max(found['paint']))}; "
+                f"process CPU {ms(found['paint_cpu_per_key'])} a key)",
                 "≤ 16 ms",
                 pp95 * 1000 <= FRAME_MS,
             )

@@ -244,3 +244,32 @@ async def test_teammates_acknowledge_a_customers_thanks_with_a_reaction() -> Non
             if isinstance(e, NewMessage) and e.message.chat_id == reaction.chat_id
         ]
         assert later == [], "nobody wrote in between"
+
+
+async def test_after_the_script_customers_now_and_then_fix_a_typo_or_take_a_message_back() -> None:
+    source, fake = await started()
+    events = await run_for(source, fake, 3 * 3600)
+    customers = {p.id for s in SCRIPT.scenarios for p in s.customers}
+    said: dict[tuple[int, int], Message] = {}
+    edits: list[tuple[Message, Message]] = []
+    taken_back: list[Message] = []
+    for _, event in events:
+        if isinstance(event, NewMessage):
+            said[(event.message.chat_id, event.message.id)] = event.message
+        elif isinstance(event, MessageEdited):
+            new = event.message
+            edits.append((said[(new.chat_id, new.id)], new))
+        elif isinstance(event, MessagesDeleted) and event.chat_id is not None:
+            taken_back.extend(said[(event.chat_id, msg_id)] for msg_id in event.ids)
+    scripted = {"cron is active (running) but the jobs don't fire"}
+    unscripted_edits = [(old, new) for old, new in edits if new.text not in scripted]
+    assert len(unscripted_edits) >= 2, "more than once in a morning"
+    for old, new in unscripted_edits:
+        assert old.sender_id in customers and new.sender_id == old.sender_id, "their own"
+        assert new.edit_date and new.text != old.text
+    unscripted_deletes = [m for m in taken_back if "nmb_live" not in m.text]
+    assert len(unscripted_deletes) >= 2
+    assert all(m.sender_id in customers for m in unscripted_deletes), "their own"
+    for message in unscripted_deletes:
+        history = await source.history(message.chat_id, None, 1000)
+        assert message.id not in {m.id for m in history}, "gone from the chat's history too"

@@ -123,3 +123,40 @@ async def test_a_store_damaged_under_the_search_says_so_instead_of_finding_nothi
         assert "search could not read the store" in status
         assert "start tgtriage again" in status
         assert desk.app.is_running  # the desk is still up
+
+
+async def test_typing_a_search_lays_out_nothing_and_paints_each_keystrokes_results(
+    desk: Desk,
+) -> None:
+    """A keystroke redraws the prompt and the visible results, never a layout of the screen
+    or of the desk under it (each would reflow and repaint every widget)."""
+    async with run_desk(desk) as pilot:
+        await desk.inbox.flushed()
+        word = _a_customer_word(desk)
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(desk.app.screen, SearchScreen), "search screen")
+        screen = desk.app.screen
+        assert isinstance(screen, SearchScreen)
+        await wait_for(pilot, lambda: screen.query_one(ResultList).size.height > 0, "laid out")
+        layouts: list[str] = []
+        for watched in desk.app.screen_stack:
+            original = watched._refresh_layout
+
+            def counted(
+                *args: object,
+                _original: object = original,
+                _name: str = type(watched).__name__,
+                **kwargs: object,
+            ) -> None:
+                layouts.append(_name)
+                _original(*args, **kwargs)  # type: ignore[operator]
+
+            watched._refresh_layout = counted  # type: ignore[method-assign]
+        for typed in ("zzqx", word[:1], word[:3], word):  # none, then more and fewer results
+            await pilot.press("ctrl+a", "ctrl+k")
+            await type_text(pilot, typed)
+            await wait_for(
+                pilot, lambda t=typed: any(p == t for p, _ in screen.paint_log), f"{typed} painted"
+            )
+        assert screen.hits, "the last search found messages"
+        assert layouts == [], "no layout while typing"

@@ -15,12 +15,23 @@ from pathlib import Path
 import looptime
 from tgtriage.core.desk.inbox import Inbox
 from tgtriage.core.storage.store import Store
+from tgtriage.core.system.config import Config
+from tgtriage.tui.conversation import Conversation
 
-from tests.desk_harness import composer, make_desk, run_desk, screen_text, settle, type_text
+from tests.desk_harness import (
+    composer,
+    make_desk,
+    run_desk,
+    screen_text,
+    settle,
+    type_text,
+    wait_for,
+)
 from tests.inbox_harness import ACME, GLOBEX, FakeClock, ScriptedSource, config, running_desk, until
 from tests.virtual_time import virtual_time_waits_for_the_store
 
 WINDOW = 5.0
+ACME_QUESTION = 1  # a customer message of ACME's the replies answer
 
 
 def virtual(scenario: Callable[[], Awaitable[None]]) -> None:
@@ -87,7 +98,7 @@ def test_a_crash_inside_the_window_sends_the_reply_once_at_the_next_start(
         store = await Store.open(path, clock=clock)
         inbox = Inbox(store, first, cfg, clock=clock)
         await inbox.start()
-        await inbox.send(ACME.id, "Confirmed by Enter")
+        await inbox.send(ACME.id, "Confirmed by Enter", reply_to=ACME_QUESTION)
         await inbox.flushed()
         # The process dies here: its timers and tasks with it, nothing stopped cleanly.
         for _, timer in inbox.outgoing.held.values():
@@ -101,7 +112,9 @@ def test_a_crash_inside_the_window_sends_the_reply_once_at_the_next_start(
         async with running_desk(path, second, cfg, clock, cached=True) as desk:
             await until(lambda: len(second.sends) == 1, "the send at start")
             await until(lambda: not desk.inbox.outbox.get(ACME.id), "delivered")
-            assert [text for _, text, _, _ in second.sends] == ["Confirmed by Enter"]
+            assert [(text, reply_to) for _, text, reply_to, _ in second.sends] == [
+                ("Confirmed by Enter", ACME_QUESTION)
+            ], "once, still a reply to the message it answered"
 
     virtual(scenario)
 
@@ -111,8 +124,10 @@ def test_quitting_inside_the_window_sends_the_reply(tmp_path: Path) -> None:
         source = ScriptedSource()
         cfg = config(undo_send_seconds=60)
         async with running_desk(tmp_path / "desk.sqlite3", source, cfg) as desk:
-            await desk.inbox.send(ACME.id, "Bye for now")
-        assert [text for _, text, _, _ in source.sends] == ["Bye for now"]
+            await desk.inbox.send(ACME.id, "Bye for now", reply_to=ACME_QUESTION)
+        assert [(text, reply_to) for _, text, reply_to, _ in source.sends] == [
+            ("Bye for now", ACME_QUESTION)
+        ]
 
     virtual(scenario)
 
@@ -120,8 +135,6 @@ def test_quitting_inside_the_window_sends_the_reply(tmp_path: Path) -> None:
 async def test_alt_z_puts_the_reply_back_in_the_composer_with_a_countdown_shown(
     tmp_path: Path,
 ) -> None:
-    from tgtriage.core.system.config import Config
-
     desk = make_desk(tmp_path, config=Config(undo_send_seconds=60))
     async with run_desk(desk) as pilot:
         app, inbox = desk.app, desk.inbox
@@ -142,3 +155,39 @@ async def test_alt_z_puts_the_reply_back_in_the_composer_with_a_countdown_shown(
         await pilot.press("alt+z")
         await settle(pilot)
         assert composer(app).text == "Your refund is on its way"
+
+
+async def test_a_reply_taken_back_and_sent_again_still_answers_the_message_it_quoted(
+    tmp_path: Path,
+) -> None:
+    desk = make_desk(tmp_path, config=Config(undo_send_seconds=60))
+    async with run_desk(desk) as pilot:
+        app, inbox = desk.app, desk.inbox
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        chat_id = inbox.open_chat_id
+        assert chat_id is not None
+        await pilot.press("up", "up")
+        await settle(pilot)
+        target = app.query_one(Conversation).selected_id
+        assert target is not None
+        await pilot.press("r")
+        await settle(pilot)
+        await type_text(pilot, "About that one: fixed.")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [item.reply_to for item in inbox.outbox[chat_id]] == [target]
+        assert "↪ Replying to" not in screen_text(app)
+        await pilot.press("alt+z")
+        await settle(pilot)
+        assert composer(app).text == "About that one: fixed."
+        assert "↪ Replying to" in screen_text(app), "the quote is back above the composer"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [item.reply_to for item in inbox.outbox[chat_id]] == [target], "still a reply"
+        await inbox.outgoing.send_held()  # the window ends (as when quitting)
+        await wait_for(
+            pilot, lambda: not inbox.outbox.get(chat_id), "the reply delivered after the window"
+        )
+        sent = [m for m in inbox.recent(chat_id, limit=50) if m.text == "About that one: fixed."]
+        assert [m.reply_to for m in sent] == [target], "delivered as a reply to the quoted message"

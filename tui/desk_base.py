@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -10,8 +11,10 @@ from rich.text import Text
 
 from ..core.desk.alert_watch import Alerter, AlertWatcher
 from ..core.desk.inbox import Inbox
+from ..core.desk.models import Message
 from ..core.desk.replies import Replies
 from ..core.rules.postpone import parse_postpone
+from ..core.system.clipboard import copy_to_desktop
 from ..core.system.gc_policy import DeskCollector
 from ..core.system.open_url import UrlOpener
 from ..core.system.paths import Paths
@@ -103,6 +106,20 @@ class DeskBase(HookedApp[int]):
             self.notify("Open a chat first.", timeout=3)
         return chat_id
 
+    def copy_text(self, text: str, notice: str | None = None) -> None:
+        """Copy through the terminal (OSC 52: works over SSH) and, where a display exists, to
+        the desktop's clipboard too (core/system/clipboard.py, off the event loop); `notice`
+        ('Copied 15 characters') is shown with the ways it went."""
+        self.copy_to_clipboard(text)
+        self.run_worker(self._copy_to_desktop(text, notice), group="clipboard")
+
+    async def _copy_to_desktop(self, text: str, notice: str | None) -> None:
+        """Hand the text to wl-copy / xclip / xsel; then say how it was copied."""
+        tool = await asyncio.to_thread(copy_to_desktop, text, self.env)
+        if notice is not None:
+            how = f"terminal and {tool}" if tool else "through the terminal, OSC 52"
+            self.notify(f"{notice} ({how}).", timeout=3, markup=False)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog, the switcher, the palette or the template popup is open, only its
         own keys and quit act (the desk's keys are priority bindings: they would fire over it)."""
@@ -192,6 +209,14 @@ class DeskBase(HookedApp[int]):
 
     async def _save_edit(self, text: str) -> bool:
         """Save the composer's text as the edited message (tui/desk_messages.py)."""
+        raise NotImplementedError
+
+    def _download_or_say(self, message: Message) -> None:
+        """Download a message's file and open it, or say why not (tui/desk_status.py)."""
+        raise NotImplementedError
+
+    def _open_ticket(self, ref: str) -> None:
+        """Open a ticket in the browser, or show its URL (tui/desk_workflow.py)."""
         raise NotImplementedError
 
     def _end_edit(self) -> None:

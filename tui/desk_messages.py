@@ -13,6 +13,7 @@ from ..core.rules.sanitize import clean_line, clean_text
 from .composer import Composer
 from .conversation import Conversation
 from .desk_base import DeskBase
+from .message_view import media_placeholder
 
 
 class DeskMessages(DeskBase):
@@ -87,13 +88,13 @@ class DeskMessages(DeskBase):
         self.query_one(Composer).focus()
 
     def action_message_copy(self) -> None:
-        """C: the selected message's text to the clipboard, escapes stripped (OSC 52)."""
+        """C: the selected message's text to the clipboard, escapes stripped (OSC 52, and
+        wl-copy / xclip / xsel where a display exists)."""
         message = self._selected(mc.MessageAct.COPY)
         if message is None:
             return
         text = clean_text(message.text)
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters.", timeout=3)
+        self.copy_text(text, f"Copied {len(text)} characters")
 
     def action_message_edit(self) -> None:
         """E: the composer loads our selected message; Enter saves it through the source."""
@@ -162,6 +163,40 @@ class DeskMessages(DeskBase):
             self.notify(f"No reaction: {problem}", severity="error", timeout=8, markup=False)
         else:
             self.notify(f"Reacted {emoji}", timeout=3, markup=False)
+
+    def action_message_open(self) -> None:
+        """O: open the selected message's file or the ticket it mentions (one of them: choose)."""
+        message = self._selected(mc.MessageAct.OPEN)
+        if message is None:
+            return
+        targets = mc.openable(message, self.inbox.config.tickets)
+        if not targets:
+            self.notify(
+                "Nothing to open: no photo or file, and no ticket (like JIRA-123, #4821) in it.",
+                timeout=4,
+            )
+            return
+        if len(targets) == 1:
+            self._open_target(message, targets[0])
+            return
+        file_label = media_placeholder(message.media) if message.media else ""
+        choices = [
+            (target, f"{n}  {file_label if target == mc.FILE else target}")
+            for n, target in enumerate(targets[:9], start=1)
+        ]
+        self.choose("Open which? (press its digit)", choices, partial(self._open_chosen, message))
+
+    def _open_chosen(self, message: Message, target: str | None) -> None:
+        """The chooser's answer: open it (None: nothing)."""
+        if target is not None and not target.startswith("="):
+            self._open_target(message, target)
+
+    def _open_target(self, message: Message, target: str) -> None:
+        """Open the message's file (through the download path) or one of its tickets."""
+        if target == mc.FILE:
+            self._download_or_say(message)
+        else:
+            self._open_ticket(target)
 
     def action_message_delete(self) -> None:
         """D: delete our selected message for everyone, after one key (1 or Enter)."""

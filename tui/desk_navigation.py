@@ -9,7 +9,9 @@ from ..core.rules.sanitize import clean_line
 from ..core.rules.triage import format_bounded_wait
 from .chat_list import ChatList
 from .composer import Composer
+from .conversation import Conversation
 from .desk_base import DeskBase
+from .keymap import MESSAGE_ACTIONS
 from .screens import HelpScreen
 from .switcher import Switcher
 
@@ -150,8 +152,10 @@ class DeskNavigation(DeskBase):
         self._show_view(views.View(views.ViewKind(kind), tag or None))
 
     def action_help(self) -> None:
-        """Show every key."""
-        self.push_screen(HelpScreen(self.user_keymap))
+        """Show every key (message mode's first while it is on)."""
+        in_message_mode = self.query_one(Conversation).selected_id is not None
+        first = MESSAGE_ACTIONS[0].group if in_message_mode else None
+        self.push_screen(HelpScreen(self.user_keymap, first_group=first))
 
     def action_stats(self) -> None:
         """Open the reply-time stats of the live store (computed afresh each time), or close them."""

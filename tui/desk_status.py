@@ -154,10 +154,14 @@ class DeskStatus(DeskBase):
         if item is None:
             self.notify("Nothing to take back: no reply is waiting to leave.", timeout=3)
             return
+        target = self.inbox.chosen_reply_target(item)
+        if target is not None:  # it answered a message: sent again, it answers it still
+            self.reply_targets.setdefault(item.chat_id, target)
         if self.inbox.open_chat_id != item.chat_id:
             await self.open_chat(item.chat_id)
         else:
             self._reload_draft(item.chat_id)
+            self._show_reply_quote(item.chat_id)
             self.query_one(Composer).focus()
         self.notify("Not sent — the reply is back in the composer.", timeout=3)
 
@@ -175,11 +179,7 @@ class DeskStatus(DeskBase):
         if chat_id is None:
             self.notify("Open a chat first.", timeout=3)
             return
-        if not self.inbox.can_download():
-            self.notify(
-                f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
-                timeout=4,
-            )
+        if not self._can_download_or_say():
             return
         found = media_messages(self.query_one(Conversation).messages)
         if not found:
@@ -202,6 +202,21 @@ class DeskStatus(DeskBase):
             choices,
             partial(self._download_chosen, by_id),
         )
+
+    def _can_download_or_say(self) -> bool:
+        """Whether the source downloads files; if not, the desk says so."""
+        if self.inbox.can_download():
+            return True
+        self.notify(
+            f"Files can only be downloaded from Telegram, not from the {self.source_label}.",
+            timeout=4,
+        )
+        return False
+
+    def _download_or_say(self, message: Message) -> None:
+        """Download a message's file and open it (O in message mode), or say why not."""
+        if self._can_download_or_say():
+            self._download(message)
 
     def _download_chosen(self, by_id: dict[str, Message], value: str | None) -> None:
         if value in by_id:

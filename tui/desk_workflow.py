@@ -110,7 +110,7 @@ class DeskWorkflow(DeskBase):
         if self.url_opener.open(url):
             self.notify(f"Opened {ref} in the browser.", timeout=3, markup=False)
             return
-        self.copy_to_clipboard(url)
+        self.copy_text(url)
         note = (
             "No desktop to open it in here (e.g. over SSH): the URL is copied to your "
             "clipboard through the terminal (OSC 52) where the terminal allows that."

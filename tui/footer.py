@@ -10,10 +10,12 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from .dialogs import DeskScreen
-from .keymap import ACTIONS, NARROW_LABELS
+from .keymap import ACTIONS, MESSAGE_ACTIONS, NARROW_LABELS
 from .textual_compat import FooterKey, bindings_ready, prune_dead_watchers
 
-_PLACE = {action.action: place for place, action in enumerate(ACTIONS)}
+# Message mode's keys are bound only while it is on (tui/conversation.py): they come first then,
+# and the desk's own keys fill what room is left.
+_PLACE = {action.action: place for place, action in enumerate((*MESSAGE_ACTIONS, *ACTIONS))}
 _KEPT_LAST = "help"  # when keys must go for lack of room, the help key stays
 
 

@@ -413,6 +413,14 @@ SHORT_LABELS: dict[str, str] = {
     "postpone": "Postpone",
     "help": "Help",
     "templates": "Templates",
+    # Message mode's, shown first in the footer while it is on (tui/footer.py).
+    "msg_reply": "Reply",
+    "msg_copy": "Copy",
+    "msg_edit": "Edit",
+    "msg_delete": "Delete",
+    "msg_react": "React",
+    "msg_open": "Open",
+    "msg_leave": "Back",
 }
 
 # The footer's labels when the full ones do not fit the terminal's width (80 columns and less).

@@ -92,13 +92,17 @@ class HelpScreen(DimmedBackground[None]):
 
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", show=False)]
 
-    def __init__(self, keymap: Mapping[str, str]) -> None:
+    def __init__(self, keymap: Mapping[str, str], first_group: str | None = None) -> None:
+        """Help over `keymap` (the user's remapping), `first_group` at the top (the mode on)."""
         super().__init__()
         self._keymap = keymap
+        self._first_group = first_group
 
     def compose(self) -> ComposeResult:
         """A scrollable table of keys."""
         groups: dict[str, list[tuple[str, str]]] = {}
+        if self._first_group is not None:
+            groups[self._first_group] = []
         for action in (*ACTIONS, *MESSAGE_ACTIONS):
             if action.id.startswith("slot_") and action.id != "slot_1":
                 continue

@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from .line_view import LineScrollView
 from .scrollbar import ScrollBar, line_scrollbar
+from .textual_compat import set_virtual_size_quietly
 
 LINES_PER_RESULT = 2
 _CURSOR = Style(reverse=True)
@@ -72,8 +73,15 @@ class ResultList(LineScrollView, can_focus=True):
         self.cursor = 0
         self._drawn.clear()
         width = self.scrollable_content_region.width or self.size.width
-        self.virtual_size = Size(width, LINES_PER_RESULT * len(results))
-        self.scroll_to(y=0, animate=False, immediate=True)
+        size = Size(width, LINES_PER_RESULT * len(results))
+        if not self.container_size:
+            self.virtual_size = size  # not laid out yet: the first layout takes it
+        elif size != self.virtual_size:
+            # Not a layout of the whole screen (and the desk under it) per keystroke: only
+            # this list and its scrollbar change.
+            set_virtual_size_quietly(self, size)
+        if self.scroll_y:
+            self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
     def text(self, index: int) -> Text:

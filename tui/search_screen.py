@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ..core.rules.sanitize import clean_line
 from ..core.rules.search_query import Hit, Searcher, Term, Wait, parse, word_spans
 from .search_results import ResultList
+from .textual_compat import QuietInput
 
 Jump = tuple[int, int]  # (chat id, message id)
 SNIPPET = 110
@@ -88,6 +89,16 @@ def _note(wait: Wait | None) -> str:
     return f"answered in {_duration(seconds)}" if answered else f"waiting {_duration(seconds)}"
 
 
+class SearchInput(QuietInput):
+    """The search prompt: each new text goes to its screen in the keystroke's own frame."""
+
+    def value_now(self, value: str) -> None:
+        """Hand the text to the search screen (tui/search_screen.py `SearchScreen.typed`)."""
+        screen = self.screen if self.is_attached else None
+        if isinstance(screen, SearchScreen):
+            screen.typed(value)
+
+
 class SearchScreen(ModalScreen[Jump | None]):
     """A prompt over every stored message; results newest first; Enter jumps, Esc returns."""
 
@@ -96,7 +107,7 @@ class SearchScreen(ModalScreen[Jump | None]):
     #search-box {
         width: 90%; height: 85%; border: round $accent; background: $surface; padding: 0 1;
     }
-    #search-results { height: 1fr; }
+    #search-results { height: 1fr; overflow-y: scroll; }
     #search-status { height: 1; }
     """
 
@@ -120,7 +131,7 @@ class SearchScreen(ModalScreen[Jump | None]):
     def compose(self) -> ComposeResult:
         """The prompt, the results and a status line."""
         with Vertical(id="search-box"):
-            yield Input(
+            yield SearchInput(
                 placeholder='Search messages — from:name in:chat before:/after:YYYY-MM-DD "phrase"',
                 id="search-input",
             )
@@ -133,7 +144,7 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     def _start(self) -> None:
         """Read names and titles in the background; focus the prompt."""
-        self.query_one(Input).focus()
+        self.query_one(SearchInput).focus()
         self._refresh_names()
 
     @work(thread=True, group="search-names")
@@ -144,12 +155,12 @@ class SearchScreen(ModalScreen[Jump | None]):
         except sqlite3.Error as error:
             self._report_failure(error)
 
-    @on(Input.Changed, "#search-input")
-    def _typed(self, event: Input.Changed) -> None:
-        """Start a query for the new text; the one still running is interrupted."""
+    def typed(self, value: str) -> None:
+        """Start a query for the new text at once (not after the keystroke's own frame); the
+        one still running is interrupted, so the newest keystroke wins."""
         self._generation += 1
         self._search.interrupt()
-        self._run(event.value, self._generation)
+        self._run(value, self._generation)
 
     @work(thread=True, exclusive=True, group="search")
     def _run(self, typed: str, generation: int) -> None:
@@ -179,15 +190,16 @@ class SearchScreen(ModalScreen[Jump | None]):
             return
         self.hits = hits
         self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
-        typed = self.query_one(Input).value.strip()
+        typed = self.query_one(SearchInput).value.strip()
         status = "; ".join(problems) or (
             f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
             if hits
             else ("no messages match" if typed else "")
         )
-        self.query_one("#search-status", Static).update(Text(status, "dim"))
+        # One line of fixed size: no layout of the screen for it.
+        self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
         self.painted += 1
-        self.call_after_refresh(self._log_paint, self.query_one(Input).value)
+        self.call_after_refresh(self._log_paint, self.query_one(SearchInput).value)
 
     def _report_failure(self, error: sqlite3.Error) -> None:
         """Say on the status line that the store could not be read (from a worker thread);
@@ -210,7 +222,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         """Move the cursor over the results while the prompt keeps the keys."""
         self.query_one(ResultList).move(step)
 
-    @on(Input.Submitted, "#search-input")
+    @on(SearchInput.Submitted, "#search-input")
     def _submitted(self) -> None:
         """Enter in the prompt opens the result under the cursor."""
         results = self.query_one(ResultList)

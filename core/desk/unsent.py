@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
+from ..rules import forum
 from .changes import Changes
 from .kept import KeptReply
 from .models import OutboxItem, OutboxState
@@ -51,6 +52,15 @@ class InboxUnsent(InboxQueries):
         item = self.outgoing.take_back(held.local_id)
         self.emit(Changes(outbox={held.chat_id}, drafts={held.chat_id}))
         return item
+
+    def chosen_reply_target(self, item: OutboxItem) -> int | None:
+        """The message a reply answered because the engineer picked it (R in message mode), or
+        None when it only carried the forum topic's anchor (core/rules/forum.py)."""
+        chat = self.chats.get(item.chat_id)
+        if item.reply_to is None or chat is None:
+            return item.reply_to
+        anchor = forum.reply_anchor(chat, self.triage.get(item.chat_id))
+        return None if item.reply_to == anchor else item.reply_to
 
     async def retry(self, local_id: int) -> None:
         """Send a failed or queued reply again with the same random id (never posts twice)."""

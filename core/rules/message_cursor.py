@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
+from ..desk.downloads import DOWNLOADABLE
 from ..desk.models import Message
+from ..system.config import Tickets
+from .tickets import find_tickets
 
 # The reactions message mode offers: ones every Telegram chat allows by default.
 REACTIONS: tuple[str, ...] = ("👍", "❤", "🔥", "🎉", "🙏", "👀", "👌")
@@ -22,6 +25,10 @@ class MessageAct(StrEnum):
     REACT = "react"
     EDIT = "edit"
     DELETE = "delete"
+    OPEN = "open"
+
+
+FILE = "file"  # what O opens first on a message with a photo or file: that file
 
 
 def selectable(messages: Sequence[Message]) -> list[int]:
@@ -76,3 +83,10 @@ def refusal(act: MessageAct, message: Message, can_edit: bool) -> str | None:
     if act is MessageAct.COPY and not message.text:
         return "This message has no text to copy."
     return None
+
+
+def openable(message: Message, tickets: Tickets) -> list[str]:
+    """What O can open on `message`: FILE for its photo or file, then each ticket it mentions
+    ('JIRA-123', '#4821'; core/rules/tickets.py) in the order written."""
+    found = [FILE] if message.media is not None and message.media.kind in DOWNLOADABLE else []
+    return found + [ref.text for ref in find_tickets(message.text or "", tickets)]

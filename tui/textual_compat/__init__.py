@@ -32,6 +32,7 @@ from .hooks import (
     HookedTextArea,
     OneLineOptionList,
     QuietFocusScreen,
+    QuietInput,
     SelfSizedScrollView,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "HookedTextArea",
     "OneLineOptionList",
     "QuietFocusScreen",
+    "QuietInput",
     "SelfSizedScrollView",
     "apply",
     "attach_vertical_scrollbar",

@@ -136,6 +136,23 @@ class HookedInput(Input):
         """The value changed (subclasses act on it in the same frame)."""
 
 
+class QuietInput(HookedInput):
+    """A HookedInput of fixed size whose typing lays out nothing but itself.
+
+    `Input._watch_value` sets `virtual_size` (a layout reactive) to the text's width on every
+    keystroke, so each key laid out the whole screen (and a modal's background). Set quietly
+    first (as `set_virtual_size_quietly` does), the reactive sees no change and only the field redraws.
+    """
+
+    def _watch_value(self, value: str) -> None:
+        """`HookedInput._watch_value` after sizing the field's text without a layout."""
+        if self.container_size and not self.styles.auto_dimensions:
+            size = Size(self.content_width, 1)
+            self.set_reactive(Widget.virtual_size, size)  # as `set_virtual_size_quietly`
+            self._scroll_update(size)
+        super()._watch_value(value)
+
+
 class QuietFocusScreen(Screen[_Result]):
     """A screen whose frame holds every repaint asked for before it, and that does not repaint
     all of itself when the focus moves.
