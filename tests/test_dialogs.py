@@ -54,6 +54,36 @@ async def test_a_dialog_opens_and_closes_without_repainting_the_whole_desk(desk:
         assert len(app.screen_stack) == 1, "no screen was pushed"
 
 
+async def test_a_dialog_shown_again_keeps_the_box_it_drew_and_still_shows_it(desk: Desk) -> None:
+    """Showing a dialog again draws its frame from the lines it drew the first time (its size and
+    styles are the same); the frame still reaches the screen each time it opens."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        box = app.query_one(Switcher)
+        drawn: list[int] = []
+        render_line = box.render_line
+
+        def counted(y: int) -> Any:
+            drawn.append(y)
+            return render_line(y)
+
+        box.render_line = counted  # type: ignore[method-assign]
+        for opened in range(3):
+            await pilot.press("ctrl+k")
+            await settle(pilot)
+            screen = [strip.text for strip in app.screen._compositor.render_strips()]
+            assert any("╭" in line and "╮" in line for line in screen), "the box is drawn"
+            if opened == 0:
+                assert drawn, "the box drew its lines the first time"
+                drawn.clear()
+            else:
+                assert drawn == [], f"open {opened + 1} drew the box's lines again"
+            await pilot.press("escape")
+            await settle(pilot)
+            screen = [strip.text for strip in app.screen._compositor.render_strips()]
+            assert not any("Jump to chat" in line for line in screen), "the box is gone"
+
+
 async def test_focus_goes_back_where_it_was_when_a_dialog_closes(desk: Desk) -> None:
     async with run_desk(desk) as pilot:
         app = desk.app

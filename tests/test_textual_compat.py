@@ -19,6 +19,7 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.stylesheet import Stylesheet
 from textual.geometry import Region, Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -69,6 +70,9 @@ def params(member: Any) -> list[str]:
         (OptionList, "_get_visual", ["option"]),
         (OptionList, "_get_option_render", ["option", "style"]),
         (OptionList, "_get_left_gutter_width", []),
+        (App, "update_styles", ["node", "animate"]),
+        (Stylesheet, "apply", ["node", "animate", "cache"]),
+        (Stylesheet, "replace_rules", ["node", "rules", "animate"]),
     ],
 )
 def test_overridden_and_called_methods_keep_their_signature(
@@ -106,6 +110,7 @@ async def test_private_attributes_read_are_there() -> None:
         assert isinstance(app.screen._compositor.visible_widgets, dict)
         assert isinstance(app.screen._compositor._full_map_invalidated, bool)
         assert isinstance(app.screen._compositor._full_map, dict)
+        assert isinstance(app.query_one("#area", TextArea)._component_styles, dict)
 
 
 # ----------------------------------------------------------------- each work-around works
@@ -438,6 +443,75 @@ async def test_hooks_report_keys_values_and_frames() -> None:
         await pilot.pause()
         assert "frame" in seen
         assert app.write_between_frames("\a") is False  # headless: no terminal to write to
+
+
+class Looks(compat.HookedApp[None]):
+    """Two text areas whose frame and cursor line change colour with the focus."""
+
+    CSS = """
+    TextArea { border: round blue; }
+    TextArea:focus { border: round $accent; }
+    TextArea.-note:focus { border: heavy yellow; }
+    TextArea:focus > .text-area--cursor-line { background: green; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield TextArea("one", id="one")
+        yield TextArea("two", id="two")
+
+
+def look(area: TextArea) -> tuple[str, Color, Color | None]:
+    """The frame's kind and colour and the cursor line's background, as drawn."""
+    kind, colour = area.styles.border_top
+    return kind, colour, area.get_component_styles("text-area--cursor-line").background
+
+
+def fresh_look(app: App[Any], area: TextArea) -> tuple[str, Color, Color | None]:
+    """The look Textual's own restyle gives the area now."""
+    Stylesheet.update_nodes(app.stylesheet, [area])
+    return look(area)
+
+
+async def test_focus_moving_back_and_forth_restyles_from_memory_as_textual_would() -> None:
+    app = Looks()
+    async with app.run_test() as pilot:
+        one, two = app.query_one("#one", TextArea), app.query_one("#two", TextArea)
+        accent = fresh_look(app, one)[1]  # the theme's accent as Textual works it out
+        two.focus()
+        await pilot.pause()
+        assert fresh_look(app, two)[1] == accent
+        for _ in range(3):
+            for focused, other in ((one, two), (two, one)):
+                focused.focus()
+                await pilot.pause()
+                assert look(focused)[:2] == ("round", accent)
+                assert look(other)[:2] == ("round", Color.parse("blue"))
+                assert look(focused)[2] != look(other)[2]
+                assert look(focused) == fresh_look(app, focused)
+                assert look(other) == fresh_look(app, other)
+        assert app._look_memo is not None and app._look_memo.hits >= 8
+        one.add_class("-note")  # a class of its own: another look, not the kept one
+        one.focus()
+        await pilot.pause()
+        assert look(one)[:2] == ("heavy", Color.parse("yellow"))
+
+
+async def test_a_theme_change_is_not_hidden_by_the_kept_looks() -> None:
+    app = Looks()
+    async with app.run_test() as pilot:
+        one, two = app.query_one("#one", TextArea), app.query_one("#two", TextArea)
+        for area in (one, two, one, two):
+            area.focus()
+            await pilot.pause()
+        before = look(two)
+        app.theme = "nord"
+        await pilot.pause()
+        one.focus()
+        await pilot.pause()
+        two.focus()
+        await pilot.pause()
+        assert look(two)[1] != before[1], "the new theme's accent"
+        assert look(two) == fresh_look(app, two)
 
 
 def test_every_patch_is_installed_once() -> None:

@@ -9,7 +9,7 @@ repaints only the cells it covered.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -87,7 +88,29 @@ class Dialog(Vertical):
         super().__init__(**kwargs)
         self._done: Done | None = None
         self._return_to: Widget | None = None
+        self._showing = False  # `display` is being toggled: see refresh()
         self.trap_focus()  # Tab and Shift+Tab stay inside
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        """Textual's refresh; showing or hiding the box keeps its drawn lines.
+
+        Changing `display` repaints the whole box, dropping the lines it drew last time
+        (border, background); they stay valid while its size and styles do, and a new size
+        or style repaints it anyway. The layout that shows or hides it paints its region.
+        """
+        if self._showing and not regions:
+            repaint = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _set_shown(self, shown: bool) -> None:
+        """Show or hide the box, keeping what it drew."""
+        self._showing = True
+        try:
+            self.display = shown
+        finally:
+            self._showing = False
 
     @property
     def is_open(self) -> bool:
@@ -107,7 +130,7 @@ class Dialog(Vertical):
         self._done = done
         if isinstance(screen, DeskScreen):
             screen.dialog = self
-        self.display = True
+        self._set_shown(True)
         _lay_out_now(screen)
         screen.set_focus(self.first_field())
 
@@ -124,7 +147,7 @@ class Dialog(Vertical):
         if isinstance(screen, DeskScreen) and screen.dialog is self:
             screen.dialog = None
         back, self._return_to = self._return_to, None
-        self.display = False  # first: what loses the focus below is no longer drawn
+        self._set_shown(False)  # first: what loses the focus below is no longer drawn
         _lay_out_now(screen)
         if back is not None and back.is_attached and back.focusable:
             screen.set_focus(back)

@@ -11,6 +11,7 @@ from textual.app import App
 from textual.content import Content
 from textual.document._document import Document
 from textual.document._edit import Edit
+from textual.dom import DOMNode
 from textual.geometry import Offset, Size, Spacing
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -21,6 +22,8 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from .restyle import LookMemo
+
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap
 
@@ -28,7 +31,20 @@ _Result = TypeVar("_Result")
 
 
 class HookedApp(App[_Result]):
-    """An App told when a frame has gone to the terminal, and able to write between frames."""
+    """An App told when a frame has gone to the terminal, able to write between frames, and
+    that restyles a widget whose focus moved from the looks it has had (restyle.py)."""
+
+    _look_memo: LookMemo | None = None
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle `node` and its descendants; a widget without children from memory."""
+        if not isinstance(node, Widget) or node.children:
+            super().update_styles(node, animate)
+            return
+        memo = self._look_memo
+        if memo is None:
+            memo = self._look_memo = LookMemo()
+        memo.restyle(self.stylesheet, node, animate)
 
     def _display(self, screen: Screen[Any], renderable: Any) -> None:
         """`App._display` hands each frame to the driver; `frame_displayed` runs after it."""
