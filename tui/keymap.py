@@ -8,6 +8,8 @@ from textual.binding import Binding
 
 from ..core.system.keys import key_problems
 from .key_action import Action
+from .key_action import display_keys as display_keys  # the footer and help use them as keymap's
+from .key_action import key_label as key_label
 from .message_keys import MESSAGE_ACTIONS
 
 # Alt+1 … Alt+0. A terminal sends ESC+digit, which tui/textual_compat/ reads as these keys
@@ -469,36 +471,3 @@ def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[st
     rejected = {problem.action for problem in problems}
     keymap = {binding_id: value for binding_id, value in keys.items() if binding_id not in rejected}
     return keymap, [f"keys.{problem.action}: {problem.message}" for problem in problems]
-
-
-_KEY_NAMES = {
-    "up": "↑",
-    "down": "↓",
-    "left": "←",
-    "right": "→",
-    "escape": "Esc",
-    "pageup": "PgUp",
-    "pagedown": "PgDn",
-    "delete": "Del",
-    "backspace": "Backspace",
-}
-
-
-def key_label(keys: str) -> str:
-    """A Textual key string as help and the footer show it (`ctrl+n` → `^N`, `f2` → `F2`)."""
-    labels = []
-    for key in (part.strip() for part in keys.split(",")):
-        *modifiers, name = key.split("+")
-        shown = _KEY_NAMES.get(name, name.upper() if len(name) <= 3 else name.title())
-        if modifiers == ["ctrl"]:
-            labels.append(f"^{shown}")
-        else:
-            labels.append("+".join([*(m.title() for m in modifiers), shown]))
-    return " / ".join(labels)
-
-
-def display_keys(action: Action, keymap: Mapping[str, str]) -> str:
-    """How to show an action's keys in help and the footer, honouring the user's remapping."""
-    if action.id in keymap:
-        return key_label(keymap[action.id])
-    return action.key_display or action.keys
