@@ -374,3 +374,17 @@ async def test_a_watcher_that_skips_quiet_chats_fires_what_checking_every_chat_f
     # the timeline did alert: every level and a postponement running out
     assert {(AlertKind.LEVEL, n) for n in (1, 2, 3)} <= kinds
     assert any(kind is AlertKind.POSTPONED for kind, _ in kinds)
+
+
+def test_a_storm_of_alerts_folds_into_the_most_urgent_few_and_one_for_the_rest() -> None:
+    from tgtriage.core.rules.alerts import Alert, fold_storm
+
+    waits = [Alert(i, AlertKind.LEVEL, 1 + (i % 3), f"Chat {i}", "Waiting") for i in range(9)]
+    handoff = Alert(99, AlertKind.HANDOFF, 0, "→ Acme", "Priya handed Acme to you")
+    sent = fold_storm([*waits, handoff], most=5)
+    assert [a.chat_id for a in sent[:4]] == [2, 5, 8, 1], "most urgent first, in order"
+    folded = sent[4]
+    assert folded.title == "5 more chats need you" and folded.level == 2
+    assert folded.body.startswith("Chat 4, Chat 7, Chat 0 and 2 more")
+    assert sent[5] is handoff, "a handoff is never folded away"
+    assert fold_storm(waits[:5], most=5) == waits[:5], "few alerts go as they are"

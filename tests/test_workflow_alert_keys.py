@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from tgtriage.core.desk import events as ev
-from tgtriage.core.rules.alerts import AlertKind
+from tgtriage.core.rules.alerts import MOST_AT_ONCE, AlertKind
 from tgtriage.core.system.config import Config
 
 from tests.desk_harness import (
@@ -180,3 +180,21 @@ async def test_business_hours_pause_the_timers_on_screen(tmp_path: Path) -> None
 
         assert f"({format_wait(wait)})" in row, "a paused timer is shown in brackets"
         assert "clock paused" in header(app)
+
+
+async def test_many_alerts_at_once_send_a_few_whole_and_one_for_the_rest(tmp_path: Path) -> None:
+    """Every waiting chat crossing a level in the same second (a night away, a laptop woken)
+    rings a handful of times, not once per chat; the last one names how many more."""
+    desk, written = alert_desk(tmp_path, {"TMUX": "/tmp/tmux-0/default,1,0"}, reminder=["toast"])
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        assert app.check_alerts() == []
+        advance(desk, 3 * 3600)  # every waiting chat of the demo breaches at once
+        await settle(pilot)
+        fired = [a for a in app.check_alerts() if a.kind is AlertKind.LEVEL]
+        assert len(fired) > MOST_AT_ONCE, "the demo's waiting chats cross a level together"
+        assert written.count("\x07") == MOST_AT_ONCE, "one bell per alert sent"
+        folded = f"{len(fired) - MOST_AT_ONCE + 1} more chats need you"
+        assert sum(folded in w for w in written) == 2, "OSC 777 and OSC 9 of the folded alert"
+        await settle(pilot)
+        assert any("Ctrl+N walks the waiting chats" in n for n in notices(app))

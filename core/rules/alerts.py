@@ -124,6 +124,31 @@ def decide(state: ChatTriage, title: str, moment: Moment, seen: Seen) -> tuple[l
     return alerts, seen
 
 
+MOST_AT_ONCE = 5
+"""Alerts sent one by one in one check; more (a night away, a burst) are folded into one."""
+
+
+def fold_storm(alerts: list[Alert], most: int = MOST_AT_ONCE) -> list[Alert]:
+    """The alerts to send: all of them when few; else the most urgent `most - 1` whole and one
+    alert for the rest, naming how many and the first few chats (handoffs are never folded)."""
+    handoffs = [a for a in alerts if a.kind is AlertKind.HANDOFF]
+    waits = [a for a in alerts if a.kind is not AlertKind.HANDOFF]
+    if len(waits) <= most:
+        return alerts
+    ranked = sorted(waits, key=lambda alert: -alert.level)  # stable: the watcher's order next
+    kept, rest = ranked[: most - 1], ranked[most - 1 :]
+    named = ", ".join(alert.title for alert in rest[:3])
+    more = f" and {len(rest) - 3} more" if len(rest) > 3 else ""
+    folded = Alert(
+        rest[0].chat_id,
+        rest[0].kind,
+        max(alert.level for alert in rest),
+        f"{len(rest)} more chats need you",
+        f"{named}{more} — Ctrl+N walks the waiting chats, longest first",
+    )
+    return [*kept, folded, *handoffs]
+
+
 def away_summary(chats_with_messages: int, still_waiting: int) -> str:
     """The one line that sums up a catch-up, e.g. 'While you were away: 212 chats got
     messages, 37 still wait'."""
