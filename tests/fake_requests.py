@@ -20,6 +20,7 @@ class FakeRequests:
     hangs: list[str]
     entities: dict[int, Any]
     history: dict[int, list[Any]]
+    archive: dict[int, list[Any]]
     dialog_meta: dict[int, dict[str, Any]]
     folders: list[Any]
     topics: dict[int, list[types.ForumTopic]]
@@ -235,6 +236,33 @@ class FakeRequests:
                     del self.history[chat_id][index]
                     deleted += 1
         return types.messages.AffectedMessages(pts=next(self._pts), pts_count=deleted)
+
+    def _found(self, chat_ids: list[int], request: Any) -> Any:
+        """Messages of `chat_ids` whose text holds every word of `request.q`, newest first."""
+        words = request.q.lower().replace('"', " ").split()
+        found = [
+            m
+            for chat_id in chat_ids
+            for m in [*self.history.get(chat_id, []), *self.archive.get(chat_id, [])]
+            if isinstance(m, types.Message)
+            and words
+            and all(w in (m.message or "").lower() for w in words)
+            and (request.min_date is None or m.date >= request.min_date)
+            and (request.max_date is None or m.date <= request.max_date)
+        ]
+        found.sort(key=lambda m: m.date, reverse=True)
+        users, chats = self._participants()
+        return types.messages.Messages(
+            messages=found[: request.limit], topics=[], chats=chats, users=users
+        )
+
+    def _serve_SearchRequest(self, request: Any) -> Any:
+        """messages.search in one chat."""
+        return self._found([utils.get_peer_id(request.peer)], request)
+
+    def _serve_SearchGlobalRequest(self, request: Any) -> Any:
+        """messages.searchGlobal across every chat of the account."""
+        return self._found(list(self.history), request)
 
     def _serve_GetStateRequest(self, request: Any) -> Any:
         return types.updates.State(pts=1, qts=0, date=when(T0), seq=0, unread_count=0)

@@ -78,6 +78,8 @@ class FakeClient(FakeConnection, FakeRequests, FakeLogin):
         self.handlers: list[Callable[[Any], Any]] = []
         self.entities: dict[int, Any] = {utils.get_peer_id(self.me): self.me}
         self.history: dict[int, list[Any]] = {}
+        self.archive: dict[int, list[Any]] = {}
+        """Messages only Telegram's search finds (older than any history page the desk asks)."""
         self.dialog_meta: dict[int, dict[str, Any]] = {}
         self.folders: list[Any] = []
         self.topics: dict[int, list[types.ForumTopic]] = {}

@@ -18,7 +18,10 @@ class DeskSearch(DeskBase):
     def action_search(self) -> None:
         """Ctrl+F or /: search every stored message (tui/search_screen.py)."""
         if not isinstance(self.screen, SearchScreen):
-            self.push_screen(SearchScreen(self.inbox.message_search()), self._jump)
+            inbox = self.inbox
+            source_search = inbox.search_source if inbox.can_search_source() else None
+            screen = SearchScreen(inbox.message_search(), source_search=source_search)
+            self.push_screen(screen, self._jump)
 
     def action_customer_history(self) -> None:
         """Alt+U: everything the open chat's customer wrote in every chat, with their waits."""
@@ -57,5 +60,10 @@ class DeskSearch(DeskBase):
         finally:
             search.close()
         conversation = self.query_one(Conversation)
+        if all(message.id != message_id for message in messages):  # found on Telegram only
+            self.notify(
+                "That message is older than the loaded history: scroll up to load it.", timeout=5
+            )
+            return
         conversation.reveal(messages, message_id, has_older=True)
         conversation.focus()

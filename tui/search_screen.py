@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -17,11 +18,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..core.rules.sanitize import clean_line
-from ..core.rules.search_query import Hit, Searcher, Term, Wait, parse, word_spans
+from ..core.rules.search_query import (
+    Hit,
+    Searcher,
+    SearchQuery,
+    Term,
+    Wait,
+    parse,
+    word_spans,
+)
 from .search_results import ResultList
 from .textual_compat import QuietInput
 
 Jump = tuple[int, int]  # (chat id, message id)
+SourceSearch = Callable[[SearchQuery], Awaitable[list[Hit]]]
+SOURCE_DELAY = 0.3  # quiet typing before Telegram is asked (its flood limits: not once a key)
+FROM_SOURCE = "from Telegram"
+_pause = asyncio.sleep  # the wait before asking the source (tests hold it)
 SNIPPET = 110
 BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
 HIGHLIGHT = "bold reverse"
@@ -117,10 +130,18 @@ class SearchScreen(ModalScreen[Jump | None]):
         Binding("up", "move(-1)", "Previous result", show=False),
     ]
 
-    def __init__(self, search: Searcher, now: Callable[[], int] | None = None) -> None:
-        """Search with `search` (the screen closes it when it goes)."""
+    def __init__(
+        self,
+        search: Searcher,
+        now: Callable[[], int] | None = None,
+        source_search: SourceSearch | None = None,
+    ) -> None:
+        """Search with `search` (the screen closes it when it goes), then with `source_search`
+        for what the store may not hold (core/desk/reads.py `search_source`), when given."""
         super().__init__()
         self._search = search
+        self._source_search = source_search
+        self.local_count = 0  # the first results are the store's, the rest the source's
         self._now = now or (lambda: int(time.time()))
         self._generation = 0
         self.hits: list[Hit] = []
@@ -176,22 +197,17 @@ class SearchScreen(ModalScreen[Jump | None]):
             return
         if generation != self._generation:
             return
-        self.app.call_from_thread(self._show, generation, hits, query.terms, query.problems)
+        self.app.call_from_thread(self._show, generation, hits, query)
 
-    def _show(
-        self,
-        generation: int,
-        hits: list[Hit],
-        terms: tuple[Term, ...],
-        problems: tuple[str, ...],
-    ) -> None:
-        """Paint the results of the newest query (each drawn when it comes into view)."""
+    def _show(self, generation: int, hits: list[Hit], query: SearchQuery) -> None:
+        """Paint the results of the newest query (each drawn when it comes into view), then ask
+        the source for more."""
         if generation != self._generation or not self.is_mounted:
             return
-        self.hits = hits
+        self.hits, self.local_count, terms = hits, len(hits), query.terms
         self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
         typed = self.query_one(SearchInput).value.strip()
-        status = "; ".join(problems) or (
+        status = "; ".join(query.problems) or (
             f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
             if hits
             else ("no messages match" if typed else "")
@@ -200,6 +216,40 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
         self.painted += 1
         self.call_after_refresh(self._log_paint, self.query_one(SearchInput).value)
+        if self._source_search is not None and query.terms and not query.problems:
+            self._ask_source(generation, query)
+
+    @work(exclusive=True, group="source-search")
+    async def _ask_source(self, generation: int, query: SearchQuery) -> None:
+        """After a pause in typing (a newer keystroke cancels this), ask the source and add
+        the messages the store did not find below its results; a failure is one dim line."""
+        await _pause(SOURCE_DELAY)
+        if generation != self._generation or self._source_search is None:
+            return
+        status = self.query_one("#search-status", Static)
+        try:
+            found = await self._source_search(query)
+        except Exception as error:  # network, FloodWait, refusal: one line, the desk stays
+            if generation == self._generation and self.is_mounted:
+                line = f"Telegram search unavailable: {clean_line(str(error), 80)}"
+                status.update(Text(line, "dim"), layout=False)
+            return
+        if generation != self._generation or not self.is_mounted:
+            return
+        local = self.hits[: self.local_count]
+        held = {(hit.message.chat_id, hit.message.id) for hit in local}
+        extra = [hit for hit in found if (hit.message.chat_id, hit.message.id) not in held]
+        if not extra:
+            return
+        hits, terms, count = [*local, *extra], query.terms, len(local)
+        self.hits = hits
+        self.query_one(ResultList).show(
+            hits,
+            lambda index: hit_text(hits[index], terms, FROM_SOURCE if index >= count else ""),
+        )
+        line = f"{count} newest matches · {len(extra)} more {FROM_SOURCE} · Enter open · Esc back"
+        status.update(Text(line, "dim"), layout=False)
+        self.painted += 1
 
     def _report_failure(self, error: sqlite3.Error) -> None:
         """Say on the status line that the store could not be read (from a worker thread);

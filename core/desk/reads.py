@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import Searcher
-from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings
+from ..rules.search_query import Hit, Searcher, SearchQuery, matches, words_of
+from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings, SearchesMessages
 from ..storage.rows import MessageRow
 from ..storage.search import MessageSearch
 from ..storage.store import Store
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _WINDOW_READ = 50  # chats whose windows one store read fills (a few ms of the store's thread)
+_REMOTE_LIMIT = 50  # messages one Telegram search asks for (one page)
 
 
 class InboxReads(InboxQueries):
@@ -52,6 +53,34 @@ class InboxReads(InboxQueries):
         """A read-only search over this desk's store for one screen's lifetime (close it); it
         sees what the writer has made, not writes still queued."""
         return MessageSearch(self.store.path)
+
+    def can_search_source(self) -> bool:
+        """Whether the source searches its server too (Telegram's second search tier)."""
+        return isinstance(self.source, SearchesMessages)
+
+    async def search_source(self, query: SearchQuery) -> list[Hit]:
+        """Ask the source for messages matching `query` in the support chats the desk follows:
+        in the one chat `in:` names, else across chats; newest first (raises on failures)."""
+        source = self.source
+        if not isinstance(source, SearchesMessages) or not query.terms:
+            return []
+        text = " ".join(
+            " ".join(t.words) if len(t.words) == 1 else f'"{" ".join(t.words)}"'
+            for t in query.terms
+        )
+        followed = set(self.chats)
+        for term in query.chats:
+            followed = {c for c in followed if matches(term, words_of(self.chats[c].title))}
+        if not followed:
+            return []
+        one = next(iter(followed)) if query.chats and len(followed) == 1 else None
+        hits = await source.search_messages(text, one, _REMOTE_LIMIT, query.after, query.before)
+        return [
+            hit
+            for hit in hits
+            if hit.message.chat_id in followed
+            and all(matches(term, words_of(hit.sender)) for term in query.senders)
+        ]
 
     def report_staff(self) -> ReportStaff:
         """Who counts as staff for reply times, from the desk's staff rule."""

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from ..desk.events import Event
 from ..desk.models import Chat, Message, User
+from ..rules.search_query import Hit
 
 
 class SendError(Exception):
@@ -117,6 +118,19 @@ class ListsMembers(Protocol):
 
     async def members(self, chat_id: int) -> list[User]:
         """The human members of group `chat_id` (raises on network errors and refusals)."""
+        ...
+
+
+@runtime_checkable
+class SearchesMessages(Protocol):
+    """A source that searches its server for messages the store may not hold (Telegram's
+    second search tier: core/sources/telegram/search.py)."""
+
+    async def search_messages(
+        self, text: str, chat_id: int | None, limit: int, after: int | None, before: int | None
+    ) -> list[Hit]:
+        """Messages holding `text`, newest first, in chat `chat_id` or across chats (None),
+        dated within `after`..`before` when set; raises on network errors and flood waits."""
         ...
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...desk.events import Event
 from ...desk.models import Message, User
+from ...rules.search_query import Hit
 from ...system.config import Config
 from ...system.paths import Paths
 from ..base import Dialogs, SendError, SourceTraits
@@ -48,6 +49,7 @@ from .client import (
 )
 from .connection import RECONNECT_DELAYS, ConnectionSupervisor, Timeouts
 from .login import LoginPrompt
+from .search import search_messages as search_part
 from .state import Hints, SourceState, guarded
 
 if TYPE_CHECKING:
@@ -330,6 +332,12 @@ class TelegramSource:
         from .members import list_members
 
         return await list_members(self._parts()[0], chat_id)
+
+    async def search_messages(
+        self, text: str, chat_id: int | None, limit: int, after: int | None, before: int | None
+    ) -> list[Hit]:
+        """Telegram's search in one chat or across (core/sources/base.py `SearchesMessages`)."""
+        return await search_part(self._parts()[0], text, chat_id, limit, after, before)
 
     async def wait_synced(self) -> None:
         """Wait until the start-up sync (chat list and history backfill) has finished."""

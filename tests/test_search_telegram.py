@@ -1,0 +1,140 @@
+"""Telegram's second search tier on the Telegram desk over the fake client: Ctrl+F shows the
+store's results, then Telegram's (messages.searchGlobal, or messages.search for one `in:` chat)
+below them, marked and without duplicates; a failure is one dim line; fast typing asks once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+from tgtriage.core.system.paths import Paths
+from tgtriage.tui import search_screen
+from tgtriage.tui.search_results import ResultList
+from tgtriage.tui.search_screen import SearchScreen
+
+from tests.fake_telethon import FakeClient
+from tests.fake_tl import T0, flood
+from tests.telegram_world import BOB, CATS_ID, INITECH_ID, world
+from tests.test_telegram_desk import notified, paths, telegram_desk, until  # noqa: F401
+
+
+def _with_archive() -> FakeClient:
+    """The usual world, plus a printer message in Initech only Telegram's search still finds
+    and one in the hobby group the desk does not follow."""
+    fake = world()
+    old = fake.message(INITECH_ID, "printer jammed last winter", sender=BOB, date=T0 - 90_000)
+    fake.history[INITECH_ID].remove(old)
+    fake.archive[INITECH_ID] = [old]
+    fake.message(CATS_ID, "printer ink for cat photos", sender=BOB, date=T0 + 450)
+    return fake
+
+
+async def _search(pilot: Pilot[int], app: Any, typed: str) -> SearchScreen:
+    """Open Ctrl+F and type `typed` one key at a time, each key's local results painted."""
+    await pilot.press("ctrl+f")
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search screen")
+    screen = app.screen
+    assert isinstance(screen, SearchScreen)
+    for char in typed:
+        painted = screen.painted
+        await pilot.press("space" if char == " " else char)
+        await until(pilot, lambda painted=painted: screen.painted > painted, f"results of {char}")
+    return screen
+
+
+def _status(screen: SearchScreen) -> str:
+    """The search screen's status line."""
+    return str(screen.query_one("#search-status", Static).render())
+
+
+@pytest.fixture(autouse=True)
+def _no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram is asked without the typing pause (the pause has its own test)."""
+
+    async def at_once(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(search_screen, "_pause", at_once)
+
+
+async def test_telegram_results_come_below_the_local_ones_marked_and_once_each(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _with_archive()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await app.inbox.flushed()
+        screen = await _search(pilot, app, "printer")
+        await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
+        texts = [hit.message.text for hit in screen.hits]
+        # the stored message once (Telegram found it too), then the one only Telegram holds;
+        # the hobby group's is not a support chat
+        assert texts == ["printer broken", "printer jammed last winter"]
+        assert screen.local_count == 1
+        results = screen.query_one(ResultList)
+        assert "from Telegram" in results.text(1).plain
+        assert "from Telegram" not in results.text(0).plain
+        assert "1 more from Telegram" in _status(screen)
+        assert fake.requests_named("SearchGlobalRequest")[-1].q == "printer"
+        assert not fake.requests_named("SearchRequest")
+        # Enter on it opens the chat and says the message is older than the loaded history
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen), "jump")
+        assert app.inbox.open_chat_id == INITECH_ID
+        assert notified(app, "older than the loaded history")
+
+
+async def test_in_one_chat_asks_telegram_in_that_chat(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _with_archive()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await app.inbox.flushed()
+        screen = await _search(pilot, app, "in:initech jammed")
+        await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
+        assert [hit.message.text for hit in screen.hits] == ["printer jammed last winter"]
+        assert screen.hits[0].chat_title == "Initech Support"
+        asked = [r for r in fake.requests if getattr(r, "q", None) == "jammed"]
+        assert [(type(r).__name__, r.peer.chat_id) for r in asked] == [("SearchRequest", 42)]
+
+
+async def test_a_flood_wait_is_one_dim_line_and_the_local_results_stay(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _with_archive()
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await app.inbox.flushed()
+        fake.fail_next("SearchGlobalRequest", flood(30), lambda r: r.q == "printer")
+        screen = await _search(pilot, app, "printer")
+        await until(pilot, lambda: "Telegram search unavailable" in _status(screen), "line")
+        assert "30 seconds" in _status(screen)
+        assert isinstance(app.screen, SearchScreen), "no dialog, the search stays"
+        assert [hit.message.text for hit in screen.hits] == ["printer broken"]
+
+
+async def test_typing_fast_asks_telegram_once(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _with_archive()
+    typing_stopped = asyncio.Event()
+
+    async def pause(_seconds: float) -> None:
+        await typing_stopped.wait()
+
+    monkeypatch.setattr(search_screen, "_pause", pause)
+    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
+        await app.inbox.flushed()
+        screen = await _search(pilot, app, "jam")  # three keys, each within the pause
+        typing_stopped.set()
+        await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
+        for _ in range(5):
+            await pilot.pause()
+        assert [r.q for r in fake.requests_named("SearchGlobalRequest")] == ["jam"]
