@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
+from tgtriage.core.system.config import Telegram
 from tgtriage.core.system.paths import Paths
 from tgtriage.tui import search_screen
+from tgtriage.tui.conversation import Conversation
 from tgtriage.tui.search_results import ResultList
 from tgtriage.tui.search_screen import SearchScreen
 
+from tests.desk_harness import conversation_text
 from tests.fake_telethon import FakeClient
 from tests.fake_tl import T0, flood
-from tests.telegram_world import BOB, CATS_ID, INITECH_ID, world
+from tests.telegram_world import BOB, CATS_ID, INITECH, INITECH_ID, TESS, config, world
 from tests.test_telegram_desk import notified, paths, telegram_desk, until  # noqa: F401
 
 
@@ -138,3 +141,31 @@ async def test_typing_fast_asks_telegram_once(
         for _ in range(5):
             await pilot.pause()
         assert [r.q for r in fake.requests_named("SearchGlobalRequest")] == ["jam"]
+
+
+async def test_enter_on_a_telegram_result_pages_the_history_back_to_it_and_marks_it(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = FakeClient()
+    fake.add_user(BOB)
+    fake.add_user(TESS)
+    fake.add_chat(INITECH)
+    jammed = fake.message(INITECH_ID, "printer jammed last winter", sender=BOB, date=T0 - 90_000)
+    for index in range(150):  # more than the start-up and the reconciler read (a page)
+        fake.message(INITECH_ID, f"still fine {index}", sender=TESS, date=T0 - 80_000 + index)
+    world(fake)  # the usual chats around Initech's older history
+    cfg = config().model_copy(update={"telegram": Telegram(history_limit=3)})
+    async with telegram_desk(fake, paths, tmp_path, cfg) as (pilot, app, _source):
+        await app.inbox.flushed()
+        stored = await app.inbox.messages(INITECH_ID)
+        assert stored and all(m.id != jammed.id for m in stored)
+        screen = await _search(pilot, app, "jammed")
+        await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
+        assert screen.local_count == 0
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen), "jump")
+        conversation = app.query_one(Conversation)
+        await until(pilot, lambda: conversation.found_id == jammed.id, "the message marked")
+        assert app.inbox.open_chat_id == INITECH_ID
+        assert "printer jammed last winter" in conversation_text(app)
