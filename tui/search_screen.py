@@ -297,6 +297,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         """Stop any query and close the connection."""
         self._search.interrupt()
         self.workers.cancel_group(self, "search")
+        self.workers.cancel_group(self, "source-search")
         self._search.close()
 
 
