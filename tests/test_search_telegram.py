@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telethon.tl import types
 from textual.pilot import Pilot
 from textual.widgets import Static
+from tgtriage.core.sources.base import SearchesMessages
+from tgtriage.core.sources.demo import DemoSource
 from tgtriage.core.system.config import Telegram
 from tgtriage.core.system.paths import Paths
 from tgtriage.tui import search_screen
@@ -20,8 +23,8 @@ from tgtriage.tui.search_screen import SearchScreen
 
 from tests.desk_harness import conversation_text
 from tests.fake_telethon import FakeClient
-from tests.fake_tl import T0, flood
-from tests.telegram_world import BOB, CATS_ID, INITECH, INITECH_ID, TESS, config, world
+from tests.fake_tl import T0, flood, when
+from tests.telegram_world import BOB, CATS_ID, INITECH, INITECH_ID, TESS, config, make, world
 from tests.test_telegram_desk import notified, paths, telegram_desk, until  # noqa: F401
 
 
@@ -169,3 +172,27 @@ async def test_enter_on_a_telegram_result_pages_the_history_back_to_it_and_marks
         await until(pilot, lambda: conversation.found_id == jammed.id, "the message marked")
         assert app.inbox.open_chat_id == INITECH_ID
         assert "printer jammed last winter" in conversation_text(app)
+
+
+async def test_the_source_converts_telegram_search_results_and_sends_the_date_bounds(
+    paths: Paths,  # noqa: F811
+) -> None:
+    fake = _with_archive()
+    source = make(fake, paths)
+    await source.start()
+    assert isinstance(source, SearchesMessages)
+    hits = await source.search_messages("printer", None, 10, T0 - 100_000, T0 + 1000)
+    shown = [(h.chat_title, h.sender, h.message.text) for h in hits]
+    assert shown == [
+        ("Cat pictures", "Bob Buyer", "printer ink for cat photos"),
+        ("Initech Support", "Bob Buyer", "printer broken"),
+        ("Initech Support", "Bob Buyer", "printer jammed last winter"),
+    ], "newest first, every chat (the desk filters to the followed ones)"
+    (request,) = fake.requests_named("SearchGlobalRequest")
+    assert request.min_date == when(T0 - 100_000) and request.max_date == when(T0 + 1000)
+    assert isinstance(request.filter, types.InputMessagesFilterEmpty)
+    await source.stop()
+
+
+def test_the_demo_source_does_not_search_a_server() -> None:
+    assert not isinstance(DemoSource(seed=1), SearchesMessages)
