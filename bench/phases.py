@@ -57,7 +57,7 @@ def instrument() -> None:
     from tgtriage.core.desk.inbox import Inbox
     from tgtriage.core.desk.replies import Replies
     from tgtriage.core.storage.store import Store
-    from tgtriage.tui import conversation as conversation_module
+    from tgtriage.tui import message_lines as message_lines_module
     from tgtriage.tui.app import DeskApp
     from tgtriage.tui.chat_list import ChatList
     from tgtriage.tui.conversation import Conversation
@@ -85,7 +85,7 @@ def instrument() -> None:
         (Store, "add_messages", "core/storage/messages.py:MessageQueries.add_messages"),
         (Conversation, "show", "tui/conversation.py:Conversation.show"),
         (Conversation, "_relayout", "tui/conversation.py:Conversation._relayout"),
-        (conversation_module, "_wrap", "tui/conversation.py:_wrap (one message)"),
+        (message_lines_module, "_wrap", "tui/wrap.py:_wrap (one message)"),
         (ChatList, "set_order", "tui/chat_list.py:ChatList.set_order"),
         (ChatList, "set_open", "tui/chat_list.py:ChatList.set_open"),
         (ChatList, "update_rows", "tui/chat_list.py:ChatList.update_rows"),
