@@ -256,10 +256,12 @@ def screen_text(app: DeskApp) -> str:
 
 
 @asynccontextmanager
-async def run_desk(desk: Desk, size: tuple[int, int] = (120, 35)) -> AsyncIterator[Pilot[int]]:
+async def run_desk(
+    desk: Desk, size: tuple[int, int] = (120, 35), *, notifications: bool = False
+) -> AsyncIterator[Pilot[int]]:
     """Run the desk headless until its demo backlog is on screen; close its store afterwards."""
     try:
-        async with desk.app.run_test(size=size) as pilot:
+        async with desk.app.run_test(size=size, notifications=notifications) as pilot:
             await ready(pilot)
             yield pilot
     finally:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from textual import events
-from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets._toast import Toast
 from tgtriage.tui.app import DeskApp
@@ -17,7 +14,7 @@ from tests.desk_harness import (
     Desk,
     chat_id_by_title,
     composer,
-    ready,
+    run_desk,
     settle,
 )
 
@@ -29,23 +26,9 @@ GREET_ISSUE_EN = (
 RAJ_ID = 6100000002  # Dana's colleague in the Acme chat of the demo
 
 
-@asynccontextmanager
-async def running(desk: Desk, *, notifications: bool = False) -> AsyncIterator[Pilot[int]]:
+def running(desk: Desk, *, notifications: bool = False) -> AbstractAsyncContextManager[Pilot[int]]:
     """Run the desk at 120×35 until the demo's chats are on screen; close its store after."""
-    try:
-        async with desk.app.run_test(size=SIZE, notifications=notifications) as pilot:
-            await ready(pilot)
-            yield pilot
-    finally:
-        await desk.close()
-
-
-async def type_text(pilot: Pilot[int], text: str) -> None:
-    """Type `text` key by key, as a terminal delivers it (one key event per character)."""
-    for char in text:
-        key = char if char.isalnum() else _character_to_key(char)
-        pilot.app.post_message(events.Key(key, char))
-    await settle(pilot, rounds=2)
+    return run_desk(desk, SIZE, notifications=notifications)
 
 
 async def press(pilot: Pilot[int], *keys: str) -> None:

@@ -10,6 +10,7 @@ from tgtriage.core.templates import starter_dir
 from tests.desk_harness import (
     composer,
     make_desk,
+    type_text,
     wait_for,
 )
 from tests.template_desk import (
@@ -21,7 +22,6 @@ from tests.template_desk import (
     shown,
     templates_dir,
     toasts,
-    type_text,
     write_templates,
 )
 

@@ -13,6 +13,7 @@ from tgtriage.tui.template_views import TemplatePicker
 from tests.desk_harness import (
     composer,
     make_desk,
+    type_text,
     wait_for,
 )
 from tests.template_desk import (
@@ -27,7 +28,6 @@ from tests.template_desk import (
     sent_texts,
     shown,
     toasts,
-    type_text,
     wait_sent,
 )
 
