@@ -7,7 +7,7 @@ import asyncio
 from textual.notifications import SeverityLevel
 
 from ..core.desk.alert_watch import Alerter, AlertWatcher
-from ..core.rules.alerts import Alert, fold_storm
+from ..core.rules.alerts import Alert
 from ..core.system.notify import DesktopNotifier, TerminalNotifier
 from .desk_base import DeskBase
 
@@ -36,8 +36,7 @@ class DeskAlerts(DeskBase):
             return []
         now = self.inbox.now()
         alerts = self._watcher.check(now)
-        for alert in fold_storm(alerts):  # a night away sends a few alerts, not hundreds
-            self._alerter.send(alert, now)
+        self._alerter.send_all(alerts, now)  # a night away sends a few alerts, not hundreds
         summaries, self._watcher.summaries = self._watcher.summaries, []
         for line in summaries:  # one line for a whole catch-up, never one per chat
             self.notify(line, title="Caught up", severity="information", timeout=12, markup=False)

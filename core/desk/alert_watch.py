@@ -7,7 +7,16 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from ..rules import triage
-from ..rules.alerts import Alert, AlertKind, Moment, Seen, away_summary, channels_for, decide
+from ..rules.alerts import (
+    Alert,
+    AlertKind,
+    Moment,
+    Seen,
+    away_summary,
+    channels_for,
+    decide,
+    fold_storm,
+)
 from ..rules.sanitize import clean_line
 from ..system.config import Channel, Config
 from ..system.notify import DesktopNotifier, TerminalNotifier
@@ -172,6 +181,11 @@ class Alerter:
             self.desktop.notify(f"tgtriage · {alert.title}", alert.body, urgent=alert.level >= 3)
         self.sent.append((alert, channels))
         return channels
+
+    def send_all(self, alerts: list[Alert], now: int) -> None:
+        """Send the alerts of one check: a few whole, a storm folded (core/rules/alerts.py)."""
+        for alert in fold_storm(alerts):
+            self.send(alert, now)
 
     async def aclose(self) -> None:
         """Stop writing to the terminal and reap running notify-sends."""
