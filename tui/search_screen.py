@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar
 
@@ -27,7 +29,7 @@ from ..core.rules.search_query import (
     parse,
     word_spans,
 )
-from .search_results import ResultList
+from .search_results import LINES_PER_RESULT, ResultList
 from .textual_compat import QuietInput
 
 Jump = tuple[int, int]  # (chat id, message id)
@@ -38,6 +40,10 @@ _pause = asyncio.sleep  # the wait before asking the source (tests hold it)
 SNIPPET = 110
 BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
 HIGHLIGHT = "bold reverse"
+# How long a keystroke's frame waits for its results, so that the typed letter and its results
+# reach the screen together; a slower query lets the letter show alone (one frame is 1/60 s).
+HOLD_FRAME = 0.012
+Answer = tuple[list[Hit], SearchQuery, dict[int, Text]]
 
 
 def _when(date: int) -> str:
@@ -148,6 +154,9 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.painted = 0  # result lists painted (tests and the benchmark)
         self.failed = ""  # why the store could not be read, once it could not
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
+        self._queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        self._held: AbstractContextManager[None] | None = None  # the frame held for results
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         """The prompt, the results and a status line."""
@@ -177,47 +186,103 @@ class SearchScreen(ModalScreen[Jump | None]):
             self._report_failure(error)
 
     def typed(self, value: str) -> None:
-        """Start a query for the new text at once (not after the keystroke's own frame); the
-        one still running is interrupted, so the newest keystroke wins."""
+        """Start a query for the new text at once (not after the keystroke's own frame) on the
+        screen's query thread; the one still running is interrupted, so the newest keystroke
+        wins, and the keystroke's frame waits a little for its results (`HOLD_FRAME`)."""
         self._generation += 1
         self._search.interrupt()
-        self._run(value, self._generation)
+        self._hold_frame()
+        generation = self._generation
+        rows = self.query_one(ResultList).size.height // LINES_PER_RESULT + 1
+        try:
+            future = self._queries.submit(self._query, value, generation, rows)
+        except RuntimeError:  # the screen is closing: its thread is gone
+            self._release_frame()
+            return
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(self._answered, generation, done)
+        )
 
-    @work(thread=True, exclusive=True, group="search")
-    def _run(self, typed: str, generation: int) -> None:
-        """Run one query and draw its rows off the key path; post them unless a newer one ran."""
+    def _query(self, typed: str, generation: int, rows: int) -> Answer | None:
+        """On the query thread: the hits of `typed` and the first `rows` results drawn (None
+        when a newer keystroke came first)."""
+        if generation != self._generation:
+            return None
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         query = parse(typed, self._now(), local)
-        try:
-            hits = self._search.find(query)
-        except sqlite3.Error as error:
-            if generation == self._generation:
-                self._report_failure(error)
-            return
+        hits = self._search.find(query)
         if generation != self._generation:
-            return
-        self.app.call_from_thread(self._show, generation, hits, query)
+            return None
+        terms = query.terms
+        return hits, query, {i: hit_text(hits[i], terms) for i in range(min(rows, len(hits)))}
 
-    def _show(self, generation: int, hits: list[Hit], query: SearchQuery) -> None:
-        """Paint the results of the newest query (each drawn when it comes into view), then ask
+    def _answered(self, generation: int, done: Future[Answer | None]) -> None:
+        """On the UI loop: paint the newest query's results, or say why the store failed."""
+        try:
+            if generation != self._generation or done.cancelled() or not self.is_mounted:
+                return
+            error = done.exception()
+            if isinstance(error, sqlite3.Error):
+                if not interrupted(error):
+                    self._show_failure(failure_line(error))
+                return
+            if error is not None:
+                raise error
+            answer = done.result()
+            if answer is not None:
+                self._show(generation, *answer)
+        finally:
+            if generation == self._generation:
+                self._release_frame()
+
+    def _hold_frame(self) -> None:
+        """Hold the screen's next frame until the results come or `HOLD_FRAME` passes."""
+        if self._held is None:
+            self._held = self.app.batch_update()
+            self._held.__enter__()
+            asyncio.get_running_loop().call_later(HOLD_FRAME, self._release_frame)
+
+    def _release_frame(self) -> None:
+        """Let the held frame go to the screen."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+            self.check_idle()  # a screen that went idle while held paints now
+
+    def _show(
+        self,
+        generation: int,
+        hits: list[Hit],
+        query: SearchQuery,
+        drawn: dict[int, Text] | None = None,
+    ) -> None:
+        """Paint the results of the newest query, only the rows that changed (`drawn`: the
+        first ones, drawn on the query thread; the others when they come into view), then ask
         the source for more."""
         if generation != self._generation or not self.is_mounted:
             return
         self.hits, self.local_count, terms = hits, len(hits), query.terms
-        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
+        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms), drawn)
         typed = self.query_one(SearchInput).value.strip()
         status = "; ".join(query.problems) or (
             f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
             if hits
             else ("no messages match" if typed else "")
         )
-        # One line of fixed size: no layout of the screen for it.
-        self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
+        self._set_status(status)
         self.painted += 1
         self.call_after_refresh(self._log_paint, self.query_one(SearchInput).value)
         if self._source_search is not None and query.terms and not query.problems:
             self._ask_source(generation, query)
+
+    def _set_status(self, status: str) -> None:
+        """The status line, redrawn only when its words change (one line of fixed size: no
+        layout of the screen for it)."""
+        if status != self._status:
+            self._status = status
+            self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
 
     @work(exclusive=True, group="source-search")
     async def _ask_source(self, generation: int, query: SearchQuery) -> None:
@@ -226,13 +291,12 @@ class SearchScreen(ModalScreen[Jump | None]):
         await _pause(SOURCE_DELAY)
         if generation != self._generation or self._source_search is None:
             return
-        status = self.query_one("#search-status", Static)
         try:
             found = await self._source_search(query)
         except Exception as error:  # network, FloodWait, refusal: one line, the desk stays
             if generation == self._generation and self.is_mounted:
                 line = f"Telegram search unavailable: {clean_line(str(error), 80)}"
-                status.update(Text(line, "dim"), layout=False)
+                self._set_status(line)
             return
         if generation != self._generation or not self.is_mounted:
             return
@@ -248,7 +312,7 @@ class SearchScreen(ModalScreen[Jump | None]):
             lambda index: hit_text(hits[index], terms, FROM_SOURCE if index >= count else ""),
         )
         line = f"{count} newest matches · {len(extra)} more {FROM_SOURCE} · Enter open · Esc back"
-        status.update(Text(line, "dim"), layout=False)
+        self._set_status(line)
         self.painted += 1
 
     def _report_failure(self, error: sqlite3.Error) -> None:
@@ -261,7 +325,7 @@ class SearchScreen(ModalScreen[Jump | None]):
     def _show_failure(self, line: str) -> None:
         """Show why no results came, instead of "no messages match"."""
         if self.is_mounted:
-            self.failed = line
+            self.failed = self._status = line
             self.query_one("#search-status", Static).update(Text(line, "bold red"))
 
     def _log_paint(self, typed: str) -> None:
@@ -295,7 +359,10 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     def on_unmount(self) -> None:
         """Stop any query and close the connection."""
+        self._generation += 1
         self._search.interrupt()
+        self._release_frame()
+        self._queries.shutdown(wait=False, cancel_futures=True)
         self.workers.cancel_group(self, "search")
         self.workers.cancel_group(self, "source-search")
         self._search.close()
