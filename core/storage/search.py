@@ -44,9 +44,6 @@ _WALK_STEP = 250
 # Up to this many matches of words neither rare nor common are held as a set of seqs while the
 # date index is walked; per fetch of that walk.
 _SET = 25_000
-# A prefix shorter than this walks before asking the FTS index: listing every word it starts
-# ("re": restore, renew, record…) costs the index more than the walk when they are common.
-_SHORT_PREFIX = 3
 _SET_STEP = 2_000
 # SQLite virtual-machine steps between two looks at `interrupt()`.
 _STOP_CHECK_STEPS = 1000
@@ -102,18 +99,17 @@ class _WordIndex:
         self._keys = list(self._words)
 
     def find(self, term: Term) -> list[Any]:
-        """Keys whose words contain `term`."""
-        last = term.folded[-1]
-        index = bisect_left(self._sorted, (last, -1))
-        found: dict[int, None] = {}
-        while index < len(self._sorted):
-            word, key_index = self._sorted[index]
-            if word != last and not (term.prefix and word.startswith(last)):
-                break
-            found[key_index] = None
-            index += 1
+        """Keys whose words contain `term` (the words it ends with found by bisection)."""
+        folded = term.folded
+        last = folded[-1]
+        start = bisect_left(self._sorted, (last, -1))
+        after = last[:-1] + chr(ord(last[-1]) + 1) if term.prefix else last + "\0"
+        end = bisect_left(self._sorted, (after, -1))
+        found = dict.fromkeys(key_index for _, key_index in self._sorted[start:end])
         keys = [self._keys[i] for i in found]
-        return [k for k in keys if len(term.folded) == 1 or matches(term, self._words[k])]
+        if len(folded) == 1:
+            return keys
+        return [k for k in keys if matches(term, self._words[k])]
 
 
 class MessageSearch:
@@ -137,6 +133,8 @@ class MessageSearch:
         self._names: dict[int, str] = {}
         self._chat_index = _WordIndex(())
         self._sender_index = _WordIndex(())
+        self._chats_of: dict[Term, list[int]] = {}  # by term, until names are read again
+        self._senders_of: dict[Term, tuple[set[int], set[str]]] = {}
         self._loaded = False
 
     def close(self) -> None:
@@ -183,14 +181,22 @@ class MessageSearch:
             senders[(user_id, name)] = words_of(name)
         self._sender_index = _WordIndex(senders.items())
         self._names = names
+        self._chats_of.clear()
+        self._senders_of.clear()
         self._loaded = True
 
     def _chats_matching(self, term: Term) -> list[int]:
         """Chats whose title contains the term."""
-        return self._chat_index.find(term)
+        chats = self._chats_of.get(term)
+        if chats is None:
+            chats = self._chats_of[term] = self._chat_index.find(term)
+        return chats
 
     def _senders_matching(self, term: Term) -> tuple[set[int], set[str]]:
         """Sender ids, and names of senders without an id, whose name contains the term."""
+        known = self._senders_of.get(term)
+        if known is not None:
+            return known
         ids: set[int] = set()
         names: set[str] = set()
         for sender_id, name in self._sender_index.find(term):
@@ -198,6 +204,10 @@ class MessageSearch:
                 names.add(name)
             else:
                 ids.add(sender_id)
+        if len(self._senders_of) > 256:  # typing makes a new term a key
+            self._senders_of.clear()
+            self._chats_of.clear()
+        self._senders_of[term] = (ids, names)
         return ids, names
 
     @staticmethod
@@ -219,8 +229,9 @@ class MessageSearch:
         come from the smallest source: a narrow `in:`/`from:` filter or the FTS index's list
         of a rare word (at most `_FEW` messages, sorted by date), else a walk over every message
         newest first (index messages_date), which fills the page within a few hundred rows
-        when the words are common. A short prefix being typed ("b") walks first: listing every
-        word it starts costs the FTS index more than the walk.
+        when the words are common. A prefix being typed ("ba") walks first: FTS5 lists every word
+        a prefix starts and merges their whole lists (the index has no prefix index), which costs
+        more than the walk for a common one.
         """
         if query.empty:
             return []
@@ -244,8 +255,8 @@ class MessageSearch:
             return self._tested(self._rows(source, [*source_params, *params], where), test, limit)
         match = fts_match(tuple(test.text_only))
         probed = False
-        short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
-        if match is not None and not short:
+        typing = any(t.prefix for t in test.text_only)
+        if match is not None and not typing:
             probed = True
             found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
             if len(found) <= _FEW:
@@ -278,21 +289,43 @@ class MessageSearch:
         self, seqs: set[int], where: list[str], params: list[Any], limit: int
     ) -> list[Hit]:
         """The newest `limit` messages meeting `where` whose seq is in `seqs`, walking the
-        date index (the rows' text is never read)."""
+        date index alone: (date, chat, sender) and the seq are in it, so only the members' rows
+        are read, to leave out service messages."""
+        covered = [condition for condition in where if condition != "m.service = 0"]
         walk = self._db.execute(
-            f"SELECT m.seq FROM messages AS m INDEXED BY messages_date "
-            f"WHERE {' AND '.join(where)} ORDER BY m.date DESC, m.id DESC",
+            "SELECT m.seq, m.date FROM messages AS m INDEXED BY messages_date "
+            f"{'WHERE ' + ' AND '.join(covered) if covered else ''} ORDER BY m.date DESC",
             params,
         )
         kept: list[int] = []
-        while len(kept) < limit:
+        last_date: int | None = None
+        while True:
             self._check_stop(walk)
             batch = walk.fetchmany(_SET_STEP)
             if not batch:
                 break
-            kept += [row[0] for row in batch if row[0] in seqs][: limit - len(kept)]
+            found = [(seq, date) for seq, date in batch if seq in seqs]
+            texts = {
+                row[0]
+                for row in self._db.execute(
+                    "SELECT seq FROM messages WHERE seq IN (SELECT value FROM json_each(?)) "
+                    "AND service = 0",
+                    (_json(seq for seq, _ in found),),
+                )
+            }
+            full = False
+            for seq, date in found:
+                if seq not in texts:
+                    continue
+                if len(kept) >= limit and date != last_date:
+                    full = True  # ties on the last date are all kept, `_page` orders them
+                    break
+                kept.append(seq)
+                last_date = date
+            if full:
+                break
         walk.close()
-        return self._page(kept)
+        return self._page(kept)[:limit]
 
     def _row_test(self, query: SearchQuery) -> _RowTest:
         """What each row must pass: every word in its body, sender name or chat title."""
@@ -327,7 +360,8 @@ class MessageSearch:
     def _tested(
         self, rows: sqlite3.Cursor, test: _RowTest, limit: int, most: int | None = None
     ) -> list[Hit]:
-        """The first `limit` rows passing `test`, reading at most `most` rows (None: all)."""
+        """The first `limit` rows passing `test`, reading at most `most` rows (None: all), and
+        fewer when those read so far say the page would not fill within `most`."""
         kept: list[int] = []
         read = 0
         while len(kept) < limit and (most is None or read < most):
@@ -337,6 +371,8 @@ class MessageSearch:
                 break
             read += len(batch)
             kept += [row[0] for row in batch if test(row)][: limit - len(kept)]
+            if most is not None and len(kept) < limit and len(kept) * most < limit * read:
+                break  # too few matches for the rows read: the FTS index is the quicker way
         rows.close()
         return self._page(kept)
 
