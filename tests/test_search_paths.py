@@ -134,3 +134,39 @@ def test_a_prefix_being_typed_over_common_words_is_found_without_the_fts_index(
     hits = search.find(parse("backu", NOW, UTC), limit=5)
     assert len(hits) == 5
     assert not [sql for sql in asked if "messages_fts" in sql]
+
+
+def test_senders_without_a_user_row_are_found_by_name_and_names_are_read_by_seeking(
+    tmp_path: Path,
+) -> None:
+    """Names come from the users table, the newest message of a sender it lacks, and the
+    messages without a sender id; reading them seeks the sender index, never every message."""
+    chat = Chat(id=-2001, title="Hosting desk", kind="supergroup")
+    messages = [
+        Message(chat_id=-2001, id=i + 1, date=NOW - i, sender_id=701, text=f"note {i}")
+        for i in range(3000)
+    ]
+    messages.append(
+        Message(chat_id=-2001, id=5001, date=NOW, sender_id=999, sender_name="Zed Unlisted")
+    )
+    messages.append(
+        Message(chat_id=-2001, id=5002, date=NOW, sender_id=None, sender_name="Relay Bot")
+    )
+    path = tmp_path / "names.sqlite3"
+    build(path, [chat], [User(id=701, first_name="Nina", last_name="Cron")], messages)
+    found = MessageSearch(path)
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    found._db.set_progress_handler(count, 100)
+    found.refresh()
+    assert steps * 100 < len(messages)  # SQLite's steps, not one per message
+    found._db.set_progress_handler(found._stopped, 1000)
+    assert [h.message.id for h in found.find(parse("zed", NOW, UTC))] == [5001]
+    assert [h.message.id for h in found.find(parse("from:relay", NOW, UTC))] == [5002]
+    assert len(found.find(parse("from:nina", NOW, UTC), limit=5)) == 5
+    found.close()

@@ -51,6 +51,22 @@ _STOP_CHECK_STEPS = 1000
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
 _BY_SEQ = "json_each(?) AS j JOIN messages AS m ON m.seq = j.value"
+# Senders the users table does not name, with the name of their newest message, and the names
+# of senders without an id. The ids are read by seeking index messages_sender_date from one id
+# to the next: `SELECT DISTINCT sender_id, sender_name` read every message row.
+_UNLISTED_SENDERS = """
+WITH RECURSIVE ids(id) AS (
+    SELECT min(sender_id) FROM messages
+    UNION ALL
+    SELECT (SELECT min(sender_id) FROM messages WHERE sender_id > ids.id) FROM ids
+    WHERE ids.id IS NOT NULL
+)
+SELECT ids.id, (SELECT m.sender_name FROM messages AS m WHERE m.sender_id = ids.id
+                ORDER BY m.date DESC LIMIT 1)
+FROM ids WHERE ids.id IS NOT NULL AND ids.id NOT IN (SELECT id FROM users)
+UNION ALL
+SELECT DISTINCT NULL, sender_name FROM messages WHERE sender_id IS NULL
+"""
 
 
 def _json(values: Iterable[Any]) -> str:
@@ -173,10 +189,8 @@ class MessageSearch:
         ):
             names[user_id] = " ".join(p for p in (first, last) if p) or (username or "")
         senders: dict[tuple[int | None, str], tuple[str, ...]] = {}
-        for sender_id, name in self._db.execute(
-            "SELECT DISTINCT sender_id, sender_name FROM messages"
-        ):
-            senders[(sender_id, name)] = words_of(name)
+        for sender_id, name in self._db.execute(_UNLISTED_SENDERS):
+            senders[(sender_id, name or "")] = words_of(name or "")
         for user_id, name in names.items():
             senders[(user_id, name)] = words_of(name)
         self._sender_index = _WordIndex(senders.items())
