@@ -16,25 +16,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..desk.models import Message
 from ..reports.history import customer_waits
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import (
-    Hit,
-    SearchQuery,
-    Term,
-    folded_body,
-    fts_match,
-    matches,
-    text_matcher,
-    words_of,
-)
+from ..rules.search_query import Hit, SearchQuery, Term, fts_match, text_matcher, words_of
 from .rows import MESSAGE_COLS_M, MessageRow, message_from_row
+from .search_names import RowTest, WordIndex
 
 # Up to this many matches (of rare words, or of a narrow in:/from:) are read and sorted by date.
 _FEW = 800
@@ -74,60 +65,6 @@ def _json(values: Iterable[Any]) -> str:
     return json.dumps(list(values))
 
 
-class _RowTest:
-    """Whether a message row holds every term in its body, its sender's name or chat title."""
-
-    def __init__(
-        self,
-        checks: list[tuple[Callable[[str], bool], set[int], set[int], set[str]]],
-        text_only: list[Term],
-    ) -> None:
-        """`checks`: per term, its body test and the chats and senders whose names hold it;
-        `text_only`: the terms no name holds (the FTS index can list their messages)."""
-        self._checks = checks
-        self.text_only = text_only
-
-    def __call__(self, row: Sequence[Any]) -> bool:
-        """Test one row of `_WALK_COLS`."""
-        _, chat_id, sender_id, sender_name, text = row
-        folded: str | None = None
-        for body, chats, ids, names in self._checks:
-            if chat_id in chats:
-                continue
-            if (sender_id in ids) if sender_id is not None else (sender_name in names):
-                continue
-            if folded is None:
-                folded = folded_body(text)
-            if not body(folded):
-                return False
-        return True
-
-
-class _WordIndex:
-    """Keys by the folded words of their names, to find names holding a term without a scan."""
-
-    def __init__(self, named: Iterable[tuple[Any, tuple[str, ...]]]) -> None:
-        """Index each (key, words) pair."""
-        self._words = dict(named)
-        self._sorted = sorted(
-            (w, i) for i, (_, words) in enumerate(self._words.items()) for w in words
-        )
-        self._keys = list(self._words)
-
-    def find(self, term: Term) -> list[Any]:
-        """Keys whose words contain `term` (the words it ends with found by bisection)."""
-        folded = term.folded
-        last = folded[-1]
-        start = bisect_left(self._sorted, (last, -1))
-        after = last[:-1] + chr(ord(last[-1]) + 1) if term.prefix else last + "\0"
-        end = bisect_left(self._sorted, (after, -1))
-        found = dict.fromkeys(key_index for _, key_index in self._sorted[start:end])
-        keys = [self._keys[i] for i in found]
-        if len(folded) == 1:
-            return keys
-        return [k for k in keys if matches(term, self._words[k])]
-
-
 class MessageSearch:
     """Searches one store file; `refresh()` re-reads chat titles and sender names."""
 
@@ -147,8 +84,8 @@ class MessageSearch:
         self._db.set_progress_handler(self._stopped, _STOP_CHECK_STEPS)
         self._titles: dict[int, str] = {}
         self._names: dict[int, str] = {}
-        self._chat_index = _WordIndex(())
-        self._sender_index = _WordIndex(())
+        self._chat_index = WordIndex(())
+        self._sender_index = WordIndex(())
         self._chats_of: dict[Term, list[int]] = {}  # by term, until names are read again
         self._senders_of: dict[Term, tuple[set[int], set[str]]] = {}
         self._loaded = False
@@ -182,7 +119,7 @@ class MessageSearch:
     def _read_names(self) -> None:
         """`refresh()` under the lock."""
         self._titles = dict(self._db.execute("SELECT id, title FROM chats").fetchall())
-        self._chat_index = _WordIndex((cid, words_of(t)) for cid, t in self._titles.items())
+        self._chat_index = WordIndex((cid, words_of(t)) for cid, t in self._titles.items())
         names: dict[int, str] = {}
         for user_id, first, last, username in self._db.execute(
             "SELECT id, first_name, last_name, username FROM users"
@@ -193,7 +130,7 @@ class MessageSearch:
             senders[(sender_id, name or "")] = words_of(name or "")
         for user_id, name in names.items():
             senders[(user_id, name)] = words_of(name)
-        self._sender_index = _WordIndex(senders.items())
+        self._sender_index = WordIndex(senders.items())
         self._names = names
         self._chats_of.clear()
         self._senders_of.clear()
@@ -239,7 +176,7 @@ class MessageSearch:
     def find(self, query: SearchQuery, limit: int = 50) -> list[Hit]:
         """Messages matching every term and filter, newest first (at most `limit`).
 
-        SQL applies the filters; each row is tested for the words here (`_RowTest`). The rows
+        SQL applies the filters; each row is tested for the words here (`RowTest`). The rows
         come from the smallest source: a narrow `in:`/`from:` filter or the FTS index's list
         of a rare word (at most `_FEW` messages, sorted by date), else a walk over every message
         newest first (index messages_date), which fills the page within a few hundred rows
@@ -341,7 +278,7 @@ class MessageSearch:
         walk.close()
         return self._page(kept)[:limit]
 
-    def _row_test(self, query: SearchQuery) -> _RowTest:
+    def _row_test(self, query: SearchQuery) -> RowTest:
         """What each row must pass: every word in its body, sender name or chat title."""
         checks = []
         text_only = []
@@ -351,7 +288,7 @@ class MessageSearch:
             if not (chats or ids or names):
                 text_only.append(term)
             checks.append((text_matcher((term,)), chats, ids, names))
-        return _RowTest(checks, text_only)
+        return RowTest(checks, text_only)
 
     def _filters(self, query: SearchQuery) -> tuple[list[str], list[Any]]:
         """SQL conditions and their parameters for `in:`, `from:` and the dates."""
@@ -372,7 +309,7 @@ class MessageSearch:
         return where, params
 
     def _tested(
-        self, rows: sqlite3.Cursor, test: _RowTest, limit: int, most: int | None = None
+        self, rows: sqlite3.Cursor, test: RowTest, limit: int, most: int | None = None
     ) -> list[Hit]:
         """The first `limit` rows passing `test`, reading at most `most` rows (None: all), and
         fewer when those read so far say the page would not fill within `most`."""
