@@ -24,88 +24,24 @@ from ..core.rules.search_query import (
     Hit,
     Searcher,
     SearchQuery,
-    Term,
+    SourceFound,
+    SourcePage,
     Wait,
     parse,
-    word_spans,
 )
 from .search_results import LINES_PER_RESULT, ResultList
+from .search_rows import FROM_SOURCE, failure_line, hit_text, interrupted, more_text, note
 from .textual_compat import QuietInput
 
 Jump = tuple[int, int]  # (chat id, message id)
-SourceSearch = Callable[[SearchQuery], Awaitable[list[Hit]]]
+SourceSearch = Callable[[SearchQuery, SourcePage | None], Awaitable[SourceFound]]
 SOURCE_DELAY = 0.3  # quiet typing before Telegram is asked (its flood limits: not once a key)
-FROM_SOURCE = "from Telegram"
+MORE = "more"  # the row after the source's results when it has another page
 _pause = asyncio.sleep  # the wait before asking the source (tests hold it)
-SNIPPET = 110
-BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
-HIGHLIGHT = "bold reverse"
 # How long a keystroke's frame waits for its results, so that the typed letter and its results
 # reach the screen together; a slower query lets the letter show alone (one frame is 1/60 s).
 HOLD_FRAME = 0.012
 Answer = tuple[list[Hit], SearchQuery, dict[int, Text]]
-
-
-def _when(date: int) -> str:
-    """A message's local date and time."""
-    return datetime.fromtimestamp(date).strftime("%Y-%m-%d %H:%M")
-
-
-def _duration(seconds: int) -> str:
-    """A wait as `3 min`, `2 h 5 min` or `4 d`."""
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes // (24 * 60)} d"
-
-
-def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
-    """One result: chat · sender · (wait) · time, then the body with the matching words highlighted.
-
-    Every part is chat text, so it is cleaned and appended as plain text with styles.
-    """
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(clean_line(hit.chat_title, 40), "bold")
-    text.append(" · ")
-    text.append(clean_line(hit.sender, 30), "cyan")
-    if note:  # before the time, so a narrow terminal cuts the time rather than the wait
-        text.append(f" · {note}", "yellow")
-    text.append(f" · {_when(hit.message.date)}", "dim")
-    body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
-    spans = word_spans(body, terms)
-    start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
-    shown = body[start : start + SNIPPET]
-    line = Text("\n  " + ("…" if start else ""))
-    offset = len(line.plain) - start
-    line.append(shown)
-    for begin, end in spans:
-        if begin >= start and end <= start + SNIPPET:
-            line.stylize(HIGHLIGHT, begin + offset, end + offset)
-    text.append_text(line)
-    return text
-
-
-def interrupted(error: sqlite3.Error) -> bool:
-    """The query was stopped on purpose (a newer keystroke, or the screen closing)."""
-    return isinstance(error, sqlite3.ProgrammingError) or "interrupt" in str(error)
-
-
-def failure_line(error: sqlite3.Error) -> str:
-    """The status line for a store the search could not read, and what to do about it."""
-    return (
-        f"search could not read the store ({clean_line(str(error), 60)}) — quit and start "
-        "tgtriage again: it checks the store and rebuilds it, keeping your marks"
-    )
-
-
-def _note(wait: Wait | None) -> str:
-    """How long a message that opened a wait waited: answered, or still waiting."""
-    if wait is None:
-        return ""
-    seconds, answered = wait
-    return f"answered in {_duration(seconds)}" if answered else f"waiting {_duration(seconds)}"
 
 
 class SearchInput(QuietInput):
@@ -157,6 +93,8 @@ class SearchScreen(ModalScreen[Jump | None]):
         self._queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
         self._held: AbstractContextManager[None] | None = None  # the frame held for results
         self._status = ""
+        self._next_page: SourcePage | None = None  # the source's next page, when it has one
+        self._source_query: SearchQuery | None = None
 
     def compose(self) -> ComposeResult:
         """The prompt, the results and a status line."""
@@ -264,6 +202,7 @@ class SearchScreen(ModalScreen[Jump | None]):
         if generation != self._generation or not self.is_mounted:
             return
         self.hits, self.local_count, terms = hits, len(hits), query.terms
+        self._next_page = self._source_query = None
         self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms), drawn)
         typed = self.query_one(SearchInput).value.strip()
         status = "; ".join(query.problems) or (
@@ -291,28 +230,63 @@ class SearchScreen(ModalScreen[Jump | None]):
         await _pause(SOURCE_DELAY)
         if generation != self._generation or self._source_search is None:
             return
+        await self._fetch_source(generation, query, None)
+
+    @work(exclusive=True, group="source-search")
+    async def _more(self) -> None:
+        """Enter on the "more" row: the source's next page, asked once."""
+        page, query, generation = self._next_page, self._source_query, self._generation
+        if page is None or query is None:
+            return
+        self._next_page = None  # a second Enter while it comes asks nothing
+        self._set_status(f"asking for more {FROM_SOURCE}…")
+        if not await self._fetch_source(generation, query, page):
+            self._next_page = page  # failed: Enter on "more" tries again
+
+    async def _fetch_source(
+        self, generation: int, query: SearchQuery, page: SourcePage | None
+    ) -> bool:
+        """Ask the source for a page and show what it found that is not shown yet; whether it
+        answered."""
+        assert self._source_search is not None
         try:
-            found = await self._source_search(query)
+            found, following = await self._source_search(query, page)
         except Exception as error:  # network, FloodWait, refusal: one line, the desk stays
             if generation == self._generation and self.is_mounted:
-                line = f"Telegram search unavailable: {clean_line(str(error), 80)}"
-                self._set_status(line)
-            return
+                self._set_status(f"Telegram search unavailable: {clean_line(str(error), 80)}")
+            return False
         if generation != self._generation or not self.is_mounted:
-            return
-        local = self.hits[: self.local_count]
-        held = {(hit.message.chat_id, hit.message.id) for hit in local}
-        extra = [hit for hit in found if (hit.message.chat_id, hit.message.id) not in held]
-        if not extra:
-            return
-        hits, terms, count = [*local, *extra], query.terms, len(local)
-        self.hits = hits
-        self.query_one(ResultList).show(
-            hits,
-            lambda index: hit_text(hits[index], terms, FROM_SOURCE if index >= count else ""),
+            return True
+        shown = {(hit.message.chat_id, hit.message.id) for hit in self.hits}
+        extra = [hit for hit in found if (hit.message.chat_id, hit.message.id) not in shown]
+        if extra or following is not None or page is not None:
+            self._show_source(query, [*self.hits, *extra], following, page is not None)
+        return True
+
+    def _show_source(
+        self, query: SearchQuery, hits: list[Hit], following: SourcePage | None, paged: bool
+    ) -> None:
+        """The store's results, the source's below them, and a "more" row when the source has
+        another page (the cursor on the first new result after a page)."""
+        first_new = len(self.hits)
+        self.hits, self._next_page, self._source_query = hits, following, query
+        terms, count = query.terms, self.local_count
+
+        def draw(index: int) -> Text:
+            """A result, or the "more" row after the last."""
+            if index >= len(hits):
+                return more_text()
+            return hit_text(hits[index], terms, FROM_SOURCE if index >= count else "")
+
+        results = self.query_one(ResultList)
+        results.show([*hits, MORE] if following is not None else hits, draw)
+        if paged and first_new < len(results.results):
+            results.move(first_new)
+        extra = len(hits) - count
+        more = " · Enter on “more” asks for the next page" if following is not None else ""
+        self._set_status(
+            f"{count} newest matches · {extra} more {FROM_SOURCE}{more} · Enter open · Esc back"
         )
-        line = f"{count} newest matches · {len(extra)} more {FROM_SOURCE} · Enter open · Esc back"
-        self._set_status(line)
         self.painted += 1
 
     def _report_failure(self, error: sqlite3.Error) -> None:
@@ -339,15 +313,19 @@ class SearchScreen(ModalScreen[Jump | None]):
     @on(SearchInput.Submitted, "#search-input")
     def _submitted(self) -> None:
         """Enter in the prompt opens the result under the cursor."""
-        results = self.query_one(ResultList)
-        if results.cursor < len(self.hits):
-            self._jump(self.hits[results.cursor])
+        self._open(self.query_one(ResultList).cursor)
 
     @on(ResultList.Chosen, "#search-results")
     def _chosen(self, event: ResultList.Chosen) -> None:
         """A result chosen in the list opens it."""
-        if event.index < len(self.hits):
-            self._jump(self.hits[event.index])
+        self._open(event.index)
+
+    def _open(self, index: int) -> None:
+        """Jump to result `index`, or ask for the next page on the "more" row after the last."""
+        if index < len(self.hits):
+            self._jump(self.hits[index])
+        elif index == len(self.hits) and self._next_page is not None:
+            self._more()
 
     def _jump(self, hit: Hit) -> None:
         """Close with the chosen message."""
@@ -412,7 +390,7 @@ class HistoryScreen(SearchScreen):
             return
         self.hits = [hit for hit, _ in rows]
         self.query_one(ResultList).show(
-            rows, lambda index: hit_text(rows[index][0], (), _note(rows[index][1]))
+            rows, lambda index: hit_text(rows[index][0], (), note(rows[index][1]))
         )
         chats = len({hit.message.chat_id for hit in self.hits})
         status = (
