@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -14,6 +15,7 @@ from ..core.rules.search_query import Hit, Term, Wait, word_spans
 SNIPPET = 110
 BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
 HIGHLIGHT = "bold reverse"
+_WORD_REACH = 40  # characters read past the snippet, so that a word it cuts is read whole
 FROM_SOURCE = "from Telegram"
 
 
@@ -32,6 +34,22 @@ def _duration(seconds: int) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
+@lru_cache(maxsize=1024)
+def _body(text: str) -> str:
+    """A message body as a result shows it: cleaned, its first `BODY_READ` characters (kept,
+    as the next keystroke mostly finds the same messages)."""
+    return clean_line(text[:BODY_READ]) or "[media]"
+
+
+def _spans(body: str, terms: tuple[Term, ...]) -> list[tuple[int, int]]:
+    """The terms' spans `hit_text` needs: those of the snippet's start when a word ends within
+    it (the snippet then starts at the body's start), else every span of the body."""
+    head = word_spans(body[: SNIPPET + _WORD_REACH], terms)
+    if head and head[0][1] <= SNIPPET:
+        return head
+    return word_spans(body, terms)
+
+
 def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     """One result: chat · sender · (wait) · time, then the body with the matching words highlighted.
 
@@ -44,8 +62,8 @@ def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
     if note:  # before the time, so a narrow terminal cuts the time rather than the wait
         text.append(f" · {note}", "yellow")
     text.append(f" · {_when(hit.message.date)}", "dim")
-    body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
-    spans = word_spans(body, terms)
+    body = _body(hit.message.text)
+    spans = _spans(body, terms)
     start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
     shown = body[start : start + SNIPPET]
     line = Text("\n  " + ("…" if start else ""))
