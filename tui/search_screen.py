@@ -178,14 +178,16 @@ class SearchScreen(ModalScreen[Jump | None]):
     def _hold_frame(self) -> None:
         """Hold the screen's next frame until the results come or `HOLD_FRAME` passes."""
         if self._held is None:
-            self._held = self.app.batch_update()
-            self._held.__enter__()
-            asyncio.get_running_loop().call_later(HOLD_FRAME, self._release_frame)
+            held = self._held = self.app.batch_update()
+            held.__enter__()
+            asyncio.get_running_loop().call_later(HOLD_FRAME, self._release_frame, held)
 
-    def _release_frame(self) -> None:
-        """Let the held frame go to the screen."""
-        held, self._held = self._held, None
-        if held is not None:
+    def _release_frame(self, only: AbstractContextManager[None] | None = None) -> None:
+        """Let the held frame go to the screen (`only`: if it is still that hold, as a later
+        keystroke's hold runs its own time)."""
+        held = self._held
+        if held is not None and (only is None or only is held):
+            self._held = None
             held.__exit__(None, None, None)
             self.check_idle()  # a screen that went idle while held paints now
 
