@@ -11,13 +11,25 @@ core/reports/report.py's `chat_waits`, which stays the reference.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, repeat
 from operator import sub
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from .report import Duration, Reply, Unanswered, Waits, wall_seconds
+from .report import (
+    DEFAULT_THRESHOLDS,
+    Duration,
+    Reply,
+    Report,
+    ReportStaff,
+    Summary,
+    Unanswered,
+    percentile,
+    wall_seconds,
+)
 
 CUSTOMER, STAFF = "c", "s"
 _RUNS = re.compile("c+|s+")  # the runs of one role
@@ -26,37 +38,49 @@ _RUNS = re.compile("c+|s+")  # the runs of one role
 class PackedChat(NamedTuple):
     """One chat's countable messages in (date, id) order, and its customers' quarter hours.
 
-    `roles` has one letter per message, `dates` and `ids` one entry per message,
-    `staff_senders` one per "s", and `customer_quarters` the `date // 900` of each customer
-    message from the report's start on.
+    The numbers stay text until needed: `roles` has one letter per message, `dates` and `ids`
+    one decimal per message, `staff_senders` one per "s" ("" for none), and
+    `customer_quarters` the `date // 900` of each customer message from the report's start on.
     """
 
     chat_id: int
     roles: str
-    dates: list[int]
-    ids: list[int]
-    staff_senders: list[int | None]
-    customer_quarters: list[int]
+    dates: list[str]
+    ids: list[str]
+    staff_senders: list[str]
+    customer_quarters: list[str]
+
+
+class ChatReplies(NamedTuple):
+    """One chat's replies as columns in order: when each wait opened and was answered, by whom.
+
+    Message ids stay text (only a listing of the replies reads them); `names` is filled only
+    for chats where the report needs the messages' own sender names.
+    """
+
+    chat_id: int
+    opened: list[int]
+    open_ids: list[str]
+    answered: list[int]
+    answer_ids: list[str]
+    staff: list[int | None]
+    seconds: list[int]
+    names: list[str] | None = None
 
 
 def packed_waits(
-    chats: Iterable[PackedChat],
-    now: int,
-    *,
-    chat_order: list[int],
-    duration: Duration = wall_seconds,
-) -> tuple[Waits, Counter[int]]:
-    """Every reply and open wait of `chats` as `collect_waits` finds them at `now`, and the
+    chats: Iterable[PackedChat], now: int, duration: Duration = wall_seconds
+) -> tuple[list[ChatReplies], list[Unanswered], Counter[int]]:
+    """Every chat's replies and open wait as `collect_waits` finds them at `now`, and the
     customer messages per quarter hour.
 
-    The chats hold only messages up to the report's limit; replies carry no sender name
-    (`staff_name` is "", see `with_staff_names`). Each chat is split into its runs of one role
-    and every step after that is a C loop (map, slicing, accumulate): a wait opens at the start
-    of a customer run and its reply is the first message of the staff run after it.
+    The chats hold only messages up to the report's limit. Each chat is split into its runs of
+    one role, and every step after that is a C loop (map, slicing, accumulate): a wait opens at
+    the start of a customer run and its reply is the first message of the staff run after it.
     """
-    replies: list[Reply] = []
+    chat_replies: list[ChatReplies] = []
     unanswered: list[Unanswered] = []
-    quarters: Counter[int] = Counter()
+    quarters: Counter[str] = Counter()
     seconds_of: Callable[[int, int], int] = sub if duration is wall_seconds else _swapped(duration)
     for chat_id, roles, dates, ids, senders, customer_quarters in chats:
         quarters.update(customer_quarters)
@@ -73,27 +97,32 @@ def packed_waits(
             staff_before = staff_before[: len(answers)]
         else:  # the chat opens with staff: their messages precede every answer
             staff_before = staff_before[1 : len(answers) + 1]
-        open_dates = list(map(dates.__getitem__, opens))
-        answer_dates = list(map(dates.__getitem__, answers))
-        replies.extend(
-            map(
-                Reply,
-                repeat(chat_id),
+        if len(opens) > len(answers):  # the chat ends with customers: a wait still open
+            start = opens.pop()
+            opened = int(dates[start])
+            unanswered.append(Unanswered(chat_id, opened, int(ids[start]), duration(opened, now)))
+        if not opens:
+            continue
+        open_dates = list(map(int, map(dates.__getitem__, opens)))
+        answer_dates = list(map(int, map(dates.__getitem__, answers)))
+        chat_replies.append(
+            ChatReplies(
+                chat_id,
                 open_dates,
-                map(ids.__getitem__, opens),
+                list(map(ids.__getitem__, opens)),
                 answer_dates,
-                map(ids.__getitem__, answers),
-                map(senders.__getitem__, staff_before),
-                repeat(""),
-                map(seconds_of, answer_dates, open_dates),
+                list(map(ids.__getitem__, answers)),
+                list(map(_sender, map(senders.__getitem__, staff_before))),
+                list(map(seconds_of, answer_dates, open_dates)),
             )
         )
-        if len(opens) > len(answers):  # the chat ends with customers: a wait still open
-            start = opens[-1]
-            unanswered.append(
-                Unanswered(chat_id, dates[start], ids[start], duration(dates[start], now))
-            )
-    return Waits(now, replies, unanswered, [], chat_order), quarters
+    counts = Counter({int(quarter): count for quarter, count in quarters.items()})
+    return chat_replies, unanswered, counts
+
+
+def _sender(text: str) -> int | None:
+    """A sender id as the store packs it ("" when the message has none)."""
+    return int(text) if text else None
 
 
 def _swapped(duration: Duration) -> Callable[[int, int], int]:
@@ -105,23 +134,128 @@ def _swapped(duration: Duration) -> Callable[[int, int], int]:
     return seconds
 
 
-def staff_keys_without_name(replies: Iterable[Reply], names: dict[int, str]) -> set[int | None]:
+def nameless_staff(chats: Iterable[ChatReplies], names: Mapping[int, str]) -> set[int | None]:
     """Reply senders (None for an anonymous one) that `names` gives no non-empty name."""
-    missing: set[int | None] = set()
-    for reply in replies:
-        key = reply.staff_id if reply.staff_id is not None else 0
-        if not names.get(key):
-            missing.add(reply.staff_id)
-    return missing
+    senders: set[int | None] = set()
+    for chat in chats:
+        senders.update(chat.staff)
+    return {s for s in senders if not names.get(s if s is not None else 0)}
 
 
-def with_staff_names(replies: list[Reply], names: dict[tuple[int, int], str]) -> list[Reply]:
-    """`replies` with the sender names read for some of them ((chat id, reply id) → name)."""
-    if not names:
-        return replies
-    return [
-        reply._replace(staff_name=names.get((reply.chat_id, reply.reply_msg_id), ""))
-        if (reply.chat_id, reply.reply_msg_id) in names
-        else reply
-        for reply in replies
-    ]
+def since_cut(chat: ChatReplies, since: int | None) -> ChatReplies:
+    """The chat's replies to waits opened at or after `since` (opening times only grow)."""
+    if since is None or not chat.opened or chat.opened[0] >= since:
+        return chat
+    cut = bisect_left(chat.opened, since)
+    return ChatReplies(
+        chat.chat_id,
+        chat.opened[cut:],
+        chat.open_ids[cut:],
+        chat.answered[cut:],
+        chat.answer_ids[cut:],
+        chat.staff[cut:],
+        chat.seconds[cut:],
+        None if chat.names is None else chat.names[cut:],
+    )
+
+
+def _summary(ordered: list[int]) -> Summary:
+    """`summarize` of values already sorted."""
+    if not ordered:
+        return Summary(0, None, None, None)
+    return Summary(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9), ordered[-1])
+
+
+def columns_report(
+    chats: Iterable[ChatReplies],
+    unanswered: list[Unanswered],
+    now: int,
+    staff: ReportStaff,
+    *,
+    chat_order: Sequence[int],
+    load: dict[str, list[int]],
+    since: int | None = None,
+    until: int | None = None,
+    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+    load_zone: ZoneInfo | None = None,
+    chat_titles: Mapping[int, str] | None = None,
+    staff_names: Mapping[int, str] | None = None,
+    business_hours: bool = False,
+    list_replies: bool = True,
+) -> Report:
+    """The report `summarize_waits` makes of the same waits, from reply columns.
+
+    `list_replies=False` leaves `Report.replies` empty: the JSON and table outputs show only
+    the figures, and a large store has hundreds of thousands of replies.
+    """
+    titles = dict(chat_titles or {})
+    names = dict(staff_names or {})
+    if since is not None:
+        unanswered = [u for u in unanswered if u.waited_from >= since]
+    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff.ids)}
+    by_chat: dict[int, list[int]] = {}
+    every: list[int] = []
+    replies: list[Reply] = []
+    for chat in map(since_cut, chats, repeat(since)):
+        if not chat.opened:
+            continue
+        by_chat[chat.chat_id] = sorted(chat.seconds)
+        every.extend(chat.seconds)
+        for sender, seconds in zip(chat.staff, chat.seconds, strict=True):
+            key = sender if sender is not None else 0  # 0: an anonymous `out` message
+            values = by_staff.get(key)
+            if values is None:
+                values = by_staff[key] = []
+            values.append(seconds)
+        if chat.names is not None:
+            for sender, name in zip(chat.staff, chat.names, strict=True):
+                key = sender if sender is not None else 0
+                if key not in names and name:
+                    names[key] = name
+        if list_replies:
+            replies.extend(_listed(chat))
+    every.sort()
+    staff_summaries = {sid: _summary(sorted(values)) for sid, values in by_staff.items()}
+    per_staff = {
+        sid: (names.get(sid, ""), summary)
+        for sid, summary in sorted(staff_summaries.items(), key=lambda kv: (-kv[1].count, kv[0]))
+    }
+    active = set(by_chat) | {u.chat_id for u in unanswered}
+    per_chat = {
+        cid: (titles.get(cid, str(cid)), _summary(by_chat.get(cid, [])))
+        for cid in chat_order
+        if cid in active
+    }
+    within: dict[int, float | None] = {
+        limit: (bisect_right(every, limit) / len(every)) if every else None for limit in thresholds
+    }
+    return Report(
+        now=now,
+        since=since,
+        until=until,
+        replies=replies,
+        unanswered=unanswered,
+        total=_summary(every),
+        per_staff=per_staff,
+        per_chat=per_chat,
+        within=within,
+        load=load,
+        chat_titles=titles,
+        zone_name="UTC" if load_zone is None else str(load_zone),
+        business_hours=business_hours,
+    )
+
+
+def _listed(chat: ChatReplies) -> Iterator[Reply]:
+    """The chat's replies as `Reply` tuples."""
+    return map(
+        Reply,
+        repeat(chat.chat_id),
+        chat.opened,
+        map(int, chat.open_ids),
+        chat.answered,
+        map(int, chat.answer_ids),
+        chat.staff,
+        chat.names if chat.names is not None else repeat(""),
+        chat.seconds,
+    )

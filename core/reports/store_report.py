@@ -7,21 +7,12 @@ compares them on generated stores); core/storage/report_scan.py says how the sto
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..storage.report_scan import ReportScan, open_read_only
-from .packed import packed_waits, staff_keys_without_name, with_staff_names
-from .report import (
-    DEFAULT_THRESHOLDS,
-    Duration,
-    Report,
-    ReportStaff,
-    quarter_load,
-    summarize_waits,
-    wall_seconds,
-)
+from .packed import ChatReplies, columns_report, nameless_staff, packed_waits
+from .report import DEFAULT_THRESHOLDS, Duration, Report, ReportStaff, quarter_load, wall_seconds
 
 _EARLIEST = -(2**63)
 
@@ -42,10 +33,12 @@ def store_report(
     business_hours: bool = False,
     staff_to_check: Sequence[int] = (),
     warn: Callable[[int], None] | None = None,
+    list_replies: bool = True,
 ) -> Report:
     """`build_report` over the messages of `chat_ids` in the store at `path`, read in one pass.
 
-    `warn(id)` is called for each of `staff_to_check` who wrote nothing in those chats.
+    `warn(id)` is called for each of `staff_to_check` who wrote nothing in those chats;
+    `list_replies=False` leaves `Report.replies` empty (only the CSV lists them).
     """
     as_of = now if until is None else min(now, until)
     limit = as_of if until is None else min(as_of, until - 1)
@@ -65,15 +58,12 @@ def store_report(
             present = scan.senders_present(staff_to_check, until)
             for missing in sorted(set(staff_to_check) - present):
                 warn(missing)
-        waits, quarters = packed_waits(
-            scan.packed_chats(first), as_of, chat_order=list(chat_ids), duration=duration
-        )
-        names = dict(staff_names or {})
-        nameless = staff_keys_without_name(waits.replies, names)
+        chats, unanswered, quarters = packed_waits(scan.packed_chats(first), as_of, duration)
+        nameless = nameless_staff(chats, staff_names or {})
         if nameless:  # a sender the store has no name for: the messages' own names count
-            keys = [(r.chat_id, r.reply_msg_id) for r in waits.replies if r.staff_id in nameless]
-            replies = with_staff_names(waits.replies, scan.sender_names(keys))
-            waits = replace(waits, replies=replies)
+            chats = [
+                _with_names(scan, chat) if nameless & set(chat.staff) else chat for chat in chats
+            ]
         load = quarter_load(
             sorted(quarters.items()),
             load_zone,
@@ -81,15 +71,26 @@ def store_report(
         )
     finally:
         db.close()
-    return summarize_waits(
-        waits,
+    return columns_report(
+        chats,
+        unanswered,
+        as_of,
         staff,
+        chat_order=chat_ids,
+        load=load,
         since=since,
         until=until,
         thresholds=thresholds,
         load_zone=load_zone,
         chat_titles=chat_titles,
-        staff_names=names,
+        staff_names=staff_names,
         business_hours=business_hours,
-        load=load,
+        list_replies=list_replies,
     )
+
+
+def _with_names(scan: ReportScan, chat: ChatReplies) -> ChatReplies:
+    """The chat's replies with their messages' own sender names."""
+    keys = [(chat.chat_id, int(mid)) for mid in chat.answer_ids]
+    names = scan.sender_names(keys)
+    return chat._replace(names=[names.get(key, "") for key in keys])

@@ -227,6 +227,7 @@ def make_report_text(
         "business_hours": use_bh,
     }
     if convo.store is not None:
+        figures["list_replies"] = args.format == "csv"  # json and table show only figures
         report = _store_report(
             convo.store, [c.id for c in chats], staff, now, flag_staff, unheard, figures
         )
