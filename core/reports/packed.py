@@ -38,16 +38,16 @@ _RUNS = re.compile("c+|s+")  # the runs of one role
 class PackedChat(NamedTuple):
     """One chat's countable messages in (date, id) order, and its customers' quarter hours.
 
-    The numbers stay text until needed: `roles` has one letter per message, `dates` and `ids`
-    one decimal per message, `staff_senders` one per "s" ("" for none), and
-    `customer_quarters` the `date // 900` of each customer message from the report's start on.
+    The numbers stay text until needed: `roles` has one letter per message, `dates`, `ids` and
+    `senders` one decimal per message ("" for no sender), and `customer_quarters` the
+    `date // 900` of each customer message from the report's start on.
     """
 
     chat_id: int
     roles: str
     dates: list[str]
     ids: list[str]
-    staff_senders: list[str]
+    senders: list[str]
     customer_quarters: list[str]
 
 
@@ -91,12 +91,6 @@ def packed_waits(
         first_customer = 0 if roles[0] == CUSTOMER else 1
         opens = starts[first_customer:-1:2]
         answers = starts[first_customer + 1 : -1 : 2]
-        staff_runs = runs[1 - first_customer :: 2]
-        staff_before = [0, *accumulate(map(len, staff_runs))]
-        if first_customer == 0:
-            staff_before = staff_before[: len(answers)]
-        else:  # the chat opens with staff: their messages precede every answer
-            staff_before = staff_before[1 : len(answers) + 1]
         if len(opens) > len(answers):  # the chat ends with customers: a wait still open
             start = opens.pop()
             opened = int(dates[start])
@@ -112,7 +106,7 @@ def packed_waits(
                 list(map(ids.__getitem__, opens)),
                 answer_dates,
                 list(map(ids.__getitem__, answers)),
-                list(map(_sender, map(senders.__getitem__, staff_before))),
+                list(map(_sender, map(senders.__getitem__, answers))),
                 list(map(seconds_of, answer_dates, open_dates)),
             )
         )
