@@ -14,8 +14,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate, repeat
-from operator import sub
+from itertools import accumulate, compress, repeat
+from operator import eq, floordiv, sub
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -33,14 +33,15 @@ from .report import (
 
 CUSTOMER, STAFF = "c", "s"
 _RUNS = re.compile("c+|s+")  # the runs of one role
+_CUSTOMER_MASK = bytes.maketrans(b"cs", b"\x01\x00")  # roles → 1 for each customer message
+QUARTER = 900  # seconds; zone offsets change on quarter-hour boundaries
 
 
 class PackedChat(NamedTuple):
-    """One chat's countable messages in (date, id) order, and its customers' quarter hours.
+    """One chat's countable messages in (date, id) order.
 
     The numbers stay text until needed: `roles` has one letter per message, `dates`, `ids` and
-    `senders` one decimal per message ("" for no sender), and `customer_quarters` the
-    `date // 900` of each customer message from the report's start on.
+    `senders` one decimal per message ("" for no sender).
     """
 
     chat_id: int
@@ -48,14 +49,14 @@ class PackedChat(NamedTuple):
     dates: list[str]
     ids: list[str]
     senders: list[str]
-    customer_quarters: list[str]
 
 
 class ChatReplies(NamedTuple):
     """One chat's replies as columns in order: when each wait opened and was answered, by whom.
 
-    Message ids stay text (only a listing of the replies reads them); `names` is filled only
-    for chats where the report needs the messages' own sender names.
+    Message and sender ids stay text ("" for no sender; only a listing of the replies reads
+    each one); `names` is filled only for chats where the report needs the messages' own
+    sender names.
     """
 
     chat_id: int
@@ -63,16 +64,16 @@ class ChatReplies(NamedTuple):
     open_ids: list[str]
     answered: list[int]
     answer_ids: list[str]
-    staff: list[int | None]
+    staff: list[str]
     seconds: list[int]
     names: list[str] | None = None
 
 
 def packed_waits(
-    chats: Iterable[PackedChat], now: int, duration: Duration = wall_seconds
+    chats: Iterable[PackedChat], now: int, first: int, duration: Duration = wall_seconds
 ) -> tuple[list[ChatReplies], list[Unanswered], Counter[int]]:
     """Every chat's replies and open wait as `collect_waits` finds them at `now`, and the
-    customer messages per quarter hour.
+    customer messages from `first` on per quarter hour (`t // 900`).
 
     The chats hold only messages up to the report's limit. Each chat is split into its runs of
     one role, and every step after that is a C loop (map, slicing, accumulate): a wait opens at
@@ -80,13 +81,16 @@ def packed_waits(
     """
     chat_replies: list[ChatReplies] = []
     unanswered: list[Unanswered] = []
-    quarters: Counter[str] = Counter()
+    quarters: Counter[int] = Counter()
     seconds_of: Callable[[int, int], int] = sub if duration is wall_seconds else _swapped(duration)
-    for chat_id, roles, dates, ids, senders, customer_quarters in chats:
-        quarters.update(customer_quarters)
-        runs = _RUNS.findall(roles)
-        if not runs:
+    for chat_id, roles, dates, ids, senders in chats:
+        if not roles:
             continue
+        customers = list(map(int, compress(dates, roles.encode().translate(_CUSTOMER_MASK))))
+        if customers and customers[0] < first:  # dates only grow within a chat
+            del customers[: bisect_left(customers, first)]
+        quarters.update(map(floordiv, customers, repeat(QUARTER)))
+        runs = _RUNS.findall(roles)
         starts = [0, *accumulate(map(len, runs))]
         first_customer = 0 if roles[0] == CUSTOMER else 1
         opens = starts[first_customer:-1:2]
@@ -106,12 +110,11 @@ def packed_waits(
                 list(map(ids.__getitem__, opens)),
                 answer_dates,
                 list(map(ids.__getitem__, answers)),
-                list(map(_sender, map(senders.__getitem__, answers))),
+                list(map(senders.__getitem__, answers)),
                 list(map(seconds_of, answer_dates, open_dates)),
             )
         )
-    counts = Counter({int(quarter): count for quarter, count in quarters.items()})
-    return chat_replies, unanswered, counts
+    return chat_replies, unanswered, quarters
 
 
 def _sender(text: str) -> int | None:
@@ -128,12 +131,17 @@ def _swapped(duration: Duration) -> Callable[[int, int], int]:
     return seconds
 
 
-def nameless_staff(chats: Iterable[ChatReplies], names: Mapping[int, str]) -> set[int | None]:
-    """Reply senders (None for an anonymous one) that `names` gives no non-empty name."""
-    senders: set[int | None] = set()
+def _staff_key(sender: str) -> int:
+    """A packed reply sender as the report's staff key (0 for a message without a sender)."""
+    return int(sender) if sender else 0
+
+
+def nameless_staff(chats: Iterable[ChatReplies], names: Mapping[int, str]) -> set[str]:
+    """Packed reply senders that `names` gives no non-empty name."""
+    senders: set[str] = set()
     for chat in chats:
         senders.update(chat.staff)
-    return {s for s in senders if not names.get(s if s is not None else 0)}
+    return {s for s in senders if not names.get(_staff_key(s))}
 
 
 def since_cut(chat: ChatReplies, since: int | None) -> ChatReplies:
@@ -186,28 +194,24 @@ def columns_report(
     names = dict(staff_names or {})
     if since is not None:
         unanswered = [u for u in unanswered if u.waited_from >= since]
-    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff.ids)}
     by_chat: dict[int, list[int]] = {}
     every: list[int] = []
+    senders: list[str] = []
     replies: list[Reply] = []
     for chat in map(since_cut, chats, repeat(since)):
         if not chat.opened:
             continue
         by_chat[chat.chat_id] = sorted(chat.seconds)
         every.extend(chat.seconds)
-        for sender, seconds in zip(chat.staff, chat.seconds, strict=True):
-            key = sender if sender is not None else 0  # 0: an anonymous `out` message
-            values = by_staff.get(key)
-            if values is None:
-                values = by_staff[key] = []
-            values.append(seconds)
+        senders.extend(chat.staff)
         if chat.names is not None:
             for sender, name in zip(chat.staff, chat.names, strict=True):
-                key = sender if sender is not None else 0
+                key = _staff_key(sender)
                 if key not in names and name:
                     names[key] = name
         if list_replies:
             replies.extend(_listed(chat))
+    by_staff = _by_staff(senders, every, staff.ids)
     every.sort()
     staff_summaries = {sid: _summary(sorted(values)) for sid, values in by_staff.items()}
     per_staff = {
@@ -240,6 +244,20 @@ def columns_report(
     )
 
 
+def _by_staff(
+    senders: list[str], seconds: list[int], staff_ids: Iterable[int]
+) -> dict[int, list[int]]:
+    """The reply times of each staff key (every listed staff member, replied or not).
+
+    One C pass per distinct sender picks its times (a team has a handful of them).
+    """
+    by_staff: dict[int, list[int]] = {sid: [] for sid in sorted(staff_ids)}
+    for sender in set(senders):
+        picked = compress(seconds, map(eq, senders, repeat(sender)))
+        by_staff.setdefault(_staff_key(sender), []).extend(picked)
+    return by_staff
+
+
 def _listed(chat: ChatReplies) -> Iterator[Reply]:
     """The chat's replies as `Reply` tuples."""
     return map(
@@ -249,7 +267,7 @@ def _listed(chat: ChatReplies) -> Iterator[Reply]:
         map(int, chat.open_ids),
         chat.answered,
         map(int, chat.answer_ids),
-        chat.staff,
+        map(_sender, chat.staff),
         chat.names if chat.names is not None else repeat(""),
         chat.seconds,
     )

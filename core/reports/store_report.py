@@ -58,7 +58,7 @@ def store_report(
             present = scan.senders_present(staff_to_check, until)
             for missing in sorted(set(staff_to_check) - present):
                 warn(missing)
-        chats, unanswered, quarters = packed_waits(scan.packed_chats(first), as_of, duration)
+        chats, unanswered, quarters = packed_waits(scan.packed_chats(), as_of, first, duration)
         nameless = nameless_staff(chats, staff_names or {})
         if nameless:  # a sender the store has no name for: the messages' own names count
             chats = [

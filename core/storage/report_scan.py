@@ -7,7 +7,7 @@ message (staff, customer; service messages and ignored senders left out), walks 
 and packs each chat into a few strings — the roles one letter per message, the dates and ids
 comma-separated — that core/reports/packed.py reads with C-speed string functions, parsing
 only the numbers it needs.
-The same pass lists each customer message's quarter hour, for the load grid.
+
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _FLOOR_QUARTER = (
 
 
 def packed_sql(*, ignoring: bool) -> str:
-    """The one pass over the chats: per chat its roles, dates, ids, senders, customer quarters.
+    """The one pass over the chats: per chat its roles, dates, ids and senders.
 
     SQLite feeds an aggregate the rows of a group in the order it reads them: with the index
     named and GROUP BY on its first column that is (chat_id, date, id) — tests check that the
@@ -48,8 +48,7 @@ def packed_sql(*, ignoring: bool) -> str:
     return (
         "SELECT chat_id, group_concat(CASE WHEN staff THEN 's' ELSE 'c' END, ''), "
         "group_concat(date), group_concat(id), "
-        "group_concat(ifnull(sender_id, '')), "
-        f"group_concat(CASE WHEN staff THEN NULL WHEN date >= :first THEN {_FLOOR_QUARTER} END) "
+        "group_concat(ifnull(sender_id, '')) "
         f"FROM (SELECT chat_id, date, id, sender_id, {_STAFF} AS staff "
         f"FROM messages INDEXED BY messages_chat_date WHERE {where}) "
         "GROUP BY chat_id"
@@ -102,20 +101,11 @@ class ReportScan:
         }
         self._ignoring = bool(ignore)
 
-    def packed_chats(self, first: int) -> Iterator[PackedChat]:
-        """Each chat with counted messages, by chat id, packed (see core/reports/packed.py);
-        customer quarter hours from `first` on."""
-        sql = packed_sql(ignoring=self._ignoring)
-        rows = self._db.execute(sql, {**self._params, "first": first})
-        for chat_id, roles, dates, ids, senders, quarters in rows:
-            yield PackedChat(
-                chat_id,
-                roles,
-                dates.split(","),
-                ids.split(","),
-                senders.split(","),
-                quarters.split(",") if quarters is not None else [],
-            )
+    def packed_chats(self) -> Iterator[PackedChat]:
+        """Each chat with counted messages, by chat id, packed (see core/reports/packed.py)."""
+        rows = self._db.execute(packed_sql(ignoring=self._ignoring), self._params)
+        for chat_id, roles, dates, ids, senders in rows:
+            yield PackedChat(chat_id, roles, dates.split(","), ids.split(","), senders.split(","))
 
     def customer_dates(self, first: int, quarter: int) -> list[int]:
         """The dates of the customer messages (from `first` on) in one quarter hour."""
