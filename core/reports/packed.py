@@ -3,9 +3,10 @@
 The store (core/storage/report_scan.py) classifies every countable message in SQL — service
 messages and ignored senders are already left out — and hands each chat over as a string of
 roles ("c" customer, "s" staff) in (date, id) order, with the dates and ids in the same order.
-A wait is then a run of "c" and its reply the "s" right after it, found by one regular
-expression in C instead of a Python step per message; the figures are those of
-core/reports/report.py's `chat_waits`, which stays the reference.
+A wait is then a run of "c" and its reply the first "s" after it: the runs are found by one
+regular expression and every step after that is a C loop (map, slicing, accumulate, compress)
+instead of a Python step per message. The figures are those of core/reports/report.py's
+`build_report`, which stays the reference (tests/test_report_scan.py compares them).
 """
 
 from __future__ import annotations

@@ -325,12 +325,8 @@ def summarize_waits(
     chat_titles: Mapping[int, str] | None = None,
     staff_names: Mapping[int, str] | None = None,
     business_hours: bool = False,
-    load: dict[str, list[int]] | None = None,
 ) -> Report:
-    """The report of the waits that opened at or after `since` (all of them when None).
-
-    `load` is the customer load when the caller counted it already (else `waits`' dates).
-    """
+    """The report of the waits that opened at or after `since` (all of them when None)."""
     if since is None:
         replies, unanswered, customer_dates = waits.replies, waits.unanswered, waits.customer_dates
     else:
@@ -374,7 +370,7 @@ def summarize_waits(
         per_staff=per_staff,
         per_chat=per_chat,
         within=within,
-        load=weekday_hour_load(customer_dates, load_zone) if load is None else load,
+        load=weekday_hour_load(customer_dates, load_zone),
         chat_titles=titles,
         zone_name="UTC" if load_zone is None else str(load_zone),
         business_hours=business_hours,
