@@ -54,10 +54,7 @@ def store_report(
             ignore=staff.ignore,
             limit=limit,
         )
-        if warn is not None and staff_to_check:
-            present = scan.senders_present(staff_to_check, until)
-            for missing in sorted(set(staff_to_check) - present):
-                warn(missing)
+        unheard = sorted(set(staff_to_check) - scan.senders_present(staff_to_check, until))
         chats, unanswered, quarters = packed_waits(scan.packed_chats(), as_of, first, duration)
         nameless = nameless_staff(chats, staff_names or {})
         if nameless:  # a sender the store has no name for: the messages' own names count
@@ -71,7 +68,7 @@ def store_report(
         )
     finally:
         db.close()
-    return columns_report(
+    report = columns_report(
         chats,
         unanswered,
         as_of,
@@ -87,6 +84,10 @@ def store_report(
         business_hours=business_hours,
         list_replies=list_replies,
     )
+    if warn is not None:  # only once the whole store was read: a damaged one says just that
+        for missing in unheard:
+            warn(missing)
+    return report
 
 
 def _with_names(scan: ReportScan, chat: ChatReplies) -> ChatReplies:
