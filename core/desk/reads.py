@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import Hit, Searcher, SearchQuery, matches, words_of
+from ..rules.search_query import (
+    Searcher,
+    SearchQuery,
+    SourceFound,
+    SourcePage,
+    matches,
+    words_of,
+)
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings, SearchesMessages
 from ..storage.rows import MessageRow
 from ..storage.search import MessageSearch
@@ -58,12 +65,15 @@ class InboxReads(InboxQueries):
         """Whether the source searches its server too (Telegram's second search tier)."""
         return isinstance(self.source, SearchesMessages)
 
-    async def search_source(self, query: SearchQuery) -> list[Hit]:
+    async def search_source(
+        self, query: SearchQuery, page: SourcePage | None = None
+    ) -> SourceFound:
         """Ask the source for messages matching `query` in the support chats the desk follows:
-        in the one chat `in:` names, else across chats; newest first (raises on failures)."""
+        in the one chat `in:` names (by the one known user `from:` names, as Telegram's
+        `from_id`), else across chats; newest first, from `page` on (raises on failures)."""
         source = self.source
         if not isinstance(source, SearchesMessages) or not query.terms:
-            return []
+            return [], None
         text = " ".join(
             " ".join(t.words) if len(t.words) == 1 else f'"{" ".join(t.words)}"'
             for t in query.terms
@@ -72,15 +82,30 @@ class InboxReads(InboxQueries):
         for term in query.chats:
             followed = {c for c in followed if matches(term, words_of(self.chats[c].title))}
         if not followed:
-            return []
+            return [], None
         one = next(iter(followed)) if query.chats and len(followed) == 1 else None
-        hits = await source.search_messages(text, one, _REMOTE_LIMIT, query.after, query.before)
-        return [
+        sender = self._one_sender(query) if one is not None else None
+        hits, following = await source.search_messages(
+            text, one, _REMOTE_LIMIT, query.after, query.before, sender, page
+        )
+        kept = [
             hit
             for hit in hits
             if hit.message.chat_id in followed
             and all(matches(term, words_of(hit.sender)) for term in query.senders)
         ]
+        return kept, following
+
+    def _one_sender(self, query: SearchQuery) -> int | None:
+        """The one known user every `from:` of `query` names (None: none, or several)."""
+        if not query.senders:
+            return None
+        named = {
+            user_id
+            for user_id, user in self.users.items()
+            if all(matches(term, words_of(user.name)) for term in query.senders)
+        }
+        return next(iter(named)) if len(named) == 1 else None
 
     def report_staff(self) -> ReportStaff:
         """Who counts as staff for reply times, from the desk's staff rule."""

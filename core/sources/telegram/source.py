@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...desk.events import Event
 from ...desk.models import Message, User
-from ...rules.search_query import Hit
+from ...rules.search_query import SourceFound, SourcePage
 from ...system.config import Config
 from ...system.paths import Paths
 from ..base import Dialogs, SendError, SourceTraits
@@ -334,10 +334,18 @@ class TelegramSource:
         return await list_members(self._parts()[0], chat_id)
 
     async def search_messages(
-        self, text: str, chat_id: int | None, limit: int, after: int | None, before: int | None
-    ) -> list[Hit]:
+        self,
+        text: str,
+        chat_id: int | None,
+        limit: int,
+        after: int | None,
+        before: int | None,
+        sender_id: int | None = None,
+        page: SourcePage | None = None,
+    ) -> SourceFound:
         """Telegram's search in one chat or across (core/sources/base.py `SearchesMessages`)."""
-        return await search_part(self._parts()[0], text, chat_id, limit, after, before)
+        state = self._parts()[0]
+        return await search_part(state, text, chat_id, limit, after, before, sender_id, page)
 
     async def wait_synced(self) -> None:
         """Wait until the start-up sync (chat list and history backfill) has finished."""
