@@ -247,3 +247,44 @@ async def test_enter_in_the_switcher_paints_the_whole_conversation_in_one_frame(
                 if frame != before
             ]
             assert len(changed) == 1, f"{len(changed)} frames drew the conversation"
+
+
+async def test_a_keys_store_writes_follow_its_frame_and_are_all_made(tmp_path: Path) -> None:
+    """Ctrl+N paints the chat before the store hears of it (core/desk/writer.py holds the
+    writes for the frame), and every write it queued is made right after."""
+    desk = make_desk(tmp_path)
+    events: list[str] = []
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        store = app.inbox.store
+        for name in ("save_triage", "set_slot"):
+            write = getattr(store, name)
+
+            async def noted(*args: Any, _write: Any = write, _name: str = name) -> Any:
+                events.append(_name)
+                return await _write(*args)
+
+            setattr(store, name, noted)
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                events.append(f"frame {app.query_one(Conversation).chat_id}")
+
+        app._display = record  # type: ignore[method-assign]
+        opened = []
+        for _ in range(3):
+            await settle(pilot)
+            target, _ = app.inbox.walk()  # where Ctrl+N goes (core/rules/walk.py)
+            assert target is not None
+            events.clear()
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: "save_triage" in events, "the triage write")
+            assert events[0] == f"frame {target}", events  # painted before any write began
+            opened.append(target)
+        await app.inbox.flushed()
+        slots = await store.slots()
+        saved = await store.load_triage()
+    assert set(opened) <= set(slots.values())  # each joined the working set, stored
+    assert all(saved[chat_id].unread == 0 for chat_id in opened)  # read on open, stored
