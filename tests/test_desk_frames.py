@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from textual._styles_cache import StylesCache
 from textual.widgets._footer import FooterKey
+from tgtriage.core.desk.windows import MessageWindows
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
 
 from tests.desk_harness import (
+    conversation_text,
     make_desk,
     run_desk,
     screen_text,
@@ -288,3 +290,47 @@ async def test_a_keys_store_writes_follow_its_frame_and_are_all_made(tmp_path: P
         saved = await store.load_triage()
     assert set(opened) <= set(slots.values())  # each joined the working set, stored
     assert all(saved[chat_id].unread == 0 for chat_id in opened)  # read on open, stored
+
+
+async def test_a_chat_not_in_memory_is_painted_once_with_its_messages(tmp_path: Path) -> None:
+    """A desk past the windows' cap (core/desk/windows.py) reads a chat it does not hold
+    before painting it: one frame shows the chat with its messages, no second one follows."""
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        inbox = app.inbox
+        await inbox.flushed()
+        target, _ = inbox.walk()  # where Ctrl+N goes (core/rules/walk.py)
+        assert target is not None and inbox.messages_known(target)
+        newest = inbox.recent(target, 1)[-1].text.splitlines()[0]
+        inbox.windows.forget(target)  # as a 10,000-chat desk past its 1,000 windows
+        frames: list[tuple[int | None, str]] = []
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                conversation = app.query_one(Conversation)
+                frames.append((conversation.chat_id, conversation_text(app)))
+
+        app._display = record  # type: ignore[method-assign]
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: bool(frames), "a frame")
+        await settle(pilot)
+        await inbox.flushed()
+        await settle(pilot)
+        showing = [text for chat_id, text in frames if chat_id == target]
+    assert showing and newest[:20] in showing[0]  # the first frame shows its messages
+    assert all(text == showing[0] for text in showing)  # and no later frame redrew them
+
+
+def test_windows_read_ahead_are_dropped_least_wanted_first() -> None:
+    """Start-up reads the working set first; chats shown later push out the chats read last."""
+    windows = MessageWindows(size=2, chats=3)
+    for chat_id in (1, 2, 3):  # most wanted first (the working set)
+        windows.fill(chat_id, [], ahead=True)
+    windows.fill(9, [])  # a chat shown by the switcher
+    assert windows.missing([1, 2, 3, 9]) == [3]
+    windows.recent(2, 1)  # shown again: kept longer
+    windows.fill(8, [])
+    assert windows.missing([1, 2, 9, 8]) == [1]
