@@ -171,3 +171,31 @@ async def test_the_template_popup_sits_over_the_conversation_without_resizing_it
         await pilot.press("escape")
         await settle(pilot)
         assert not popup.display and conversation.region == before
+
+
+async def test_typing_in_the_switcher_paints_one_frame_and_lays_out_nothing(desk: Desk) -> None:
+    """The switcher's box has a fixed size: a keystroke repaints its field and list in one
+    frame, and neither the field (QuietInput) nor the refilled list lays the desk out."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        layouts: list[int] = []
+        original = app.screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            layouts.append(1)
+            original(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        cells = record_frames(app)
+        switcher = app.query_one(Switcher)
+        listed = []
+        for char in "acz":  # fewer results each time, down to none
+            cells.clear()
+            await pilot.press(char)
+            await settle(pilot)
+            assert len(cells) == 1, f"{char!r}: {len(cells)} frames"
+            listed.append(app.query_one("#switcher-list", OptionList).option_count)
+        assert layouts == [], "no layout while typing"
+        assert listed[0] > 0 and listed[-1] == 0 and switcher.is_open
