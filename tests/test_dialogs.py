@@ -199,3 +199,29 @@ async def test_typing_in_the_switcher_paints_one_frame_and_lays_out_nothing(desk
             listed.append(app.query_one("#switcher-list", OptionList).option_count)
         assert layouts == [], "no layout while typing"
         assert listed[0] > 0 and listed[-1] == 0 and switcher.is_open
+
+
+async def test_a_choice_asked_again_keeps_its_drawn_list_and_starts_afresh(desk: Desk) -> None:
+    """Alt+P asked twice keeps the options it drew (no refill, no re-render of each row), yet
+    opens on the first choice with an empty field, as a new dialog would."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("alt+p")
+        await settle(pilot)
+        options = app.query_one("#choice-list", OptionList)
+        drawn = list(options.options)
+        await pilot.press("down", "down", "escape")
+        await settle(pilot)
+        await pilot.press("alt+p")
+        await settle(pilot)
+        assert app.query_one(ChoiceDialog).is_open
+        assert [id(o) for o in options.options] == [id(o) for o in drawn]  # kept, not refilled
+        assert options.highlighted == 0
+        assert app.query_one("#choice-input", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        app.choose("Another question", [("a", "1  first"), ("b", "2  second")], lambda _: None)
+        await settle(pilot)
+        assert [o.id for o in options.options] == ["a", "b"]  # a new question is drawn anew
