@@ -154,7 +154,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
         first = [*pinned, *(c for c in self.order() if c in rest)]
-        self.read_windows(first[: self.windows.chats])
+        self.read_windows(first[: self.windows.chats], ahead=True)
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
