@@ -205,6 +205,15 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.spawn(self.outgoing.resume())
         self.spawn(self.team.catch_up())
 
+    async def start_before_paint(self) -> None:
+        """Start the source and apply the backlog it brings at once (a simulated source over an
+        empty store: the desk's first frame then shows its chats and timers, not an empty list
+        painted twice over while they arrive)."""
+        await self.start()
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            self.emit(await self.apply(batch))
+
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
         limit = max(1, self.config.telegram.history_limit)

@@ -403,6 +403,11 @@ async def _desk(
     async def factory() -> Any:
         inbox = Inbox(store, source, config, story_clock=clock)
         await inbox.load_cached()
+        if not isinstance(source, ReplaySource) and not inbox.chats:
+            # A fresh demo has nothing cached to paint and starts in no time (no network, no
+            # export to read): started here, its first frame already shows the waiting chats.
+            await inbox.start_before_paint()
+            app.start_source = False
         return inbox
 
     app = DeskApp(factory, source_label=label, keymap=keymap)
