@@ -73,9 +73,11 @@ class AlertWatcher:
             self._after_catch_up(finished)
         alerts: list[Alert] = []
         timed = inbox.timed_chats(now)  # waiting or with a reminder: all that can alert
-        for chat_id, state in [(c, s) for c, s in inbox.triage.items() if c in timed]:
+        triage_now = inbox.triage
+        for chat_id in list(timed):  # not every chat: only these can alert
+            state = triage_now.get(chat_id)
             chat = inbox.chats.get(chat_id)
-            if chat is None:
+            if state is None or chat is None:
                 continue
             if state.waiting_since is None and triage.reminder_at(state) is None:
                 continue  # nothing here can alert; a new wait resets the memory anyway

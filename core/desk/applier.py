@@ -208,7 +208,7 @@ class EventApplier:
         stored, each message is tried alone and the ones that fail are counted."""
         store, windows = self._inbox.store, self._inbox.windows
         try:
-            return await self._inbox.writer.call(lambda: store.add_messages(messages))
+            return await self._stored(lambda: store.add_messages(messages))
         except StoreDamaged:  # the desk goes on from memory: new are those its windows lack
             return [m for m in messages if windows.find(m.chat_id, m.id) is None]
         except Exception:
@@ -216,7 +216,7 @@ class EventApplier:
         fresh: list[Message] = []
         for message in messages:
             try:
-                fresh += await self._inbox.writer.call(_adding(store, message))
+                fresh += await self._stored(_adding(store, message))
             except StoreDamaged:
                 fresh.append(message)
             except Exception:
@@ -322,9 +322,14 @@ class EventApplier:
         """The store operation's result in turn with the queued writes, or what memory holds
         (`memory`) once the store is damaged (core/desk/damage.py)."""
         try:
-            return await self._inbox.writer.call(operation)
+            return await self._stored(operation)
         except StoreDamaged:
             return memory
+
+    async def _stored(self, operation: Callable[[], Awaitable[_T]]) -> _T:
+        """The store operation's result in turn with the queued writes (the wait for it is not
+        counted as this slice's work: core/desk/slices.py)."""
+        return await self._inbox.slices.waiting(self._inbox.writer.call(operation))
 
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""
