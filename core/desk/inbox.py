@@ -6,8 +6,9 @@ It is a façade over a few parts: `applier.EventApplier` (source events in),
 memory). Every action changes the live state at once and queues its store write, so no key
 waits for the store; `await inbox.flushed()` waits until every write has been made.
 
-Events are drained in batches, one change notification per batch, spaced at least one frame
-apart however fast events arrive. Only the chats an event touches are recomputed.
+Events are drained in slices sized to a budget of the loop's own work (core/desk/slices.py);
+their changes are delivered at most once a frame, and while a backlog is still queued every
+BACKLOG_FRAME, so a burst shows as it lands without repainting after every slice. Only the chats an event touches are recomputed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 
 from ..rules import triage, views
@@ -35,6 +37,7 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .slices import MAX_SLICE, SliceSizer
 from .staff import InboxStaff
 from .team import TeamDesk
 from .unread_marks import InboxUnreadMarks
@@ -46,7 +49,8 @@ __all__ = ["BATCH", "RECOMPUTE_WINDOW", "SLOTS", "Changes", "Inbox", "Listener",
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+BATCH = MAX_SLICE  # the most events one slice applies
+BACKLOG_FRAME = 0.1  # seconds between deliveries while a backlog is still being applied
 
 
 class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads, InboxMessageEdits):
@@ -106,7 +110,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.open_chat_id: int | None = None
         self._rule = triage.StaffRule(me_id=0)
         self._listeners: list[Listener] = []
-        self._queue: list[ev.Event] = []
+        self._queue: deque[ev.Event] = deque()
+        self.slices = SliceSizer()
         self._wake = asyncio.Event()
         self._pending = Changes()
         self._last_emit = 0.0
@@ -285,12 +290,16 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self._wake.set()
 
     async def _flush_loop(self) -> None:
-        """Drain the queue in batches, one notification each."""
+        """Drain the queue slice by slice; changes go to the screen at most once a frame (every
+        BACKLOG_FRAME while more events wait)."""
+        queue = self._queue
         while self.running:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            while queue:
+                count = min(len(queue), self.slices.size)
+                batch = [queue.popleft() for _ in range(count)]
+                began = self.slices.started()
                 try:
                     changes = await self.apply(batch)
                 except Exception:
@@ -298,9 +307,13 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
                     continue
                 finally:
                     del batch  # not kept alive (with its messages) until the next burst
+                self.slices.applied(count, began)
                 self.emit(changes)
                 del changes
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # the screen's turn (a slice's tail and a delivery
+                if queue and self.clock() >= self._last_emit + BACKLOG_FRAME:  # never share one)
+                    self._deliver()  # show what landed so far, a few times a second
+                    await asyncio.sleep(0)
             await self.drain()
 
     async def apply(self, batch: list[ev.Event]) -> Changes:
@@ -334,6 +347,10 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         delay = self._last_emit + self.frame - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        self._deliver()
+
+    def _deliver(self) -> None:
+        """Hand the pending changes to every listener now."""
         changes, self._pending = self._pending, Changes()
         if not changes:
             return
