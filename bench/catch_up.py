@@ -305,6 +305,7 @@ async def run(
 
 def instrument_catch_up() -> None:
     """Time the desk's steps (bench/phases.py) and the catch-up's own (diagnosis only)."""
+    from telethon._updates.messagebox import MessageBox
     from textual._compositor import Compositor
     from textual.screen import Screen
     from tgtriage.core.desk.alert_watch import AlertWatcher
@@ -328,6 +329,9 @@ def instrument_catch_up() -> None:
         (DifferenceSim, "_serve_difference"),
         (DifferenceSim, "_serve_channel_difference"),
         (DifferenceSim, "_load_box"),
+        (DifferenceSim, "_dispatch"),
+        (MessageBox, "apply_difference"),
+        (MessageBox, "apply_channel_difference"),
         (UpdateRouter, "handle"),
         (EventApplier, "_commit"),
         (EventApplier, "_recompute"),

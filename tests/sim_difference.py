@@ -16,6 +16,7 @@ returns reaches the client's handlers in order, with the entities attached like 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 from typing import Any
@@ -127,6 +128,7 @@ class DifferenceSim(SimTelegram):
             else:
                 channels[channel] = min(channels.get(channel, before), before)
                 self._channel_logs.setdefault(channel, []).append(update)
+        self._account_log.sort(key=lambda u: _pts(u)[0])  # type: ignore[index]
         return account, channels
 
     def _load_box(self, account: int, channels: dict[int, int]) -> tuple[MessageBox, EntityCache]:
@@ -176,9 +178,10 @@ class DifferenceSim(SimTelegram):
 
     def _serve_difference(self, request: Any) -> Any:
         """GetDifference: the account's missed updates after `request.pts`, a slice at a time."""
-        pending = [u for u in self._account_log if _pts(u)[0] > request.pts]  # type: ignore[index]
-        pending.sort(key=lambda u: _pts(u)[0])  # type: ignore[index]
-        taken = [u for u in pending if _pts(u)[0] <= request.pts + self.slice_size]  # type: ignore[index]
+        log = self._account_log  # in pts order (`_file_missed`)
+        first = bisect.bisect_right(log, request.pts, key=lambda u: _pts(u)[0])  # type: ignore[index]
+        end = bisect.bisect_right(log, request.pts + self.slice_size, key=lambda u: _pts(u)[0])  # type: ignore[index]
+        pending, taken = log[first:], log[first:end]
         news = [u.message for u in taken if isinstance(u, types.UpdateNewMessage)]
         others = [u for u in taken if not isinstance(u, types.UpdateNewMessage)]
         if not self._channels_announced:
