@@ -153,13 +153,13 @@ class DifferenceSim(SimTelegram):
     async def _asked(self, request: Any, serve: Any) -> Any:
         """One request of Telethon's update loop: through the client's `answer_locally` hook
         first (as core/sources/telegram/client.py's `DeskClient.__call__`), else a round trip."""
-        self.requests.append(request)
         hook = self.answer_locally
         if hook is not None:
             answer = await hook(request)
             if answer is not None:
                 self.answered_locally += 1
                 return answer
+        self.requests.append(request)  # what reached the (simulated) server
         await asyncio.sleep(self.round_trip)
         return serve(request)
 

@@ -6,6 +6,7 @@ and counted; every other event of its batch lands.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECOMPUTE_WINDOW = 500
+YIELD_EVERY = 250
+"""New messages folded into the live state between two returns to the event loop."""
 _T = TypeVar("_T")
 
 
@@ -250,7 +253,9 @@ class EventApplier:
             fresh.sort(key=lambda m: (m.chat_id, m.id))
             inbox.windows.add(fresh)
             catch_up = inbox.catch_up
-            for message in fresh:
+            for count, message in enumerate(fresh, 1):
+                if count % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # a frame may paint: thousands land in a catch-up
                 state = inbox.triage[message.chat_id]
                 if catch_up.active:
                     catch_up.note(state)
