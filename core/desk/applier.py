@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from ..rules import triage
+from ..system.gc_policy import settle_bulk
 from . import events as ev
 from .changes import Changes
 from .events import Connection
@@ -255,6 +256,7 @@ class EventApplier:
             catch_up = inbox.catch_up
             for count, message in enumerate(fresh, 1):
                 if count % YIELD_EVERY == 0:
+                    settle_bulk()
                     await asyncio.sleep(0)  # a frame may paint: thousands land in a catch-up
                 state = inbox.triage[message.chat_id]
                 if catch_up.active:
