@@ -256,7 +256,8 @@ class EventApplier:
             catch_up = inbox.catch_up
             for count, message in enumerate(fresh, 1):
                 if count % YIELD_EVERY == 0:
-                    settle_bulk()
+                    if catch_up.active:
+                        settle_bulk()
                     await asyncio.sleep(0)  # a frame may paint: thousands land in a catch-up
                 state = inbox.triage[message.chat_id]
                 if catch_up.active:
