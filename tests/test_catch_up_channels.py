@@ -211,3 +211,27 @@ def test_a_catch_up_hit_by_flood_waits_and_a_drop_ends_at_the_truth(seed: int) -
     night = catch_up(seed, faulty=True)
     assert night.drops == 1
     check(night)
+
+
+def test_the_real_client_offers_every_request_to_the_answer_locally_hook_first() -> None:
+    from telethon.sessions import MemorySession
+    from telethon.tl import functions
+    from tgtriage.core.sources.telegram.client import _desk_client_class, answer_locally
+
+    async def run() -> None:
+        client = _desk_client_class()(MemorySession(), 1, "0" * 32)
+        asked: list[Any] = []
+        answer = object()
+
+        async def hook(request: Any) -> Any:
+            asked.append(request)
+            return answer if isinstance(request, functions.updates.GetStateRequest) else None
+
+        assert answer_locally(client, hook)
+        state = functions.updates.GetStateRequest()
+        assert await client(state) is answer, "answered without a connection"
+        with pytest.raises(ConnectionError):  # anything else goes to Telegram (not connected)
+            await client(functions.help.GetConfigRequest())
+        assert [type(r).__name__ for r in asked] == ["GetStateRequest", "GetConfigRequest"]
+
+    asyncio.run(run())

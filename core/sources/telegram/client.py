@@ -161,7 +161,7 @@ def _desk_client_class() -> type[Any]:
     (core/sources/telegram/channel_catch_up.py answers a catch-up's channel differences)."""
     from telethon import TelegramClient
 
-    class DeskClient(TelegramClient):  # type: ignore[misc]
+    class DeskClient(TelegramClient):
         """The Telethon client with the `answer_locally` seam."""
 
         answer_locally: LocalAnswer | None = None
