@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,7 @@ async def run(
             inbox.subscribe(arrived)
             beat = asyncio.create_task(heartbeat())
             sim.connected_at = None
+            asked_before = len(sim.requests)
             cpu0 = time.process_time()
             sim.heal()
             await wait_for(lambda: sim.connected_at is not None, limit=60)
@@ -286,6 +288,10 @@ async def run(
                     * 1000,
                     "heartbeats": len(window),
                     "gc": gclog.summary(t0, closed),
+                    "requests": dict(  # what reached the server from the reconnect on
+                        Counter(type(r).__name__ for r in sim.requests[asked_before:])
+                    ),
+                    "answered_locally": sim.answered_locally,
                     "differences": dict(
                         (kind, sim.served.count(kind)) for kind in sorted(set(sim.served))
                     ),
