@@ -13,13 +13,14 @@ from tgtriage.cli.team import run_team
 
 PRIYA = user(601, "Priya", "Shah")
 TOM = user(602, "Tom", "Becker")
+HELPDESK_BOT = user(603, "Helpdesk", "Bot", bot=True)
 
 
 class RoomClient(FakeClient):
     """The fake client, serving the participants of its supergroups."""
 
     def _serve_GetParticipantsRequest(self, request: Any) -> Any:
-        users = [self.me, PRIYA, TOM]
+        users = [self.me, PRIYA, TOM, HELPDESK_BOT]
         participants = [types.ChannelParticipant(user_id=u.id, date=None) for u in users]
         return types.channels.ChannelParticipants(
             count=len(users), participants=participants, chats=[], users=users
@@ -75,6 +76,7 @@ def test_check_finds_the_private_room_and_lists_its_members(
     assert "Team room: Support team (id -1000000000900, supergroup)" in out
     assert "Private: yes" in out
     assert "Members (3): " in out and "Priya Shah" in out and "Tom Becker" in out
+    assert "Helpdesk Bot" not in out, "check lists the staff the desk counts: no bots"
 
 
 def test_check_refuses_a_public_room_and_names_a_missing_one(

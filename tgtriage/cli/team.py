@@ -4,7 +4,7 @@
 ids: the room's order), invites the teammates, mutes it on this account, and pins a message
 saying what it is for. `check` finds the configured room the way the desk does
 (core/team/room.py `is_room`) among the account's dialogs, refuses a public one, and lists its
-members (Telegram's participants request, or the full chat of a basic group).
+members the way the desk counts them as staff (core/sources/telegram/members.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.sources.telegram import convert as conv
 from ..core.sources.telegram.client import TelegramClientLike, default_factory
+from ..core.sources.telegram.members import fetch_members, humans
 from ..core.system.config import Config, ConfigError, load_config
 from ..core.system.paths import Paths
 from ..core.team.room import is_room, room_problem
@@ -168,22 +169,8 @@ async def check(client: TelegramClientLike, config: Config) -> int:
 
 
 async def _members(client: TelegramClientLike, entity: Any) -> list[str]:
-    """The names of the room's members (up to 200)."""
+    """The names of the room's human members, listed as the desk lists them."""
     from telethon import utils
-    from telethon.tl import functions, types
 
-    if isinstance(entity, types.Channel):
-        result = await client(
-            functions.channels.GetParticipantsRequest(
-                channel=utils.get_input_channel(entity),
-                filter=types.ChannelParticipantsRecent(),
-                offset=0,
-                limit=DIALOG_PAGE,
-                hash=0,
-            )
-        )
-        users = result.users
-    else:
-        full = await client(functions.messages.GetFullChatRequest(chat_id=entity.id))
-        users = full.users
-    return sorted(conv.user_name(u) for u in users if isinstance(u, types.User))
+    found = await fetch_members(client, utils.get_input_peer(entity))
+    return sorted(user.name for user in humans(found.values()))
