@@ -218,8 +218,9 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         empty store: the desk's first frame then shows its chats and timers, not an empty list
         painted twice over while they arrive)."""
         await self.start()
-        while self._queue:
-            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+        queue = self._queue
+        while queue:
+            batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
             self.emit(await self.apply(batch))
 
     async def _backfill(self, chats: list[Chat]) -> None:
