@@ -259,6 +259,14 @@ def main() -> int:
         )
         rows.append(
             Row(
+                "  … stored (the store written behind the screen, one transaction per slice)",
+                f"{b.get('stored_s', b['painted_s']):.3f} s",
+                "",
+                None,
+            )
+        )
+        rows.append(
+            Row(
                 f"peak RSS of the desk process (after keys, burst, idle; {desk['chats']:,} chats)",
                 f"{desk['rss_peak_mb']:.0f} MB",
                 f"≤ {rss_budget} MB",

@@ -388,3 +388,37 @@ def test_a_storm_of_alerts_folds_into_the_most_urgent_few_and_one_for_the_rest()
     assert folded.body.startswith("Chat 4, Chat 7, Chat 0 and 2 more")
     assert sent[5] is handoff, "a handoff is never folded away"
     assert fold_storm(waits[:5], most=5) == waits[:5], "few alerts go as they are"
+
+
+async def test_a_check_looks_at_the_chats_that_changed_or_whose_moment_came(live: Desk) -> None:
+    """Issue 18 (idle at 10,000 chats): with hundreds of waiting chats, a check a second later
+    with nothing changed looks at no chat; a new message, or a wait reaching its level, is
+    looked at (and alerts) still."""
+    from tgtriage.core.desk import events as ev
+    from tgtriage.core.desk.models import Chat, Message
+
+    customers = [Chat(id=-1003000000000 - n, title=f"Group {n}") for n in range(400)]
+    live.clock.now = START
+    for n, chat in enumerate(customers):
+        live.source.emit(ev.ChatUpdated(chat))
+        since = START - 100 if n == 0 else START - 50  # Group 0 reaches a level first
+        message = Message(chat_id=chat.id, id=1, date=since, sender_id=5000 + n)
+        live.source.emit(ev.NewMessage(message))
+    await live.settle()
+    watcher = AlertWatcher(live.inbox, started_at=START)
+    assert fired(watcher) == []
+    assert watcher.visited >= len(customers)  # the first check looks at every waiting chat
+    for second in (1, 2, 3):
+        live.clock.now = START + second
+        visited = watcher.visited
+        assert fired(watcher) == []
+        assert watcher.visited == visited  # nothing changed, no wait reached a level
+    await live.feed(new(GLOBEX, 1, BOB, 2, "hello?"))
+    live.clock.now = START + 4
+    visited = watcher.visited
+    assert fired(watcher) == []
+    assert watcher.visited - visited <= 2
+    live.clock.now = START + 200  # Group 0 has waited 300 s
+    visited = watcher.visited
+    assert fired(watcher) == [(customers[0].id, AlertKind.LEVEL, 1)]
+    assert watcher.visited - visited <= 2

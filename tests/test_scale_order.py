@@ -119,3 +119,47 @@ def test_many_changed_summaries_are_merged_in_without_a_full_sort() -> None:
         state.tracked_triage[chat_id] = summary(chat_id, rng, T0)
     assert index.current(T0) is kept  # patched in place, not sorted anew
     assert kept.ids == full_sort(state, T0)
+
+
+def test_time_moving_rechecks_only_the_chats_whose_moment_came() -> None:
+    """Issue 18 (idle at 10,000 chats): as the seconds pass, the kept order re-checks the time
+    facts of the chats whose level, postponement or due date can change at that second, not
+    every waiting chat's; and the order stays what a full sort gives."""
+    rng = random.Random(7)
+    state = State([summary(-1000 - i, rng, T0) for i in range(CHATS)])
+    index = OrderIndex(state)
+    index.current(T0)
+    moments = 0
+    for second in range(1, 601):
+        now = T0 + second
+        moments += sum(
+            1
+            for s in state.tracked_triage.values()
+            if triage.next_time_change(s, now - 1, state.configured_targets) == now
+        )
+        checked = index.facts_checked
+        ids = index.current(now).ids
+        assert index.facts_checked - checked <= moments  # (cumulative bound, checked below)
+        if second % 100 == 0:
+            assert ids == full_sort(state, now)
+        moments -= index.facts_checked - checked
+    timed = sum(
+        1
+        for s in state.tracked_triage.values()
+        if s.waiting_since is not None or triage.reminder_at(s) is not None
+    )
+    assert timed > 500  # the bound above is far below re-checking every timed chat
+
+
+def test_a_patch_after_time_moved_on_is_no_full_sort() -> None:
+    """Summaries changed in a later second are re-placed in the kept order (the time facts
+    whose moment came re-checked), not sorted anew."""
+    rng = random.Random(8)
+    state = State([summary(-1000 - i, rng, T0) for i in range(CHATS)])
+    index = OrderIndex(state)
+    kept = index.current(T0)
+    now = T0 + 900
+    for chat_id in rng.sample(sorted(state.tracked_triage), 50):
+        state.tracked_triage[chat_id] = summary(chat_id, rng, now)
+    assert index.current(now) is kept
+    assert kept.ids == full_sort(state, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -79,6 +79,7 @@ class ChatList(LineScrollView, can_focus=True):
         # from it (crops, styles, divisions) alive too — thousands of objects for the collector.
         self._rows: dict[int, dict[tuple[int, bool, bool], list[Segment]]] = {}
         self.rows_rendered = 0
+        self.rows_rebuilt = 0  # row models built by update_rows (tests count a tick's work)
 
     def on_key(self, event: events.Key) -> None:
         """A typed character that is not a list key (or follows one) goes on to `on_type`."""
@@ -110,20 +111,26 @@ class ChatList(LineScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.chat_ids))
         self.refresh()
 
-    def update_rows(self, chat_ids: set[int] | None = None) -> None:
-        """Rebuild the row models of some (or all visible) chats; repaint rows that changed."""
+    def update_rows(self, chat_ids: Container[int] | None = None) -> None:
+        """Rebuild the row models of some (or all visible) chats; repaint rows that changed.
+
+        Only the visible rows are rebuilt, and only the rows kept off screen are looked up in
+        `chat_ids`: the work is the screen's size, however many chats changed."""
         top = int(self.scroll_y)
         visible = self.chat_ids[top : top + self.size.height + 1]
         for y, chat_id in enumerate(visible):
             if chat_ids is not None and chat_id not in chat_ids:
                 continue
             model = self._row_source(chat_id)
+            self.rows_rebuilt += 1
             if self._models.get(chat_id) != model:
                 self._models[chat_id] = model
                 self._forget(chat_id)
                 self.refresh(Region(0, y, self.size.width, 1))
         if chat_ids is not None:
-            for chat_id in chat_ids - set(visible):
+            shown = set(visible)
+            kept = self._models.keys() | self._rows.keys()
+            for chat_id in [c for c in kept if c not in shown and c in chat_ids]:
                 self._models.pop(chat_id, None)
                 self._forget(chat_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
+from heapq import heapify, heappop, heappush
 
 from ..rules import triage
 from ..rules.alerts import (
@@ -42,6 +43,10 @@ class AlertWatcher:
         self._seen: dict[int, Seen] = {}
         self._at_start: dict[tuple[int, int, triage.Targets], triage.Level] = {}
         self._quiet: dict[int, tuple[ChatTriage, int]] = {}  # chat → (state, next check)
+        self._moments: list[tuple[int, int]] = []  # heap of (next check, chat)
+        self._seen_version = -1  # the summaries' version at the last check (-1: none yet)
+        self._recheck: set[int] = set()  # chats to look at next check whatever changed
+        self.visited = 0  # chats looked at by the checks so far (tests count a check's work)
         self._handoffs: set[int] = set()  # the handoffs (room message ids) announced
         self._learned: dict[int, int] = {}  # chat → a wait first heard of in a catch-up
         self.summaries: list[str] = []
@@ -73,9 +78,12 @@ class AlertWatcher:
             self._after_catch_up(finished)
         alerts: list[Alert] = []
         timed = inbox.timed_chats(now)  # waiting or with a reminder: all that can alert
-        for chat_id, state in [(c, s) for c, s in inbox.triage.items() if c in timed]:
+        triage_now = inbox.triage
+        for chat_id in self._to_visit(timed, now):
+            self.visited += 1
+            state = triage_now.get(chat_id)
             chat = inbox.chats.get(chat_id)
-            if chat is None:
+            if state is None or chat is None:
                 continue
             if state.waiting_since is None and triage.reminder_at(state) is None:
                 continue  # nothing here can alert; a new wait resets the memory anyway
@@ -92,13 +100,35 @@ class AlertWatcher:
             found, seen = decide(state, chat.title, moment, self._seen.get(chat_id, Seen()))
             self._seen[chat_id] = seen
             alerts.extend(found)
-            self._quiet[chat_id] = (state, self._next_moment(state, now))
+            moment_at = self._next_moment(state, now)
+            self._quiet[chat_id] = (state, moment_at)
+            heappush(self._moments, (moment_at, chat_id))
         alerts.extend(self._handoff_alerts())
         if len(self._at_start) > 4096:
             self._at_start.clear()
         if len(self._quiet) > 2 * len(inbox.triage) + 64:
             self._quiet.clear()
+            self._seen_version = -1  # everything is looked at again next time
+        if len(self._moments) > 2 * len(self._quiet) + 64:
+            self._moments = [(at, c) for c, (_, at) in self._quiet.items()]
+            heapify(self._moments)
         return alerts
+
+    def _to_visit(self, timed: Mapping[int, object], now: int) -> list[int]:
+        """The timed chats that may alert now: those whose summary changed since the last
+        check, and those whose next moment (a level, a reminder) came; every timed chat
+        when the changes are not known any more."""
+        summaries = self.inbox.tracked_triage
+        changed = summaries.changed_since(self._seen_version) if self._seen_version >= 0 else None
+        self._seen_version = summaries.version
+        moments = self._moments
+        due: set[int] = set()
+        while moments and moments[0][0] <= now:
+            due.add(heappop(moments)[1])
+        recheck, self._recheck = self._recheck, set()
+        if changed is None:
+            return list(timed)
+        return [c for c in sorted(changed | due | recheck) if c in timed]
 
     def _handoff_alerts(self) -> list[Alert]:
         """One alert for each chat a teammate handed to this engineer since the watch began."""
@@ -129,6 +159,7 @@ class AlertWatcher:
             if finished.learned_wait(state) and state.waiting_msg_id is not None:
                 self._learned[chat_id] = state.waiting_msg_id
                 self._quiet.pop(chat_id, None)
+                self._recheck.add(chat_id)
             if state.waiting_since is not None:
                 still_waiting += 1
         if finished.touched:

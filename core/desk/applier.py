@@ -6,11 +6,13 @@ and counted; every other event of its batch lands.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from ..rules import triage
+from ..system.gc_policy import settle_bulk
 from . import events as ev
 from .changes import Changes
 from .events import Connection
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECOMPUTE_WINDOW = 500
+YIELD_EVERY = 250
+"""New messages folded into the live state between two returns to the event loop."""
 _T = TypeVar("_T")
 
 
@@ -46,9 +50,14 @@ class EventApplier:
         """An applier for `inbox`."""
         self._inbox = inbox
         self.failed = 0  # events that could not be applied since start
+        self._unsaved: list[Message] = []  # shown, not yet queued for the store
 
     async def apply(self, events: list[ev.Event]) -> Changes:
-        """Apply a batch of events; return what changed."""
+        """Apply a batch of events; return what changed.
+
+        Messages surely new (`_surely_new`) are shown without waiting for the store, and
+        written with the summaries they changed in one transaction at the end of the batch
+        (sooner when a store operation of the batch must see them)."""
         batch = _Batch()
         for event in events:
             try:
@@ -67,9 +76,10 @@ class EventApplier:
         if inbox.open_chat_id in changes.chats and inbox.config.telegram.mark_read == "on_open":
             inbox.read_chat()
         touched = [inbox.triage[c] for c in changes.chats if c in inbox.triage]
-        if touched:
+        unsaved, self._unsaved = self._unsaved, []
+        if touched or unsaved:
             store = inbox.store
-            inbox.writer.enqueue(lambda: store.save_triage(touched))
+            inbox.writer.enqueue(lambda: store.save_slice(unsaved, touched))
         return changes
 
     def _failed(self, changes: Changes, count: int = 1) -> None:
@@ -208,7 +218,7 @@ class EventApplier:
         stored, each message is tried alone and the ones that fail are counted."""
         store, windows = self._inbox.store, self._inbox.windows
         try:
-            return await self._inbox.writer.call(lambda: store.add_messages(messages))
+            return await self._stored(lambda: store.add_messages(messages))
         except StoreDamaged:  # the desk goes on from memory: new are those its windows lack
             return [m for m in messages if windows.find(m.chat_id, m.id) is None]
         except Exception:
@@ -216,7 +226,7 @@ class EventApplier:
         fresh: list[Message] = []
         for message in messages:
             try:
-                fresh += await self._inbox.writer.call(_adding(store, message))
+                fresh += await self._stored(_adding(store, message))
             except StoreDamaged:
                 fresh.append(message)
             except Exception:
@@ -243,14 +253,22 @@ class EventApplier:
         batch.edits.clear()
         batch.users.clear()
         if users:
-            await self._call(lambda: store.upsert_users(users.values()), None)
+            senders = list(users.values())
+            inbox.writer.enqueue(lambda: store.upsert_users(senders))
             inbox.users.update(users)
         if new:
-            fresh = await self._store_new(new, changes)
+            fresh, unsure = self._surely_new(new)
+            self._unsaved += fresh
+            if unsure:
+                fresh += await self._store_new(unsure, changes)
             fresh.sort(key=lambda m: (m.chat_id, m.id))
             inbox.windows.add(fresh)
             catch_up = inbox.catch_up
-            for message in fresh:
+            for count, message in enumerate(fresh, 1):
+                if count % YIELD_EVERY == 0:
+                    if catch_up.active:
+                        settle_bulk()
+                    await asyncio.sleep(0)  # a frame may paint: thousands land in a catch-up
                 state = inbox.triage[message.chat_id]
                 if catch_up.active:
                     catch_up.note(state)
@@ -322,9 +340,46 @@ class EventApplier:
         """The store operation's result in turn with the queued writes, or what memory holds
         (`memory`) once the store is damaged (core/desk/damage.py)."""
         try:
-            return await self._inbox.writer.call(operation)
+            return await self._stored(operation)
         except StoreDamaged:
             return memory
+
+    async def _stored(self, operation: Callable[[], Awaitable[_T]]) -> _T:
+        """The store operation's result in turn with the queued writes (the wait for it is not
+        counted as this slice's work: core/desk/slices.py)."""
+        self._queue_unsaved()  # what the batch showed so far is stored before it runs
+        return await self._inbox.slices.waiting(self._inbox.writer.call(operation))
+
+    def _queue_unsaved(self) -> None:
+        """Queue the store write of the messages shown but not yet queued."""
+        unsaved, self._unsaved = self._unsaved, []
+        if unsaved:
+            store = self._inbox.store
+            self._inbox.writer.enqueue(lambda: store.add_messages(unsaved))
+
+    def _surely_new(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
+        """Split messages into those the store cannot hold yet (newer than everything their
+        chat's summary counted, each once, ids SQLite can store) and the rest, which the
+        store must judge (a reconnect's repeats, older history)."""
+        summaries = self._inbox.triage
+        newest: dict[int, int] = {}
+        seen: set[tuple[int, int]] = set()
+        sure: list[Message] = []
+        unsure: list[Message] = []
+        for message in messages:
+            key = (message.chat_id, message.id)
+            if key in seen:
+                continue
+            seen.add(key)
+            top = newest.get(message.chat_id)
+            if top is None:
+                top = summaries[message.chat_id].last_msg_id
+            if message.id > top and _storable(message):
+                sure.append(message)
+                newest[message.chat_id] = message.id
+            else:
+                unsure.append(message)
+        return sure, unsure
 
     async def _recompute(self, chat_id: int) -> None:
         """Re-derive one chat's summary from its recent messages in the store."""
@@ -335,6 +390,23 @@ class EventApplier:
             inbox.windows.recent(chat_id, RECOMPUTE_WINDOW),
         )
         inbox.triage[chat_id] = triage.derive(inbox.triage[chat_id], messages, inbox.rule)
+
+
+_SQLITE_INT = range(-(2**63), 2**63)
+
+
+def _storable(message: Message) -> bool:
+    """Whether every number of a message fits SQLite's 64-bit integers."""
+    numbers = (
+        message.chat_id,
+        message.id,
+        message.date,
+        message.sender_id,
+        message.reply_to,
+        message.edit_date,
+        message.topic_id,
+    )
+    return all(n is None or n in _SQLITE_INT for n in numbers)
 
 
 def _adding(store: Store, message: Message) -> Callable[[], Awaitable[list[Message]]]:

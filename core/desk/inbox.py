@@ -6,8 +6,9 @@ It is a façade over a few parts: `applier.EventApplier` (source events in),
 memory). Every action changes the live state at once and queues its store write, so no key
 waits for the store; `await inbox.flushed()` waits until every write has been made.
 
-Events are drained in batches, one change notification per batch, spaced at least one frame
-apart however fast events arrive. Only the chats an event touches are recomputed.
+Events are drained in slices sized to a budget of the loop's own work (core/desk/slices.py);
+their changes are delivered at most once a frame, and while a backlog is still queued every
+BACKLOG_FRAME, so a burst shows as it lands without repainting after every slice. Only the chats an event touches are recomputed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 
 from ..rules import triage, views
@@ -35,6 +37,7 @@ from .models import Chat, ChatTriage, Message, OutboxState, User
 from .order import OrderIndex, Tracked
 from .outbox import Outbox, is_queued
 from .reads import InboxReads
+from .slices import MAX_SLICE, SliceSizer
 from .staff import InboxStaff
 from .team import TeamDesk
 from .unread_marks import InboxUnreadMarks
@@ -46,7 +49,8 @@ __all__ = ["BATCH", "RECOMPUTE_WINDOW", "SLOTS", "Changes", "Inbox", "Listener",
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+BATCH = MAX_SLICE  # the most events one slice applies
+BACKLOG_FRAME = 0.1  # seconds between deliveries while a backlog is still being applied
 
 
 class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads, InboxMessageEdits):
@@ -106,7 +110,8 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.open_chat_id: int | None = None
         self._rule = triage.StaffRule(me_id=0)
         self._listeners: list[Listener] = []
-        self._queue: list[ev.Event] = []
+        self._queue: deque[ev.Event] = deque()
+        self.slices = SliceSizer()
         self._wake = asyncio.Event()
         self._pending = Changes()
         self._last_emit = 0.0
@@ -116,6 +121,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.chats_loaded = False  # until start() has the source's chat list
         self.held: list[ev.Event] = []  # events for chats not known before that
         self._retriage_due = False
+        self._users_read: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -128,7 +134,9 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
 
         The newest messages of the chats first in line are read next, in the background
         (working set first, then the triage order, as many as core/desk/windows.py keeps);
-        any other chat's are read when it is shown.
+        any other chat's are read when it is shown. The stored users (names of senders and
+        teammates: tens of thousands on a big desk, none of them in the chat list) are read
+        after the first frame, before the source starts or an event is applied (`users_read`).
         """
         store = self.store
         self.tracked_chats = Tracked({chat.id: chat for chat in await store.all_chats()})
@@ -136,7 +144,6 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         for chat_id in self.chats:
             if chat_id not in self.triage:  # a summary is made only where none is stored
                 self.triage[chat_id] = ChatTriage(chat_id=chat_id)
-        self.users = await store.users()
         self.slots = await store.slots()
         self.drafts = await store.drafts()
         self.note_drafts = await store.note_drafts()
@@ -154,7 +161,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
         first = [*pinned, *(c for c in self.order() if c in rest)]
-        self.read_windows(first[: self.windows.chats])
+        self.read_windows(first[: self.windows.chats], ahead=True)
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
@@ -165,6 +172,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         list is in. A complete chat list vouches for itself: cached chats missing from it
         (left, or no longer selected by the config) are removed.
         """
+        await self.users_read()
         self.running = True
         self.spawn(self._flush_loop())
         traits = self.source.traits
@@ -204,6 +212,16 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             self.spawn(self._pump())
         self.spawn(self.outgoing.resume())
         self.spawn(self.team.catch_up())
+
+    async def start_before_paint(self) -> None:
+        """Start the source and apply the backlog it brings at once (a simulated source over an
+        empty store: the desk's first frame then shows its chats and timers, not an empty list
+        painted twice over while they arrive)."""
+        await self.start()
+        queue = self._queue
+        while queue:
+            batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
+            self.emit(await self.apply(batch))
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -273,12 +291,16 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self._wake.set()
 
     async def _flush_loop(self) -> None:
-        """Drain the queue in batches, one notification each."""
+        """Drain the queue slice by slice; changes go to the screen at most once a frame (every
+        BACKLOG_FRAME while more events wait)."""
+        queue = self._queue
         while self.running:
             await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            while queue:
+                count = min(len(queue), self.slices.size)
+                batch = [queue.popleft() for _ in range(count)]
+                began = self.slices.started()
                 try:
                     changes = await self.apply(batch)
                 except Exception:
@@ -286,14 +308,33 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
                     continue
                 finally:
                     del batch  # not kept alive (with its messages) until the next burst
+                self.slices.applied(count, began)
                 self.emit(changes)
                 del changes
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # the screen's turn (a slice's tail and a delivery
+                if queue and self.clock() >= self._last_emit + BACKLOG_FRAME:  # never share one)
+                    self._deliver()  # show what landed so far, a few times a second
+                    await asyncio.sleep(0)
             await self.drain()
 
     async def apply(self, batch: list[ev.Event]) -> Changes:
         """Apply a batch of events to the store and the live state; return what changed."""
+        await self.users_read()  # a sender is known when the store knows it
         return await self.applier.apply(batch)
+
+    async def users_read(self) -> None:
+        """Wait until the stored users are in `users` (read once; what is known meanwhile stays)."""
+        if self._users_read is None:
+            task = self._users_read = asyncio.ensure_future(self._read_users())
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+        await asyncio.shield(self._users_read)
+
+    async def _read_users(self) -> None:
+        """Add every stored user to `users`; one learned since (me, a new sender) stays."""
+        users = self.users
+        for user_id, user in (await self.store.users()).items():
+            users.setdefault(user_id, user)
 
     @property
     def unshown(self) -> int:
@@ -307,6 +348,10 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         delay = self._last_emit + self.frame - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        self._deliver()
+
+    def _deliver(self) -> None:
+        """Hand the pending changes to every listener now."""
         changes, self._pending = self._pending, Changes()
         if not changes:
             return

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 from typing import Any, Protocol, TypeVar
 
 from ..rules import triage
@@ -143,14 +144,28 @@ class Basis:
 
 @dataclass(slots=True)
 class KeptOrder:
-    """The All order with its sort keys and the time facts it rests on."""
+    """The All order with its sort keys and the time facts it rests on.
+
+    `facts` holds the chats whose place can change with time alone; `changes_at` is a heap of
+    the second each of them may change next (entries `change_of` no longer names are stale),
+    so time moving on re-checks only the chats whose moment came, not every waiting chat.
+    """
 
     basis: Basis
-    facts: tuple[tuple[int, TimeFact], ...]
+    facts: dict[int, TimeFact]
     ids: list[int]
     keys: list[OrderKey]
     checked_at: int
-    valid_until: int
+    changes_at: list[tuple[int, int]] = field(default_factory=list)
+    change_of: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def valid_until(self) -> int:
+        """The first second at which some time fact may change (far ahead when none can)."""
+        heap, change_of = self.changes_at, self.change_of
+        while heap and change_of.get(heap[0][1]) != heap[0][0]:
+            heappop(heap)  # stale: the chat was re-placed or left since
+        return heap[0][0] if heap else 2**62
 
 
 class OrderIndex:
@@ -160,6 +175,7 @@ class OrderIndex:
         """An index over `state` with nothing kept yet."""
         self._state = state
         self._kept: KeptOrder | None = None
+        self.facts_checked = 0  # time facts computed so far (tests count the work per tick)
 
     def _basis(self) -> Basis:
         """What the order would be computed from right now."""
@@ -177,22 +193,74 @@ class OrderIndex:
         """The kept order brought up to date for `now`."""
         basis = self._basis()
         kept = self._kept
-        if kept is not None and not kept.basis.same_as(basis):
-            if self._patched(kept, basis, now):
-                return kept
+        if (
+            kept is not None
+            and not kept.basis.same_as(basis)
+            and not self._patched(kept, basis, now)
+        ):
             kept = None
-        if kept is None:
+        if kept is None or now < kept.checked_at:  # (time going back: sorted anew)
             return self._sorted(basis, now)
-        if kept.checked_at <= now < kept.valid_until:
-            return kept
-        facts = tuple((chat_id, self.time_fact(chat_id, now)) for chat_id, _ in kept.facts)
-        if facts != kept.facts:
-            moved = [new[0] for old, new in zip(kept.facts, facts, strict=True) if old != new]
-            self._replace(kept, moved, now)
-            kept.facts = facts
+        if now >= kept.valid_until:
+            self._time_moved(kept, now)
         kept.checked_at = now
-        kept.valid_until = self._next_fact_change(facts, now)
         return kept
+
+    def _time_moved(self, kept: KeptOrder, now: int) -> None:
+        """Re-check the time facts whose moment came; re-place the chats whose facts changed."""
+        heap, change_of, facts = kept.changes_at, kept.change_of, kept.facts
+        moved: list[int] = []
+        while heap and heap[0][0] <= now:
+            at, chat_id = heappop(heap)
+            if change_of.get(chat_id) != at:
+                continue  # stale
+            del change_of[chat_id]
+            fact = self.time_fact(chat_id, now)
+            if fact != facts[chat_id]:
+                facts[chat_id] = fact
+                moved.append(chat_id)
+            self._schedule(kept, chat_id, now)
+        if moved:
+            self._replace(kept, moved, now)
+
+    def _schedule(self, kept: KeptOrder, chat_id: int, now: int) -> None:
+        """Note when a chat's time facts may change next.
+
+        On the wall clock a level changes when a wait reaches the next threshold, and a
+        postponement or a due date ends at its time; business hours bend time, so they are
+        checked anew every second.
+        """
+        state = self._state
+        if state.elapsed is triage.wall_elapsed:
+            change = triage.next_time_change(
+                state.tracked_triage[chat_id], now, state.configured_targets
+            )
+            if change is None:
+                kept.change_of.pop(chat_id, None)
+                return
+            at = max(now + 1, change)
+        else:
+            at = now + 1
+        kept.change_of[chat_id] = at
+        heappush(kept.changes_at, (at, chat_id))
+        if len(kept.changes_at) > 2 * len(kept.change_of) + 64:  # mostly stale: rebuild
+            kept.changes_at = [(when, c) for c, when in kept.change_of.items()]
+            heapify(kept.changes_at)
+
+    def _note_facts(self, kept: KeptOrder, chat_id: int, now: int) -> None:
+        """Take a chat's time facts at `now` (or drop them when time alone cannot move it)."""
+        state = self._state
+        summary = state.tracked_triage.get(chat_id)
+        if (
+            summary is None
+            or chat_id not in state.tracked_chats
+            or (summary.waiting_since is None and triage.reminder_at(summary) is None)
+        ):
+            kept.facts.pop(chat_id, None)
+            kept.change_of.pop(chat_id, None)
+            return
+        kept.facts[chat_id] = self.time_fact(chat_id, now)
+        self._schedule(kept, chat_id, now)
 
     def _sorted(self, basis: Basis, now: int) -> KeptOrder:
         """Sort every chat anew (triage.order_key ends with the chat id: keys are unique)."""
@@ -201,40 +269,30 @@ class OrderIndex:
         keys = sorted(
             triage.order_key(s, now, state.configured_targets, state.elapsed) for s in states
         )
-        facts = tuple(
-            (s.chat_id, self.time_fact(s.chat_id, now))
-            for s in states
-            if s.waiting_since is not None or triage.reminder_at(s) is not None
-        )
-        self._kept = KeptOrder(
-            basis, facts, [key[3] for key in keys], keys, now, self._next_fact_change(facts, now)
-        )
-        return self._kept
+        kept = KeptOrder(basis, {}, [key[3] for key in keys], keys, now)
+        for summary in states:
+            if summary.waiting_since is not None or triage.reminder_at(summary) is not None:
+                self._note_facts(kept, summary.chat_id, now)
+        self._kept = kept
+        return kept
 
     def _patched(self, kept: KeptOrder, basis: Basis, now: int) -> bool:
         """Re-place only the few summaries changed since `kept` was made; False when a full
-        sort is needed (chats or settings changed, many summaries, time moved)."""
+        sort is needed (chats or settings changed, many summaries).
+
+        Their keys and facts are taken at `now` even when time moved on since `kept` was
+        checked: a key depends on time only through its chat's time facts, which `current`
+        checks next."""
         states = self._state.tracked_triage
-        if not kept.basis.same_settings(basis) or not (kept.checked_at <= now < kept.valid_until):
+        if not kept.basis.same_settings(basis):
             return False
         changed = states.changed_since(kept.basis.states_version)
         if changed is None or len(changed) > PATCH_AT_MOST:
             return False
         self._replace(kept, list(changed), now)
-        chats = self._state.tracked_chats
-        fresh = tuple(
-            (chat_id, self.time_fact(chat_id, now))
-            for chat_id in sorted(changed)
-            if chat_id in states
-            and chat_id in chats
-            and (
-                states[chat_id].waiting_since is not None
-                or triage.reminder_at(states[chat_id]) is not None
-            )
-        )
-        kept.facts = tuple(f for f in kept.facts if f[0] not in changed) + fresh
+        for chat_id in sorted(changed):
+            self._note_facts(kept, chat_id, now)
         kept.basis = basis
-        kept.valid_until = min(kept.valid_until, self._next_fact_change(kept.facts, now))
         return True
 
     def _replace(self, kept: KeptOrder, moved: list[int], now: int) -> None:
@@ -271,27 +329,9 @@ class OrderIndex:
         kept.keys[:] = keys
         kept.ids[:] = [key[3] for key in keys]
 
-    def _next_fact_change(self, facts: tuple[tuple[int, TimeFact], ...], now: int) -> int:
-        """The first second at which a time fact may change (now + 1 when unknown).
-
-        On the wall clock a level changes when a wait reaches the next threshold, and a
-        postponement or a due date ends at its time; business hours bend time, so they are
-        checked anew every second.
-        """
-        state = self._state
-        if state.elapsed is not triage.wall_elapsed:
-            return now + 1
-        soonest = now + 3600
-        for chat_id, _ in facts:
-            change = triage.next_time_change(
-                state.tracked_triage[chat_id], now, state.configured_targets
-            )
-            if change is not None:
-                soonest = min(soonest, change)
-        return max(now + 1, soonest)
-
     def time_fact(self, chat_id: int, now: int) -> TimeFact:
         """What of a chat's place in the order can change with time alone."""
+        self.facts_checked += 1
         state = self._state.tracked_triage[chat_id]
         parked = triage.is_parked(state, now)
         level = None if parked else self._state.level(chat_id, now)

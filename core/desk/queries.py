@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import cast
 
 from ..rules import triage, views, walk
 from ..rules.targets import config_targets
 from ..rules.triage import ElapsedFn, Level, Role, StaffRule, Targets
 from ..system.config import Config
 from .models import Chat, ChatTriage, Message, Status, User
-from .order import OrderIndex, Tracked
+from .order import OrderIndex, TimeFact, Tracked
 from .team import TeamDesk
 from .team_handoff import first_handed
 from .windows import MessageWindows
@@ -76,16 +78,22 @@ class InboxQueries:
         states = [self.triage[c] for c in self.chats if c in self.triage]
         return first_handed(self.team, views.order(view, states, self.view_facts(now)))
 
-    def changes_with_time(self) -> set[int]:
+    def changes_with_time(self) -> Mapping[int, object]:
         """Chats whose row can change with time alone: someone waits, a reminder, typing, a
-        teammate's claim lapsing or presence going stale."""
+        teammate's claim lapsing or presence going stale (a view to test membership in, not
+        a set built every second)."""
         now = self.now()
-        return self.timed_chats(now) | set(self.typing) | self.team.timed(now)
+        maps: list[Mapping[int, object]] = [
+            self.timed_chats(now),
+            self.typing,
+            dict.fromkeys(self.team.timed(now)),
+        ]
+        return ChainMap(*cast("list[MutableMapping[int, object]]", maps))  # only read
 
-    def timed_chats(self, now: int | None = None) -> set[int]:
-        """Chats someone waits in or with a reminder (the kept order knows them)."""
-        facts = self.order_index.current(self.now() if now is None else now).facts
-        return {chat_id for chat_id, _ in facts}
+    def timed_chats(self, now: int | None = None) -> Mapping[int, TimeFact]:
+        """Chats someone waits in or with a reminder, with their time facts (the kept order
+        knows them)."""
+        return self.order_index.current(self.now() if now is None else now).facts
 
     def view_facts(self, now: int | None = None) -> views.Facts:
         """What the views need to know besides the triage summaries."""
@@ -139,7 +147,7 @@ class InboxQueries:
         """Awaiting chats by level, for the status line (from the order's time facts)."""
         counts = [0, 0, 0, 0]
         kept = self.order_index.current(self.now() if now is None else now)
-        for _, (parked, _due, level) in kept.facts:
+        for parked, _due, level in kept.facts.values():
             if level is not None and not parked:
                 counts[level] += 1
         return (counts[0], counts[1], counts[2], counts[3])

@@ -113,9 +113,12 @@ class InboxReads(InboxQueries):
         ids = frozenset({rule.me_id, *rule.staff_ids})
         return ReportStaff(ids=ids, out_is_staff=True, ignore=rule.ignore_ids - ids)
 
-    def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
+    def read_windows(
+        self, chat_ids: list[int], *, first: bool = False, ahead: bool = False
+    ) -> None:
         """Read these chats' newest messages (those not read yet) when the store is idle, or
-        with `first` ahead of everything queued.
+        with `first` ahead of everything queued; `ahead` of being shown (most wanted first:
+        see MessageWindows.fill).
 
         Either order is right: each write updates a known window after it is made, and a
         window read after it sees it in the store.
@@ -132,8 +135,8 @@ class InboxReads(InboxQueries):
                 found: dict[int, list[MessageRow]] = {chat_id: [] for chat_id in missing}
                 for row in await store.newest_rows(missing, size):
                     found[row[0]].append(row)
-                for chat_id, rows in found.items():
-                    self.windows.fill(chat_id, rows)
+                for chat_id, rows in found.items():  # each later one goes before: dropped sooner
+                    self.windows.fill(chat_id, rows, ahead=ahead)
                 if self.open_chat_id in missing:
                     open_id = self.open_chat_id
                     self.emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
@@ -142,6 +145,19 @@ class InboxReads(InboxQueries):
                 self.writer.enqueue(read, first=True)
             else:
                 self.writer.enqueue_idle(read)
+
+    async def read_window(self, chat_id: int) -> None:
+        """Read the chat's newest messages now unless they are in memory (a chat about to be
+        shown: a desk bigger than core/desk/windows.py's cap holds only some chats')."""
+        if self.windows.known(chat_id):
+            return
+        store, size = self.store, self.windows.size
+        try:
+            rows = await self.writer.call(lambda: store.newest_rows([chat_id], size))
+        except StoreDamaged:
+            return  # shown from what memory holds
+        if not self.windows.known(chat_id):  # a write may have filled it meanwhile
+            self.windows.fill(chat_id, rows)
 
     async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
         """The chat's newest `limit` stored messages, oldest first (after queued writes); those

@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+import aiosqlite
+
 from ..desk.models import ChatTriage, Note, OutboxItem, OutboxState
 from .connection import StoreConnection
 from .rows import (
@@ -31,10 +33,8 @@ class DeskMarks(StoreConnection):
         rows = [triage_params(t) for t in items]
         if not rows:
             return
-        cols = ", ".join(TRIAGE_FIELDS)
-        marks = ", ".join("?" * len(TRIAGE_FIELDS))
         async with self._transaction() as db:
-            await db.executemany(f"INSERT OR REPLACE INTO triage ({cols}) VALUES ({marks})", rows)
+            await replace_triage(db, rows)
 
     async def load_triage(self) -> dict[int, ChatTriage]:
         """The stored triage state of every chat, by chat id."""
@@ -300,3 +300,10 @@ class DeskMarks(StoreConnection):
         """Forget a chat's alerts (its wait ended), so the next wait alerts again."""
         async with self._transaction() as db:
             await db.execute("DELETE FROM alerts WHERE chat_id = ?", (chat_id,))
+
+
+async def replace_triage(db: aiosqlite.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Store (replace) triage rows inside an open transaction."""
+    cols = ", ".join(TRIAGE_FIELDS)
+    marks = ", ".join("?" * len(TRIAGE_FIELDS))
+    await db.executemany(f"INSERT OR REPLACE INTO triage ({cols}) VALUES ({marks})", rows)

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+import aiosqlite
+
 from ..desk.models import Chat, Message, User
 from ..reports.report import ReportRow
 from .connection import StoreConnection
@@ -119,22 +121,28 @@ class MessageQueries(StoreConnection):
         """
         if not msgs:
             return []
+        async with self._transaction() as db:
+            return await self._insert_messages(db, msgs)
+
+    async def _insert_messages(
+        self, db: aiosqlite.Connection, msgs: Sequence[Message]
+    ) -> list[Message]:
+        """Insert messages inside an open transaction; return those that were new, in order."""
         by_key: dict[tuple[int, int], Message] = {}
         for m in msgs:
             by_key.setdefault((m.chat_id, m.id), m)
         unique = list(by_key.values())
         inserted: set[tuple[int, int]] = set()
-        async with self._transaction() as db:
-            for start in range(0, len(unique), _INSERT_CHUNK):
-                chunk = unique[start : start + _INSERT_CHUNK]
-                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-                params = [p for m in chunk for p in message_params(m)]
-                rows = await db.execute_fetchall(
-                    f"INSERT OR IGNORE INTO messages ({MESSAGE_COLS}) VALUES {values} "
-                    "RETURNING chat_id, id",
-                    params,
-                )
-                inserted.update((r[0], r[1]) for r in rows)
+        for start in range(0, len(unique), _INSERT_CHUNK):
+            chunk = unique[start : start + _INSERT_CHUNK]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            params = [p for m in chunk for p in message_params(m)]
+            rows = await db.execute_fetchall(
+                f"INSERT OR IGNORE INTO messages ({MESSAGE_COLS}) VALUES {values} "
+                "RETURNING chat_id, id",
+                params,
+            )
+            inserted.update((r[0], r[1]) for r in rows)
         return [m for key, m in by_key.items() if key in inserted]
 
     async def update_messages(self, msgs: Iterable[Message]) -> list[Message]:

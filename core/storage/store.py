@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
 
-from ..desk.models import Note
+from ..desk.models import ChatTriage, Message, Note
 from ..system.paths import (
     UnsafePathError,
     ensure_private_dir,
@@ -35,9 +35,9 @@ from .integrity import (
     inspect_existing,
     sqlite_primary_code,
 )
-from .marks import DeskMarks
+from .marks import DeskMarks, replace_triage
 from .messages import CHANNEL_ID_FLOOR, MessageQueries
-from .rows import fts_query
+from .rows import fts_query, triage_params
 from .schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 __all__ = [
@@ -195,6 +195,18 @@ class Store(MessageQueries, DeskMarks):
     Messages, chats and users are core/storage/messages.py; the engineer's marks (triage,
     drafts, outbox, slots, notes, tags, alerts, meta) core/storage/marks.py.
     """
+
+    # a slice of events, written at once --------------------------------------------------
+
+    async def save_slice(self, messages: Sequence[Message], items: Iterable[ChatTriage]) -> None:
+        """Store new messages and the summaries they changed in one transaction, so the
+        store never holds messages without the summaries that counted them."""
+        rows = [triage_params(t) for t in items]
+        async with self._transaction() as db:
+            if messages:
+                await self._insert_messages(db, messages)
+            if rows:
+                await replace_triage(db, rows)
 
     # lifetime ---------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ Life of a source:
 4. The supervisor watches the connection; after each reconnect the watched chats (see
    `set_hints`) are checked against their history (`gap_fill`).
 5. Telethon's own catch-up (getDifference) arrives as late updates; core/sources/telegram/
-   catching_up.py frames it, with the repairs after it, by `CatchingUp` events.
+   catching_up.py frames it, with the repairs after it, by `CatchingUp` events; a catch-up
+   over many channels fetches their newest pages a few at once instead of Telethon's
+   channel differences one by one (core/sources/telegram/channel_catch_up.py).
 6. The reconciler (core/sources/telegram/reconciling.py) compares the desk with Telegram
    after the backfill, after each reconnect and every `[telegram] reconcile_minutes`, and
    emits what was lost as ordinary events.
@@ -44,6 +46,7 @@ from .client import (
     ClientFactory,
     LoginRequired,
     TelegramClientLike,
+    answer_locally,
     default_factory,
     preload_telethon,
 )
@@ -54,6 +57,7 @@ from .state import Hints, SourceState, guarded
 
 if TYPE_CHECKING:
     from .catching_up import CatchUpMarks
+    from .channel_catch_up import ChannelCatchUp
     from .chats import ChatDirectory
     from .history import HistorySync
     from .outgoing import Outgoing
@@ -114,6 +118,7 @@ class TelegramSource:
         self._outgoing: Outgoing | None = None
         self.reconciling: ReconcileLoop | None = None
         self.catch_up_marks: CatchUpMarks | None = None
+        self.channel_catch_up: ChannelCatchUp | None = None
 
     # ------------------------------------------------------------------ what the desk reads
 
@@ -165,6 +170,7 @@ class TelegramSource:
         from telethon.tl import functions
 
         from .catching_up import CatchUpMarks
+        from .channel_catch_up import ChannelCatchUp
         from .chats import ChatDirectory
         from .history import HistorySync
         from .outgoing import Outgoing
@@ -193,10 +199,14 @@ class TelegramSource:
         state.client.add_event_handler(marks.on_update)  # first: the mark precedes the messages
         state.client.add_event_handler(self._updates.on_update)
         state.client.add_event_handler(reconciling.note_update)
+        channels = self.channel_catch_up = ChannelCatchUp(state, reconciling.reconciler.vouch)
+        if answer_locally(state.client, channels.answer):
+            state.client.add_event_handler(channels.on_update)
 
         async def after_reconnect() -> None:
             async with marks.repairing(opens=True):
                 await history.after_reconnect()
+                await marks.telethon_done()  # what Telethon's catch-up brings is not asked twice
                 await reconciling.run_round()
 
         async def probe() -> Any:
