@@ -396,6 +396,9 @@ class EventApplier:
             lambda: store.messages(chat_id, limit=RECOMPUTE_WINDOW),
             inbox.windows.recent(chat_id, RECOMPUTE_WINDOW),
         )
+        # Messages this desk showed meanwhile may not be written yet (a slice is stored behind
+        # the screen): the summary is derived from what the store will hold.
+        messages = inbox.windows.with_unstored(chat_id, messages)
         inbox.triage[chat_id] = triage.derive(inbox.triage[chat_id], messages, inbox.rule)
 
 

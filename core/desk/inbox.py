@@ -289,7 +289,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
                 batch = [queue.popleft() for _ in range(count)]
                 began = self.slices.started()
                 try:
-                    changes = await self.apply(batch)
+                    changes = await self.applier.apply(batch)  # stored behind the screen
                 except Exception:
                     log.exception("could not apply %d events", len(batch))
                     continue
@@ -305,8 +305,11 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             await self.drain()
 
     async def apply(self, batch: list[ev.Event]) -> Changes:
-        """Apply a batch of events to the store and the live state; return what changed."""
-        return await self.applier.apply(batch)
+        """Apply a batch of events to the live state and the store; return what changed once
+        the store has it too (the flush loop does not wait for the store: core/desk/applier.py)."""
+        changes = await self.applier.apply(batch)
+        await self.flushed()
+        return changes
 
     @property
     def unshown(self) -> int:

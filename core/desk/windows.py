@@ -36,6 +36,15 @@ class MessageWindows:
         for message in messages:
             self._unstored.setdefault(message.chat_id, {})[message.id] = message
 
+    def with_unstored(self, chat_id: int, messages: list[Message]) -> list[Message]:
+        """`messages` (read from the store, in id order) with the chat's messages shown but
+        not written yet, in id order: what the store will hold once its queue is written."""
+        unstored = self._unstored.get(chat_id)
+        if not unstored:
+            return messages
+        merged = {m.id: m for m in messages} | unstored
+        return [merged[i] for i in sorted(merged)]
+
     def stored(self, messages: Iterable[Message]) -> None:
         """These messages' store write was made (or dropped): reads see what the store holds."""
         for message in messages:
