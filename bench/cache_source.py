@@ -21,8 +21,8 @@ class CacheSource:
     name = "cache"
     traits = SourceTraits(backfills_itself=True)  # the store already holds every message
 
-    def __init__(self, store: Store, me: User, staff: frozenset[int] = frozenset()) -> None:
-        """Serve `store`'s chats as account `me`, with teammates `staff`."""
+    def __init__(self, store: Store, me: User | int, staff: frozenset[int] = frozenset()) -> None:
+        """Serve `store`'s chats as account `me` (or the stored user of that id), with `staff`."""
         self._store = store
         self._me = me
         self._staff = staff
@@ -30,15 +30,20 @@ class CacheSource:
 
     @classmethod
     async def from_store(cls, store: Store) -> CacheSource:
-        """The source for the account and teammates recorded in the store's meta table."""
+        """The source for the account and teammates recorded in the store's meta table.
+
+        The account's name is looked up when the source starts (after the desk's first frame,
+        as Telegram's source learns it): the real desk reads no users before that frame.
+        """
         me_id = int(await store.get_meta("me_id") or 0)
-        users = await store.users()
         raw = await store.get_meta("staff_ids") or ""
         staff = frozenset(int(x) for x in raw.split(",") if x.strip().isdigit())
-        return cls(store, users.get(me_id, User(id=me_id)), staff)
+        return cls(store, me_id, staff)
 
     async def start(self) -> User:
         """Nothing to connect: the account is the one the store knows."""
+        if isinstance(self._me, int):
+            self._me = (await self._store.users()).get(self._me, User(id=self._me))
         return self._me
 
     async def stop(self) -> None:

@@ -2,7 +2,8 @@
 
 `tgtriage` has no flag that opens the desk on an existing store without a network source, so
 this script does exactly what `tgtriage.cli` does for the desk — the same imports (it imports
-`tgtriage.cli` itself), config and keymap loading, logging set-up, `Store.open`, an `Inbox`
+`tgtriage.cli` and `tgtriage.cli.telegram` itself), config and keymap loading (from the config
+snapshot once one is kept), logging set-up, `Store.open`, an `Inbox`
 filled by `load_cached()`, `DeskApp` — with a `CacheSource` in place of the network source. It
 runs the app for real (`run_async`, Textual's Linux driver on the terminal it is given, which
 `bench/run.py` makes a 120×35 pty), and at the first frame painted after the cache has loaded
@@ -77,6 +78,7 @@ async def _desk(
     _mark("desk_called")
     Inbox, Store, _, DeskApp = cli.desk_modules()  # as cli._desk imports them
     from bench.cache_source import CacheSource
+    from tgtriage.cli import telegram  # noqa: F401  (`tgtriage` imports it: login screen, source)
 
     _mark("desk_imports")
 

@@ -320,6 +320,31 @@ async def take_login(shot: LoginShot, out: Path) -> Path:
     return Path(path)
 
 
+async def take_search_telegram(out: Path) -> Path:
+    """Ctrl+F on the Telegram desk over the fake client (tests/telegram_search_pane.py): the
+    store's results, Telegram's marked below them and the "more" row."""
+    from tgtriage.tui.search_screen import SearchScreen
+
+    from tests.telegram_search_pane import searchable_desk
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app, store = await searchable_desk(Path(tmp) / "data")
+        try:
+            async with app.run_test(size=(120, 35)) as pilot:
+                await wait_for(pilot, lambda: len(app.inbox.chats) == 3, "the chats")
+                await app.inbox.flushed()
+                await pilot.press("ctrl+f")
+                await type_text(pilot, "printer")
+                screen = app.screen
+                assert isinstance(screen, SearchScreen)
+                await wait_for(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram")
+                await settle(pilot)
+                path = app.save_screenshot(filename="search-telegram.svg", path=str(out))
+        finally:
+            await store.close()
+    return Path(path)
+
+
 def ten_thirty_today() -> float:
     """10:30 UTC today (so message times read as times, not dates)."""
     today = time.gmtime()
@@ -350,6 +375,12 @@ async def main(out: Path, only: set[str]) -> None:
             path = await take(shot, out, now)
             print(
                 f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {shot.description}"
+            )
+        if not only or "search-telegram" in only:
+            path = await take_search_telegram(out)
+            print(
+                f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  "
+                "Ctrl+F on the Telegram desk: results from Telegram below the store's"
             )
         for login_shot in LOGIN_SHOTS:
             if only and login_shot.name not in only:

@@ -238,10 +238,13 @@ class FakeRequests:
         return types.messages.AffectedMessages(pts=next(self._pts), pts_count=deleted)
 
     def _found(self, chat_ids: list[int], request: Any) -> Any:
-        """Messages of `chat_ids` whose text holds every word of `request.q`, newest first."""
+        """Messages of `chat_ids` whose text holds every word of `request.q` (by `from_id`, when
+        given), newest first, one page: after `offset_id` (and `offset_peer` across chats), as
+        a MessagesSlice with `next_rate` when more follow."""
         words = request.q.lower().replace('"', " ").split()
+        sender, peer_id = getattr(request, "from_id", None), utils.get_peer_id
         found = [
-            m
+            (m, chat_id)
             for chat_id in chat_ids
             for m in [*self.history.get(chat_id, []), *self.archive.get(chat_id, [])]
             if isinstance(m, types.Message)
@@ -249,11 +252,27 @@ class FakeRequests:
             and all(w in (m.message or "").lower() for w in words)
             and (request.min_date is None or m.date >= request.min_date)
             and (request.max_date is None or m.date <= request.max_date)
+            and (sender is None or (m.from_id and peer_id(m.from_id) == peer_id(sender)))
         ]
-        found.sort(key=lambda m: m.date, reverse=True)
+        found.sort(key=lambda pair: (pair[0].date, pair[0].id), reverse=True)
+        if request.offset_id:
+            peer = getattr(request, "offset_peer", None)
+            offset_chat = chat_ids[0] if peer is None else utils.get_peer_id(peer)
+            at = [
+                i for i, (m, c) in enumerate(found) if (c, m.id) == (offset_chat, request.offset_id)
+            ]
+            found = found[at[0] + 1 :] if at else []
+        page = [m for m, _ in found[: request.limit]]
         users, chats = self._participants()
-        return types.messages.Messages(
-            messages=found[: request.limit], topics=[], chats=chats, users=users
+        if len(found) <= request.limit:
+            return types.messages.Messages(messages=page, topics=[], chats=chats, users=users)
+        return types.messages.MessagesSlice(
+            count=len(found),
+            messages=page,
+            topics=[],
+            chats=chats,
+            users=users,
+            next_rate=int(page[-1].date.timestamp()),
         )
 
     def _serve_SearchRequest(self, request: Any) -> Any:

@@ -16,6 +16,7 @@ returns reaches the client's handlers in order, with the entities attached like 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 from typing import Any
@@ -69,37 +70,18 @@ class DifferenceSim(SimTelegram):
         self._account_log: list[Any] = []
         self._channel_logs: dict[int, list[Any]] = {}
         self._channels_announced = False
-        self._people: tuple[list[Any], list[Any]] | None = None
         self._message_box: MessageBox | None = None
-        self._attached: dict[int, Any] = {}
+        self.answered_locally = 0
+        """Difference requests the client's `answer_locally` hook answered (no round trip)."""
 
     # ------------------------------------------------------------------ the catch-up
 
-    async def _auto_catch_up(self) -> None:
-        """The getDifference that connect() runs by itself, through a real MessageBox."""
-        self._catching_up = True
-        try:
-            await asyncio.sleep(self.catch_up_seconds)
-            if self.connected and self.updates_alive:
-                await self.get_difference()
-        finally:
-            self._catching_up = False
-
-    async def catch_up(self) -> None:
-        """An explicit catch-up (fatal while the automatic one runs, like SimTelegram's)."""
-        self.check_connected()
-        self.catch_ups += 1
-        if self._catching_up:
-            self._kill_updates("Should not be applying the difference when catching up")
-            raise RuntimeError("Should not be applying the difference when catching up")
-        if self.updates_alive:
-            await self.get_difference()
+    async def fetch_missed(self) -> None:
+        """A catch-up is Telethon's update loop over GetDifference and GetChannelDifference."""
+        await self.get_difference()
 
     async def get_difference(self) -> None:
         """Telethon's update loop over what was missed: difference first, then channels."""
-        self._people = None
-        users, chats = self._people = self._everyone()  # the same for the whole catch-up
-        self._attached = {utils.get_peer_id(e): e for e in (*users, *chats)}
         account, channels = await self._file_missed()
         box, cache = self._load_box(account, channels)
         self._message_box = box  # where TelegramClient keeps it (the source looks there)
@@ -110,24 +92,21 @@ class DifferenceSim(SimTelegram):
             if not (self.connected and self.updates_alive):
                 break
             request = box.get_difference()
-            await asyncio.sleep(self.round_trip)
             if request is not None:
-                answer = self._serve_difference(request)
-                updates, _, _ = box.apply_difference(answer, cache)
+                answer = await self._asked(request, self._serve_difference)
+                updates, users, chats = box.apply_difference(answer, cache)
             else:
                 request = box.get_channel_difference(cache)
                 if request is None:
                     break
-                answer = self._serve_channel_difference(request)
-                updates, _, _ = box.apply_channel_difference(request, answer, cache)
-            self.requests.append(request)
+                answer = await self._asked(request, self._serve_channel_difference)
+                updates, users, chats = box.apply_channel_difference(request, answer, cache)
             self.served.append(type(answer).__name__)
-            await self._dispatch(updates)
+            await self._dispatch(updates, users, chats)
         else:
             raise AssertionError(f"the catch-up did not end: {self.served[-5:]}")
         self._account_log.clear()
         self._channel_logs.clear()
-        self._people = None
 
     async def _file_missed(self) -> tuple[int, dict[int, int]]:
         """Sort the missed updates into the account's and each channel's log (typing and the
@@ -149,6 +128,7 @@ class DifferenceSim(SimTelegram):
             else:
                 channels[channel] = min(channels.get(channel, before), before)
                 self._channel_logs.setdefault(channel, []).append(update)
+        self._account_log.sort(key=lambda u: _pts(u)[0])  # type: ignore[index]
         return account, channels
 
     def _load_box(self, account: int, channels: dict[int, int]) -> tuple[MessageBox, EntityCache]:
@@ -165,17 +145,30 @@ class DifferenceSim(SimTelegram):
         return box, cache
 
     def _everyone(self) -> tuple[list[Any], list[Any]]:
-        """Every user and chat the sim knows (a difference names the ones it mentions)."""
-        if self._people is not None:
-            return self._people
+        """Every user and chat the sim knows (the session's entity cache holds them all)."""
         users = [e for e in self.entities.values() if isinstance(e, types.User)]
         chats = [e for e in self.entities.values() if not isinstance(e, types.User)]
         return users, chats
 
-    async def _dispatch(self, updates: list[Any]) -> None:
-        """Hand a slice's updates to the handlers in order (Telethon's sequential dispatch)."""
+    async def _asked(self, request: Any, serve: Any) -> Any:
+        """One request of Telethon's update loop: through the client's `answer_locally` hook
+        first (as core/sources/telegram/client.py's `DeskClient.__call__`), else a round trip."""
+        hook = self.answer_locally
+        if hook is not None:
+            answer = await hook(request)
+            if answer is not None:
+                self.answered_locally += 1
+                return answer
+        self.requests.append(request)  # what reached the (simulated) server
+        await asyncio.sleep(self.round_trip)
+        return serve(request)
+
+    async def _dispatch(self, updates: list[Any], users: list[Any], chats: list[Any]) -> None:
+        """Hand a slice's updates to the handlers in order (Telethon's sequential dispatch),
+        with the entities the answer named attached (Telethon's `_preprocess_updates`)."""
+        attached = {utils.get_peer_id(e): e for e in (*users, *chats)}
         for update in updates:
-            update._entities = self._attached
+            update._entities = attached
             for handler in list(self.handlers):
                 await handler(update)
             self.delivered += 1
@@ -185,15 +178,19 @@ class DifferenceSim(SimTelegram):
 
     def _serve_difference(self, request: Any) -> Any:
         """GetDifference: the account's missed updates after `request.pts`, a slice at a time."""
-        pending = [u for u in self._account_log if _pts(u)[0] > request.pts]  # type: ignore[index]
-        pending.sort(key=lambda u: _pts(u)[0])  # type: ignore[index]
-        users, chats = self._everyone()
-        taken = [u for u in pending if _pts(u)[0] <= request.pts + self.slice_size]  # type: ignore[index]
+        log = self._account_log  # in pts order (`_file_missed`)
+        first = bisect.bisect_right(log, request.pts, key=lambda u: _pts(u)[0])  # type: ignore[index]
+        end = bisect.bisect_right(log, request.pts + self.slice_size, key=lambda u: _pts(u)[0])  # type: ignore[index]
+        pending, taken = log[first:], log[first:end]
         news = [u.message for u in taken if isinstance(u, types.UpdateNewMessage)]
         others = [u for u in taken if not isinstance(u, types.UpdateNewMessage)]
         if not self._channels_announced:
             self._channels_announced = True
             others += self._channel_news()
+        users, chats = self._named(
+            [*news, *(getattr(u, "message", None) for u in others)],
+            *(_channel_of(u) or 0 for u in others),
+        )
         date = when(self.now())
         if len(taken) < len(pending):
             top = _pts(taken[-1])[0] if taken else request.pts + self.slice_size  # type: ignore[index]
@@ -234,7 +231,6 @@ class DifferenceSim(SimTelegram):
     def _serve_channel_difference(self, request: Any) -> Any:
         """GetChannelDifference: a page of the channel's missed updates, or TooLong."""
         chat_id = utils.get_peer_id(types.PeerChannel(request.channel.channel_id))
-        users, chats = self._everyone()
         current = self.channel_pts[chat_id]
         if request.pts >= current:
             return diff_types.ChannelDifferenceEmpty(pts=current, final=True)
@@ -242,6 +238,7 @@ class DifferenceSim(SimTelegram):
             self._sync_meta(chat_id)
             meta = self.dialog_meta[chat_id]
             history = self.truth(chat_id)
+            users, chats = self._named(history[-request.limit :], chat_id)
             return diff_types.ChannelDifferenceTooLong(
                 dialog=types.Dialog(
                     peer=peer_of(self.entities[chat_id]),
@@ -269,6 +266,7 @@ class DifferenceSim(SimTelegram):
         news = [u.message for u in page if isinstance(u, types.UpdateNewChannelMessage)]
         others = [u for u in page if not isinstance(u, types.UpdateNewChannelMessage)]
         final = len(page) == len(pending)
+        users, chats = self._named([*news, *(getattr(u, "message", None) for u in others)], chat_id)
         return diff_types.ChannelDifference(
             pts=current if final else _pts(page[-1])[0],  # type: ignore[index]
             new_messages=news,

@@ -31,6 +31,20 @@ class SimServing:
 
     # methods (now, post, _sync_meta, _participants) come from SimTelegram and FakeClient
 
+    def _named(self, messages: list[Any], *chat_ids: int) -> tuple[list[Any], list[Any]]:
+        """The users and chats an answer carries: the ones its messages (and `chat_ids`) name,
+        as Telegram sends them, not every entity the account knows."""
+        ids = set(chat_ids)
+        for msg in messages:
+            for peer in (getattr(msg, "peer_id", None), getattr(msg, "from_id", None)):
+                if peer is not None:
+                    ids.add(utils.get_peer_id(peer))
+        named = [self.entities[i] for i in ids if i in self.entities]
+        return (
+            [e for e in named if isinstance(e, types.User)],
+            [e for e in named if not isinstance(e, types.User)],
+        )
+
     def _serve_GetStateRequest(self, request: Any) -> Any:
         return types.updates.State(
             pts=self.account_pts, qts=0, date=when(self.now()), seq=0, unread_count=0
@@ -63,7 +77,8 @@ class SimServing:
             )
             if top is not None:
                 messages.append(top)
-        users, chats = self._participants()
+        peers = [utils.get_peer_id(p.peer) for p in request.peers]
+        users, chats = self._named(messages, *peers)
         return types.messages.PeerDialogs(
             dialogs=dialogs,
             messages=messages,
@@ -87,25 +102,26 @@ class SimServing:
         ids = [i.id for i in request.id]
         if hasattr(request, "channel"):
             chat_id = utils.get_peer_id(request.channel)
-            users, chats = self._participants()
+            found = self._lookup([chat_id], ids)
+            users, chats = self._named(found, chat_id)
             return types.messages.ChannelMessages(
                 pts=self.channel_pts.get(chat_id, 1),
                 count=len(ids),
-                messages=self._lookup([chat_id], ids),
+                messages=found,
                 topics=[],
                 chats=chats,
                 users=users,
             )
         # ids of private chats and basic groups are account-wide
         private = [c for c in self.history if c > CHANNEL_FLOOR]
-        users, chats = self._participants()
-        return types.messages.Messages(
-            messages=self._lookup(private, ids), topics=[], chats=chats, users=users
-        )
+        found = self._lookup(private, ids)
+        users, chats = self._named(found)
+        return types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
     def _serve_GetHistoryRequest(self, request: Any) -> Any:
         result = super()._serve_GetHistoryRequest(request)  # type: ignore[misc]
         chat_id = utils.get_peer_id(request.peer)
+        result.users, result.chats = self._named(result.messages, chat_id)
         if isinstance(result, types.messages.ChannelMessages):
             result.pts = self.channel_pts.get(chat_id, 1)
         return result

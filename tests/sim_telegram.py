@@ -96,6 +96,8 @@ class SimTelegram(SimServing, FakeClient):
         self.lost_updates = 0
         self.cancelled_requests = 0
         self.on_request: Callable[[Any], None] | None = None
+        self.answer_locally: Callable[[Any], Any] | None = None
+        """The source's hook for requests it can answer itself (core/sources/telegram/client.py)."""
         """Called with every raw request before it is served (a test injects a fault there)."""
         self._stale = False
         self.half_open = False
@@ -327,7 +329,7 @@ class SimTelegram(SimServing, FakeClient):
         try:
             await asyncio.sleep(self.catch_up_seconds)
             if self.connected and self.updates_alive:
-                self._flush_missed()
+                await self.fetch_missed()
         finally:
             self._catching_up = False
 
@@ -339,7 +341,11 @@ class SimTelegram(SimServing, FakeClient):
             self._kill_updates("Should not be applying the difference when catching up")
             raise RuntimeError("Should not be applying the difference when catching up")
         if self.updates_alive:
-            self._flush_missed()
+            await self.fetch_missed()
+
+    async def fetch_missed(self) -> None:
+        """What a catch-up does: here the missed updates are replayed through the update loop."""
+        self._flush_missed()
 
     def _kill_updates(self, reason: str) -> None:
         """Telethon's 'Fatal error handling updates': nothing arrives any more on this client."""

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from textual._styles_cache import StylesCache
 from textual.widgets._footer import FooterKey
+from tgtriage.core.desk.windows import MessageWindows
 from tgtriage.tui.app import DeskApp
 from tgtriage.tui.chat_list import ChatList
 from tgtriage.tui.conversation import Conversation
 
 from tests.desk_harness import (
+    conversation_text,
     make_desk,
     run_desk,
     screen_text,
@@ -247,3 +249,88 @@ async def test_enter_in_the_switcher_paints_the_whole_conversation_in_one_frame(
                 if frame != before
             ]
             assert len(changed) == 1, f"{len(changed)} frames drew the conversation"
+
+
+async def test_a_keys_store_writes_follow_its_frame_and_are_all_made(tmp_path: Path) -> None:
+    """Ctrl+N paints the chat before the store hears of it (core/desk/writer.py holds the
+    writes for the frame), and every write it queued is made right after."""
+    desk = make_desk(tmp_path)
+    events: list[str] = []
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        store = app.inbox.store
+        for name in ("save_triage", "set_slot"):
+            write = getattr(store, name)
+
+            async def noted(*args: Any, _write: Any = write, _name: str = name) -> Any:
+                events.append(_name)
+                return await _write(*args)
+
+            setattr(store, name, noted)
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                events.append(f"frame {app.query_one(Conversation).chat_id}")
+
+        app._display = record  # type: ignore[method-assign]
+        opened = []
+        for _ in range(3):
+            await settle(pilot)
+            target, _ = app.inbox.walk()  # where Ctrl+N goes (core/rules/walk.py)
+            assert target is not None
+            events.clear()
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: "save_triage" in events, "the triage write")
+            assert events[0] == f"frame {target}", events  # painted before any write began
+            opened.append(target)
+        await app.inbox.flushed()
+        slots = await store.slots()
+        saved = await store.load_triage()
+    assert set(opened) <= set(slots.values())  # each joined the working set, stored
+    assert all(saved[chat_id].unread == 0 for chat_id in opened)  # read on open, stored
+
+
+async def test_a_chat_not_in_memory_is_painted_once_with_its_messages(tmp_path: Path) -> None:
+    """A desk past the windows' cap (core/desk/windows.py) reads a chat it does not hold
+    before painting it: one frame shows the chat with its messages, no second one follows."""
+    desk = make_desk(tmp_path)
+    async with run_desk(desk) as pilot:
+        app = desk.app
+        inbox = app.inbox
+        await inbox.flushed()
+        target, _ = inbox.walk()  # where Ctrl+N goes (core/rules/walk.py)
+        assert target is not None and inbox.messages_known(target)
+        newest = inbox.recent(target, 1)[-1].text.splitlines()[0]
+        inbox.windows.forget(target)  # as a 10,000-chat desk past its 1,000 windows
+        frames: list[tuple[int | None, str]] = []
+        original = app._display
+
+        def record(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                conversation = app.query_one(Conversation)
+                frames.append((conversation.chat_id, conversation_text(app)))
+
+        app._display = record  # type: ignore[method-assign]
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: bool(frames), "a frame")
+        await settle(pilot)
+        await inbox.flushed()
+        await settle(pilot)
+        showing = [text for chat_id, text in frames if chat_id == target]
+    assert showing and newest[:20] in showing[0]  # the first frame shows its messages
+    assert all(text == showing[0] for text in showing)  # and no later frame redrew them
+
+
+def test_windows_read_ahead_are_dropped_least_wanted_first() -> None:
+    """Start-up reads the working set first; chats shown later push out the chats read last."""
+    windows = MessageWindows(size=2, chats=3)
+    for chat_id in (1, 2, 3):  # most wanted first (the working set)
+        windows.fill(chat_id, [], ahead=True)
+    windows.fill(9, [])  # a chat shown by the switcher
+    assert windows.missing([1, 2, 3, 9]) == [3]
+    windows.recent(2, 1)  # shown again: kept longer
+    windows.fill(8, [])
+    assert windows.missing([1, 2, 9, 8]) == [1]

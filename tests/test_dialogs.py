@@ -171,3 +171,57 @@ async def test_the_template_popup_sits_over_the_conversation_without_resizing_it
         await pilot.press("escape")
         await settle(pilot)
         assert not popup.display and conversation.region == before
+
+
+async def test_typing_in_the_switcher_paints_one_frame_and_lays_out_nothing(desk: Desk) -> None:
+    """The switcher's box has a fixed size: a keystroke repaints its field and list in one
+    frame, and neither the field (QuietInput) nor the refilled list lays the desk out."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        layouts: list[int] = []
+        original = app.screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            layouts.append(1)
+            original(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        cells = record_frames(app)
+        switcher = app.query_one(Switcher)
+        listed = []
+        for char in "acz":  # fewer results each time, down to none
+            cells.clear()
+            await pilot.press(char)
+            await settle(pilot)
+            assert len(cells) == 1, f"{char!r}: {len(cells)} frames"
+            listed.append(app.query_one("#switcher-list", OptionList).option_count)
+        assert layouts == [], "no layout while typing"
+        assert listed[0] > 0 and listed[-1] == 0 and switcher.is_open
+
+
+async def test_a_choice_asked_again_keeps_its_drawn_list_and_starts_afresh(desk: Desk) -> None:
+    """Alt+P asked twice keeps the options it drew (no refill, no re-render of each row), yet
+    opens on the first choice with an empty field, as a new dialog would."""
+    async with run_desk(desk, SIZE) as pilot:
+        app = desk.app
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("alt+p")
+        await settle(pilot)
+        options = app.query_one("#choice-list", OptionList)
+        drawn = list(options.options)
+        await pilot.press("down", "down", "escape")
+        await settle(pilot)
+        await pilot.press("alt+p")
+        await settle(pilot)
+        assert app.query_one(ChoiceDialog).is_open
+        assert [id(o) for o in options.options] == [id(o) for o in drawn]  # kept, not refilled
+        assert options.highlighted == 0
+        assert app.query_one("#choice-input", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        app.choose("Another question", [("a", "1  first"), ("b", "2  second")], lambda _: None)
+        await settle(pilot)
+        assert [o.id for o in options.options] == ["a", "b"]  # a new question is drawn anew

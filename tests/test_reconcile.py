@@ -116,6 +116,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         held=held_of(inbox, store),
         emit=events.append,
         sleep=sleep,
+        workers=1,  # one chat at a time: a test can cut a round short at a chosen chat
     )
     await inbox.apply([ev.ChatUpdated(Chat(id=c, title=f"chat {c}", kind="group")) for c in chats])
     try:

@@ -5,6 +5,8 @@ below them, marked and without duplicates; a failure is one dim line; fast typin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,20 @@ async def _search(pilot: Pilot[int], app: Any, typed: str) -> SearchScreen:
     return screen
 
 
+@asynccontextmanager
+async def _searching(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+    typed: str,
+    fake: FakeClient | None = None,
+) -> AsyncIterator[tuple[Pilot[int], Any, SearchScreen]]:
+    """The Telegram desk over `fake` (default: the usual world with an archive), synced, with
+    `typed` typed into Ctrl+F."""
+    async with telegram_desk(fake or _with_archive(), paths, tmp_path) as (pilot, app, _source):
+        await app.inbox.flushed()
+        yield pilot, app, await _search(pilot, app, typed)
+
+
 def _status(screen: SearchScreen) -> str:
     """The search screen's status line."""
     return str(screen.query_one("#search-status", Static).render())
@@ -72,9 +88,7 @@ async def test_telegram_results_come_below_the_local_ones_marked_and_once_each(
     tmp_path: Path,
 ) -> None:
     fake = _with_archive()
-    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
-        await app.inbox.flushed()
-        screen = await _search(pilot, app, "printer")
+    async with _searching(paths, tmp_path, "printer", fake) as (pilot, app, screen):
         await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
         texts = [hit.message.text for hit in screen.hits]
         # the stored message once (Telegram found it too), then the one only Telegram holds;
@@ -99,9 +113,7 @@ async def test_in_one_chat_asks_telegram_in_that_chat(
     tmp_path: Path,
 ) -> None:
     fake = _with_archive()
-    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
-        await app.inbox.flushed()
-        screen = await _search(pilot, app, "in:initech jammed")
+    async with _searching(paths, tmp_path, "in:initech jammed", fake) as (pilot, _app, screen):
         await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
         assert [hit.message.text for hit in screen.hits] == ["printer jammed last winter"]
         assert screen.hits[0].chat_title == "Initech Support"
@@ -114,10 +126,8 @@ async def test_a_flood_wait_is_one_dim_line_and_the_local_results_stay(
     tmp_path: Path,
 ) -> None:
     fake = _with_archive()
-    async with telegram_desk(fake, paths, tmp_path) as (pilot, app, _source):
-        await app.inbox.flushed()
-        fake.fail_next("SearchGlobalRequest", flood(30), lambda r: r.q == "printer")
-        screen = await _search(pilot, app, "printer")
+    fake.fail_next("SearchGlobalRequest", flood(30), lambda r: r.q == "printer")
+    async with _searching(paths, tmp_path, "printer", fake) as (pilot, app, screen):
         await until(pilot, lambda: "Telegram search unavailable" in _status(screen), "line")
         assert "30 seconds" in _status(screen)
         assert isinstance(app.screen, SearchScreen), "no dialog, the search stays"
@@ -181,7 +191,8 @@ async def test_the_source_converts_telegram_search_results_and_sends_the_date_bo
     source = make(fake, paths)
     await source.start()
     assert isinstance(source, SearchesMessages)
-    hits = await source.search_messages("printer", None, 10, T0 - 100_000, T0 + 1000)
+    hits, following = await source.search_messages("printer", None, 10, T0 - 100_000, T0 + 1000)
+    assert following is None, "one short page: no next one"
     shown = [(h.chat_title, h.sender, h.message.text) for h in hits]
     assert shown == [
         ("Cat pictures", "Bob Buyer", "printer ink for cat photos"),
@@ -192,6 +203,78 @@ async def test_the_source_converts_telegram_search_results_and_sends_the_date_bo
     assert request.min_date == when(T0 - 100_000) and request.max_date == when(T0 + 1000)
     assert isinstance(request.filter, types.InputMessagesFilterEmpty)
     await source.stop()
+
+
+async def test_from_reaches_messages_search_as_from_id(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _with_archive()
+    fake.message(INITECH_ID, "printer jammed again", sender=TESS, date=T0 + 460)
+    typed = "in:initech from:bob jammed"
+    async with _searching(paths, tmp_path, typed, fake) as (pilot, _app, screen):
+        await until(pilot, lambda: len(screen.hits) > screen.local_count, "Telegram's results")
+        assert [hit.message.text for hit in screen.hits] == ["printer jammed last winter"]
+        (request,) = [r for r in fake.requests_named("SearchRequest") if r.q == "jammed"]
+        assert isinstance(request.from_id, types.InputPeerUser)
+        assert request.from_id.user_id == BOB.id
+
+
+def _toner(count: int) -> FakeClient:
+    """The usual world, plus `count` toner messages in Initech only Telegram still holds."""
+    fake = world()
+    for index in range(count):
+        old = fake.message(INITECH_ID, f"toner low {index}", sender=BOB, date=T0 - 9000 + index)
+        fake.history[INITECH_ID].remove(old)
+        fake.archive.setdefault(INITECH_ID, []).append(old)
+    return fake
+
+
+async def test_enter_on_more_shows_the_next_page_below_with_the_cursor_on_it(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _toner(60)
+    async with _searching(paths, tmp_path, "toner", fake) as (pilot, _app, screen):
+        await until(pilot, lambda: len(screen.hits) == 50, "Telegram's first page")
+        results = screen.query_one(ResultList)
+        assert len(results.results) == 51 and "more from Telegram" in results.text(50).plain
+        assert "Enter on “more” asks for the next page" in _status(screen)
+        await pilot.press(*["down"] * 50)
+        assert results.cursor == 50
+        await pilot.press("enter")
+        await until(pilot, lambda: len(screen.hits) == 60, "the second page")
+        for _ in range(5):
+            await pilot.pause()
+        first, second = [r for r in fake.requests_named("SearchGlobalRequest") if r.q == "toner"]
+        assert first.offset_id == 0 and second.offset_id == screen.hits[49].message.id
+        assert second.offset_rate == int(screen.hits[49].message.date)
+        assert [h.message.text for h in screen.hits] == [
+            f"toner low {i}" for i in range(59, -1, -1)
+        ]
+        assert len(results.results) == 60, "the last page: no more row"
+        assert results.cursor == 50, "the cursor on the first result of the new page"
+        assert "from Telegram" in results.text(59).plain
+        assert "60 more from Telegram" in _status(screen)
+        assert "next page" not in _status(screen)
+
+
+async def test_enter_on_more_again_while_the_page_comes_asks_telegram_once(
+    paths: Paths,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = _toner(60)
+    async with _searching(paths, tmp_path, "toner", fake) as (pilot, _app, screen):
+        await until(pilot, lambda: len(screen.hits) == 50, "Telegram's first page")
+        await pilot.press(*["down"] * 50)
+        fake.hangs.append("SearchGlobalRequest")  # page 2 does not come back
+        await pilot.press("enter", "enter", "enter")
+        await until(pilot, lambda: "asking for more" in _status(screen), "the request out")
+        for _ in range(5):
+            await pilot.pause()
+        asked = [r.offset_id for r in fake.requests_named("SearchGlobalRequest") if r.q == "toner"]
+        assert asked == [0, screen.hits[49].message.id]
+        assert isinstance(_app.screen, SearchScreen)
 
 
 def test_the_demo_source_does_not_search_a_server() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from importlib.resources import files
 from typing import ClassVar
@@ -104,6 +104,7 @@ class DeskApp(
             self.set_keymap(self.user_keymap)
         self._inbox = await self._inbox_factory()
         self.inbox.subscribe(self._on_changes)
+        self.inbox.writer.start_after_paint = self._after_paint
         chat_list = self.query_one(ChatList)
         chat_list.set_order(self.inbox.order())
         chat_list.focus()
@@ -123,6 +124,11 @@ class DeskApp(
         if self.start_source:
             # After the first frame: a source that imports a library (Telethon) must not delay it.
             self.call_after_refresh(self._start_source)
+
+    def _after_paint(self, run: Callable[[], None]) -> None:
+        """Call `run` once the frame being prepared is painted (at once when none will be)."""
+        if not self.call_after_refresh(run):
+            run()
 
     @work(exclusive=True, group="source")
     async def _start_source(self) -> None:

@@ -27,12 +27,19 @@ class DeskComposing(DeskBase):
     ) -> None:
         """Show a chat on the right, restore its draft, and (`join`) put it in the working set.
 
-        Nothing here waits: the messages come from the Inbox's memory and the store writes
-        follow in the background, so everything the key changes — list, slot strip, header,
-        conversation, composer — is painted in one frame, and only once (`Inbox.painted`).
+        Nothing here waits but for a chat whose messages are not in memory: they come from the
+        Inbox's memory and the store writes follow the paint, so everything the key changes —
+        list, slot strip, header, conversation, composer — is painted in one frame, and only
+        once (`Inbox.painted`).
         """
         if chat_id is None or chat_id not in self.inbox.chats:
             return
+        if not self.inbox.messages_known(chat_id):
+            # Not in memory (a big desk keeps some chats' only): read before the paint, which
+            # then shows the messages at once instead of an empty chat and a second frame.
+            await self.inbox.read_window(chat_id)
+            if chat_id not in self.inbox.chats:
+                return
         started = time.perf_counter()
         self.query_one(Composer).flush_edits()  # edits typed so far belong to the chat left
         self._save_draft_now()

@@ -180,6 +180,7 @@ class ChoiceDialog(Dialog):
         super().__init__(**kwargs)
         self._choices: list[tuple[str, str]] = []
         self._prompt: str | None = None
+        self._asked: tuple[str, list[tuple[str, str]], str | None] | None = None
 
     def compose(self) -> ComposeResult:
         """Title, choices, the free-text field and an error line."""
@@ -191,19 +192,26 @@ class ChoiceDialog(Dialog):
     def ask(
         self, title: str, choices: Sequence[tuple[str, str]], done: Done, prompt: str | None = None
     ) -> None:
-        """Show `choices` ((value, label), digits pick the first ten) and open."""
-        self._choices = list(choices)
-        self._prompt = prompt
-        self.query_one("#choice-title", Static).update(Text(title, "bold"))
+        """Show `choices` ((value, label), digits pick the first ten) and open.
+
+        Asked the same as last time (Alt+P's durations), the title, list and field drawn
+        then are kept: only the highlight and the typed text start afresh.
+        """
+        asked = (title, list(choices), prompt)
         options = self.query_one("#choice-list", OptionList)
-        options.clear_options()
-        options.add_options([Option(Content(label), id=value) for value, label in self._choices])
-        options.highlighted = 0 if self._choices else None
         field = self.query_one("#choice-input", Input)
-        field.display = bool(prompt)
-        field.placeholder = prompt or ""
-        field.value = ""
-        self.query_one("#choice-error", Static).update("")
+        if asked != self._asked:
+            self._asked = asked
+            self._choices = asked[1]
+            self._prompt = prompt
+            self.query_one("#choice-title", Static).update(Text(title, "bold"))
+            options.clear_options()
+            options.add_options([Option(Content(label), id=v) for v, label in self._choices])
+            field.display = bool(prompt)
+            field.placeholder = prompt or ""
+        options.highlighted = 0 if self._choices else None
+        if field.value:
+            field.value = ""
         self.open(done)
 
     def first_field(self) -> Widget | None:

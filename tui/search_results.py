@@ -64,14 +64,20 @@ class ResultList(LineScrollView, can_focus=True):
         """The vertical scrollbar, drawn with the line API (see tui/scrollbar.py)."""
         return line_scrollbar(self)
 
-    def show(self, results: Sequence[object], draw: Callable[[int], Text]) -> None:
+    def show(
+        self,
+        results: Sequence[object],
+        draw: Callable[[int], Text],
+        drawn: dict[int, Text] | None = None,
+    ) -> None:
         """Show these results from the top, the cursor on the first; `draw(i)` makes result
-        `i`'s two lines, asked only for the results that come into view."""
+        `i`'s two lines, asked only for the results that come into view (`drawn`: some made
+        already). Only the rows in view whose lines differ from the last results are redrawn."""
+        old_texts, old_count, old_cursor = self._texts, len(self.results), self.cursor
         self.results = list(results)
         self._draw_result = draw
-        self._texts = {}
+        self._texts = dict(drawn or {})
         self.cursor = 0
-        self._drawn.clear()
         width = self.scrollable_content_region.width or self.size.width
         size = Size(width, LINES_PER_RESULT * len(results))
         if not self.container_size:
@@ -80,9 +86,29 @@ class ResultList(LineScrollView, can_focus=True):
             # Not a layout of the whole screen (and the desk under it) per keystroke: only
             # this list and its scrollbar change.
             set_virtual_size_quietly(self, size)
-        if self.scroll_y:
+        if self.scroll_y or not self.size.height:
+            self._drawn.clear()
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+            self.refresh()
+            return
+        in_view = self.size.height // LINES_PER_RESULT + 1
+        for index in range(min(in_view, max(old_count, len(self.results)))):
+            same = (
+                index < old_count
+                and index < len(self.results)
+                and old_texts.get(index) == self.text(index)
+                and (index == 0) == (index == old_cursor)
+            )
+            if not same:
+                self._forget(index)
+                self.refresh_lines(index * LINES_PER_RESULT, LINES_PER_RESULT)
+        for index in [i for i, _, _, _ in self._drawn if i >= in_view]:
+            self._forget(index)
+
+    def _forget(self, index: int) -> None:
+        """Drop the drawn lines of result `index`."""
+        for key in [key for key in self._drawn if key[0] == index]:
+            del self._drawn[key]
 
     def text(self, index: int) -> Text:
         """Result `index` as drawn (made on first use)."""

@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import ClassVar
 
@@ -22,84 +24,24 @@ from ..core.rules.search_query import (
     Hit,
     Searcher,
     SearchQuery,
-    Term,
+    SourceFound,
+    SourcePage,
     Wait,
     parse,
-    word_spans,
 )
-from .search_results import ResultList
+from .search_results import LINES_PER_RESULT, ResultList
+from .search_rows import FROM_SOURCE, failure_line, hit_text, interrupted, more_text, note
 from .textual_compat import QuietInput
 
 Jump = tuple[int, int]  # (chat id, message id)
-SourceSearch = Callable[[SearchQuery], Awaitable[list[Hit]]]
+SourceSearch = Callable[[SearchQuery, SourcePage | None], Awaitable[SourceFound]]
 SOURCE_DELAY = 0.3  # quiet typing before Telegram is asked (its flood limits: not once a key)
-FROM_SOURCE = "from Telegram"
+MORE = "more"  # the row after the source's results when it has another page
 _pause = asyncio.sleep  # the wait before asking the source (tests hold it)
-SNIPPET = 110
-BODY_READ = 2000  # characters of a body looked at for the snippet and its highlights
-HIGHLIGHT = "bold reverse"
-
-
-def _when(date: int) -> str:
-    """A message's local date and time."""
-    return datetime.fromtimestamp(date).strftime("%Y-%m-%d %H:%M")
-
-
-def _duration(seconds: int) -> str:
-    """A wait as `3 min`, `2 h 5 min` or `4 d`."""
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes // (24 * 60)} d"
-
-
-def hit_text(hit: Hit, terms: tuple[Term, ...], note: str = "") -> Text:
-    """One result: chat · sender · (wait) · time, then the body with the matching words highlighted.
-
-    Every part is chat text, so it is cleaned and appended as plain text with styles.
-    """
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(clean_line(hit.chat_title, 40), "bold")
-    text.append(" · ")
-    text.append(clean_line(hit.sender, 30), "cyan")
-    if note:  # before the time, so a narrow terminal cuts the time rather than the wait
-        text.append(f" · {note}", "yellow")
-    text.append(f" · {_when(hit.message.date)}", "dim")
-    body = clean_line(hit.message.text[:BODY_READ]) or "[media]"
-    spans = word_spans(body, terms)
-    start = max(0, spans[0][0] - 30) if spans and spans[0][1] > SNIPPET else 0
-    shown = body[start : start + SNIPPET]
-    line = Text("\n  " + ("…" if start else ""))
-    offset = len(line.plain) - start
-    line.append(shown)
-    for begin, end in spans:
-        if begin >= start and end <= start + SNIPPET:
-            line.stylize(HIGHLIGHT, begin + offset, end + offset)
-    text.append_text(line)
-    return text
-
-
-def interrupted(error: sqlite3.Error) -> bool:
-    """The query was stopped on purpose (a newer keystroke, or the screen closing)."""
-    return isinstance(error, sqlite3.ProgrammingError) or "interrupt" in str(error)
-
-
-def failure_line(error: sqlite3.Error) -> str:
-    """The status line for a store the search could not read, and what to do about it."""
-    return (
-        f"search could not read the store ({clean_line(str(error), 60)}) — quit and start "
-        "tgtriage again: it checks the store and rebuilds it, keeping your marks"
-    )
-
-
-def _note(wait: Wait | None) -> str:
-    """How long a message that opened a wait waited: answered, or still waiting."""
-    if wait is None:
-        return ""
-    seconds, answered = wait
-    return f"answered in {_duration(seconds)}" if answered else f"waiting {_duration(seconds)}"
+# How long a keystroke's frame waits for its results, so that the typed letter and its results
+# reach the screen together; a slower query lets the letter show alone (one frame is 1/60 s).
+HOLD_FRAME = 0.012
+Answer = tuple[list[Hit], SearchQuery, dict[int, Text]]
 
 
 class SearchInput(QuietInput):
@@ -148,6 +90,11 @@ class SearchScreen(ModalScreen[Jump | None]):
         self.painted = 0  # result lists painted (tests and the benchmark)
         self.failed = ""  # why the store could not be read, once it could not
         self.paint_log: list[tuple[str, float]] = []  # (typed, when its results were on screen)
+        self._queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+        self._held: AbstractContextManager[None] | None = None  # the frame held for results
+        self._status = ""
+        self._next_page: SourcePage | None = None  # the source's next page, when it has one
+        self._source_query: SearchQuery | None = None
 
     def compose(self) -> ComposeResult:
         """The prompt, the results and a status line."""
@@ -177,47 +124,104 @@ class SearchScreen(ModalScreen[Jump | None]):
             self._report_failure(error)
 
     def typed(self, value: str) -> None:
-        """Start a query for the new text at once (not after the keystroke's own frame); the
-        one still running is interrupted, so the newest keystroke wins."""
+        """Start a query for the new text at once (not after the keystroke's own frame) on the
+        screen's query thread; the one still running is interrupted, so the newest keystroke
+        wins, and the keystroke's frame waits a little for its results (`HOLD_FRAME`)."""
         self._generation += 1
         self._search.interrupt()
-        self._run(value, self._generation)
+        self._hold_frame()
+        generation = self._generation
+        rows = self.query_one(ResultList).size.height // LINES_PER_RESULT + 1
+        try:
+            future = self._queries.submit(self._query, value, generation, rows)
+        except RuntimeError:  # the screen is closing: its thread is gone
+            self._release_frame()
+            return
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(self._answered, generation, done)
+        )
 
-    @work(thread=True, exclusive=True, group="search")
-    def _run(self, typed: str, generation: int) -> None:
-        """Run one query and draw its rows off the key path; post them unless a newer one ran."""
+    def _query(self, typed: str, generation: int, rows: int) -> Answer | None:
+        """On the query thread: the hits of `typed` and the first `rows` results drawn (None
+        when a newer keystroke came first)."""
+        if generation != self._generation:
+            return None
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         query = parse(typed, self._now(), local)
-        try:
-            hits = self._search.find(query)
-        except sqlite3.Error as error:
-            if generation == self._generation:
-                self._report_failure(error)
-            return
+        hits = self._search.find(query)
         if generation != self._generation:
-            return
-        self.app.call_from_thread(self._show, generation, hits, query)
+            return None
+        terms = query.terms
+        return hits, query, {i: hit_text(hits[i], terms) for i in range(min(rows, len(hits)))}
 
-    def _show(self, generation: int, hits: list[Hit], query: SearchQuery) -> None:
-        """Paint the results of the newest query (each drawn when it comes into view), then ask
+    def _answered(self, generation: int, done: Future[Answer | None]) -> None:
+        """On the UI loop: paint the newest query's results, or say why the store failed."""
+        try:
+            if generation != self._generation or done.cancelled() or not self.is_mounted:
+                return
+            error = done.exception()
+            if isinstance(error, sqlite3.Error):
+                if not interrupted(error):
+                    self._show_failure(failure_line(error))
+                return
+            if error is not None:
+                raise error
+            answer = done.result()
+            if answer is not None:
+                self._show(generation, *answer)
+        finally:
+            if generation == self._generation:
+                self._release_frame()
+
+    def _hold_frame(self) -> None:
+        """Hold the screen's next frame until the results come or `HOLD_FRAME` passes."""
+        if self._held is None:
+            self._held = self.app.batch_update()
+            self._held.__enter__()
+            asyncio.get_running_loop().call_later(HOLD_FRAME, self._release_frame)
+
+    def _release_frame(self) -> None:
+        """Let the held frame go to the screen."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+            self.check_idle()  # a screen that went idle while held paints now
+
+    def _show(
+        self,
+        generation: int,
+        hits: list[Hit],
+        query: SearchQuery,
+        drawn: dict[int, Text] | None = None,
+    ) -> None:
+        """Paint the results of the newest query, only the rows that changed (`drawn`: the
+        first ones, drawn on the query thread; the others when they come into view), then ask
         the source for more."""
         if generation != self._generation or not self.is_mounted:
             return
         self.hits, self.local_count, terms = hits, len(hits), query.terms
-        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms))
+        self._next_page = self._source_query = None
+        self.query_one(ResultList).show(hits, lambda index: hit_text(hits[index], terms), drawn)
         typed = self.query_one(SearchInput).value.strip()
         status = "; ".join(query.problems) or (
             f"{len(hits)} newest matches · ↑ ↓ choose · Enter open · Esc back"
             if hits
             else ("no messages match" if typed else "")
         )
-        # One line of fixed size: no layout of the screen for it.
-        self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
+        self._set_status(status)
         self.painted += 1
         self.call_after_refresh(self._log_paint, self.query_one(SearchInput).value)
         if self._source_search is not None and query.terms and not query.problems:
             self._ask_source(generation, query)
+
+    def _set_status(self, status: str) -> None:
+        """The status line, redrawn only when its words change (one line of fixed size: no
+        layout of the screen for it)."""
+        if status != self._status:
+            self._status = status
+            self.query_one("#search-status", Static).update(Text(status, "dim"), layout=False)
 
     @work(exclusive=True, group="source-search")
     async def _ask_source(self, generation: int, query: SearchQuery) -> None:
@@ -226,29 +230,63 @@ class SearchScreen(ModalScreen[Jump | None]):
         await _pause(SOURCE_DELAY)
         if generation != self._generation or self._source_search is None:
             return
-        status = self.query_one("#search-status", Static)
+        await self._fetch_source(generation, query, None)
+
+    @work(exclusive=True, group="source-search")
+    async def _more(self) -> None:
+        """Enter on the "more" row: the source's next page, asked once."""
+        page, query, generation = self._next_page, self._source_query, self._generation
+        if page is None or query is None:
+            return
+        self._next_page = None  # a second Enter while it comes asks nothing
+        self._set_status(f"asking for more {FROM_SOURCE}…")
+        if not await self._fetch_source(generation, query, page):
+            self._next_page = page  # failed: Enter on "more" tries again
+
+    async def _fetch_source(
+        self, generation: int, query: SearchQuery, page: SourcePage | None
+    ) -> bool:
+        """Ask the source for a page and show what it found that is not shown yet; whether it
+        answered."""
+        assert self._source_search is not None
         try:
-            found = await self._source_search(query)
+            found, following = await self._source_search(query, page)
         except Exception as error:  # network, FloodWait, refusal: one line, the desk stays
             if generation == self._generation and self.is_mounted:
-                line = f"Telegram search unavailable: {clean_line(str(error), 80)}"
-                status.update(Text(line, "dim"), layout=False)
-            return
+                self._set_status(f"Telegram search unavailable: {clean_line(str(error), 80)}")
+            return False
         if generation != self._generation or not self.is_mounted:
-            return
-        local = self.hits[: self.local_count]
-        held = {(hit.message.chat_id, hit.message.id) for hit in local}
-        extra = [hit for hit in found if (hit.message.chat_id, hit.message.id) not in held]
-        if not extra:
-            return
-        hits, terms, count = [*local, *extra], query.terms, len(local)
-        self.hits = hits
-        self.query_one(ResultList).show(
-            hits,
-            lambda index: hit_text(hits[index], terms, FROM_SOURCE if index >= count else ""),
+            return True
+        shown = {(hit.message.chat_id, hit.message.id) for hit in self.hits}
+        extra = [hit for hit in found if (hit.message.chat_id, hit.message.id) not in shown]
+        if extra or following is not None or page is not None:
+            self._show_source(query, [*self.hits, *extra], following, page is not None)
+        return True
+
+    def _show_source(
+        self, query: SearchQuery, hits: list[Hit], following: SourcePage | None, paged: bool
+    ) -> None:
+        """The store's results, the source's below them, and a "more" row when the source has
+        another page (the cursor on the first new result after a page)."""
+        first_new = len(self.hits)
+        self.hits, self._next_page, self._source_query = hits, following, query
+        terms, count = query.terms, self.local_count
+
+        def draw(index: int) -> Text:
+            """A result, or the "more" row after the last."""
+            if index >= len(hits):
+                return more_text()
+            return hit_text(hits[index], terms, FROM_SOURCE if index >= count else "")
+
+        results = self.query_one(ResultList)
+        results.show([*hits, MORE] if following is not None else hits, draw)
+        if paged and first_new < len(results.results):
+            results.move(first_new)
+        extra = len(hits) - count
+        more = " · Enter on “more” asks for the next page" if following is not None else ""
+        self._set_status(
+            f"{count} newest matches · {extra} more {FROM_SOURCE}{more} · Enter open · Esc back"
         )
-        line = f"{count} newest matches · {len(extra)} more {FROM_SOURCE} · Enter open · Esc back"
-        status.update(Text(line, "dim"), layout=False)
         self.painted += 1
 
     def _report_failure(self, error: sqlite3.Error) -> None:
@@ -261,7 +299,7 @@ class SearchScreen(ModalScreen[Jump | None]):
     def _show_failure(self, line: str) -> None:
         """Show why no results came, instead of "no messages match"."""
         if self.is_mounted:
-            self.failed = line
+            self.failed = self._status = line
             self.query_one("#search-status", Static).update(Text(line, "bold red"))
 
     def _log_paint(self, typed: str) -> None:
@@ -275,15 +313,19 @@ class SearchScreen(ModalScreen[Jump | None]):
     @on(SearchInput.Submitted, "#search-input")
     def _submitted(self) -> None:
         """Enter in the prompt opens the result under the cursor."""
-        results = self.query_one(ResultList)
-        if results.cursor < len(self.hits):
-            self._jump(self.hits[results.cursor])
+        self._open(self.query_one(ResultList).cursor)
 
     @on(ResultList.Chosen, "#search-results")
     def _chosen(self, event: ResultList.Chosen) -> None:
         """A result chosen in the list opens it."""
-        if event.index < len(self.hits):
-            self._jump(self.hits[event.index])
+        self._open(event.index)
+
+    def _open(self, index: int) -> None:
+        """Jump to result `index`, or ask for the next page on the "more" row after the last."""
+        if index < len(self.hits):
+            self._jump(self.hits[index])
+        elif index == len(self.hits) and self._next_page is not None:
+            self._more()
 
     def _jump(self, hit: Hit) -> None:
         """Close with the chosen message."""
@@ -295,7 +337,10 @@ class SearchScreen(ModalScreen[Jump | None]):
 
     def on_unmount(self) -> None:
         """Stop any query and close the connection."""
+        self._generation += 1
         self._search.interrupt()
+        self._release_frame()
+        self._queries.shutdown(wait=False, cancel_futures=True)
         self.workers.cancel_group(self, "search")
         self.workers.cancel_group(self, "source-search")
         self._search.close()
@@ -345,7 +390,7 @@ class HistoryScreen(SearchScreen):
             return
         self.hits = [hit for hit, _ in rows]
         self.query_one(ResultList).show(
-            rows, lambda index: hit_text(rows[index][0], (), _note(rows[index][1]))
+            rows, lambda index: hit_text(rows[index][0], (), note(rows[index][1]))
         )
         chats = len({hit.message.chat_id for hit in self.hits})
         status = (

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from ..core.rules import chat_match
 from .dialogs import Dialog, Done
 from .scrollbar import line_scrollbar
-from .textual_compat import HookedInput, OneLineOptionList
+from .textual_compat import OneLineOptionList, QuietInput
 
 
 class SwitcherList(OneLineOptionList):
@@ -30,11 +30,12 @@ class SwitcherList(OneLineOptionList):
         return line_scrollbar(self)
 
 
-class SearchBox(HookedInput):
+class SearchBox(QuietInput):
     """The switcher's Input: each change reaches the screen before the next frame.
 
     Input reports edits with a message that arrives after the typed character has been
     painted, so the filtered list would come a frame later; this calls the screen at once.
+    Its size is fixed, so typing lays out nothing (QuietInput).
     """
 
     def __init__(self, changed: Callable[[str], None], **kwargs: Any) -> None:

@@ -6,11 +6,13 @@ and counted; every other event of its batch lands.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from ..rules import triage
+from ..system.gc_policy import settle_bulk
 from . import events as ev
 from .changes import Changes
 from .events import Connection
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECOMPUTE_WINDOW = 500
+YIELD_EVERY = 250
+"""New messages folded into the live state between two returns to the event loop."""
 _T = TypeVar("_T")
 
 
@@ -268,7 +272,11 @@ class EventApplier:
             fresh.sort(key=lambda m: (m.chat_id, m.id))
             inbox.windows.add(fresh)
             catch_up = inbox.catch_up
-            for message in fresh:
+            for count, message in enumerate(fresh, 1):
+                if count % YIELD_EVERY == 0:
+                    if catch_up.active:
+                        settle_bulk()
+                    await asyncio.sleep(0)  # a frame may paint: thousands land in a catch-up
                 state = inbox.triage[message.chat_id]
                 if catch_up.active:
                     catch_up.note(state)

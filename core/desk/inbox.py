@@ -121,6 +121,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         self.chats_loaded = False  # until start() has the source's chat list
         self.held: list[ev.Event] = []  # events for chats not known before that
         self._retriage_due = False
+        self._users_read: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -133,7 +134,9 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
 
         The newest messages of the chats first in line are read next, in the background
         (working set first, then the triage order, as many as core/desk/windows.py keeps);
-        any other chat's are read when it is shown.
+        any other chat's are read when it is shown. The stored users (names of senders and
+        teammates: tens of thousands on a big desk, none of them in the chat list) are read
+        after the first frame, before the source starts or an event is applied (`users_read`).
         """
         store = self.store
         self.tracked_chats = Tracked({chat.id: chat for chat in await store.all_chats()})
@@ -141,7 +144,6 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         for chat_id in self.chats:
             if chat_id not in self.triage:  # a summary is made only where none is stored
                 self.triage[chat_id] = ChatTriage(chat_id=chat_id)
-        self.users = await store.users()
         self.slots = await store.slots()
         self.drafts = await store.drafts()
         self.note_drafts = await store.note_drafts()
@@ -159,7 +161,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         pinned = [c for c in self.slots.values() if c in self.chats]
         rest = set(self.chats) - set(pinned)
         first = [*pinned, *(c for c in self.order() if c in rest)]
-        self.read_windows(first[: self.windows.chats])
+        self.read_windows(first[: self.windows.chats], ahead=True)
 
     async def start(self) -> None:
         """Start the source, load its chats, resume unsent replies, then follow its events.
@@ -170,6 +172,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         list is in. A complete chat list vouches for itself: cached chats missing from it
         (left, or no longer selected by the config) are removed.
         """
+        await self.users_read()
         self.running = True
         self.spawn(self._flush_loop())
         traits = self.source.traits
@@ -209,6 +212,16 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             self.spawn(self._pump())
         self.spawn(self.outgoing.resume())
         self.spawn(self.team.catch_up())
+
+    async def start_before_paint(self) -> None:
+        """Start the source and apply the backlog it brings at once (a simulated source over an
+        empty store: the desk's first frame then shows its chats and timers, not an empty list
+        painted twice over while they arrive)."""
+        await self.start()
+        queue = self._queue
+        while queue:
+            batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
+            self.emit(await self.apply(batch))
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -289,7 +302,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
                 batch = [queue.popleft() for _ in range(count)]
                 began = self.slices.started()
                 try:
-                    changes = await self.applier.apply(batch)  # stored behind the screen
+                    changes = await self._apply_slice(batch)  # stored behind the screen
                 except Exception:
                     log.exception("could not apply %d events", len(batch))
                     continue
@@ -307,9 +320,28 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
     async def apply(self, batch: list[ev.Event]) -> Changes:
         """Apply a batch of events to the live state and the store; return what changed once
         the store has it too (the flush loop does not wait for the store: core/desk/applier.py)."""
-        changes = await self.applier.apply(batch)
+        changes = await self._apply_slice(batch)
         await self.flushed()
         return changes
+
+    async def _apply_slice(self, batch: list[ev.Event]) -> Changes:
+        """Apply events to the live state; their store writes are queued."""
+        await self.users_read()  # a sender is known when the store knows it
+        return await self.applier.apply(batch)
+
+    async def users_read(self) -> None:
+        """Wait until the stored users are in `users` (read once; what is known meanwhile stays)."""
+        if self._users_read is None:
+            task = self._users_read = asyncio.ensure_future(self._read_users())
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+        await asyncio.shield(self._users_read)
+
+    async def _read_users(self) -> None:
+        """Add every stored user to `users`; one learned since (me, a new sender) stays."""
+        users = self.users
+        for user_id, user in (await self.store.users()).items():
+            users.setdefault(user_id, user)
 
     @property
     def unshown(self) -> int:

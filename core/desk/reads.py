@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import Hit, Searcher, SearchQuery, matches, words_of
+from ..rules.search_query import (
+    Searcher,
+    SearchQuery,
+    SourceFound,
+    SourcePage,
+    matches,
+    words_of,
+)
 from ..sources.base import ChatSource, MediaDownloader, ReportsWarnings, SearchesMessages
 from ..storage.rows import MessageRow
 from ..storage.search import MessageSearch
@@ -58,12 +65,15 @@ class InboxReads(InboxQueries):
         """Whether the source searches its server too (Telegram's second search tier)."""
         return isinstance(self.source, SearchesMessages)
 
-    async def search_source(self, query: SearchQuery) -> list[Hit]:
+    async def search_source(
+        self, query: SearchQuery, page: SourcePage | None = None
+    ) -> SourceFound:
         """Ask the source for messages matching `query` in the support chats the desk follows:
-        in the one chat `in:` names, else across chats; newest first (raises on failures)."""
+        in the one chat `in:` names (by the one known user `from:` names, as Telegram's
+        `from_id`), else across chats; newest first, from `page` on (raises on failures)."""
         source = self.source
         if not isinstance(source, SearchesMessages) or not query.terms:
-            return []
+            return [], None
         text = " ".join(
             " ".join(t.words) if len(t.words) == 1 else f'"{" ".join(t.words)}"'
             for t in query.terms
@@ -72,15 +82,30 @@ class InboxReads(InboxQueries):
         for term in query.chats:
             followed = {c for c in followed if matches(term, words_of(self.chats[c].title))}
         if not followed:
-            return []
+            return [], None
         one = next(iter(followed)) if query.chats and len(followed) == 1 else None
-        hits = await source.search_messages(text, one, _REMOTE_LIMIT, query.after, query.before)
-        return [
+        sender = self._one_sender(query) if one is not None else None
+        hits, following = await source.search_messages(
+            text, one, _REMOTE_LIMIT, query.after, query.before, sender, page
+        )
+        kept = [
             hit
             for hit in hits
             if hit.message.chat_id in followed
             and all(matches(term, words_of(hit.sender)) for term in query.senders)
         ]
+        return kept, following
+
+    def _one_sender(self, query: SearchQuery) -> int | None:
+        """The one known user every `from:` of `query` names (None: none, or several)."""
+        if not query.senders:
+            return None
+        named = {
+            user_id
+            for user_id, user in self.users.items()
+            if all(matches(term, words_of(user.name)) for term in query.senders)
+        }
+        return next(iter(named)) if len(named) == 1 else None
 
     def report_staff(self) -> ReportStaff:
         """Who counts as staff for reply times, from the desk's staff rule."""
@@ -88,9 +113,12 @@ class InboxReads(InboxQueries):
         ids = frozenset({rule.me_id, *rule.staff_ids})
         return ReportStaff(ids=ids, out_is_staff=True, ignore=rule.ignore_ids - ids)
 
-    def read_windows(self, chat_ids: list[int], *, first: bool = False) -> None:
+    def read_windows(
+        self, chat_ids: list[int], *, first: bool = False, ahead: bool = False
+    ) -> None:
         """Read these chats' newest messages (those not read yet) when the store is idle, or
-        with `first` ahead of everything queued.
+        with `first` ahead of everything queued; `ahead` of being shown (most wanted first:
+        see MessageWindows.fill).
 
         Either order is right: each write updates a known window after it is made, and a
         window read after it sees it in the store.
@@ -107,8 +135,8 @@ class InboxReads(InboxQueries):
                 found: dict[int, list[MessageRow]] = {chat_id: [] for chat_id in missing}
                 for row in await store.newest_rows(missing, size):
                     found[row[0]].append(row)
-                for chat_id, rows in found.items():
-                    self.windows.fill(chat_id, rows)
+                for chat_id, rows in found.items():  # each later one goes before: dropped sooner
+                    self.windows.fill(chat_id, rows, ahead=ahead)
                 if self.open_chat_id in missing:
                     open_id = self.open_chat_id
                     self.emit(Changes(messages={open_id: self.windows.recent(open_id, size)}))
@@ -117,6 +145,19 @@ class InboxReads(InboxQueries):
                 self.writer.enqueue(read, first=True)
             else:
                 self.writer.enqueue_idle(read)
+
+    async def read_window(self, chat_id: int) -> None:
+        """Read the chat's newest messages now unless they are in memory (a chat about to be
+        shown: a desk bigger than core/desk/windows.py's cap holds only some chats')."""
+        if self.windows.known(chat_id):
+            return
+        store, size = self.store, self.windows.size
+        try:
+            rows = await self.writer.call(lambda: store.newest_rows([chat_id], size))
+        except StoreDamaged:
+            return  # shown from what memory holds
+        if not self.windows.known(chat_id):  # a write may have filled it meanwhile
+            self.windows.fill(chat_id, rows)
 
     async def messages(self, chat_id: int, limit: int = 100) -> list[Message]:
         """The chat's newest `limit` stored messages, oldest first (after queued writes); those

@@ -3,12 +3,14 @@
 They are kept as the store's rows (a third of a Message's room: 1,000 chats of 50 messages are
 about 20 MB) and turned into Messages only when a chat is shown. At most `MAX_CHATS` chats keep
 a window: past that, the one used longest ago is dropped (and read again when it is shown), so
-a desk of 10,000 chats holds no more than one of 1,000.
+a desk of 10,000 chats holds no more than one of 1,000. Windows read ahead at start-up, most
+wanted first, are dropped in the reverse order: the working set read first is kept longest.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from ..storage.rows import MessageRow, message_from_row, message_params
@@ -27,7 +29,7 @@ class MessageWindows:
         """No chat's window is known yet."""
         self.size = size
         self.chats = chats
-        self._windows: dict[int, list[MessageRow]] = {}  # least recently used first
+        self._windows: OrderedDict[int, list[MessageRow]] = OrderedDict()  # least recent first
         self._whole: set[int] = set()  # chats whose window holds every stored message
         self._unstored: dict[int, dict[int, Message]] = {}  # shown, store write still queued
 
@@ -54,11 +56,14 @@ class MessageWindows:
                 if not held:
                     del self._unstored[message.chat_id]
 
-    def fill(self, chat_id: int, newest: list[MessageRow]) -> None:
+    def fill(self, chat_id: int, newest: list[MessageRow], *, ahead: bool = False) -> None:
         """Set a chat's window from the store's newest rows (oldest first, up to `size`), with
-        the messages shown but not written yet (`unstored`) that the read could not see."""
+        the messages shown but not written yet (`unstored`) that the read could not see; read
+        `ahead` of being shown, it goes before the others in the line to be dropped."""
         self._windows.pop(chat_id, None)
         self._windows[chat_id] = list(newest[-self.size :])
+        if ahead:
+            self._windows.move_to_end(chat_id, last=False)
         unstored = self._unstored.get(chat_id)
         if unstored:
             self.add(unstored.values())
@@ -79,10 +84,10 @@ class MessageWindows:
 
     def recent(self, chat_id: int, limit: int) -> list[Message]:
         """Up to `limit` of the chat's newest messages, oldest first (empty when unknown)."""
-        window = self._windows.pop(chat_id, None)
+        window = self._windows.get(chat_id)
         if window is None:
             return []
-        self._windows[chat_id] = window  # shown: the most recently used
+        self._windows.move_to_end(chat_id)  # shown: the most recently used
         return [message_from_row(row) for row in window[-limit:]] if limit > 0 else []
 
     def has_older(self, chat_id: int, shown: int) -> bool:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 Write = Callable[[], Awaitable[object]]
+HOLD_LIMIT = 0.25  # seconds a write waits at most for the frame it follows
 
 
 class StoreDamaged(Exception):
@@ -46,6 +47,10 @@ class StoreWriter:
     for the store; the event applier `call`s (and awaits) the writes whose results it needs,
     in order with everything queued before. A queued write with the same key (a draft being
     typed) is replaced by the newer one, which runs after everything queued before it.
+
+    With `start_after_paint` set (the screen's "after the next frame" scheduler), queued
+    writes and background reads wait for the frame the key asked for: the paint comes first,
+    the write right after it. An awaited `call`, a `first` read or `flushed()` runs them at once.
     """
 
     def __init__(
@@ -63,6 +68,8 @@ class StoreWriter:
         self._on_damage = on_damage
         self._on_dropped = on_dropped
         self.damage: Exception | None = None  # the error that showed the store damaged
+        self.start_after_paint: Callable[[Callable[[], None]], None] | None = None
+        self._held = False  # writes wait for the frame being painted (start_after_paint)
 
     def enqueue(self, write: Write, key: Hashable = None, *, first: bool = False) -> None:
         """Queue a write to run after everything queued before it (replacing one with `key`),
@@ -83,16 +90,37 @@ class StoreWriter:
             self._queue.appendleft((key, write))
         else:
             self._queue.append((key, write))
-        if self._task is None or self._task.done():
+        if first or isinstance(write, _Call):
+            self._held = False  # wanted now: everything queued before runs first, in order
+        elif not self._held and self.start_after_paint is not None and not self._running():
+            self._held = True
+            # At the latest after HOLD_LIMIT: a frame that never comes must not keep the write.
+            asyncio.get_running_loop().call_later(HOLD_LIMIT, self._release)
+            self.start_after_paint(self._release)
+        self._start()
+
+    def _running(self) -> bool:
+        """Whether the queue is being run."""
+        return self._task is not None and not self._task.done()
+
+    def _start(self) -> None:
+        """Run the queue unless it runs already or waits for the frame."""
+        if not self._held and not self._running():
             self._task = asyncio.ensure_future(self._run())
+
+    def _release(self) -> None:
+        """The frame is painted (or the writes are wanted now): run what waited for it."""
+        if self._held:
+            self._held = False
+            if self._queue or self._idle:
+                self._start()
 
     def enqueue_idle(self, read: Write) -> None:
         """Queue a background read that runs only when no write or call is waiting."""
         if self.damage is not None:
             return
         self._idle.append(read)
-        if self._task is None or self._task.done():
-            self._task = asyncio.ensure_future(self._run())
+        self._start()
 
     async def call(self, operation: Callable[[], Awaitable[_T]]) -> _T:
         """Run `operation` in turn after the queued writes and return its result (or raise;
@@ -133,7 +161,7 @@ class StoreWriter:
 
     async def _run(self) -> None:
         """Run the queued operations one after another; a failed write is reported, not raised."""
-        while self._queue or self._idle:
+        while (self._queue or self._idle) and not self._held:
             write = self._queue.popleft()[1] if self._queue else self._idle.popleft()
             if isinstance(write, _Call):
                 await self._run_call(write)
@@ -151,5 +179,9 @@ class StoreWriter:
 
     async def flushed(self) -> None:
         """Wait until every queued operation (background reads too) has run."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        self._release()
+        task = self._task
+        while task is not None and not task.done():
+            await asyncio.shield(task)
+            self._release()  # queued while it ran and held for a frame: wanted now
+            task = self._task

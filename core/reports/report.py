@@ -239,12 +239,39 @@ def weekday_hour_load(dates: Iterable[int], zone: ZoneInfo | None = None) -> dic
             bucket = t // 900  # zone offsets change on quarter-hour boundaries
             offset = offsets.get(bucket)
             if offset is None:
-                delta = datetime.fromtimestamp(bucket * 900, zone).utcoffset()
-                offset = int(delta.total_seconds()) if delta is not None else 0
-                offsets[bucket] = offset
+                offset = offsets[bucket] = quarter_offset(bucket, zone)
             local = t + offset
         days, rest = divmod(local, 86400)
         grid[(days + 3) % 7][rest // 3600] += 1  # 1970-01-01 was a Thursday
+    return dict(zip(WEEKDAYS, grid, strict=True))
+
+
+def quarter_offset(quarter: int, zone: ZoneInfo) -> int:
+    """The zone's UTC offset in seconds during quarter hour number `quarter` (`t // 900`)."""
+    delta = datetime.fromtimestamp(quarter * 900, zone).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def quarter_load(
+    quarters: Iterable[tuple[int, int]],
+    zone: ZoneInfo | None,
+    dates_in: Callable[[int], Iterable[int]],
+) -> dict[str, list[int]]:
+    """`weekday_hour_load` from counts per quarter hour ((`t // 900`, count) pairs).
+
+    A quarter hour lies in one local hour when the zone's offset is whole quarter hours (every
+    offset since the 1970s); in the others (local mean time) `dates_in(quarter)` gives the dates.
+    """
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for quarter, count in quarters:
+        offset = 0 if zone is None else quarter_offset(quarter, zone)
+        if offset % 900:
+            locals_ = [(t + offset, 1) for t in dates_in(quarter)]
+        else:
+            locals_ = [(quarter * 900 + offset, count)]
+        for local, n in locals_:
+            days, rest = divmod(local, 86400)
+            grid[(days + 3) % 7][rest // 3600] += n
     return dict(zip(WEEKDAYS, grid, strict=True))
 
 

@@ -37,6 +37,20 @@ class Hit:
     sender: str
 
 
+@dataclass(frozen=True)
+class SourcePage:
+    """Where the next page of a search on the server starts: after message `offset_id` of chat
+    `offset_chat`, and Telegram's `next_rate` for a search across chats
+    (core/sources/telegram/search.py)."""
+
+    offset_id: int
+    offset_chat: int | None = None
+    offset_rate: int = 0
+
+
+SourceFound = tuple[list[Hit], SourcePage | None]
+"""One page of a server search, newest first, and where the next starts (None: the last)."""
+
 Wait = tuple[int, bool]
 """How long a message that opened a wait waited (seconds) and whether staff answered."""
 

@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from ..desk.events import Event
 from ..desk.models import Chat, Message, User
-from ..rules.search_query import Hit
+from ..rules.search_query import SourceFound, SourcePage
 
 
 class SendError(Exception):
@@ -127,10 +127,18 @@ class SearchesMessages(Protocol):
     second search tier: core/sources/telegram/search.py)."""
 
     async def search_messages(
-        self, text: str, chat_id: int | None, limit: int, after: int | None, before: int | None
-    ) -> list[Hit]:
-        """Messages holding `text`, newest first, in chat `chat_id` or across chats (None),
-        dated within `after`..`before` when set; raises on network errors and flood waits."""
+        self,
+        text: str,
+        chat_id: int | None,
+        limit: int,
+        after: int | None,
+        before: int | None,
+        sender_id: int | None = None,
+        page: SourcePage | None = None,
+    ) -> SourceFound:
+        """Messages holding `text`, newest first, in chat `chat_id` (by `sender_id` when given)
+        or across chats (None), dated within `after`..`before` when set, from `page` on; and
+        where the next page starts. Raises on network errors and flood waits."""
         ...
 
 

@@ -16,25 +16,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..desk.models import Message
 from ..reports.history import customer_waits
 from ..reports.report import ReportRow, ReportStaff
-from ..rules.search_query import (
-    Hit,
-    SearchQuery,
-    Term,
-    folded_body,
-    fts_match,
-    matches,
-    text_matcher,
-    words_of,
-)
+from ..rules.search_query import Hit, SearchQuery, Term, fts_match, text_matcher, words_of
 from .rows import MESSAGE_COLS_M, MessageRow, message_from_row
+from .search_names import RowTest, WordIndex
 
 # Up to this many matches (of rare words, or of a narrow in:/from:) are read and sorted by date.
 _FEW = 800
@@ -44,9 +35,6 @@ _WALK_STEP = 250
 # Up to this many matches of words neither rare nor common are held as a set of seqs while the
 # date index is walked; per fetch of that walk.
 _SET = 25_000
-# A prefix shorter than this walks before asking the FTS index: listing every word it starts
-# ("re": restore, renew, record…) costs the index more than the walk when they are common.
-_SHORT_PREFIX = 3
 _SET_STEP = 2_000
 # SQLite virtual-machine steps between two looks at `interrupt()`.
 _STOP_CHECK_STEPS = 1000
@@ -54,66 +42,27 @@ _STOP_CHECK_STEPS = 1000
 _WALK_COLS = "m.seq, m.chat_id, m.sender_id, m.sender_name, m.text"
 _FTS_PROBE = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?"
 _BY_SEQ = "json_each(?) AS j JOIN messages AS m ON m.seq = j.value"
+# Senders the users table does not name, with the name of their newest message, and the names
+# of senders without an id. The ids are read by seeking index messages_sender_date from one id
+# to the next: `SELECT DISTINCT sender_id, sender_name` read every message row.
+_UNLISTED_SENDERS = """
+WITH RECURSIVE ids(id) AS (
+    SELECT min(sender_id) FROM messages
+    UNION ALL
+    SELECT (SELECT min(sender_id) FROM messages WHERE sender_id > ids.id) FROM ids
+    WHERE ids.id IS NOT NULL
+)
+SELECT ids.id, (SELECT m.sender_name FROM messages AS m WHERE m.sender_id = ids.id
+                ORDER BY m.date DESC LIMIT 1)
+FROM ids WHERE ids.id IS NOT NULL AND ids.id NOT IN (SELECT id FROM users)
+UNION ALL
+SELECT DISTINCT NULL, sender_name FROM messages WHERE sender_id IS NULL
+"""
 
 
 def _json(values: Iterable[Any]) -> str:
     """A JSON array for `IN (SELECT value FROM json_each(?))`."""
     return json.dumps(list(values))
-
-
-class _RowTest:
-    """Whether a message row holds every term in its body, its sender's name or chat title."""
-
-    def __init__(
-        self,
-        checks: list[tuple[Callable[[str], bool], set[int], set[int], set[str]]],
-        text_only: list[Term],
-    ) -> None:
-        """`checks`: per term, its body test and the chats and senders whose names hold it;
-        `text_only`: the terms no name holds (the FTS index can list their messages)."""
-        self._checks = checks
-        self.text_only = text_only
-
-    def __call__(self, row: Sequence[Any]) -> bool:
-        """Test one row of `_WALK_COLS`."""
-        _, chat_id, sender_id, sender_name, text = row
-        folded: str | None = None
-        for body, chats, ids, names in self._checks:
-            if chat_id in chats:
-                continue
-            if (sender_id in ids) if sender_id is not None else (sender_name in names):
-                continue
-            if folded is None:
-                folded = folded_body(text)
-            if not body(folded):
-                return False
-        return True
-
-
-class _WordIndex:
-    """Keys by the folded words of their names, to find names holding a term without a scan."""
-
-    def __init__(self, named: Iterable[tuple[Any, tuple[str, ...]]]) -> None:
-        """Index each (key, words) pair."""
-        self._words = dict(named)
-        self._sorted = sorted(
-            (w, i) for i, (_, words) in enumerate(self._words.items()) for w in words
-        )
-        self._keys = list(self._words)
-
-    def find(self, term: Term) -> list[Any]:
-        """Keys whose words contain `term`."""
-        last = term.folded[-1]
-        index = bisect_left(self._sorted, (last, -1))
-        found: dict[int, None] = {}
-        while index < len(self._sorted):
-            word, key_index = self._sorted[index]
-            if word != last and not (term.prefix and word.startswith(last)):
-                break
-            found[key_index] = None
-            index += 1
-        keys = [self._keys[i] for i in found]
-        return [k for k in keys if len(term.folded) == 1 or matches(term, self._words[k])]
 
 
 class MessageSearch:
@@ -135,8 +84,10 @@ class MessageSearch:
         self._db.set_progress_handler(self._stopped, _STOP_CHECK_STEPS)
         self._titles: dict[int, str] = {}
         self._names: dict[int, str] = {}
-        self._chat_index = _WordIndex(())
-        self._sender_index = _WordIndex(())
+        self._chat_index = WordIndex(())
+        self._sender_index = WordIndex(())
+        self._chats_of: dict[Term, list[int]] = {}  # by term, until names are read again
+        self._senders_of: dict[Term, tuple[set[int], set[str]]] = {}
         self._loaded = False
 
     def close(self) -> None:
@@ -168,29 +119,35 @@ class MessageSearch:
     def _read_names(self) -> None:
         """`refresh()` under the lock."""
         self._titles = dict(self._db.execute("SELECT id, title FROM chats").fetchall())
-        self._chat_index = _WordIndex((cid, words_of(t)) for cid, t in self._titles.items())
+        self._chat_index = WordIndex((cid, words_of(t)) for cid, t in self._titles.items())
         names: dict[int, str] = {}
         for user_id, first, last, username in self._db.execute(
             "SELECT id, first_name, last_name, username FROM users"
         ):
             names[user_id] = " ".join(p for p in (first, last) if p) or (username or "")
         senders: dict[tuple[int | None, str], tuple[str, ...]] = {}
-        for sender_id, name in self._db.execute(
-            "SELECT DISTINCT sender_id, sender_name FROM messages"
-        ):
-            senders[(sender_id, name)] = words_of(name)
+        for sender_id, name in self._db.execute(_UNLISTED_SENDERS):
+            senders[(sender_id, name or "")] = words_of(name or "")
         for user_id, name in names.items():
             senders[(user_id, name)] = words_of(name)
-        self._sender_index = _WordIndex(senders.items())
+        self._sender_index = WordIndex(senders.items())
         self._names = names
+        self._chats_of.clear()
+        self._senders_of.clear()
         self._loaded = True
 
     def _chats_matching(self, term: Term) -> list[int]:
         """Chats whose title contains the term."""
-        return self._chat_index.find(term)
+        chats = self._chats_of.get(term)
+        if chats is None:
+            chats = self._chats_of[term] = self._chat_index.find(term)
+        return chats
 
     def _senders_matching(self, term: Term) -> tuple[set[int], set[str]]:
         """Sender ids, and names of senders without an id, whose name contains the term."""
+        known = self._senders_of.get(term)
+        if known is not None:
+            return known
         ids: set[int] = set()
         names: set[str] = set()
         for sender_id, name in self._sender_index.find(term):
@@ -198,6 +155,10 @@ class MessageSearch:
                 names.add(name)
             else:
                 ids.add(sender_id)
+        if len(self._senders_of) > 256:  # typing makes a new term a key
+            self._senders_of.clear()
+            self._chats_of.clear()
+        self._senders_of[term] = (ids, names)
         return ids, names
 
     @staticmethod
@@ -215,12 +176,13 @@ class MessageSearch:
     def find(self, query: SearchQuery, limit: int = 50) -> list[Hit]:
         """Messages matching every term and filter, newest first (at most `limit`).
 
-        SQL applies the filters; each row is tested for the words here (`_RowTest`). The rows
+        SQL applies the filters; each row is tested for the words here (`RowTest`). The rows
         come from the smallest source: a narrow `in:`/`from:` filter or the FTS index's list
         of a rare word (at most `_FEW` messages, sorted by date), else a walk over every message
         newest first (index messages_date), which fills the page within a few hundred rows
-        when the words are common. A short prefix being typed ("b") walks first: listing every
-        word it starts costs the FTS index more than the walk.
+        when the words are common. A prefix being typed ("ba") walks first: FTS5 lists every word
+        a prefix starts and merges their whole lists (the index has no prefix index), which costs
+        more than the walk for a common one.
         """
         if query.empty:
             return []
@@ -244,8 +206,8 @@ class MessageSearch:
             return self._tested(self._rows(source, [*source_params, *params], where), test, limit)
         match = fts_match(tuple(test.text_only))
         probed = False
-        short = any(t.prefix and len(t.folded[-1]) < _SHORT_PREFIX for t in test.text_only)
-        if match is not None and not short:
+        typing = any(t.prefix for t in test.text_only)
+        if match is not None and not typing:
             probed = True
             found = [r[0] for r in self._db.execute(_FTS_PROBE, (match, _FEW + 1))]
             if len(found) <= _FEW:
@@ -278,23 +240,45 @@ class MessageSearch:
         self, seqs: set[int], where: list[str], params: list[Any], limit: int
     ) -> list[Hit]:
         """The newest `limit` messages meeting `where` whose seq is in `seqs`, walking the
-        date index (the rows' text is never read)."""
+        date index alone: (date, chat, sender) and the seq are in it, so only the members' rows
+        are read, to leave out service messages."""
+        covered = [condition for condition in where if condition != "m.service = 0"]
         walk = self._db.execute(
-            f"SELECT m.seq FROM messages AS m INDEXED BY messages_date "
-            f"WHERE {' AND '.join(where)} ORDER BY m.date DESC, m.id DESC",
+            "SELECT m.seq, m.date FROM messages AS m INDEXED BY messages_date "
+            f"{'WHERE ' + ' AND '.join(covered) if covered else ''} ORDER BY m.date DESC",
             params,
         )
         kept: list[int] = []
-        while len(kept) < limit:
+        last_date: int | None = None
+        while True:
             self._check_stop(walk)
             batch = walk.fetchmany(_SET_STEP)
             if not batch:
                 break
-            kept += [row[0] for row in batch if row[0] in seqs][: limit - len(kept)]
+            found = [(seq, date) for seq, date in batch if seq in seqs]
+            texts = {
+                row[0]
+                for row in self._db.execute(
+                    "SELECT seq FROM messages WHERE seq IN (SELECT value FROM json_each(?)) "
+                    "AND service = 0",
+                    (_json(seq for seq, _ in found),),
+                )
+            }
+            full = False
+            for seq, date in found:
+                if seq not in texts:
+                    continue
+                if len(kept) >= limit and date != last_date:
+                    full = True  # ties on the last date are all kept, `_page` orders them
+                    break
+                kept.append(seq)
+                last_date = date
+            if full:
+                break
         walk.close()
-        return self._page(kept)
+        return self._page(kept)[:limit]
 
-    def _row_test(self, query: SearchQuery) -> _RowTest:
+    def _row_test(self, query: SearchQuery) -> RowTest:
         """What each row must pass: every word in its body, sender name or chat title."""
         checks = []
         text_only = []
@@ -304,7 +288,7 @@ class MessageSearch:
             if not (chats or ids or names):
                 text_only.append(term)
             checks.append((text_matcher((term,)), chats, ids, names))
-        return _RowTest(checks, text_only)
+        return RowTest(checks, text_only)
 
     def _filters(self, query: SearchQuery) -> tuple[list[str], list[Any]]:
         """SQL conditions and their parameters for `in:`, `from:` and the dates."""
@@ -325,9 +309,10 @@ class MessageSearch:
         return where, params
 
     def _tested(
-        self, rows: sqlite3.Cursor, test: _RowTest, limit: int, most: int | None = None
+        self, rows: sqlite3.Cursor, test: RowTest, limit: int, most: int | None = None
     ) -> list[Hit]:
-        """The first `limit` rows passing `test`, reading at most `most` rows (None: all)."""
+        """The first `limit` rows passing `test`, reading at most `most` rows (None: all), and
+        fewer when those read so far say the page would not fill within `most`."""
         kept: list[int] = []
         read = 0
         while len(kept) < limit and (most is None or read < most):
@@ -337,6 +322,8 @@ class MessageSearch:
                 break
             read += len(batch)
             kept += [row[0] for row in batch if test(row)][: limit - len(kept)]
+            if most is not None and len(kept) < limit and len(kept) * most < limit * read:
+                break  # too few matches for the rows read: the FTS index is the quicker way
         rows.close()
         return self._page(kept)
 

@@ -1,33 +1,20 @@
-"""The desk's configuration: TOML file + TGTRIAGE_* environment + CLI flags, validated by pydantic."""
+"""The desk's configuration: TOML file + TGTRIAGE_* environment + CLI flags, validated by pydantic.
+
+The models build their validators only when first used (`defer_build`): a start whose config is
+unchanged revives it from its snapshot (core/system/config_snapshot.py) without validating, and
+pydantic-settings (the environment) is imported only when the config is validated
+(core/system/config_settings.py).
+"""
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..rules.durations import is_clock
-
-_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_DATA", default=None)
-
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -40,7 +27,7 @@ class ConfigError(Exception):
 class Section(BaseModel):
     """Base for config sections: unknown keys are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Levels(Section):
@@ -343,12 +330,10 @@ def _targets(name: str, value: object) -> tuple[float, float, float]:
     return (due, late, breached)
 
 
-class Config(BaseSettings):
+class Config(BaseModel):
     """All settings; every field has a default so an empty file is valid."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="TGTRIAGE_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     agent_name: str | None = Field(None, description="Your name in templates; else from Telegram.")
     undo_send_seconds: float = Field(
@@ -385,22 +370,6 @@ class Config(BaseSettings):
             return {str(k): _targets(str(k), v) for k, v in value.items()}
         return value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Flags (init) win over the environment, which wins over the config file."""
-        return (
-            init_settings,
-            env_settings,
-            InitSettingsSource(settings_cls, _FILE_DATA.get() or {}),
-        )
-
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     """Best-effort line number of the key at `loc` in the TOML text."""
@@ -434,51 +403,38 @@ def where_in_file(path: Path, loc: tuple[int | str, ...]) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
-def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
-    """A fix-oriented description of one pydantic error (`data`: the file's TOML)."""
-    kind = error.get("type", "")
-    loc = tuple(error.get("loc", ()))
-    if kind == "extra_forbidden" and len(loc) == 1 and isinstance(data.get(str(loc[0])), dict):
-        sections = [name for name in Config.model_fields if name != "agent_name"]
-        close = difflib.get_close_matches(str(loc[0]), sections, n=1)
-        hint = f"did you mean [{close[0]}]?" if close else f"sections: {', '.join(sections)}"
-        return f"unknown section; remove it or fix its name ({hint})"
-    if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling (see README 'Configuration')"
-    if kind == "missing":
-        return "is required"
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+def load_config(
+    path: Path | None, overrides: dict[str, Any] | None = None, snapshot: Path | None = None
+) -> Config:
+    """Load and validate config from `path` (missing file = defaults), env and `overrides`.
+
+    With `snapshot` (a file in the data dir), a config whose file, environment and schema are
+    unchanged since it last validated is revived from that file without validating again; any
+    change validates it anew (a bad edit fails as always) and refreshes the snapshot.
+    """
+    from . import config_snapshot
+
+    raw = _read_bytes(path)
+    key = config_snapshot.snapshot_key(path, raw, overrides) if snapshot is not None else ""
+    if snapshot is not None:
+        kept = config_snapshot.read_snapshot(snapshot, key)
+        if kept is not None:
+            return config_snapshot.revive(Config, kept)
+    from .config_settings import validate_config
+
+    config = validate_config(path, raw, overrides)
+    if snapshot is not None:
+        config_snapshot.write_snapshot(snapshot, key, config)
+    return config
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
-    """Load and validate config from `path` (missing file = defaults), env and `overrides`."""
-    data: dict[str, Any] = {}
-    text = ""
-    name = str(path) if path else "<defaults>"
-    if path is not None and path.exists():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{name}: cannot read the file ({exc}); fix its permissions or encoding"
-            ) from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{name}: not valid TOML: {exc}; fix the syntax on that line"
-            ) from exc
-    token = _FILE_DATA.set(data)
+def _read_bytes(path: Path | None) -> bytes | None:
+    """The config file's bytes; None when there is no file; a ConfigError when unreadable."""
+    if path is None or not path.exists():
+        return None
     try:
-        return Config(**(overrides or {}))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first.get("loc", ()))
-        key = ".".join(str(p) for p in loc)
-        line = _line_of(text, loc) if text else None
-        where = f"{name}:{line}" if line else name
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {key}: {_describe(dict(first), data)}{more}") from exc
-    finally:
-        _FILE_DATA.reset(token)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the file ({exc}); fix its permissions or encoding"
+        ) from exc

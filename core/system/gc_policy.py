@@ -34,6 +34,19 @@ def paused() -> Iterator[None]:
             gc.enable()
 
 
+def settle_bulk() -> None:
+    """Between slices of a bulk load into the live state (a catch-up's thousands of messages):
+    collect the young generations once half-way to the next such collection and freeze what
+    survives, so the full collection those survivors would set off never walks them in the
+    middle of a slice; garbage among them waits for the thorough tidy-up (`when_idle`)."""
+    if not gc.isenabled():
+        return
+    _, threshold1, _ = gc.get_threshold()
+    if gc.get_count()[1] >= max(1, threshold1 // 2):
+        gc.collect(1)
+        gc.freeze()
+
+
 def pause() -> None:
     """No cyclic collections from now until someone (the desk's first frame) turns them on."""
     gc.disable()

@@ -59,6 +59,11 @@ class Paths:
         return self.config_dir / "config.toml"
 
     @property
+    def config_snapshot(self) -> Path:
+        """The last validated config, kept so an unchanged one starts without validating (core/system/config_snapshot.py)."""
+        return self.data_dir / "config-snapshot.json"
+
+    @property
     def templates_dir(self) -> Path:
         """The default templates folder."""
         return self.config_dir / "templates"

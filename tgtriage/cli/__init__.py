@@ -133,7 +133,7 @@ def _setup_logging(paths: Paths) -> None:
 def _configured_secrets(paths: Paths) -> list[str]:
     """Secret values the log must never hold: the configured api_hash (when the config reads)."""
     try:
-        api_hash = load_config(paths.config_file).telegram.api_hash
+        api_hash = load_config(paths.config_file, snapshot=paths.config_snapshot).telegram.api_hash
     except (ConfigError, OSError):
         return []
     return [api_hash] if api_hash else []
@@ -161,8 +161,8 @@ def _claim_profile(paths: Paths, profile: str) -> ProfileLock:
 
 
 def _load_config(path: Path | None, paths: Paths) -> Config:
-    """Load config, reporting a bad file as one line with exit status 2."""
-    return load_config(path or paths.config_file)
+    """Load config (revived from its snapshot when unchanged); a bad file is a one-line ConfigError."""
+    return load_config(path or paths.config_file, snapshot=paths.config_snapshot)
 
 
 def _delegated(argv: list[str]) -> int | None:
@@ -403,6 +403,11 @@ async def _desk(
     async def factory() -> Any:
         inbox = Inbox(store, source, config, story_clock=clock)
         await inbox.load_cached()
+        if not isinstance(source, ReplaySource) and not inbox.chats:
+            # A fresh demo has nothing cached to paint and starts in no time (no network, no
+            # export to read): started here, its first frame already shows the waiting chats.
+            await inbox.start_before_paint()
+            app.start_source = False
         return inbox
 
     app = DeskApp(factory, source_label=label, keymap=keymap)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 from ..core.desk.models import Chat, User
@@ -27,7 +27,6 @@ from ..core.reports.report import (
     ReportMessage,
     ReportStaff,
     build_report,
-    group_by_chat,
     wall_seconds,
 )
 from ..core.rules.business_hours import business_seconds
@@ -61,12 +60,13 @@ class Conversations:
     """What a report reads: the chats, their messages, the people, and who the account is."""
 
     chats: list[Chat]
-    by_chat: Mapping[int, Sequence[ReportMessage]]
+    by_chat: Mapping[int, Sequence[ReportMessage]]  # empty for a store: it is read in place
     users: dict[int, User]
     me_id: int | None
     default_now: int
     out_is_staff: bool
     extra_staff: frozenset[int] = frozenset()
+    store: Path | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,11 +188,7 @@ def make_report_text(
     until = _parse_instant(args.until, zone, "--until") if args.until else None
     _parse_ids(args.staff, "--staff", None)  # a typo stops the report before anything is read
 
-    convo = (
-        _read_export(args.from_export, warn)
-        if args.from_export
-        else _read_store(args.profile, until)
-    )
+    convo = _read_export(args.from_export, warn) if args.from_export else _read_store(args.profile)
     known = _known_users(convo)
     flag_staff = _parse_ids(args.staff, "--staff", known)
     staff_ids = set(flag_staff) | convo.extra_staff
@@ -215,25 +211,53 @@ def make_report_text(
         raise ReportError("--since must be before --until")
 
     chats = _select_chats(convo.chats, args.chat)
-    selected = {chat.id: convo.by_chat.get(chat.id, []) for chat in chats}
-    if warn is not None and flag_staff:
+
+    def unheard(missing: int) -> None:
+        if warn is not None:
+            warn(f"warning: --staff {missing}: nobody with this id wrote in the chats reported on")
+
+    figures = {
+        "since": since,
+        "until": until,
+        "duration": duration,
+        "thresholds": config.levels.seconds(),
+        "load_zone": None if bh.timezone == "UTC" else zone,
+        "chat_titles": {chat.id: chat.title for chat in chats},
+        "staff_names": {uid: user.name for uid, user in convo.users.items()},
+        "business_hours": use_bh,
+    }
+    if convo.store is not None:
+        figures["list_replies"] = args.format == "csv"  # json and table show only figures
+        report = _store_report(
+            convo.store, [c.id for c in chats], staff, now, flag_staff, unheard, figures
+        )
+    else:
+        selected = {chat.id: convo.by_chat.get(chat.id, []) for chat in chats}
         senders = {m.sender_id for messages in selected.values() for m in messages}
         for missing in sorted(set(flag_staff) - senders):
-            warn(f"warning: --staff {missing}: nobody with this id wrote in the chats reported on")
-    report = build_report(
-        selected,
-        staff,
-        now,
-        since=since,
-        until=until,
-        duration=duration,
-        thresholds=config.levels.seconds(),
-        load_zone=None if bh.timezone == "UTC" else zone,
-        chat_titles={chat.id: chat.title for chat in chats},
-        staff_names={uid: user.name for uid, user in convo.users.items()},
-        business_hours=use_bh,
-    )
+            unheard(missing)
+        report = build_report(selected, staff, now, **figures)  # type: ignore[arg-type]
     return render(report, args.format, width=width, color=color)
+
+
+def _store_report(
+    path: Path,
+    chat_ids: list[int],
+    staff: ReportStaff,
+    now: int,
+    flag_staff: list[int],
+    unheard: Callable[[int], None],
+    figures: dict[str, Any],
+) -> Report:
+    """The report read in place from the store at `path` (core/reports/store_report.py)."""
+    from ..core.reports.store_report import store_report
+
+    try:
+        return store_report(
+            path, chat_ids, staff, now, staff_to_check=flag_staff, warn=unheard, **figures
+        )
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        raise ReportError(_damaged(path, exc)) from None
 
 
 def render(report: Report, fmt: str, width: int | None = None, color: bool = False) -> str:
@@ -281,7 +305,7 @@ def _read_export(path: Path, warn: Callable[[str], None] | None = None) -> Conve
     )
 
 
-def _read_store(profile: str, until: int | None) -> Conversations:
+def _read_store(profile: str) -> Conversations:
     """Conversations from the desk's store of `profile` (never creating one)."""
     path = Paths.default().database(profile)
     if not path.is_file():
@@ -289,11 +313,11 @@ def _read_store(profile: str, until: int | None) -> Conversations:
         raise ReportError(
             f"{path}: no store yet; run {hint} first, or pass --from-export result.json"
         )
-    return asyncio.run(_read_store_async(path, until))
+    return asyncio.run(_read_store_async(path))
 
 
-async def _read_store_async(path: Path, until: int | None) -> Conversations:
-    """Read the chats, users and messages (before `until`) of the store at `path`."""
+async def _read_store_async(path: Path) -> Conversations:
+    """Read the chats, users and facts of the store at `path` (bringing its schema up to date)."""
     from ..core.storage.store import Store, StoreError
 
     try:
@@ -303,26 +327,31 @@ async def _read_store_async(path: Path, until: int | None) -> Conversations:
     try:
         chats = list(await store.all_chats())
         users = dict(await store.users())
-        by_chat = group_by_chat(await store.report_rows(until))
         me_id = _meta_int(await _meta(store, "me_id"))
         teammates = _meta_ids(await _meta(store, "staff_ids"))
         # A replay's store is on the export's clock: its now is where the replay stopped.
         story_now = _meta_int(await _meta(store, "story_clock"))
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        raise ReportError(
-            f"{path}: the store is damaged ({exc}); the desk rebuilds it when it next starts, "
-            "keeping your notes, statuses and drafts"
-        ) from None
+        raise ReportError(_damaged(path, exc)) from None
     finally:
         await store.close()
     return Conversations(
         chats=chats,
-        by_chat=by_chat,
+        by_chat={},
         users=users,
         me_id=me_id,
         default_now=int(time.time()) if story_now is None else story_now,
         out_is_staff=True,
         extra_staff=teammates,
+        store=path,
+    )
+
+
+def _damaged(path: Path, exc: Exception) -> str:
+    """The one-line message for a store that fails while it is read."""
+    return (
+        f"{path}: the store is damaged ({exc}); the desk rebuilds it when it next starts, "
+        "keeping your notes, statuses and drafts"
     )
 
 

@@ -292,8 +292,28 @@ class OneLineOptionList(OptionList):
         last_divider = self.options and self.options[-1]._divider
         size = Size(width, len(lines) - (1 if last_divider else 0))
         if size != self.virtual_size:
-            self.virtual_size = size
+            if self._fits_the_same(size):
+                self.set_reactive(Widget.virtual_size, size)  # as `set_virtual_size_quietly`
+                self.refresh()
+            else:
+                self.virtual_size = size
             self._scroll_update(size)
+
+    def _fits_the_same(self, size: Size) -> bool:
+        """Whether a list of this virtual size keeps the list's own size and scrollbars.
+
+        `virtual_size` is a layout reactive: each refill of a list of fixed size (the
+        switcher's, filtered per keystroke) laid out the whole screen, twice (cleared, then
+        filled). Only a list sized by its options, or one whose scrollbar comes or goes,
+        needs that layout; the others repaint themselves.
+        """
+        height = self.scrollable_content_region.height
+        return (
+            bool(height)
+            and not self.styles.auto_dimensions
+            and size.width == self.virtual_size.width
+            and (size.height > height) == (self.virtual_size.height > height)
+        )
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """Height for the given width (one-line options without measuring).

@@ -108,6 +108,19 @@ class CatchUpMarks:
         box = getattr(self.state.client, "_message_box", None)
         return bool(getattr(box, "getting_diff_for", None))
 
+    async def telethon_done(self, longest: float = LONGEST_SECONDS) -> None:
+        """Wait (on the event loop's clock, at most `longest`) until Telethon's catch-up is
+        over: its MessageBox fetches no difference and no late message came for `QUIET_SECONDS`
+        (counted from the call: Telethon may not have begun yet), so a repair does not ask
+        again for what that catch-up brings."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while loop.time() - start < longest:
+            quiet = loop.time() - max(start, self._last_late) >= QUIET_SECONDS
+            if quiet and not self._telethon_fetching():
+                return
+            await asyncio.sleep(QUIET_SECONDS / 8)
+
     @contextlib.asynccontextmanager
     async def repairing(self, *, opens: bool = False) -> AsyncIterator[None]:
         """Hold a catch-up open while a repair fetches what the updates did not bring; with

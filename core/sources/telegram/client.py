@@ -143,6 +143,44 @@ class TelegramClientLike(Protocol):
 
 ClientFactory = Callable[[], TelegramClientLike]
 
+LocalAnswer = Callable[[Any], Awaitable[Any]]
+"""The source's answer to a raw request from what it fetched itself, or None (ask Telegram)."""
+
+
+def answer_locally(client: Any, hook: LocalAnswer | None) -> bool:
+    """Let the source answer the client's own requests first (Telethon's update loop asks
+    through `client(request)` too); False for a client without the `answer_locally` seam."""
+    if not hasattr(client, "answer_locally"):
+        return False
+    client.answer_locally = hook
+    return True
+
+
+def _desk_client_class() -> type[Any]:
+    """`TelegramClient` whose every request is first offered to the `answer_locally` hook
+    (core/sources/telegram/channel_catch_up.py answers a catch-up's channel differences)."""
+    from telethon import TelegramClient
+
+    class DeskClient(TelegramClient):
+        """The Telethon client with the `answer_locally` seam."""
+
+        answer_locally: LocalAnswer | None = None
+
+        async def __call__(
+            self, request: Any, ordered: bool = False, flood_sleep_threshold: int | None = None
+        ) -> Any:
+            """Invoke a raw request, unless the hook answers it."""
+            hook = self.answer_locally
+            if hook is not None:
+                answer = await hook(request)
+                if answer is not None:
+                    return answer
+            return await super().__call__(
+                request, ordered=ordered, flood_sleep_threshold=flood_sleep_threshold
+            )
+
+    return DeskClient
+
 
 def preload_telethon() -> None:
     """Import Telethon and the conversion code; run it in a thread (it takes about 0.5 s)."""
@@ -243,11 +281,9 @@ def build_client(config: Config, paths: Paths) -> TelegramClientLike:
     """
     api_id, api_hash = credentials(config)
     secure_session_files(paths, config)
-    from telethon import TelegramClient
-
     from .... import __version__
 
-    client = TelegramClient(
+    client = _desk_client_class()(
         str(session_stem(paths, config)),
         api_id,
         api_hash,

@@ -8,14 +8,14 @@ for a terminal's default light-on-dark colours without a style.
 
 from __future__ import annotations
 
-import segno
-
 QUIET_ZONE = 4
 _GLYPHS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
 def qr_matrix(url: str, border: int = QUIET_ZONE) -> list[list[bool]]:
     """The QR code's modules (True = dark) including the quiet zone."""
+    import segno  # only when a QR login is shown: the desk's start never pays for it
+
     code = segno.make(url, error="m", micro=False)
     return [[bool(cell) for cell in row] for row in code.matrix_iter(scale=1, border=border)]
 

@@ -25,6 +25,7 @@ never restarted from the beginning. Telethon is imported only inside the methods
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -49,6 +50,8 @@ IDS_PER_REQUEST = 100
 WINDOW = 50
 """How many of each chat's newest messages a deep check compares (the desk keeps 50 in memory)."""
 HISTORY_PAGES = 10
+WORKERS = 3
+"""How many chats a round checks at once."""
 CHANNEL_FLOOR = -1_000_000_000_000
 
 Call = Callable[[Any, str], Awaitable[Any]]
@@ -113,6 +116,7 @@ class Reconciler:
         sleep: Callable[[float], Awaitable[None]],
         clock: Callable[[], float] = time.time,
         window: int = WINDOW,
+        workers: int = WORKERS,
     ) -> None:
         """A reconciler over these functions of the source and the desk."""
         self._call = call
@@ -123,6 +127,7 @@ class Reconciler:
         self._sleep = sleep
         self._clock = clock
         self._window = window
+        self._workers = max(1, workers)
         self._pending: dict[int, None] = {}
         self._dialogs: dict[int, _Dialog] = {}
         self._round_account_pts: int | None = None
@@ -160,12 +165,7 @@ class Reconciler:
         before = self.requests
         try:
             await self._load_dialogs(report)
-            for chat_id in list(self._pending):
-                dialog = self._dialogs.get(chat_id)
-                if dialog is not None:
-                    await self._check(chat_id, dialog, report)
-                self._pending.pop(chat_id, None)
-                self._dialogs.pop(chat_id, None)
+            await self._check_pending(report)
             if self._round_account_pts is not None:
                 self.verified_account_pts = self._round_account_pts
                 self._round_account_pts = None
@@ -180,6 +180,32 @@ class Reconciler:
         finally:
             report.requests = self.requests - before
         return report
+
+    async def _check_pending(self, report: RoundReport) -> None:
+        """Check the pending chats in order, `workers` at once; a failure stops them all and
+        leaves the unchecked chats pending."""
+        queue = list(self._pending)
+
+        async def work() -> None:
+            while queue:
+                chat_id = queue.pop(0)
+                dialog = self._dialogs.get(chat_id)
+                if dialog is not None:
+                    await self._check(chat_id, dialog, report)
+                self._pending.pop(chat_id, None)
+                self._dialogs.pop(chat_id, None)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self._workers, len(queue))):
+                    group.create_task(work())
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+
+    def vouch(self, chat_id: int, pts: int) -> None:
+        """The desk was just handed a channel's newest messages as of `pts` (a catch-up's
+        shortcut, core/sources/telegram/channel_catch_up.py): no deep check at that pts."""
+        self.verified_pts[chat_id] = pts
 
     async def _request(self, request: Any, what: str) -> Any:
         """Send a request; a FloodWait is shown, waited out and the same request sent again."""

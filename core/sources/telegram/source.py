@@ -15,7 +15,9 @@ Life of a source:
 4. The supervisor watches the connection; after each reconnect the watched chats (see
    `set_hints`) are checked against their history (`gap_fill`).
 5. Telethon's own catch-up (getDifference) arrives as late updates; core/sources/telegram/
-   catching_up.py frames it, with the repairs after it, by `CatchingUp` events.
+   catching_up.py frames it, with the repairs after it, by `CatchingUp` events; a catch-up
+   over many channels fetches their newest pages a few at once instead of Telethon's
+   channel differences one by one (core/sources/telegram/channel_catch_up.py).
 6. The reconciler (core/sources/telegram/reconciling.py) compares the desk with Telegram
    after the backfill, after each reconnect and every `[telegram] reconcile_minutes`, and
    emits what was lost as ordinary events.
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...desk.events import Event
 from ...desk.models import Message, User
-from ...rules.search_query import Hit
+from ...rules.search_query import SourceFound, SourcePage
 from ...system.config import Config
 from ...system.paths import Paths
 from ..base import Dialogs, SendError, SourceTraits
@@ -44,6 +46,7 @@ from .client import (
     ClientFactory,
     LoginRequired,
     TelegramClientLike,
+    answer_locally,
     default_factory,
     preload_telethon,
 )
@@ -54,6 +57,7 @@ from .state import Hints, SourceState, guarded
 
 if TYPE_CHECKING:
     from .catching_up import CatchUpMarks
+    from .channel_catch_up import ChannelCatchUp
     from .chats import ChatDirectory
     from .history import HistorySync
     from .outgoing import Outgoing
@@ -114,6 +118,7 @@ class TelegramSource:
         self._outgoing: Outgoing | None = None
         self.reconciling: ReconcileLoop | None = None
         self.catch_up_marks: CatchUpMarks | None = None
+        self.channel_catch_up: ChannelCatchUp | None = None
 
     # ------------------------------------------------------------------ what the desk reads
 
@@ -165,6 +170,7 @@ class TelegramSource:
         from telethon.tl import functions
 
         from .catching_up import CatchUpMarks
+        from .channel_catch_up import ChannelCatchUp
         from .chats import ChatDirectory
         from .history import HistorySync
         from .outgoing import Outgoing
@@ -193,10 +199,14 @@ class TelegramSource:
         state.client.add_event_handler(marks.on_update)  # first: the mark precedes the messages
         state.client.add_event_handler(self._updates.on_update)
         state.client.add_event_handler(reconciling.note_update)
+        channels = self.channel_catch_up = ChannelCatchUp(state, reconciling.reconciler.vouch)
+        if answer_locally(state.client, channels.answer):
+            state.client.add_event_handler(channels.on_update)
 
         async def after_reconnect() -> None:
             async with marks.repairing(opens=True):
                 await history.after_reconnect()
+                await marks.telethon_done()  # what Telethon's catch-up brings is not asked twice
                 await reconciling.run_round()
 
         async def probe() -> Any:
@@ -334,10 +344,18 @@ class TelegramSource:
         return await list_members(self._parts()[0], chat_id)
 
     async def search_messages(
-        self, text: str, chat_id: int | None, limit: int, after: int | None, before: int | None
-    ) -> list[Hit]:
+        self,
+        text: str,
+        chat_id: int | None,
+        limit: int,
+        after: int | None,
+        before: int | None,
+        sender_id: int | None = None,
+        page: SourcePage | None = None,
+    ) -> SourceFound:
         """Telegram's search in one chat or across (core/sources/base.py `SearchesMessages`)."""
-        return await search_part(self._parts()[0], text, chat_id, limit, after, before)
+        state = self._parts()[0]
+        return await search_part(state, text, chat_id, limit, after, before, sender_id, page)
 
     async def wait_synced(self) -> None:
         """Wait until the start-up sync (chat list and history backfill) has finished."""
