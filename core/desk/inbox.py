@@ -221,7 +221,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         queue = self._queue
         while queue:
             batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
-            self.emit(await self.apply(batch))
+            self.emit(await self._apply_slice(batch))  # stored behind the first frame
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
