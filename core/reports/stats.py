@@ -155,6 +155,7 @@ async def inbox_stats(inbox: Inbox) -> DeskStats:
     if rule.me_id:
         ids.add(rule.me_id)
     staff = ReportStaff(ids=frozenset(ids), out_is_staff=True, ignore=rule.ignore_ids - ids)
+    await inbox.users_read()  # read after the first frame (core/desk/inbox.py)
     names = {uid: user.name for uid, user in inbox.users.items()}
     if inbox.me is not None:
         names[inbox.me.id] = inbox.me.name
