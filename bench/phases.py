@@ -54,6 +54,7 @@ def instrument() -> None:
     from textual._compositor import Compositor
     from textual.screen import Screen
     from textual.widgets import Static
+    from tgtriage.core.desk.applier import EventApplier
     from tgtriage.core.desk.inbox import Inbox
     from tgtriage.core.desk.replies import Replies
     from tgtriage.core.storage.store import Store
@@ -77,10 +78,11 @@ def instrument() -> None:
         (Inbox, "history", "core/desk/inbox.py:Inbox.history"),
         (Inbox, "next_waiting", "core/desk/queries.py:InboxQueries.next_waiting"),
         (Inbox, "order", "core/desk/queries.py:InboxQueries.order"),
-        (Inbox, "apply", "core/desk/inbox.py:Inbox.apply"),
+        (EventApplier, "apply", "core/desk/applier.py:EventApplier.apply (one slice)"),
         (Store, "messages", "core/storage/messages.py:MessageQueries.messages"),
         (Store, "newest_rows", "core/storage/messages.py:MessageQueries.newest_rows"),
         (Store, "save_triage", "core/storage/marks.py:DeskMarks.save_triage"),
+        (Store, "save_slice", "core/storage/store.py:Store.save_slice (behind the screen)"),
         (Store, "set_slot", "core/storage/marks.py:DeskMarks.set_slot"),
         (Store, "add_messages", "core/storage/messages.py:MessageQueries.add_messages"),
         (Conversation, "show", "tui/conversation.py:Conversation.show"),

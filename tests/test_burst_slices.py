@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -117,3 +118,25 @@ async def test_a_seeded_burst_lands_in_slices_equal_to_a_computation_from_scratc
         assert await desk.store.message_count() == len(unique)
         stored = await desk.store.load_triage()
         assert {c: stored[c].unread for c in before} == {c: expected[c].unread for c in before}
+
+
+async def test_a_summary_recomputed_meanwhile_keeps_the_messages_not_written_yet(
+    tmp_path: Path,
+) -> None:
+    """A slice is shown before it is written; a chat's summary recomputed from the store at
+    that moment (its read queued before the slice's write) still counts the slice's messages."""
+    from tests.inbox_harness import ACME, until
+
+    async with running_desk(tmp_path / "desk.sqlite3") as desk:
+        inbox = desk.inbox
+        await desk.feed(new(ACME, 1, ALICE, 5, "hello"))
+        await inbox.flushed()
+        recomputed = asyncio.ensure_future(inbox.applier.recompute(ACME.id))
+        inbox.submit(new(ACME, 2, ALICE, 6, "anyone?"))
+        await until(lambda: inbox.triage[ACME.id].last_msg_id == 2 or recomputed.done())
+        await recomputed
+        await desk.settle()
+        await inbox.flushed()
+        state = inbox.triage[ACME.id]
+        assert (state.last_msg_id, state.unread) == (2, 2)
+        assert (await desk.store.load_triage())[ACME.id].last_msg_id == 2

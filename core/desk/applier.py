@@ -78,8 +78,15 @@ class EventApplier:
         touched = [inbox.triage[c] for c in changes.chats if c in inbox.triage]
         unsaved, self._unsaved = self._unsaved, []
         if touched or unsaved:
-            store = inbox.store
-            inbox.writer.enqueue(lambda: store.save_slice(unsaved, touched))
+            store, windows = inbox.store, inbox.windows
+
+            async def save() -> None:
+                try:
+                    await store.save_slice(unsaved, touched)
+                finally:
+                    windows.stored(unsaved)
+
+            inbox.writer.enqueue(save)
         return changes
 
     def _failed(self, changes: Changes, count: int = 1) -> None:
@@ -259,6 +266,7 @@ class EventApplier:
         if new:
             fresh, unsure = self._surely_new(new)
             self._unsaved += fresh
+            inbox.windows.unstored(fresh)
             if unsure:
                 fresh += await self._store_new(unsure, changes)
             fresh.sort(key=lambda m: (m.chat_id, m.id))
@@ -354,8 +362,15 @@ class EventApplier:
         """Queue the store write of the messages shown but not yet queued."""
         unsaved, self._unsaved = self._unsaved, []
         if unsaved:
-            store = self._inbox.store
-            self._inbox.writer.enqueue(lambda: store.add_messages(unsaved))
+            store, windows = self._inbox.store, self._inbox.windows
+
+            async def add() -> None:
+                try:
+                    await store.add_messages(unsaved)
+                finally:
+                    windows.stored(unsaved)
+
+            self._inbox.writer.enqueue(add)
 
     def _surely_new(self, messages: list[Message]) -> tuple[list[Message], list[Message]]:
         """Split messages into those the store cannot hold yet (newer than everything their
@@ -389,6 +404,9 @@ class EventApplier:
             lambda: store.messages(chat_id, limit=RECOMPUTE_WINDOW),
             inbox.windows.recent(chat_id, RECOMPUTE_WINDOW),
         )
+        # Messages this desk showed meanwhile may not be written yet (a slice is stored behind
+        # the screen): the summary is derived from what the store will hold.
+        messages = inbox.windows.with_unstored(chat_id, messages)
         inbox.triage[chat_id] = triage.derive(inbox.triage[chat_id], messages, inbox.rule)
 
 

@@ -221,7 +221,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
         queue = self._queue
         while queue:
             batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
-            self.emit(await self.apply(batch))
+            self.emit(await self._apply_slice(batch))  # stored behind the first frame
 
     async def _backfill(self, chats: list[Chat]) -> None:
         """Queue each chat's recent history (sources that do not push their backlog as events)."""
@@ -302,7 +302,7 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
                 batch = [queue.popleft() for _ in range(count)]
                 began = self.slices.started()
                 try:
-                    changes = await self.apply(batch)
+                    changes = await self._apply_slice(batch)  # stored behind the screen
                 except Exception:
                     log.exception("could not apply %d events", len(batch))
                     continue
@@ -318,7 +318,14 @@ class Inbox(InboxActions, InboxUnreadMarks, InboxUnsent, InboxStaff, InboxReads,
             await self.drain()
 
     async def apply(self, batch: list[ev.Event]) -> Changes:
-        """Apply a batch of events to the store and the live state; return what changed."""
+        """Apply a batch of events to the live state and the store; return what changed once
+        the store has it too (the flush loop does not wait for the store: core/desk/applier.py)."""
+        changes = await self._apply_slice(batch)
+        await self.flushed()
+        return changes
+
+    async def _apply_slice(self, batch: list[ev.Event]) -> Changes:
+        """Apply events to the live state; their store writes are queued."""
         await self.users_read()  # a sender is known when the store knows it
         return await self.applier.apply(batch)
 

@@ -31,14 +31,42 @@ class MessageWindows:
         self.chats = chats
         self._windows: OrderedDict[int, list[MessageRow]] = OrderedDict()  # least recent first
         self._whole: set[int] = set()  # chats whose window holds every stored message
+        self._unstored: dict[int, dict[int, Message]] = {}  # shown, store write still queued
+
+    def unstored(self, messages: Iterable[Message]) -> None:
+        """These messages are shown before the store has them (a read must not lose them)."""
+        for message in messages:
+            self._unstored.setdefault(message.chat_id, {})[message.id] = message
+
+    def with_unstored(self, chat_id: int, messages: list[Message]) -> list[Message]:
+        """`messages` (read from the store, in id order) with the chat's messages shown but
+        not written yet, in id order: what the store will hold once its queue is written."""
+        unstored = self._unstored.get(chat_id)
+        if not unstored:
+            return messages
+        merged = {m.id: m for m in messages} | unstored
+        return [merged[i] for i in sorted(merged)]
+
+    def stored(self, messages: Iterable[Message]) -> None:
+        """These messages' store write was made (or dropped): reads see what the store holds."""
+        for message in messages:
+            held = self._unstored.get(message.chat_id)
+            if held is not None:
+                held.pop(message.id, None)
+                if not held:
+                    del self._unstored[message.chat_id]
 
     def fill(self, chat_id: int, newest: list[MessageRow], *, ahead: bool = False) -> None:
-        """Set a chat's window from the store's newest rows (oldest first, up to `size`); read
+        """Set a chat's window from the store's newest rows (oldest first, up to `size`), with
+        the messages shown but not written yet (`unstored`) that the read could not see; read
         `ahead` of being shown, it goes before the others in the line to be dropped."""
         self._windows.pop(chat_id, None)
         self._windows[chat_id] = list(newest[-self.size :])
         if ahead:
             self._windows.move_to_end(chat_id, last=False)
+        unstored = self._unstored.get(chat_id)
+        if unstored:
+            self.add(unstored.values())
         if len(newest) < self.size:
             self._whole.add(chat_id)
         else:
